@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI lives in the compiled TypeScript (npm install runs the build).
+import { main } from '../dist/src/cli/main.js';
+main(process.argv.slice(2)).then((code) => { if (typeof code === 'number') process.exitCode = code; });

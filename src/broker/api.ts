@@ -1,0 +1,63 @@
+/**
+ * In-process API of the broker core. Gateways, rules and bridges use only this: no TCP hop, same QoS,
+ * ordering and back-pressure semantics as a network client with a session.
+ */
+import type { Observable } from 'rxjs';
+import type { Envelope, QoS } from '../envelope.js';
+
+export interface InternalSubscription {
+  filter: string;
+  qos: QoS;
+  /** [MQTT-3.8.3-3] do not deliver messages published by this same client id. */
+  noLocal?: boolean;
+  /** [MQTT-3.8.3-4] keep the retain flag as published instead of clearing it on live delivery. */
+  retainAsPublished?: boolean;
+  /** 0 send retained on subscribe, 1 only if the subscription is new, 2 never ([MQTT-3.8.3-5]). */
+  retainHandling?: 0 | 1 | 2;
+}
+
+export interface InternalSessionOptions {
+  /** Session client id; should start with `$hub/` so it can never clash with a network client. */
+  clientId: string;
+  subscriptions: InternalSubscription[];
+  /**
+   * Persistent sessions keep their subscriptions and unacknowledged QoS >= 1 messages in the store across
+   * hub restarts (like clean start = false with an infinite session expiry). Default false.
+   */
+  persistent?: boolean;
+  /** In-flight window: QoS >= 1 deliveries not yet acked before further ones wait in the session queue. Default 32. */
+  receiveMaximum?: number;
+}
+
+/** One message delivered to an in-process session. */
+export interface Delivery {
+  readonly envelope: Envelope;
+  /** The granted QoS it was delivered with (min of published and subscribed QoS). */
+  readonly qos: QoS;
+  /**
+   * Acknowledge a QoS >= 1 delivery (the PUBACK/PUBCOMP equivalent): frees an in-flight slot and removes the
+   * message from the store. A no-op for QoS 0 and when called twice. Unacked messages of a persistent session
+   * are redelivered (with `redelivered: true`) after a restart.
+   */
+  ack(): void;
+  readonly redelivered: boolean;
+}
+
+export interface PublishOptions {
+  /** Client id to attribute the publish to (no-local and authorization). Defaults to envelope.origin.clientId. */
+  clientId?: string;
+}
+
+export interface BrokerApi {
+  /**
+   * Route an Envelope as if a client had published it. Resolves once the broker accepted it: for QoS >= 1 that
+   * means it is durably queued for every matching persistent session (the PUBACK point). Rejects with a
+   * typed HubError for an invalid topic or when the broker is stopped.
+   */
+  publish(env: Envelope, opts?: PublishOptions): Promise<void>;
+  /**
+   * Open (or resume) an in-process session. The Observable emits deliveries; unsubscribing detaches the
+   * session (a non-persistent one is removed). Completes when the broker stops.
+   */
+  session$(opts: InternalSessionOptions): Observable<Delivery>;
+}
