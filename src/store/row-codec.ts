@@ -1,0 +1,90 @@
+/**
+ * Conversions between store objects and SQLite row values. MQTT 5 properties are CBOR so binary fields
+ * (Correlation Data) round-trip as bytes, not as base64 or a JSON array of numbers.
+ */
+import { Encoder } from 'cbor-x';
+import type { PublishProperties, QoS } from '../envelope.js';
+import type { StoredMessage } from './types.js';
+
+// Plain CBOR maps: cbor-x's record extension would make the blobs unreadable to any other CBOR tool.
+const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
+
+export function encodeProperties(props: PublishProperties | undefined): Buffer | null {
+  if (props === undefined) return null;
+  const defined: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(props)) if (v !== undefined) defined[k] = v;
+  return cbor.encode(defined);
+}
+
+export function decodeProperties(blob: Buffer | null): PublishProperties | undefined {
+  if (blob === null) return undefined;
+  const value: unknown = cbor.decode(blob);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError('properties blob is not a CBOR map');
+  }
+  const props = value as PublishProperties;
+  const cd: unknown = props.correlationData;
+  // cbor-x returns Buffer under Node, but a foreign writer may have produced a plain Uint8Array.
+  if (cd instanceof Uint8Array && !Buffer.isBuffer(cd)) props.correlationData = Buffer.from(cd);
+  return props;
+}
+
+export function encodeSubscriptionIds(ids: number[] | undefined): string | null {
+  return ids === undefined ? null : JSON.stringify(ids);
+}
+
+export function decodeSubscriptionIds(text: string | null): number[] | undefined {
+  if (text === null) return undefined;
+  const ids: unknown = JSON.parse(text);
+  if (!Array.isArray(ids) || !ids.every((n) => Number.isInteger(n))) throw new TypeError('sub_ids is not an integer array');
+  return ids as number[];
+}
+
+export function toQoS(n: number): QoS {
+  if (n === 0 || n === 1 || n === 2) return n;
+  throw new TypeError(`qos ${n} out of range`);
+}
+
+/** Columns a message contributes to session_messages and retained rows. */
+export interface MessageColumns {
+  topic: string;
+  payload: Buffer;
+  msg_qos: number;
+  retain: number;
+  props: Buffer | null;
+  expires_at: number | null;
+  received_at: number;
+}
+
+export function messageColumns(m: StoredMessage): MessageColumns {
+  return {
+    topic: m.topic,
+    payload: m.payload,
+    msg_qos: m.qos,
+    retain: m.retain ? 1 : 0,
+    props: encodeProperties(m.properties),
+    expires_at: m.expiresAt ?? null,
+    received_at: m.receivedAt,
+  };
+}
+
+/** The same columns in table order (topic … received_at), for positional binding. */
+export type MessageValues = [string, Buffer, number, number, Buffer | null, number | null, number];
+
+export function messageValues(m: StoredMessage): MessageValues {
+  return [m.topic, m.payload, m.qos, m.retain ? 1 : 0, encodeProperties(m.properties), m.expiresAt ?? null, m.receivedAt];
+}
+
+export function messageFromColumns(row: MessageColumns): StoredMessage {
+  const message: StoredMessage = {
+    topic: row.topic,
+    payload: row.payload,
+    qos: toQoS(row.msg_qos),
+    retain: row.retain === 1,
+    receivedAt: row.received_at,
+  };
+  const properties = decodeProperties(row.props);
+  if (properties !== undefined) message.properties = properties;
+  if (row.expires_at !== null) message.expiresAt = row.expires_at;
+  return message;
+}
