@@ -11,6 +11,14 @@ import mqttPacket from 'mqtt-packet';
 export const DEFAULT_WAIT_MS = 10_000;
 
 const open = new Set<{ close(): void }>();
+const connacks = new WeakMap<MqttClient, mqtt.IConnackPacket>();
+
+/** The CONNACK an MQTT.js client made by connectClient() received (properties, sessionPresent). */
+export function connackOf(client: MqttClient): mqtt.IConnackPacket {
+  const c = connacks.get(client);
+  if (!c) throw new Error('client has no recorded CONNACK');
+  return c;
+}
 
 export type Version = 4 | 5;
 
@@ -51,7 +59,7 @@ export async function connectClient(url: string, opts: IClientOptions = {}): Pro
   open.add(handle);
   try {
     await withTimeout(new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
+      client.once('connect', (connack) => { connacks.set(client, connack); resolve(); });
       client.once('error', reject);
       client.once('close', () => reject(new Error('connection closed before CONNACK')));
     }), DEFAULT_WAIT_MS, `connect to ${url}`);
