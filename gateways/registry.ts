@@ -1,6 +1,8 @@
 /**
- * The static registry of protocol gateways. `src/` reaches gateways only through this file.
+ * The static registry of protocol gateways. `src/` reaches gateways only through this file; adding a protocol
+ * means adding its definition here (see docs/gateways/README.md).
  */
 import type { GatewayDefinition } from '../src/gateway/spi.js';
+import { zeromqGateway } from './zeromq/entry.js';
 
-export const gatewayDefinitions: readonly GatewayDefinition[] = [];
+export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway];

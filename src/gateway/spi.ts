@@ -1,10 +1,118 @@
 /**
- * Gateway SPI (placeholder until the pipeline lands): what a protocol gateway definition provides.
+ * Gateway SPI: what a protocol gateway provides so the hub can run it. One `GatewayDefinition` per protocol
+ * (listed in gateways/registry.ts); the manager creates one `GatewayInstance` per `gateways.<protocol>.<name>`.
+ * Instances only move protocol addresses and bytes; mapping, codecs, buffering, DLQ and the broker are the
+ * pipeline's job, so every protocol gets them the same way.
  */
+import type { Observable } from 'rxjs';
 import type { z } from 'zod';
+import type { Envelope } from '../envelope.js';
+import type { Logger } from '../logger.js';
+import type { MappingDefinition } from '../mapping/schema.js';
+import type { CommonGatewayConfig } from './common-schema.js';
+import type { GatewayMetrics } from './metrics.js';
 
-export interface GatewayDefinition {
+/** Lets a request/response protocol (NNG REP, CoAP, LwM2M) answer the peer that sent an uplink message. */
+export interface ReplyHandle {
+  /** Send the response body back to the requesting peer. Called at most once. */
+  respond(payload: Buffer): void;
+  /** Answer the peer with a protocol error (timeout, no route). Called at most once. */
+  fail(reason: string, error: string): void;
+}
+
+/** One message a peer sent, before mapping. */
+export interface IngressMessage {
+  readonly kind: 'message';
+  /** Protocol address (ZeroMQ topic frame, NNG body prefix, CoAP path…), matched by the uplink mapping rules. */
+  readonly address: string;
+  readonly payload: Buffer;
+  readonly peer?: string;
+  /** Present when the peer waits for an answer (MQTT 5 request/response). */
+  readonly reply?: ReplyHandle;
+}
+
+/** A message the instance received but could not frame; the pipeline dead-letters it. */
+export interface IngressFault {
+  readonly kind: 'fault';
+  readonly reason: string;
+  readonly error: string;
+  readonly payload: Buffer;
+  readonly address?: string;
+  readonly peer?: string;
+  readonly reply?: ReplyHandle;
+}
+
+export type IngressItem = IngressMessage | IngressFault;
+
+/** One mapped MQTT message leaving towards the protocol. */
+export interface DownlinkMessage {
+  readonly address: string;
+  readonly payload: Buffer;
+  /** The MQTT message it came from (for protocols that need QoS or properties). */
+  readonly envelope: Envelope;
+}
+
+export type ConnectionState = 'connected' | 'connecting' | 'disconnected' | 'listening' | 'closed';
+
+export interface InstanceHealth {
+  connection: ConnectionState;
+  /** Peers currently connected (where the protocol can tell), otherwise 0. */
+  peers: number;
+  lastError?: string;
+}
+
+export interface GatewayInstance {
+  /**
+   * Messages from peers. Hot; emits only while started. Completes when stop() is called; errors only when the
+   * instance as a whole failed (the supervisor then restarts it). Per-message problems are IngressFaults.
+   */
+  readonly ingress$: Observable<IngressItem>;
+  /** Open sockets/bind ports. Idempotent; rejects with a GatewayError when the instance cannot start. */
+  start(): Promise<void>;
+  /** Close everything and complete ingress$. Idempotent and bounded in time. */
+  stop(): Promise<void>;
+  /**
+   * Hand one message to the protocol. Resolves when the transport accepted it; stays pending while the
+   * transport pushes back (high-water mark). Rejects with StateError PH_STATE_STOPPED when not started.
+   */
+  send(msg: DownlinkMessage): Promise<void>;
+  /** Stop reading from peers (overflow policy `block`) and resume; optional where the protocol cannot pause. */
+  pause?(): void;
+  resume?(): void;
+  health(): InstanceHealth;
+}
+
+export interface GatewayContext {
+  /** Instance name under `gateways.<protocol>.`. */
+  readonly name: string;
+  /** `<protocol>.<name>`, the label on every metric and the DLQ topic suffix. */
+  readonly id: string;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+}
+
+export interface GatewayCapabilities {
+  readonly uplink: boolean;
+  readonly downlink: boolean;
+  /** The instance can attach a ReplyHandle to ingress messages. */
+  readonly requestReply: boolean;
+  /** pause()/resume() really stop reading from the peers, so overflow `block` pushes back. */
+  readonly pausable: boolean;
+}
+
+export interface GatewayDefinition<C extends CommonGatewayConfig = CommonGatewayConfig> {
   /** Key under `gateways.` in config, e.g. "zeromq". */
   readonly protocol: string;
-  readonly configSchema: z.ZodType;
+  /** Instance config schema; must include the common keys (see common-schema.ts). */
+  readonly configSchema: z.ZodType<C, unknown>;
+  readonly capabilities: GatewayCapabilities;
+  /** The documented convention used when an instance names no mapping file. */
+  defaultMapping(name: string, config: C): MappingDefinition;
+  /**
+   * Request/response routing for instances whose peers wait for answers (capabilities.requestReply): where
+   * response topics live and how long a peer waits. Undefined when this instance takes no requests.
+   */
+  replyOptions?(name: string, config: C): { topicPrefix: string; timeoutMs: number; maxPending: number } | undefined;
+  /** Build an instance; must do no I/O (start() does). */
+  create(config: C, ctx: GatewayContext): GatewayInstance;
 }

@@ -1,0 +1,18 @@
+/**
+ * The ZeroMQ gateway definition, listed in gateways/registry.ts. Default convention without a mapping file:
+ * topic frame `<t>` is published on `zmq/<name>/up/<t>`; MQTT messages on `zmq/<name>/down/<t>` leave as `<t>`.
+ */
+import type { GatewayDefinition } from '../../src/gateway/spi.js';
+import { ZeromqGateway } from './instance.js';
+import { zeromqConfigSchema, type ZeromqConfig } from './schema.js';
+
+export const zeromqGateway: GatewayDefinition<ZeromqConfig> = {
+  protocol: 'zeromq',
+  configSchema: zeromqConfigSchema,
+  capabilities: { uplink: true, downlink: true, requestReply: false, pausable: true },
+  defaultMapping: (name) => ({
+    uplink: [{ name: 'default-up', address: '{topic*}', topic: `zmq/${name}/up/{topic*}`, qos: 0 }],
+    downlink: [{ name: 'default-down', filter: `zmq/${name}/down/{topic*}`, address: '{topic*}', qos: 1 }],
+  }),
+  create: (config, ctx) => new ZeromqGateway(config, ctx),
+};

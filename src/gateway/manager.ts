@@ -1,0 +1,108 @@
+/**
+ * Runs every configured gateway instance (`gateways.<protocol>.<name>`) under its own supervisor. Mapping files
+ * are compiled before anything starts, so a bad mapping stops hub start-up with its `file:line rule` error and
+ * leaves nothing running. The constructor does no I/O; start()/stop() are idempotent.
+ */
+import { resolve } from 'node:path';
+import type { BrokerApi } from '../broker/api.js';
+import type { HubConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { compileMapping, loadMappingFile } from '../mapping/compile.js';
+import type { CompiledMapping } from '../mapping/types.js';
+import { gatewayDefinitions } from '../../gateways/registry.js';
+import type { CommonGatewayConfig } from './common-schema.js';
+import type { GatewayHealth } from './health.js';
+import { GatewayMetrics } from './metrics.js';
+import type { GatewayDefinition } from './spi.js';
+import { GatewaySupervisor } from './supervisor.js';
+
+export interface GatewayManagerDeps {
+  config: HubConfig['gateways'];
+  broker: BrokerApi;
+  logger: Logger;
+  metrics: Metrics;
+  /** Directory of the config file; relative mapping paths resolve against it. */
+  baseDir: string;
+  /** Override the static registry (tests of the manager itself). */
+  definitions?: readonly GatewayDefinition[];
+}
+
+interface Planned {
+  definition: GatewayDefinition;
+  name: string;
+  config: CommonGatewayConfig;
+}
+
+export class GatewayManager {
+  readonly #deps: GatewayManagerDeps;
+  readonly #supervisors: GatewaySupervisor[] = [];
+  readonly #disabled: GatewayHealth[] = [];
+  #started?: Promise<void>;
+  #stopped?: Promise<void>;
+
+  constructor(deps: GatewayManagerDeps) {
+    this.#deps = deps;
+  }
+
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  stop(): Promise<void> {
+    if (!this.#started) return Promise.resolve();
+    this.#stopped ??= this.#started.catch(() => undefined)
+      .then(() => Promise.all(this.#supervisors.map((s) => s.stop())))
+      .then(() => undefined);
+    return this.#stopped;
+  }
+
+  health(): GatewayHealth[] {
+    return [...this.#supervisors.map((s) => s.health()), ...this.#disabled];
+  }
+
+  #plan(): Planned[] {
+    const defs = this.#deps.definitions ?? gatewayDefinitions;
+    const sections = this.#deps.config as Record<string, Record<string, CommonGatewayConfig> | undefined>;
+    const planned: Planned[] = [];
+    for (const definition of defs) {
+      for (const [name, config] of Object.entries(sections[definition.protocol] ?? {})) {
+        planned.push({ definition, name, config });
+      }
+    }
+    return planned;
+  }
+
+  #mapping(p: Planned): CompiledMapping {
+    const id = `${p.definition.protocol}.${p.name}`;
+    if (p.config.mapping) return loadMappingFile(resolve(this.#deps.baseDir, p.config.mapping));
+    return compileMapping(p.definition.defaultMapping(p.name, p.config), { source: `default:${id}` });
+  }
+
+  async #start(): Promise<void> {
+    const planned = this.#plan();
+    // Compile every mapping first: a load error must leave nothing half-started.
+    const runnable = planned.filter((p) => p.config.enable).map((p) => ({ ...p, mapping: this.#mapping(p) }));
+    for (const p of planned.filter((x) => !x.config.enable)) {
+      this.#disabled.push({
+        id: `${p.definition.protocol}.${p.name}`, protocol: p.definition.protocol, name: p.name, state: 'disabled',
+        connection: 'closed', peers: 0, restarts: 0, mapping: p.config.mapping ?? 'default', since: Date.now(),
+      });
+    }
+    for (const p of runnable) {
+      const id = `${p.definition.protocol}.${p.name}`;
+      this.#supervisors.push(new GatewaySupervisor({
+        definition: p.definition,
+        name: p.name,
+        config: p.config,
+        mapping: p.mapping,
+        broker: this.#deps.broker,
+        logger: this.#deps.logger,
+        metrics: new GatewayMetrics(this.#deps.metrics, id),
+        replies: p.definition.replyOptions?.(p.name, p.config),
+      }));
+    }
+    await Promise.all(this.#supervisors.map((s) => s.start()));
+  }
+}

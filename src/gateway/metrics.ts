@@ -1,0 +1,57 @@
+/**
+ * Gateway metrics, labelled by instance id (`<protocol>.<name>`). One object per instance, created by the
+ * manager and handed to the instance and its pipeline.
+ */
+import type { Metrics } from '../metrics.js';
+
+export type Direction = 'uplink' | 'downlink';
+
+export class GatewayMetrics {
+  readonly #metrics: Metrics;
+  readonly #gateway: string;
+
+  constructor(metrics: Metrics, gateway: string) {
+    this.#metrics = metrics;
+    this.#gateway = gateway;
+  }
+
+  message(direction: Direction): void {
+    this.#metrics.counter('protohub_gateway_messages_total', 'messages a gateway moved, by direction', ['gateway', 'direction'])
+      .inc({ gateway: this.#gateway, direction });
+  }
+
+  dropped(reason: string, n = 1): void {
+    this.#metrics.counter('protohub_gateway_dropped_total', 'messages a gateway dropped, by reason', ['gateway', 'reason'])
+      .inc({ gateway: this.#gateway, reason }, n);
+  }
+
+  deadLettered(reason: string): void {
+    this.#metrics.counter('protohub_gateway_dlq_total', 'messages a gateway sent to its dead-letter topic, by reason', ['gateway', 'reason'])
+      .inc({ gateway: this.#gateway, reason });
+  }
+
+  /** A socket/transport event (connect, disconnect, handshake_failed…). */
+  socketEvent(event: string): void {
+    this.#metrics.counter('protohub_gateway_socket_events_total', 'transport events seen by a gateway', ['gateway', 'event'])
+      .inc({ gateway: this.#gateway, event });
+  }
+
+  restarted(): void {
+    this.#metrics.counter('protohub_gateway_restarts_total', 'times the supervisor restarted a failed gateway', ['gateway'])
+      .inc({ gateway: this.#gateway });
+  }
+
+  /** 1 while the instance is running, 0 otherwise. */
+  up(running: boolean): void {
+    this.#metrics.gauge('protohub_gateway_up', '1 while the gateway instance is running', ['gateway']).set({ gateway: this.#gateway }, running ? 1 : 0);
+  }
+
+  peers(n: number): void {
+    this.#metrics.gauge('protohub_gateway_peers', 'peers connected to a gateway instance', ['gateway']).set({ gateway: this.#gateway }, n);
+  }
+
+  queueDepth(direction: Direction, n: number): void {
+    this.#metrics.gauge('protohub_gateway_queue_depth', 'messages waiting in a gateway buffer', ['gateway', 'direction'])
+      .set({ gateway: this.#gateway, direction }, n);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Runs one gateway instance: creates it, starts it, wires it to the broker, and when it fails (start rejects or
+ * ingress$ errors) tears it down and restarts a fresh instance after an exponential backoff with jitter. The
+ * backoff resets once an instance stayed up for `max_backoff`. start()/stop() are idempotent and bounded.
+ */
+import type { Subscription } from 'rxjs';
+import type { BrokerApi } from '../broker/api.js';
+import type { Logger } from '../logger.js';
+import type { CompiledMapping } from '../mapping/types.js';
+import { ReplyRouter, type ReplyRouterOptions } from '../pipeline/reply-router.js';
+import { backoffDelay } from './backoff.js';
+import type { CommonGatewayConfig } from './common-schema.js';
+import type { GatewayHealth, RuntimeState } from './health.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { GatewayDefinition, GatewayInstance } from './spi.js';
+import { wireGateway } from './wiring.js';
+
+export interface SupervisorDeps {
+  definition: GatewayDefinition;
+  name: string;
+  config: CommonGatewayConfig;
+  mapping: CompiledMapping;
+  broker: BrokerApi;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /** Request/response routing for instances whose peers wait for answers. */
+  replies?: ReplyRouterOptions;
+  /** Bound on an instance's start() and stop(). */
+  timeoutMs?: number;
+  random?: () => number;
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms}ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class GatewaySupervisor {
+  readonly id: string;
+  readonly #deps: SupervisorDeps;
+  readonly #log: Logger;
+  #state: RuntimeState = 'stopped';
+  #since = Date.now();
+  #instance?: GatewayInstance;
+  #wiring?: Subscription;
+  #replies?: ReplyRouter;
+  #timer?: NodeJS.Timeout;
+  #attempt = 0;
+  #restarts = 0;
+  #startedAt = 0;
+  #lastError?: string;
+  #wanted = false;
+  #cycle: Promise<void> = Promise.resolve();
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+    this.id = `${deps.definition.protocol}.${deps.name}`;
+    this.#log = deps.logger.child({ gateway: this.id });
+  }
+
+  /** Start the instance; resolves after the first attempt (a failed first start is retried in the background). */
+  async start(): Promise<void> {
+    if (this.#wanted) return this.#cycle;
+    this.#wanted = true;
+    this.#cycle = this.#launch();
+    return this.#cycle;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#wanted) return this.#cycle;
+    this.#wanted = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#cycle = this.#cycle.then(async () => {
+      this.#setState('stopping');
+      await this.#teardown();
+      this.#setState('stopped');
+    });
+    return this.#cycle;
+  }
+
+  health(): GatewayHealth {
+    const inst = this.#state === 'running' ? this.#instance?.health() : undefined;
+    return {
+      id: this.id,
+      protocol: this.#deps.definition.protocol,
+      name: this.#deps.name,
+      state: this.#state,
+      connection: inst?.connection ?? 'closed',
+      peers: inst?.peers ?? 0,
+      lastError: inst?.lastError ?? this.#lastError,
+      restarts: this.#restarts,
+      mapping: this.#deps.mapping.source,
+      since: this.#since,
+    };
+  }
+
+  #setState(state: RuntimeState): void {
+    this.#state = state;
+    this.#since = Date.now();
+    this.#deps.metrics.up(state === 'running');
+  }
+
+  async #launch(): Promise<void> {
+    if (!this.#wanted) return;
+    const d = this.#deps;
+    this.#setState('starting');
+    const instance = d.definition.create(d.config, { name: d.name, id: this.id, logger: this.#log, metrics: d.metrics });
+    this.#instance = instance;
+    try {
+      await bounded(instance.start(), d.timeoutMs ?? 10_000, 'gateway start');
+    } catch (err) {
+      await this.#fail(err);
+      return;
+    }
+    if (!this.#wanted) return; // stop() arrived during start; its teardown closes the instance
+    this.#startedAt = Date.now();
+    this.#replies = d.replies ? new ReplyRouter({ ...d.replies, onTimeout: () => d.metrics.dropped('reply_timeout') }) : undefined;
+    this.#setState('running');
+    this.#log.info('gateway running');
+    this.#wiring = wireGateway({ id: this.id, instance, mapping: d.mapping, broker: d.broker, metrics: d.metrics, config: d.config, replies: this.#replies })
+      .subscribe({
+        error: (err) => { this.#cycle = this.#cycle.then(() => this.#fail(err)); },
+        complete: () => {
+          if (this.#wanted && this.#state === 'running') this.#cycle = this.#cycle.then(() => this.#fail(new Error('ingress completed while running')));
+        },
+      });
+  }
+
+  async #fail(err: unknown): Promise<void> {
+    this.#lastError = errorText(err);
+    this.#log.warn({ err }, 'gateway failed');
+    this.#setState('failed');
+    await this.#teardown();
+    if (!this.#wanted) return;
+    const { restart } = this.#deps.config;
+    if (this.#startedAt > 0 && Date.now() - this.#startedAt >= restart.max_backoff) this.#attempt = 0;
+    const delay = backoffDelay(this.#attempt++, { initialMs: restart.initial_backoff, maxMs: restart.max_backoff, jitter: restart.jitter }, this.#deps.random);
+    this.#setState('restarting');
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#restarts++;
+      this.#deps.metrics.restarted();
+      this.#cycle = this.#cycle.then(() => this.#launch());
+    }, delay);
+  }
+
+  async #teardown(): Promise<void> {
+    this.#wiring?.unsubscribe();
+    this.#wiring = undefined;
+    this.#replies?.close();
+    this.#replies = undefined;
+    const instance = this.#instance;
+    this.#instance = undefined;
+    if (!instance) return;
+    try {
+      await bounded(instance.stop(), this.#deps.timeoutMs ?? 10_000, 'gateway stop');
+    } catch (err) {
+      this.#lastError = errorText(err);
+      this.#log.warn({ err }, 'gateway stop failed');
+    }
+  }
+}
