@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parseHoconText } from '../../src/config/hocon.js';
+import { ConfigError } from '../../src/errors.js';
+
+/** Either a value or a ConfigError with a `file:line:col:` message; anything else fails the property. */
+function parseOrConfigError(text: string): void {
+  try {
+    parseHoconText(text, 'fuzz.conf', { env: { HOME: '/h' } });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    expect(err.code).toMatch(/^PH_CONFIG_[A-Z_]+$/);
+    expect(err.message).toMatch(/^fuzz\.conf(?::\d+:\d+)?: /);
+  }
+}
+
+// Fragments that hit every token kind, so random sequences reach deep parser states, not just the lexer.
+const fragment = fc.constantFrom(
+  '{', '}', '[', ']', ',', '=', ':', '+=', '\n', ' ', '\t', '"', '"""', '#', '//', '${', '${?', '}', '.',
+  'a', 'b.c', '"q"', '1', '-2.5e3', 'true', 'null', 'include ', 'required(', ')', '$', '\\', 'é', '\r\n',
+  '${a}', '${b.c}', '${HOME}', '${?X}', 'a = ', 'b { ', '__proto__', 'a.b.c = ', 'x = [', '@',
+);
+
+describe('HOCON reader on garbage', () => {
+  it('never throws anything but ConfigError on arbitrary text', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => parseOrConfigError(text)), { numRuns: 500 });
+  });
+
+  it('never throws anything but ConfigError on token soup', () => {
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 60 }), (parts) => parseOrConfigError(parts.join(''))),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('round-trips JSON-shaped objects', () => {
+    const key = fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/);
+    const leaf = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 10 }));
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(key, tie('node'), { maxKeys: 3 })),
+    })).node;
+    fc.assert(fc.property(fc.dictionary(key, tree, { maxKeys: 5 }), (obj) => {
+      expect(parseHoconText(JSON.stringify(obj, null, 2), 'rt.conf', { env: {} }).value).toEqual(obj);
+    }), { numRuns: 300 });
+  });
+});
