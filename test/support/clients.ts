@@ -111,21 +111,26 @@ export function collect(client: MqttClient, n: number, opts: { timeoutMs?: numbe
 }
 
 /**
- * Collect every message until one arrives on `sentinelTopic`; returns those before it. Used to prove a
+ * Collect every message until the sentinel arrives (a topic, or a predicate); returns those before it. Used to prove a
  * message was NOT delivered without sleeping: the sentinel is published after it by the same publisher.
  */
-export function collectUntil(client: MqttClient, sentinelTopic: string, timeoutMs = DEFAULT_WAIT_MS): Promise<Received[]> {
+export function collectUntil(client: MqttClient, sentinel: string | ((m: Received) => boolean), timeoutMs = DEFAULT_WAIT_MS): Promise<Received[]> {
+  const isSentinel = typeof sentinel === 'string' ? (m: Received) => m.topic === sentinel : sentinel;
   const got: Received[] = [];
   let listener: (topic: string, payload: Buffer, packet: IPublishPacket) => void = () => {};
   const done = new Promise<Received[]>((resolve) => {
     listener = (topic, payload, packet) => {
-      if (topic === sentinelTopic) resolve(got);
-      else got.push({ topic, payload, packet });
+      const m = { topic, payload, packet };
+      if (isSentinel(m)) resolve(got);
+      else got.push(m);
     };
     client.on('message', listener);
   });
-  return withTimeout(done, timeoutMs, `sentinel ${sentinelTopic} not received`).finally(() => client.off('message', listener));
+  return withTimeout(done, timeoutMs, `sentinel not received (got ${got.length} before)`).finally(() => client.off('message', listener));
 }
+
+/** Sentinel predicate: a message whose payload is exactly `text`. */
+export const payloadIs = (text: string) => (m: Received) => m.payload.toString() === text;
 
 /** Next packet of type `cmd` the client receives (from now on). */
 export function nextPacket<T extends Packet = Packet>(client: MqttClient, cmd: Packet['cmd'], timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
