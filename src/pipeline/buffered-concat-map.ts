@@ -71,9 +71,9 @@ export function bufferedConcatMap<T, R>(project: (item: T) => Observable<R>, opt
     const sourceSub = source.subscribe({
       next: (item) => {
         for (const d of queue.push(item)) opts.onDrop?.(d);
+        next();
         opts.onDepth?.(queue.length);
         if (queue.isFull()) setPressure(true);
-        next();
       },
       error: (e) => {
         for (const item of queue.drain()) opts.onDiscard?.(item);
