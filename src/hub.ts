@@ -1,12 +1,19 @@
 /**
  * The hub: composes store, broker core, listeners, HTTP API, gateways and bridges from one frozen config.
- * The constructor does no I/O; start()/stop() are idempotent.
+ * The constructor does no I/O; start()/stop() are idempotent and bounded.
  */
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { hubConfigSchema, type HubConfig, type HubConfigInput } from './config/schema.js';
 import type { BrokerApi } from './broker/api.js';
+import { Broker } from './broker/broker.js';
+import { ListenerSet } from './broker/listeners.js';
+import type { AccessControl } from './broker/access.js';
+import { Authenticator, Authorizer, type ClientAcl } from './auth/index.js';
+import { createStore } from './store/index.js';
+import type { BrokerStore } from './store/types.js';
+import { HttpApi } from './http/server.js';
 
 export interface HubOptions {
   logger?: Logger;
@@ -21,15 +28,37 @@ export function hubConfig(input: HubConfigInput = {}): HubConfig {
   return hubConfigSchema.parse(input);
 }
 
+/** A component the hub starts after the broker and stops before it (gateways, bridges). */
+export interface HubComponent {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status?(): unknown;
+}
+
+type State = 'stopped' | 'starting' | 'running' | 'stopping';
+
 export class Hub {
   readonly config: HubConfig;
   readonly logger: Logger;
   readonly metrics = new Metrics();
-  #broker?: BrokerApi;
+  readonly startedAt = Date.now();
+  #state: State = 'stopped';
+  #broker?: Broker;
+  #store?: BrokerStore;
+  #listeners?: ListenerSet;
+  #http?: HttpApi;
+  #authenticator?: Authenticator;
+  #components: Array<{ name: string; component: HubComponent }> = [];
+  #starting?: Promise<void>;
+  #stopping?: Promise<void>;
 
   constructor(config: HubConfig, opts: HubOptions = {}) {
     this.config = config;
     this.logger = opts.logger ?? silentLogger();
+  }
+
+  get state(): State {
+    return this.#state;
   }
 
   /** The in-process broker API (available after start()). */
@@ -38,14 +67,111 @@ export class Hub {
     return this.#broker;
   }
 
-  async start(): Promise<void> {
-    throw new Error('not implemented yet');
+  /** The broker core itself, for components that need more than the API (status, tests). */
+  get brokerCore(): Broker {
+    if (!this.#broker) throw new Error('hub not started');
+    return this.#broker;
   }
 
-  async stop(): Promise<void> {}
+  start(): Promise<void> {
+    this.#starting ??= this.#start().catch(async (err: unknown) => {
+      this.#starting = undefined;
+      await this.#teardown().catch(() => undefined);
+      this.#state = 'stopped';
+      throw err;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    this.#state = 'starting';
+    const { config, logger, metrics } = this;
+    const store = createStore(config.store, { logger, metrics, onError: (err) => logger.error({ err }, 'store error') });
+    store.open();
+    this.#store = store;
+    const authenticator = new Authenticator(config.auth, { metrics, logger });
+    await authenticator.start();
+    this.#authenticator = authenticator;
+    const authorizer = new Authorizer(config.authorization, { metrics });
+    const access: AccessControl = {
+      authenticate: (req) => authenticator.authenticate(req),
+      authorize: (client, action, topic) => authorizer.authorize({ ...client, acl: client.acl as ClientAcl | undefined }, action, topic) === 'allow',
+    };
+    const broker = new Broker({ mqtt: config.mqtt, store, metrics, logger });
+    broker.start();
+    this.#broker = broker;
+    for (const { name, component } of await this.#createComponents(broker)) {
+      await component.start();
+      this.#components.push({ name, component });
+    }
+    this.#listeners = new ListenerSet(config.listeners, { broker, access, logger });
+    await this.#listeners.start();
+    if (config.http.enable) {
+      this.#http = new HttpApi(config.http.bind, { metrics, logger, status: () => this.status() });
+      await this.#http.start();
+    }
+    this.#state = 'running';
+    logger.info({ node: config.node.name, store: store.kind }, 'started');
+  }
+
+  /** Gateways and bridges; filled in as those subsystems land. */
+  async #createComponents(_broker: Broker): Promise<Array<{ name: string; component: HubComponent }>> {
+    return [];
+  }
+
+  /**
+   * Stop accepting, send v5 clients DISCONNECT 0x8B, stop gateways and bridges, flush and close the store.
+   * Bounded: components get at most `timeoutMs` in total.
+   */
+  stop(timeoutMs = 4000): Promise<void> {
+    if (this.#state === 'stopped' && !this.#starting) return Promise.resolve();
+    this.#stopping ??= (async () => {
+      await this.#starting?.catch(() => undefined);
+      this.#state = 'stopping';
+      await this.#teardown(timeoutMs);
+      this.#state = 'stopped';
+      this.#starting = undefined;
+      this.#stopping = undefined;
+      this.logger.info('stopped');
+    })();
+    return this.#stopping;
+  }
+
+  async #teardown(timeoutMs = 4000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const bounded = (p: Promise<unknown>) =>
+      Promise.race([p.catch((err: unknown) => this.logger.warn({ err }, 'stop failed')), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+    await bounded(this.#listeners?.closeServers() ?? Promise.resolve());
+    this.#listeners?.disconnectAll();
+    for (const { component } of this.#components.splice(0).reverse()) await bounded(component.stop());
+    this.#broker?.stop();
+    await bounded(this.#http?.stop() ?? Promise.resolve());
+    await bounded(this.#authenticator?.stop() ?? Promise.resolve());
+    try {
+      this.#store?.flush();
+      this.#store?.close();
+    } catch (err) {
+      this.logger.error({ err }, 'store close failed');
+    }
+    this.#listeners = undefined;
+    this.#http = undefined;
+  }
 
   /** Bound address of a listener (after start), e.g. to learn the port chosen for bind ":0". */
   address(kind: ListenerKind, name = 'default'): { host: string; port: number } {
-    throw new Error(`no ${kind} listener ${name}`);
+    const a = kind === 'http' ? this.#http?.address() : this.#listeners?.address(kind, name);
+    if (!a) throw new Error(`no ${kind} listener ${name}`);
+    return a;
+  }
+
+  status(): Record<string, unknown> {
+    const b = this.#broker;
+    return {
+      node: this.config.node.name,
+      state: this.#state,
+      uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+      broker: b ? { sessions: b.sessions.size, retained: b.retained.size, connections: this.#listeners?.connections.size ?? 0 } : undefined,
+      components: Object.fromEntries(this.#components.map(({ name, component }) => [name, component.status?.()])),
+    };
   }
 }

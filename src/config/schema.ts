@@ -102,9 +102,6 @@ export const authSchema = z.object({
     username_claim: z.string().default('username').describe('claim that must equal the CONNECT username (if present)'),
     acl_claim: z.string().default('acl').describe('claim with `{ pub: [filters], sub: [filters] }` allowed for this client'),
   }).prefault({}),
-  enhanced: z.object({
-    methods: z.array(z.string()).default([]).describe('AUTH methods accepted; none by default, so AUTH gets 0x8C bad authentication method'),
-  }).prefault({}),
 }).prefault({});
 
 export const authorizationSchema = z.object({

@@ -1,0 +1,362 @@
+/**
+ * The broker core: session registry, subscription routing, retained messages and wills. Network connections
+ * (connection.ts) and in-process sessions (internal-session.ts) are both just Session sinks; this class is the
+ * single source of truth for routing.
+ */
+import type { Observable } from 'rxjs';
+import type { Envelope, QoS } from '../envelope.js';
+import { StateError, TopicError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { MqttOptions } from '../config/schema.js';
+import type { BrokerStore, StoredSubscription } from '../store/types.js';
+import type { BrokerApi, Delivery, InternalSessionOptions, PublishOptions } from './api.js';
+import { brokerMetrics, type BrokerMetrics } from './broker-metrics.js';
+import { isExpired, messageFromEnvelope, type BrokerMessage, type Pending } from './message.js';
+import { Session, type SessionContext } from './session.js';
+import { SharedGroup } from './shared.js';
+import { SubscriptionTrie, parseSharedFilter, topicMatches, validateTopicName, type SharedFilter } from './topic/index.js';
+import { internalSession$ } from './internal-session.js';
+import { RetainedStore } from './retained.js';
+import { WillScheduler, type Will } from './will.js';
+
+export const NEVER_EXPIRES = 0xffffffff;
+
+/** The group and inner filter of an already validated `$share/...` filter. */
+function sharedOf(filter: string): SharedFilter | undefined {
+  const s = parseSharedFilter(filter);
+  return s && 'group' in s ? s : undefined;
+}
+
+type Target = { shared: false; session: Session; sub: StoredSubscription } | { shared: true; group: SharedGroup };
+
+interface Aggregate {
+  session: Session;
+  qos: QoS;
+  rap: boolean;
+  subIds?: number[];
+  share?: string;
+}
+
+export interface BrokerDeps {
+  mqtt: MqttOptions;
+  store: BrokerStore;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export class Broker implements BrokerApi {
+  readonly sessions = new Map<string, Session>();
+  readonly metrics: BrokerMetrics;
+  readonly retained: RetainedStore;
+  readonly wills: WillScheduler;
+  readonly #trie = new SubscriptionTrie<Target>();
+  readonly #shared = new Map<string, SharedGroup>();
+  readonly #ctx: SessionContext;
+  readonly #deps: BrokerDeps;
+  #running = false;
+  #subscriptionCount = 0;
+  /** Called when a connected session must be kicked (takeover by an in-process session, shutdown). */
+  onStop: Array<() => void> = [];
+
+  constructor(deps: BrokerDeps) {
+    this.#deps = deps;
+    this.metrics = brokerMetrics(deps.metrics);
+    this.retained = new RetainedStore(deps.store, this.metrics);
+    this.wills = new WillScheduler((will) => this.#publishWill(will));
+    this.#ctx = {
+      store: deps.store,
+      metrics: this.metrics,
+      limits: {
+        maxMessages: deps.mqtt.max_mqueue_len,
+        maxBytes: deps.mqtt.max_mqueue_bytes,
+        overflow: deps.mqtt.mqueue_overflow,
+        storeQos0: deps.mqtt.mqueue_store_qos0,
+      },
+      reroute: (p, from) => this.#reroute(p, from),
+    };
+  }
+
+  get options(): MqttOptions {
+    return this.#deps.mqtt;
+  }
+
+  get store(): BrokerStore {
+    return this.#deps.store;
+  }
+
+  get logger(): Logger {
+    return this.#deps.logger;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Load persistent sessions and retained messages from the store. */
+  start(): void {
+    if (this.#running) return;
+    this.retained.load();
+    const now = Date.now();
+    for (const stored of this.#deps.store.loadSessions()) {
+      const session = new Session(this.#ctx, stored.clientId, {
+        protocolVersion: stored.protocolVersion,
+        persistent: true,
+        expiryInterval: stored.expiryInterval,
+        internal: stored.clientId.startsWith('$hub/'),
+      });
+      session.disconnectedAt = stored.disconnectedAt ?? now;
+      this.sessions.set(session.clientId, session);
+      for (const sub of stored.subscriptions) this.#addSubscription(session, sub);
+      for (const m of this.#deps.store.loadMessages(stored.clientId)) {
+        session.restore({ msg: m.message, qos: m.qos, retain: false, subIds: m.subscriptionIds, seq: m.seq, packetId: m.packetId, state: m.state });
+      }
+      this.scheduleExpiry(session, now);
+    }
+    this.metrics.sessions.set(this.sessions.size);
+    this.#running = true;
+  }
+
+  stop(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    for (const fn of this.onStop.splice(0)) fn();
+    this.wills.clear();
+    for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------------------
+
+  /**
+   * Find or create the session for a connecting client. `cleanStart` discards an existing one
+   * ([MQTT-3.1.2-4]); otherwise it is resumed and `present` is true ([MQTT-3.2.2-2]).
+   */
+  openSession(clientId: string, opts: { cleanStart: boolean; protocolVersion: 3 | 4 | 5; expiryInterval: number; internal?: boolean }): { session: Session; present: boolean } {
+    let session = this.sessions.get(clientId);
+    if (session?.expiryTimer) {
+      clearTimeout(session.expiryTimer);
+      session.expiryTimer = undefined;
+    }
+    let present = false;
+    if (session && opts.cleanStart) {
+      // [MQTT-3.1.2-4] clean start discards the session; a pending will fires as its session ends
+      this.endSession(session, true);
+      session = undefined;
+    } else {
+      this.wills.cancel(clientId); // [MQTT-3.1.3-9] a new connection before the Will Delay cancels the will
+    }
+    if (session) {
+      present = true;
+      session.protocolVersion = opts.protocolVersion;
+    } else {
+      session = new Session(this.#ctx, clientId, { protocolVersion: opts.protocolVersion, persistent: false, expiryInterval: 0, internal: opts.internal });
+      this.sessions.set(clientId, session);
+      this.metrics.sessions.set(this.sessions.size);
+    }
+    session.disconnectedAt = undefined;
+    this.setExpiry(session, opts.expiryInterval);
+    return { session, present };
+  }
+
+  /** Update the session expiry (CONNECT or v5 DISCONNECT); persistence follows it. */
+  setExpiry(session: Session, expiryInterval: number): void {
+    session.expiryInterval = Math.min(expiryInterval, Math.floor(this.#deps.mqtt.max_session_expiry / 1000)) || 0;
+    if (expiryInterval === NEVER_EXPIRES && session.internal) session.expiryInterval = NEVER_EXPIRES;
+    const persistent = session.expiryInterval > 0;
+    if (persistent && !session.persistent) {
+      session.persistent = true;
+      this.#deps.store.saveSession(session.toStored());
+    } else if (!persistent && session.persistent) {
+      session.persistent = false;
+      this.#deps.store.deleteSession(session.clientId);
+    } else if (persistent) {
+      this.#deps.store.saveSession(session.toStored());
+    }
+  }
+
+  /** The transport went away: keep the session until it expires ([MQTT-3.1.2-23]), or end it now. */
+  detach(session: Session): void {
+    session.sink = undefined;
+    session.disconnectedAt = Date.now();
+    if (session.expiryInterval === 0) {
+      this.endSession(session, true);
+      return;
+    }
+    session.releaseShared();
+    if (session.persistent) this.#deps.store.saveSession(session.toStored());
+    this.scheduleExpiry(session, Date.now());
+  }
+
+  scheduleExpiry(session: Session, now: number): void {
+    if (session.expiryInterval === NEVER_EXPIRES || session.sink) return;
+    const left = (session.disconnectedAt ?? now) + session.expiryInterval * 1000 - now;
+    if (left <= 0) {
+      this.endSession(session, true);
+      return;
+    }
+    session.expiryTimer = setTimeout(() => this.endSession(session, true), Math.min(left, 2 ** 31 - 1));
+    session.expiryTimer.unref();
+  }
+
+  /** Remove a session with its subscriptions; a pending delayed will fires now ([MQTT-3.1.3-9]). */
+  endSession(session: Session, fireWill: boolean): void {
+    if (this.sessions.get(session.clientId) !== session) return;
+    for (const filter of [...session.subscriptions.keys()]) this.unsubscribe(session, filter);
+    session.destroy();
+    this.sessions.delete(session.clientId);
+    this.metrics.sessions.set(this.sessions.size);
+    if (session.persistent) this.#deps.store.deleteSession(session.clientId);
+    if (fireWill) this.wills.fireNow(session.clientId);
+    else this.wills.cancel(session.clientId);
+  }
+
+  // ---- subscriptions -----------------------------------------------------------------------------------
+
+  /**
+   * Add or replace a subscription ([MQTT-3.8.4-3]); returns whether it is new (for Retain Handling 1).
+   * Retained messages are sent separately by deliverRetained(), after the SUBACK ([MQTT-3.8.4-4]).
+   */
+  subscribe(session: Session, sub: StoredSubscription): boolean {
+    const existed = session.subscriptions.has(sub.filter);
+    if (existed) this.#removeSubscription(session, sub.filter);
+    this.#addSubscription(session, sub);
+    if (session.persistent) this.#deps.store.saveSession(session.toStored());
+    return !existed;
+  }
+
+  /** Send the retained messages a new subscription should get ([MQTT-3.3.1-9], Retain Handling §3.8.3.1). */
+  deliverRetained(session: Session, sub: StoredSubscription, isNew: boolean): void {
+    // retained messages are not sent for shared subscriptions (§4.8.2)
+    if (sharedOf(sub.filter)) return;
+    if (sub.retainHandling === 0 || (sub.retainHandling === 1 && isNew)) this.#sendRetained(session, sub);
+  }
+
+  unsubscribe(session: Session, filter: string): boolean {
+    if (!session.subscriptions.has(filter)) return false;
+    this.#removeSubscription(session, filter);
+    if (session.persistent && this.sessions.get(session.clientId) === session) this.#deps.store.saveSession(session.toStored());
+    return true;
+  }
+
+  #addSubscription(session: Session, sub: StoredSubscription): void {
+    session.subscriptions.set(sub.filter, sub);
+    const shared = sharedOf(sub.filter);
+    if (shared) {
+      const key = `${shared.group}\u0000${shared.filter}`;
+      let group = this.#shared.get(key);
+      if (!group) {
+        group = new SharedGroup(shared.group, shared.filter);
+        this.#shared.set(key, group);
+        this.#trie.insert(shared.filter, `\u0000share\u0000${shared.group}`, { shared: true, group });
+      }
+      group.members.set(session.clientId, { session, sub });
+    } else {
+      this.#trie.insert(sub.filter, session.clientId, { shared: false, session, sub });
+    }
+    this.metrics.subscriptions.set(++this.#subscriptionCount);
+  }
+
+  #removeSubscription(session: Session, filter: string): void {
+    session.subscriptions.delete(filter);
+    const shared = sharedOf(filter);
+    if (shared) {
+      const key = `${shared.group}\u0000${shared.filter}`;
+      const group = this.#shared.get(key);
+      group?.members.delete(session.clientId);
+      if (group && group.members.size === 0) {
+        this.#shared.delete(key);
+        this.#trie.remove(shared.filter, `\u0000share\u0000${shared.group}`);
+      }
+    } else {
+      this.#trie.remove(filter, session.clientId);
+    }
+    this.metrics.subscriptions.set(--this.#subscriptionCount);
+  }
+
+  #sendRetained(session: Session, sub: StoredSubscription): void {
+    const now = Date.now();
+    for (const msg of this.retained.matching(sub.filter, topicMatches)) {
+      if (isExpired(msg, now)) continue;
+      // [MQTT-3.3.1-8] RETAIN is 1 on messages sent because of a new subscription
+      session.deliver({ msg, qos: Math.min(msg.qos, sub.qos) as QoS, retain: true, subIds: sub.subscriptionId ? [sub.subscriptionId] : undefined, state: 'queued' });
+    }
+  }
+
+  // ---- routing -----------------------------------------------------------------------------------------
+
+  /** Route a message to every matching session. Returns the number of sessions it was handed to. */
+  route(msg: BrokerMessage, publisherId?: string): number {
+    if (msg.retain) this.retained.set(msg);
+    let first: Aggregate | undefined;
+    let more: Map<Session, Aggregate> | undefined;
+    const add = (session: Session, sub: StoredSubscription, share?: string) => {
+      // [MQTT-3.8.3-3] no local: not to the publisher's own session
+      if (sub.noLocal && publisherId !== undefined && session.clientId === publisherId) return;
+      const agg = first?.session === session ? first : more?.get(session);
+      if (agg) {
+        // [MQTT-3.3.4-2] overlapping subscriptions: one copy at the highest QoS, every subscription id (§3.3.4)
+        if (sub.qos > agg.qos) agg.qos = sub.qos;
+        if (sub.retainAsPublished) agg.rap = true;
+        if (sub.subscriptionId) (agg.subIds ??= []).push(sub.subscriptionId);
+        return;
+      }
+      const fresh: Aggregate = { session, qos: sub.qos, rap: sub.retainAsPublished, subIds: sub.subscriptionId ? [sub.subscriptionId] : undefined, share };
+      if (!first) first = fresh;
+      else (more ??= new Map()).set(session, fresh);
+    };
+    this.#trie.match(msg.topic, (target) => {
+      if (target.shared) {
+        const m = target.group.pick();
+        if (m) add(m.session, m.sub, target.group.key);
+      } else {
+        add(target.session, target.sub);
+      }
+    });
+    if (!first) return 0;
+    this.#hand(msg, first);
+    if (more) for (const agg of more.values()) this.#hand(msg, agg);
+    return 1 + (more?.size ?? 0);
+  }
+
+  #hand(msg: BrokerMessage, agg: Aggregate): void {
+    const qos = (msg.qos < agg.qos ? msg.qos : agg.qos) as QoS;
+    // [MQTT-3.3.1-12] live delivery clears RETAIN unless Retain As Published [MQTT-3.3.1-13]
+    const p: Pending = { msg, qos, retain: agg.rap ? msg.retain : false, subIds: agg.subIds, state: 'queued', share: agg.share };
+    agg.session.deliver(p);
+  }
+
+  #reroute(p: Pending, from: Session): void {
+    if (!p.share || !this.#running) return;
+    for (const group of this.#shared.values()) {
+      if (group.key !== p.share) continue;
+      const m = group.pick(from);
+      if (m) {
+        m.session.deliver({ ...p, qos: Math.min(p.msg.qos, m.sub.qos) as QoS, subIds: m.sub.subscriptionId ? [m.sub.subscriptionId] : undefined });
+        return;
+      }
+    }
+    this.metrics.dropped.inc({ reason: 'session_gone' });
+  }
+
+  #publishWill(will: Will): void {
+    if (!this.#running) return;
+    this.route(will.message, will.clientId);
+    this.#deps.logger.debug({ clientId: will.clientId, topic: will.message.topic }, 'will published');
+  }
+
+  // ---- in-process API ----------------------------------------------------------------------------------
+
+  publish(env: Envelope, opts: PublishOptions = {}): Promise<void> {
+    if (!this.#running) return Promise.reject(new StateError('PH_STATE_STOPPED', 'broker is not running'));
+    const bad = validateTopicName(env.topic, this.#deps.mqtt.max_topic_levels);
+    if (bad) return Promise.reject(new TopicError('PH_TOPIC_INVALID', `invalid topic "${env.topic}": ${bad}`));
+    const msg = messageFromEnvelope(env);
+    this.route(msg, opts.clientId ?? env.origin?.clientId);
+    if (env.qos === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#deps.store.afterCommit(resolve));
+  }
+
+  session$(opts: InternalSessionOptions): Observable<Delivery> {
+    return internalSession$(this, opts);
+  }
+}

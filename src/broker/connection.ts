@@ -1,0 +1,258 @@
+/**
+ * One network MQTT connection (TCP, TLS or WebSocket stream): framing, parsing, keep alive, writes and close.
+ * Packet semantics live in the handlers (connect-handler, publish-handler, subscribe-handler).
+ */
+import type { Duplex } from 'node:stream';
+import mqttPacket, { type Packet } from 'mqtt-packet';
+import type { Logger } from '../logger.js';
+import type { AccessControl, ClientIdentity } from './access.js';
+import type { Broker } from './broker.js';
+import { PacketFramer } from './framer.js';
+import { REASON_TEXT, RC } from './reason-codes.js';
+import type { Session } from './session.js';
+import type { ConnectionSink } from './outbound.js';
+import type { BrokerMessage } from './message.js';
+import { handleConnect, refuseConnect } from './connect-handler.js';
+import { handlePublish, handlePubrel, handleOutboundAck } from './publish-handler.js';
+import { handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
+
+export interface ConnectionEnv {
+  listener: string;
+  broker: Broker;
+  access: AccessControl;
+  logger: Logger;
+  /** Enhanced auth methods configured (none by default → AUTH gets 0x8C). */
+  authMethods: readonly string[];
+  /** Set when the listener is over max_connections: every CONNECT is refused with "server unavailable". */
+  refuse?: boolean;
+  onClose(conn: Connection): void;
+}
+
+type State = 'awaiting_connect' | 'authenticating' | 'connected' | 'closed';
+
+export class Connection {
+  state: State = 'awaiting_connect';
+  protocolVersion: 3 | 4 | 5 = 4;
+  identity?: ClientIdentity;
+  session?: Session;
+  sink?: ConnectionSink;
+  keepAliveMs = 0;
+  lastRx = Date.now();
+  readonly openedAt = Date.now();
+  /** Will to publish unless the client disconnects normally. */
+  will?: { message: BrokerMessage; delay: number };
+  /** Inbound topic aliases ([MQTT-3.3.2-10]). */
+  readonly aliasesIn = new Map<number, string>();
+  /** Inbound QoS 1/2 messages not yet acknowledged, for our Receive Maximum ([MQTT-3.3.4-7]). */
+  inboundUnacked = 0;
+  readonly #framer: PacketFramer;
+  readonly #parser: ReturnType<typeof mqttPacket.parser>;
+  #corked = false;
+  #queuedPackets: Packet[] | undefined;
+
+  constructor(readonly socket: Duplex, readonly remoteAddress: string, readonly env: ConnectionEnv) {
+    const opts = env.broker.options;
+    this.#framer = new PacketFramer(opts.max_packet_size);
+    this.#parser = mqttPacket.parser({ protocolVersion: 4 });
+    this.#parser.on('packet', (p: Packet) => this.#onPacket(p));
+    this.#parser.on('error', (err: Error) => this.#onParseError(err));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err: Error) => this.env.logger.debug({ err: err.message, remote: remoteAddress }, 'socket error'));
+    socket.on('close', () => this.#onSocketClose());
+    socket.on('drain', () => this.session?.pump());
+  }
+
+  get logger(): Logger {
+    return this.env.logger;
+  }
+
+  get metricsLabels(): { listener: string } {
+    return { listener: this.env.listener };
+  }
+
+  // ---- input ------------------------------------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.lastRx = Date.now();
+    this.env.broker.metrics.bytesIn.inc(this.metricsLabels, chunk.length);
+    this.#framer.push(chunk, (frame) => {
+      if (this.state === 'closed') return false;
+      if (frame.kind === 'too_large') {
+        this.protocolError('packet_too_large', RC.PACKET_TOO_LARGE, `packet of ${frame.size} bytes exceeds maximum packet size ${this.#framer.maxPacketSize}`);
+        return false;
+      }
+      if (frame.kind === 'malformed') {
+        this.protocolError('malformed', RC.MALFORMED, frame.reason);
+        return false;
+      }
+      this.#parser.parse(frame.bytes);
+      return (this.state as State) !== 'closed';
+    });
+  }
+
+  #onParseError(err: Error): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'awaiting_connect' && /protocol version|protocolId|Invalid header flag bits/i.test(err.message)) {
+      // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 (v3) / 0x84 (v5), then close
+      refuseConnect(this, RC.UNSUPPORTED_PROTOCOL_VERSION, 'unsupported_protocol');
+      return;
+    }
+    this.protocolError('malformed', RC.MALFORMED, err.message);
+  }
+
+  #onPacket(packet: Packet): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'authenticating') {
+      (this.#queuedPackets ??= []).push(packet);
+      return;
+    }
+    if (this.state === 'awaiting_connect') {
+      if (packet.cmd !== 'connect') {
+        // [MQTT-3.1.0-1] the first packet must be CONNECT
+        this.protocolError('first_packet_not_connect', RC.PROTOCOL_ERROR, `expected CONNECT, got ${packet.cmd}`);
+        return;
+      }
+      this.state = 'authenticating';
+      this.socket.pause();
+      handleConnect(this, packet).then(
+        () => this.#drainQueued(),
+        (err: unknown) => {
+          this.logger.error({ err }, 'CONNECT handling failed');
+          this.close();
+        },
+      );
+      return;
+    }
+    this.#dispatch(packet);
+  }
+
+  #drainQueued(): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'authenticating') this.state = 'connected';
+    const queued = this.#queuedPackets;
+    this.#queuedPackets = undefined;
+    if (queued) for (const p of queued) if ((this.state as State) === 'connected') this.#dispatch(p);
+    if (this.state === 'connected') this.socket.resume();
+  }
+
+  #dispatch(packet: Packet): void {
+    switch (packet.cmd) {
+      case 'publish': return handlePublish(this, packet);
+      case 'puback':
+      case 'pubrec':
+      case 'pubcomp': return handleOutboundAck(this, packet);
+      case 'pubrel': return handlePubrel(this, packet);
+      case 'subscribe': return handleSubscribe(this, packet);
+      case 'unsubscribe': return handleUnsubscribe(this, packet);
+      case 'pingreq':
+        this.send({ cmd: 'pingresp' });
+        return;
+      case 'disconnect': return this.#onDisconnect(packet);
+      case 'auth':
+        // v5 §4.12: no enhanced authentication configured for this connection
+        return this.disconnect(RC.BAD_AUTHENTICATION_METHOD, "bad_auth_method");
+      case 'connect':
+        // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
+        return this.protocolError('second_connect', RC.PROTOCOL_ERROR, 'second CONNECT');
+      default:
+        return this.protocolError('unexpected_packet', RC.PROTOCOL_ERROR, `unexpected ${packet.cmd} from a client`);
+    }
+  }
+
+  #onDisconnect(packet: mqttPacket.IDisconnectPacket): void {
+    const session = this.session;
+    if (this.protocolVersion === 5 && session) {
+      const expiry = packet.properties?.sessionExpiryInterval;
+      if (expiry !== undefined) {
+        if (session.expiryInterval === 0 && expiry !== 0) {
+          // [MQTT-3.14.2-2] cannot set a non-zero expiry in DISCONNECT after connecting with zero
+          this.protocolError('disconnect_expiry', RC.PROTOCOL_ERROR, 'session expiry set in DISCONNECT after CONNECT had 0');
+          return;
+        }
+        this.env.broker.setExpiry(session, expiry);
+      }
+    }
+    // [MQTT-3.14.4-3] normal DISCONNECT discards the will; v5 0x04 asks for it to be sent
+    if (!(this.protocolVersion === 5 && packet.reasonCode === RC.DISCONNECT_WITH_WILL)) this.will = undefined;
+    this.close();
+  }
+
+  // ---- output -----------------------------------------------------------------------------------------
+
+  /** Encode and write a packet; writes in one event-loop turn go out in one syscall (cork/uncork). */
+  send(packet: Packet): boolean {
+    if (this.state === 'closed') return false;
+    return this.writeRaw(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+  }
+
+  writeRaw(buf: Buffer): boolean {
+    if (this.state === 'closed' || this.socket.destroyed) return false;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.env.broker.metrics.bytesOut.inc(this.metricsLabels, buf.length);
+    return this.socket.write(buf);
+  }
+
+  /** v5: send DISCONNECT with a reason code (and reason string) first; v3: just close ([MQTT-3.14.0-1]). */
+  disconnect(reasonCode: number, counterReason?: string): void {
+    if (this.state === 'closed') return;
+    if (counterReason) this.env.broker.metrics.refused.inc({ listener: this.env.listener, reason: counterReason });
+    if (this.protocolVersion === 5 && this.state !== 'awaiting_connect') {
+      const reasonString = REASON_TEXT[reasonCode];
+      this.send({ cmd: 'disconnect', reasonCode, properties: reasonString ? { reasonString } : undefined } as Packet);
+    }
+    this.close();
+  }
+
+  /** Malformed or forbidden input: count it, log it, tell a v5 client why, close. */
+  protocolError(reason: string, reasonCode: number, detail: string): void {
+    this.env.broker.metrics.protocolErrors.inc({ listener: this.env.listener, reason });
+    this.logger.info({ remote: this.remoteAddress, clientId: this.identity?.clientId, reason, detail }, 'protocol error, closing connection');
+    this.disconnect(reasonCode);
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    if (this.#corked) this.socket.uncork();
+    this.socket.end();
+    const t = setTimeout(() => this.socket.destroy(), 2000);
+    t.unref();
+    this.#release(wasConnected);
+  }
+
+  #onSocketClose(): void {
+    if (this.state !== 'closed') {
+      const wasConnected = this.state === 'connected' || this.state === 'authenticating';
+      this.state = 'closed';
+      this.#release(wasConnected);
+    }
+  }
+
+  #released = false;
+
+  #release(wasConnected: boolean): void {
+    if (this.#released) return;
+    this.#released = true;
+    const broker = this.env.broker;
+    const session = this.session;
+    if (wasConnected && session && session.sink === this.sink) {
+      if (this.will && broker.running) {
+        // [MQTT-3.1.2-8] abnormal close: publish the will, after min(Will Delay, Session Expiry) (§3.1.3.2.2)
+        const delay = Math.min(this.will.delay, session.expiryInterval);
+        broker.wills.schedule({ clientId: session.clientId, message: this.will.message }, delay);
+      }
+      broker.detach(session);
+    }
+    this.will = undefined;
+    this.env.onClose(this);
+  }
+}
