@@ -105,7 +105,8 @@ export class MemoryStore implements BrokerStore {
   setRetained(topic: string, message: StoredMessage | null): void {
     this.#require();
     if (message === null) this.#retained.delete(topic);
-    else this.#retained.set(topic, { ...message });
+    // The key wins over message.topic, as in SQLite where the topic column is both.
+    else this.#retained.set(topic, { ...message, topic });
   }
 
   #require(): void {
