@@ -46,7 +46,7 @@ describe.each(versions)('QoS with protocol version %i', (v) => {
   it('[MQTT-4.3.3-10][MQTT-4.3.3-11] inbound QoS 2 duplicate before PUBREL is delivered once; PUBREL gets PUBCOMP', async () => {
     const t = `qos/v${v}/once`;
     const sub = await connectClient(h.url, { protocolVersion: v, clientId: `q-once-sub-${v}` });
-    await sub.subscribeAsync(t, { qos: 2 });
+    await sub.subscribeAsync([t, `${t}/end`], { qos: 2 });
     const before = collectUntil(sub, `${t}/end`);
     const { client } = await RawClient.connect(h.port, { clientId: `q-once-raw-${v}` }, { version: v });
     const publish = { cmd: 'publish' as const, topic: t, payload: Buffer.from('once'), qos: 2 as const, messageId: 7, retain: false, dup: false };
