@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AuthError } from '../errors.js';
-import { hashPassword } from './password-hash.js';
+import { DEFAULT_SCRYPT, hashPassword, type ScryptParams } from './password-hash.js';
 import { parsePasswordFile, usernameProblem } from './password-file.js';
 
 async function readLines(file: string): Promise<{ lines: string[]; lineOf: (user: string) => number | undefined }> {
@@ -49,12 +49,17 @@ async function writeAtomically(file: string, lines: readonly string[]): Promise<
 }
 
 /** Add a user or change their password. Creates the file (and its directory) when missing. */
-export async function upsertUser(file: string, username: string, password: string | Buffer): Promise<'added' | 'updated'> {
+export async function upsertUser(
+  file: string,
+  username: string,
+  password: string | Buffer,
+  params: ScryptParams = DEFAULT_SCRYPT,
+): Promise<'added' | 'updated'> {
   const problem = usernameProblem(username);
   if (problem) throw new AuthError('PH_AUTH_USERNAME_INVALID', `username ${problem}`);
   if (password.length === 0) throw new AuthError('PH_AUTH_PASSWORD_EMPTY', 'password is empty');
   const { lines, lineOf } = await readLines(file);
-  const entry = `${username}:${await hashPassword(password)}`;
+  const entry = `${username}:${await hashPassword(password, params)}`;
   const at = lineOf(username);
   if (at === undefined) lines.push(entry);
   else lines[at - 1] = entry;
