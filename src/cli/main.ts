@@ -1,0 +1,145 @@
+/**
+ * `protohub` command line: start, check, passwd, version.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { loadConfig, formatConfigError } from '../config/loader.js';
+import type { HubConfig } from '../config/schema.js';
+import { Hub } from '../hub.js';
+import { runPasswdCommand } from '../auth/index.js';
+
+const USAGE = `usage: protohub <command> [options]
+
+commands:
+  start   [-c FILE] [--log-level LEVEL]   run the hub (default config: config/protohub.conf)
+  check   [-c FILE]                       validate a config file and exit (0 valid, 2 invalid)
+  passwd  [-f FILE] [-b] [-D] USER [PW]   add, update or delete a user in the password file
+  version                                 print the version
+`;
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+type Level = (typeof LEVELS)[number];
+
+export function version(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../..', '../../..']) {
+    try {
+      return (JSON.parse(readFileSync(join(here, up, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      // try the next candidate (src/ when run with tsx, dist/src/ when compiled)
+    }
+  }
+  return 'unknown';
+}
+
+interface StartArgs {
+  config: string;
+  logLevel?: Level;
+}
+
+function parseArgs(argv: string[]): StartArgs | string {
+  const out: StartArgs = { config: 'config/protohub.conf' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-c' || a === '--config') {
+      const v = argv[++i];
+      if (!v) return `${a} needs a file`;
+      out.config = v;
+    } else if (a === '--log-level' || a.startsWith('--log-level=')) {
+      const v = a.includes('=') ? a.split('=')[1] : argv[++i];
+      if (!LEVELS.includes(v as Level)) return `--log-level must be one of ${LEVELS.join(', ')}`;
+      out.logLevel = v as Level;
+    } else {
+      return `unknown option ${a}`;
+    }
+  }
+  return out;
+}
+
+function load(file: string): HubConfig | number {
+  try {
+    return loadConfig(file).config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(formatConfigError(err) + '\n');
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function start(args: StartArgs): Promise<number> {
+  const config = load(args.config);
+  if (typeof config === 'number') return config;
+  const format = config.log.format;
+  const logger: Logger = createLogger({ level: args.logLevel ?? config.log.level, pretty: format === 'auto' ? undefined : format === 'text' });
+  const hub = new Hub(config, { logger, configFile: args.config });
+  try {
+    await hub.start();
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      // hard bound: exit within 5 s whatever a component does
+      const force = setTimeout(() => {
+        logger.error('shutdown took longer than 5 s, exiting');
+        process.exit(1);
+      }, 5000);
+      force.unref();
+      hub.stop(4000).then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}
+
+/** Run the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'start':
+    case 'check': {
+      const args = parseArgs(rest);
+      if (typeof args === 'string') {
+        process.stderr.write(`${args}\n${USAGE}`);
+        return 2;
+      }
+      if (cmd === 'start') return start(args);
+      const config = load(args.config);
+      if (typeof config === 'number') return config;
+      process.stdout.write(`${args.config}: ok\n`);
+      return 0;
+    }
+    case 'passwd':
+      return runPasswdCommand(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'version':
+    case '--version':
+    case '-v':
+      process.stdout.write(`protohub ${version()}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command ${cmd}\n${USAGE}`);
+      return 2;
+  }
+}
