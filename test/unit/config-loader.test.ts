@@ -1,0 +1,141 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatConfigError, loadConfig, parseConfigText } from '../../src/config/loader.js';
+import { ConfigError } from '../../src/errors.js';
+import { removeTempDirs, tempDir } from '../support/tmp.js';
+
+afterAll(removeTempDirs);
+
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('fills defaults, converts units and deep-freezes the result', () => {
+    const { config } = parseConfigText('mqtt.retry_interval = 5s\nmqtt.max_packet_size = "2MB"\nlisteners.tcp.default.bind = "127.0.0.1:0"', 'a.conf', { env: {} });
+    expect(config.mqtt.retry_interval).toBe(5000);
+    expect(config.mqtt.max_packet_size).toBe(2 * 1024 * 1024);
+    expect(config.listeners.tcp.default.bind).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(config.store).toEqual({ type: 'sqlite', dir: './data', synchronous: 'normal' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.listeners.tcp.default.bind)).toBe(true);
+    expect(() => { (config.store as { dir: string }).dir = 'x'; }).toThrow(TypeError);
+  });
+
+  it('does not share frozen objects with schema defaults', () => {
+    parseConfigText('', 'a.conf', { env: {} });
+    expect(parseConfigText('', 'b.conf', { env: {} }).config.listeners.ssl).toEqual({});
+    expect(Object.isFrozen({})).toBe(false);
+  });
+
+  it('takes ${?ENV} when set and the default otherwise', () => {
+    const text = 'store.dir = "./data"\nstore.dir = ${?PROTOHUB_DIR}\nnode.name = ${?PROTOHUB_NAME}';
+    expect(parseConfigText(text, 'a.conf', { env: {} }).config.store.dir).toBe('./data');
+    expect(parseConfigText(text, 'a.conf', { env: {} }).config.node.name).toBe('protohub');
+    const set = parseConfigText(text, 'a.conf', { env: { PROTOHUB_DIR: '/srv', PROTOHUB_NAME: 'edge1' } }).config;
+    expect([set.store.dir, set.node.name]).toEqual(['/srv', 'edge1']);
+  });
+
+  it('applies dotted-path overrides over the file and reports them as <overrides>', () => {
+    const { config, sources } = parseConfigText('store.dir = /a\nlog.level = warn', 'a.conf', {
+      env: {}, overrides: { 'store.dir': '/b', log: { format: 'json' } },
+    });
+    expect(config.store.dir).toBe('/b');
+    expect(config.log).toEqual({ level: 'warn', format: 'json' });
+    expect(sources.positionOf(['store', 'dir'])).toEqual({ file: '<overrides>', line: 0, col: 0 });
+    const err = configErrorOf(() => parseConfigText('', 'a.conf', { env: {}, overrides: { 'log.level': 'loud' } }));
+    expect(err.issues).toEqual(['<overrides> log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "loud"']);
+  });
+
+  it('reports every problem at once with file:line, in file order', () => {
+    const text = [
+      'node { name = "bad name!", colour = blue }', // 1
+      'listeners.tcp.default {', // 2
+      '  bind = "nowhere"', // 3
+      '  max_connections = 0', // 4
+      '}', // 5
+      'listeners.ssl.secure {', // 6
+      '  bind = "127.0.0.1:8883"', // 7
+      '}', // 8
+      'mqtt.retry_interval = forever', // 9
+      'log.level = loud', // 10
+      'authorization.rules = [ { permission = allow, who { user = x }, topics = [] } ]', // 11
+      'bogus = true', // 12
+    ].join('\n');
+    const err = configErrorOf(() => parseConfigText(text, 'bad.conf', { env: {} }));
+    expect(err.code).toBe('PH_CONFIG_INVALID');
+    expect(err.message).toBe('bad.conf: invalid configuration (11 problems)');
+    expect(err.issues).toEqual([
+      'bad.conf:1 node.name: expected a string matching /^[A-Za-z0-9_.-]+$/, got "bad name!"',
+      'bad.conf:1 node.colour: expected one of the keys name, got unknown key "colour"',
+      'bad.conf:3 listeners.tcp.default.bind: expected "host:port" with port 0..65535, got "nowhere"',
+      'bad.conf:4 listeners.tcp.default.max_connections: expected a number >= 1, got 0',
+      'bad.conf:6 listeners.ssl.secure.certfile: expected a string, got nothing (required key missing)',
+      'bad.conf:6 listeners.ssl.secure.keyfile: expected a string, got nothing (required key missing)',
+      'bad.conf:9 mqtt.retry_interval: expected a duration like "30s" (0ms..9007199254740991ms), got "forever"',
+      'bad.conf:10 log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "loud"',
+      'bad.conf:11 authorization.rules[0].who: expected "all" or { username } or { clientid } or { ipaddress }, got an object { user }',
+      'bad.conf:11 authorization.rules[0].topics: expected at least 1 item, got an empty array',
+      expect.stringMatching(/^bad\.conf:12 bogus: expected one of the keys node, listeners, .*, got unknown key "bogus"$/),
+    ]);
+  });
+
+  it("reports problems in an included file with that file's name and line", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'base.conf'), 'store {\n  type = sqlite\n  synchronous = sometimes\n}\nhttp.bind = 99999\n');
+    const main = join(dir, 'main.conf');
+    writeFileSync(main, `include "base.conf"\nstore.dir = "/var/lib/protohub"\nlog { level = info, colour = red }\n`);
+    const err = configErrorOf(() => loadConfig(main, { env: {} }));
+    expect(err.issues).toEqual([
+      `${main}:3 log.colour: expected one of the keys level, format, got unknown key "colour"`,
+      `${join(dir, 'base.conf')}:3 store.synchronous: expected one of "normal", "full", got "sometimes"`,
+      `${join(dir, 'base.conf')}:5 http.bind: expected "host:port" with port 0..65535, got 99999`,
+    ]);
+  });
+
+  it('lets a later key override an included one', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'base.conf'), 'store { dir = "/default", type = memory }\n');
+    const main = join(dir, 'main.conf');
+    writeFileSync(main, `include "${join(dir, 'base.conf')}"\nstore.dir = "/var/lib/protohub"\n`);
+    const { config, sources } = loadConfig(main, { env: {} });
+    expect(config.store).toEqual({ type: 'memory', dir: '/var/lib/protohub', synchronous: 'normal' });
+    expect(sources.files).toEqual([main, join(dir, 'base.conf')]);
+    expect(sources.positionOf(['store', 'type'])).toEqual({ file: join(dir, 'base.conf'), line: 1, col: 27 });
+  });
+
+  it('throws PH_CONFIG_NOT_FOUND and PH_CONFIG_SYNTAX with positions', () => {
+    const dir = tempDir();
+    expect(configErrorOf(() => loadConfig(join(dir, 'missing.conf'))).code).toBe('PH_CONFIG_NOT_FOUND');
+    const bad = join(dir, 'bad.conf');
+    writeFileSync(bad, 'a = 1\nb = [\n');
+    const err = configErrorOf(() => loadConfig(bad));
+    expect(err.code).toBe('PH_CONFIG_SYNTAX');
+    expect(err.message).toBe(`${bad}:2:5: unterminated array, expected ]`);
+  });
+});
+
+describe('formatConfigError', () => {
+  it('prints the code, the summary and one indented line per problem', () => {
+    const err = configErrorOf(() => parseConfigText('log.level = loud\nstore.type = file', 'x.conf', { env: {} }));
+    expect(formatConfigError(err)).toBe([
+      'PH_CONFIG_INVALID: x.conf: invalid configuration (2 problems)',
+      '  x.conf:1 log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "loud"',
+      '  x.conf:2 store.type: expected one of "sqlite", "memory", got "file"',
+    ].join('\n'));
+  });
+
+  it('prints a syntax error on one line and other errors by message', () => {
+    const err = configErrorOf(() => parseConfigText('a = ', 'x.conf'));
+    expect(formatConfigError(err)).toBe('PH_CONFIG_SYNTAX: x.conf:1:5: expected a value, got end of file');
+    expect(formatConfigError(new Error('boom'))).toBe('boom');
+    expect(formatConfigError('weird')).toBe('weird');
+  });
+});
