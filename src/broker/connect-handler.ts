@@ -51,6 +51,7 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
     return refuseConnect(conn, RC.CLIENT_ID_NOT_VALID, 'bad_clientid'); // [MQTT-3.1.3-9]
   }
   conn.identity = { clientId, username: packet.username, remoteAddress: conn.remoteAddress };
+  conn.problemInformation = !v5 || props.requestProblemInformation !== false;
 
   if (v5 && props.authenticationMethod !== undefined && !conn.env.authMethods.includes(props.authenticationMethod)) {
     // [MQTT-4.12.0-1] unsupported authentication method

@@ -45,6 +45,10 @@ export class Connection {
   readonly aliasesIn = new Map<number, string>();
   /** Inbound QoS 1/2 messages not yet acknowledged, for our Receive Maximum ([MQTT-3.3.4-7]). */
   inboundUnacked = 0;
+  /** v5 Request Problem Information: reason strings allowed on acks ([MQTT-3.1.2-29]). */
+  problemInformation = true;
+  /** Per-listener metric children, bound once (label lookup per packet is measurable on the hot path). */
+  readonly counters: { received: { inc(n?: number): void }; sent: { inc(n?: number): void }; bytesIn: { inc(n?: number): void }; bytesOut: { inc(n?: number): void } };
   readonly #framer: PacketFramer;
   readonly #parser: ReturnType<typeof mqttPacket.parser>;
   #corked = false;
@@ -52,6 +56,9 @@ export class Connection {
 
   constructor(readonly socket: Duplex, readonly remoteAddress: string, readonly env: ConnectionEnv) {
     const opts = env.broker.options;
+    const m = env.broker.metrics;
+    const l = { listener: env.listener };
+    this.counters = { received: m.received.labels(l), sent: m.sent.labels(l), bytesIn: m.bytesIn.labels(l), bytesOut: m.bytesOut.labels(l) };
     this.#framer = new PacketFramer(opts.max_packet_size);
     this.#parser = mqttPacket.parser({ protocolVersion: 4 });
     this.#parser.on('packet', (p: Packet) => this.#onPacket(p));
@@ -75,7 +82,7 @@ export class Connection {
   #onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.lastRx = Date.now();
-    this.env.broker.metrics.bytesIn.inc(this.metricsLabels, chunk.length);
+    this.counters.bytesIn.inc(chunk.length);
     this.#framer.push(chunk, (frame) => {
       if (this.state === 'closed') return false;
       if (frame.kind === 'too_large') {
@@ -196,7 +203,7 @@ export class Connection {
         this.socket.uncork();
       });
     }
-    this.env.broker.metrics.bytesOut.inc(this.metricsLabels, buf.length);
+    this.counters.bytesOut.inc(buf.length);
     return this.socket.write(buf);
   }
 

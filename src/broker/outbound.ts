@@ -72,7 +72,7 @@ export class ConnectionSink implements SessionSink {
     }
     if (newAlias !== undefined) this.#aliases.set(msg.topic, newAlias);
     conn.writeRaw(buf);
-    conn.env.broker.metrics.sent.inc(conn.metricsLabels);
+    conn.counters.sent.inc();
     return true;
   }
 

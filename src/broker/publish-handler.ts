@@ -5,12 +5,17 @@ import type mqttPacket from 'mqtt-packet';
 import type { PublishProperties, QoS } from '../envelope.js';
 import type { Connection } from './connection.js';
 import type { BrokerMessage } from './message.js';
-import { RC } from './reason-codes.js';
+import { RC, REASON_TEXT } from './reason-codes.js';
 import { validateTopicName } from './topic/index.js';
 
 function ack(conn: Connection, cmd: 'puback' | 'pubrec', messageId: number, reasonCode: number): void {
-  if (conn.protocolVersion === 5) conn.send({ cmd, messageId, reasonCode } as mqttPacket.Packet);
-  else conn.send({ cmd, messageId });
+  if (conn.protocolVersion !== 5) {
+    conn.send({ cmd, messageId });
+    return;
+  }
+  // reason strings only on failures, and only when the client asked for problem information ([MQTT-3.1.2-29])
+  const reasonString = reasonCode >= 0x80 && conn.problemInformation ? REASON_TEXT[reasonCode] : undefined;
+  conn.send({ cmd, messageId, reasonCode, ...(reasonString ? { properties: { reasonString } } : {}) } as mqttPacket.Packet);
 }
 
 /** Resolve an inbound topic alias ([MQTT-3.3.2-8] .. [MQTT-3.3.2-12]); undefined after a protocol error. */
@@ -36,7 +41,7 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
   const session = conn.session;
   const identity = conn.identity;
   if (!session || !identity) return;
-  broker.metrics.received.inc(conn.metricsLabels);
+  conn.counters.received.inc();
   const topic = resolveTopic(conn, packet);
   if (topic === undefined) return;
   const bad = validateTopicName(topic, opts.max_topic_levels);

@@ -5,7 +5,7 @@ import type mqttPacket from 'mqtt-packet';
 import type { QoS } from '../envelope.js';
 import type { StoredSubscription } from '../store/types.js';
 import type { Connection } from './connection.js';
-import { RC } from './reason-codes.js';
+import { RC, REASON_TEXT } from './reason-codes.js';
 import { hasWildcard, parseSharedFilter, validateTopicFilter } from './topic/index.js';
 
 /** Reason code for one subscription request, or the granted QoS. */
@@ -62,7 +62,9 @@ export function handleSubscribe(conn: Connection, packet: mqttPacket.ISubscribeP
     granted.push(rc);
   }
   // [MQTT-3.8.4-1] SUBACK with the same packet id, one code per filter in order ([MQTT-3.8.4-6])
-  conn.send({ cmd: 'suback', messageId: packet.messageId, granted, ...(v5 ? { properties: {} } : {}) } as mqttPacket.Packet);
+  const failed = granted.find((g) => g >= 0x80);
+  const reasonString = v5 && failed !== undefined && conn.problemInformation ? REASON_TEXT[failed] : undefined;
+  conn.send({ cmd: 'suback', messageId: packet.messageId, granted, ...(reasonString ? { properties: { reasonString } } : {}) } as mqttPacket.Packet);
   // retained messages follow the SUBACK
   for (const { sub, isNew } of accepted) broker.deliverRetained(session, sub, isNew);
 }
