@@ -112,7 +112,7 @@ const uplinkRule = fc
   .tuple(fc.array(levelPattern, { maxLength: 3 }), fc.boolean(), fc.array(fc.constantFrom('t', '{x}', '{y}', '{r*}', 'p-{x}', ''), { minLength: 1, maxLength: 4 }))
   .map(([levels, rest, topic]) => {
     const seen = new Set<string>();
-    const address = levels.filter((l) => !(l.startsWith('{') && (seen.has(l) || !seen.add(l))));
+    const address: string[] = levels.filter((l) => !(l.startsWith('{') && (seen.has(l) || !seen.add(l))));
     if (rest) address.push('{r*}');
     return { address: address.join('/'), topic: topic.join('/') };
   });
@@ -144,7 +144,7 @@ describe('properties', () => {
       fc.property(fc.array(fc.tuple(fc.array(filterLevel, { minLength: 1, maxLength: 3 }), fc.boolean()), { minLength: 1, maxLength: 4 }), (rules) => {
         const downlink = rules.map(([levels, rest]) => {
           const seen = new Set<string>();
-          const filter = levels.filter((l) => !(l.startsWith('{') && (seen.has(l) || !seen.add(l))));
+          const filter: string[] = levels.filter((l) => !(l.startsWith('{') && (seen.has(l) || !seen.add(l))));
           if (rest) filter.push('{r*}');
           return { filter: filter.join('/'), address: 'x' };
         });
