@@ -46,14 +46,14 @@ export class ZeromqSocket {
 
   async open(): Promise<void> {
     const c = this.config;
-    const options = {
-      sendHighWaterMark: c.send_hwm,
-      receiveHighWaterMark: c.receive_hwm,
+    const common = {
       reconnectInterval: c.reconnect_interval,
       reconnectMaxInterval: c.reconnect_max_interval,
       maxMessageSize: c.max_message_size,
       linger: c.linger,
     };
+    // zeromq.js sockets reject options their type does not have (a PULL has no send HWM).
+    const options = this.isUplink ? { ...common, receiveHighWaterMark: c.receive_hwm } : { ...common, sendHighWaterMark: c.send_hwm };
     const sock: AnySocket = c.type === 'sub' ? new zmq.Subscriber(options)
       : c.type === 'pull' ? new zmq.Pull(options)
         : c.type === 'pub' ? new zmq.Publisher(options) : new zmq.Push(options);
