@@ -12,6 +12,8 @@ export const STORE_CODES = {
   write: 'PH_STORE_WRITE',
   /** A read statement failed. */
   read: 'PH_STORE_READ',
+  /** An online backup (SqliteStore.backup) failed. */
+  backup: 'PH_STORE_BACKUP',
   /** A stored row could not be decoded; it is skipped. */
   corrupt: 'PH_STORE_CORRUPT',
   /** The store was used before open() or after close(). */

@@ -91,6 +91,20 @@ export class SqliteStore implements BrokerStore {
     this.#require().batch.afterCommit(fn);
   }
 
+  /**
+   * Consistent online copy of the database to `destPath` (SQLite backup API), with everything written so far.
+   * Copying protohub.db alone while the hub runs is not a backup: recent commits live in protohub.db-wal.
+   */
+  async backup(destPath: string): Promise<void> {
+    const conn = this.#require();
+    conn.batch.commit();
+    try {
+      await conn.db.backup(destPath);
+    } catch (cause) {
+      throw this.#wrap(STORE_CODES.backup, `backup to ${destPath}`, cause);
+    }
+  }
+
   loadSessions(): StoredSession[] {
     return this.#read('loadSessions', (s) =>
       sessionsFromRows(s.selectSessions.all(), s.selectSubscriptions.all(), (e) => this.#corrupt(e)),

@@ -3,7 +3,7 @@
  * what happens with damaged files, damaged rows and a locked database. A second, raw better-sqlite3
  * connection plays "another process" looking at the file.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,25 @@ describe('SqliteStore', () => {
     store.flush();
     expect(store.loadMessages('c').map((m) => m.message.topic)).toEqual(['after']);
     store.close();
+  });
+
+  it('backup() writes a consistent copy including the pending batch; a bad destination is PH_STORE_BACKUP', async () => {
+    const { store } = openStore();
+    store.open();
+    store.saveSession({ clientId: 'c', protocolVersion: 5, expiryInterval: 60, subscriptions: [] });
+    store.enqueue('c', msg('queued before backup'), 1); // still in the open batch
+    const dest = join(tempDir('protohub-backup-'), 'copy.db');
+    await store.backup(dest);
+    await expect(store.backup(join(dest, 'not', 'a', 'dir', 'x.db'))).rejects.toMatchObject({ code: 'PH_STORE_BACKUP' });
+    store.close();
+    const copy = new SqliteStore({ dir: join(dest, '..'), synchronous: 'normal' });
+    // The copy is a complete protohub.db: open it as a store under its own name.
+    const renamed = join(dest, '..', 'protohub.db');
+    renameSync(dest, renamed);
+    copy.open();
+    expect(copy.loadSessions().map((s) => s.clientId)).toEqual(['c']);
+    expect(copy.loadMessages('c').map((m) => m.message.topic)).toEqual(['queued before backup']);
+    copy.close();
   });
 
   it('createStore builds the implementation the config names, without opening it', () => {
