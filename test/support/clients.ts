@@ -53,8 +53,13 @@ export async function eventually(probe: () => boolean | Promise<boolean>, messag
 }
 
 /** Connect MQTT.js; rejects with the CONNACK error. Auto-reconnect is off unless `reconnectPeriod` is given. */
-export async function connectClient(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+/**
+ * `beforeConnect` runs before the CONNECT is sent, to attach listeners (e.g. `collect`) that must not miss
+ * messages a resumed session delivers right after CONNACK.
+ */
+export async function connectClient(url: string, opts: IClientOptions = {}, beforeConnect?: (c: MqttClient) => void): Promise<MqttClient> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, protocolVersion: 5, ...opts });
+  beforeConnect?.(client);
   const handle = { close: () => client.end(true) };
   open.add(handle);
   try {
@@ -73,8 +78,10 @@ export async function connectClient(url: string, opts: IClientOptions = {}): Pro
   return client;
 }
 
-export const connectV5 = (url: string, opts: IClientOptions = {}) => connectClient(url, { ...opts, protocolVersion: 5 });
-export const connectV3 = (url: string, opts: IClientOptions = {}) => connectClient(url, { ...opts, protocolVersion: 4 });
+export const connectV5 = (url: string, opts: IClientOptions = {}, beforeConnect?: (c: MqttClient) => void) =>
+  connectClient(url, { ...opts, protocolVersion: 5 }, beforeConnect);
+export const connectV3 = (url: string, opts: IClientOptions = {}, beforeConnect?: (c: MqttClient) => void) =>
+  connectClient(url, { ...opts, protocolVersion: 4 }, beforeConnect);
 
 /** The error a refused MQTT.js connect fails with (has `.code` = CONNACK return/reason code). */
 export async function connectError(url: string, opts: IClientOptions = {}): Promise<Error & { code?: number }> {
