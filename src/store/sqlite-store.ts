@@ -160,7 +160,8 @@ export class SqliteStore implements BrokerStore {
   loadMessages(clientId: string): SessionMessage[] {
     return this.#read('loadMessages', (s) => {
       const out: SessionMessage[] = [];
-      for (const row of s.selectMessages.iterate(clientId)) {
+      // all(), not iterate(): onError may call back into the store, which a connection busy iterating refuses.
+      for (const row of s.selectMessages.all(clientId)) {
         const m = this.#decode(() => sessionMessageFromRow(row), `session_messages seq ${row.seq}`);
         if (m) out.push(m);
       }
@@ -175,7 +176,7 @@ export class SqliteStore implements BrokerStore {
   loadRetained(): Array<{ topic: string; message: StoredMessage }> {
     return this.#read('loadRetained', (s) => {
       const out: Array<{ topic: string; message: StoredMessage }> = [];
-      for (const row of s.selectRetained.iterate()) {
+      for (const row of s.selectRetained.all()) {
         const r = this.#decode(() => retainedFromRow(row), `retained topic ${JSON.stringify(row.topic)}`);
         if (r) out.push(r);
       }

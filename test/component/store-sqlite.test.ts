@@ -3,7 +3,7 @@
  * what happens with damaged files, damaged rows and a locked database. A second, raw better-sqlite3
  * connection plays "another process" looking at the file.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,17 @@ describe('SqliteStore', () => {
     expect(err).toMatchObject({ code: 'PH_STORE_OPEN', message: expect.stringContaining(store.path) });
     expect(await metrics.value('protohub_store_errors_total', { code: 'PH_STORE_OPEN' })).toBe(1);
     expect(() => store.loadSessions()).toThrow(expect.objectContaining({ code: 'PH_STATE_STORE_CLOSED' }));
+  });
+
+  it('a valid header over a damaged schema page fails open() with PH_STORE_OPEN', () => {
+    const { store } = openStore();
+    store.open();
+    store.enqueue('c', msg('t'), 1);
+    store.close();
+    const fd = openSync(store.path, 'r+');
+    writeSync(fd, Buffer.alloc(3000, 0xab), 0, 3000, 100); // keep the 100-byte header, smash sqlite_schema
+    closeSync(fd);
+    expect(() => store.open()).toThrow(expect.objectContaining({ code: 'PH_STORE_OPEN', message: expect.stringContaining('malformed') }));
   });
 
   it('a dir that is a file fails open() with PH_STORE_OPEN', () => {
