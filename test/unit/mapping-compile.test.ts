@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecRegistry, defaultCodecs } from '../../src/codecs/registry.js';
 import { MappingError } from '../../src/errors.js';
@@ -126,5 +127,24 @@ describe('mapping compiler errors', () => {
     } catch (err) {
       expect((err as Error).message).toMatch(/^mapping m.json is invalid, 2 problems:\n {2}m.json rule uplink#0: .*\n {2}m.json rule uplink#1: /);
     }
+  });
+
+  it('any input at all either compiles or throws MappingInvalidError, never anything else', () => {
+    const ruleish = fc.record(
+      { name: fc.oneof(fc.string(), fc.integer()), address: fc.string(), topic: fc.string(), filter: fc.string(), qos: fc.integer({ min: -1, max: 3 }), payload: fc.anything(), user_properties: fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer())) },
+      { requiredKeys: [] },
+    );
+    const definition = fc.oneof(fc.anything(), fc.record({ uplink: fc.oneof(fc.array(ruleish), fc.anything()), downlink: fc.oneof(fc.array(ruleish), fc.anything()) }, { requiredKeys: [] }));
+    fc.assert(
+      fc.property(definition, (def) => {
+        try {
+          compileMapping(def, { source: 'fuzz' });
+        } catch (err) {
+          expect(err).toBeInstanceOf(MappingInvalidError);
+          expect((err as MappingInvalidError).issues.length).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { defaultCodecs } from '../../src/codecs/registry.js';
 import { envelope } from '../../src/envelope.js';
 import { compileMapping } from '../../src/mapping/compile.js';
 import { MappingInvalidError } from '../../src/mapping/errors.js';
@@ -23,8 +24,10 @@ function isValidTopicFilter(filter: string): boolean {
   return levels.every((l, i) => (l.includes('#') ? l === '#' && i === levels.length - 1 : !l.includes('+') || l === '+'));
 }
 
+const codecs = defaultCodecs();
+
 function mapping(def: unknown): CompiledMapping {
-  return compileMapping(def, { source: 'test' });
+  return compileMapping(def, { source: 'test', codecs });
 }
 
 describe('uplink', () => {
@@ -134,7 +137,7 @@ describe('properties', () => {
           else expect(['no_match', 'invalid_topic']).toContain(r.reason);
         }
       }),
-      { numRuns: 1000 },
+      { numRuns: 300 },
     );
   });
 
@@ -157,7 +160,7 @@ describe('properties', () => {
         }
         for (const { filter } of m.downlinkFilters()) expect(isValidTopicFilter(filter), filter).toBe(true);
       }),
-      { numRuns: 1000 },
+      { numRuns: 300 },
     );
   });
 
