@@ -1,12 +1,13 @@
 /**
  * Subscription trie: topic filter → (key → value), matched against topic names on every PUBLISH.
  *
- * One node per filter level; `+` and `#` are separate child slots so matching a level costs one Map lookup plus
- * two field reads. Results are cached per topic (brokers see the same topics over and over); the cache is
+ * One node per filter level (see trie-node.ts); `+` and `#` are separate child slots so matching a level costs one
+ * child lookup plus two field reads. Results are cached per topic (brokers see the same topics over and over); the cache is
  * invalidated precisely for exact filters (they match only the identical topic) and wholesale for wildcard ones.
  */
 import { assertTopicFilter } from './assert.js';
 import { MatchCache, type MatchCacheStats } from './match-cache.js';
+import { TrieNode, type MutableEntry } from './trie-node.js';
 import { hasWildcard } from './validate.js';
 
 /** One subscription as stored and as returned by matchArray. */
@@ -14,12 +15,6 @@ export interface TrieEntry<T> {
   readonly filter: string;
   readonly key: string;
   readonly value: T;
-}
-
-interface MutableEntry<T> {
-  readonly filter: string;
-  readonly key: string;
-  value: T;
 }
 
 export type MatchVisitor<T> = (value: T, key: string, filter: string) => void;
@@ -34,21 +29,6 @@ export interface SubscriptionTrieOptions {
   cacheMaxResult?: number;
   /** Longer topics are not cached, so 10k cached 64 KiB topic names cannot pin 640 MiB. Default 512 chars. */
   cacheMaxTopicLength?: number;
-}
-
-class TrieNode<T> {
-  children: Map<string, TrieNode<T>> | undefined;
-  plus: TrieNode<T> | undefined;
-  hash: TrieNode<T> | undefined;
-  entries: Map<string, MutableEntry<T>> | undefined;
-  constructor(
-    readonly parent: TrieNode<T> | undefined,
-    readonly level: string,
-  ) {}
-
-  isEmpty(): boolean {
-    return this.entries === undefined && this.children === undefined && this.plus === undefined && this.hash === undefined;
-  }
 }
 
 const EMPTY: readonly MutableEntry<never>[] = [];
@@ -79,15 +59,18 @@ export class SubscriptionTrie<T> {
   insert(filter: string, key: string, value: T): boolean {
     assertTopicFilter(filter);
     let node = this.root;
-    for (const level of filter.split('/')) node = this.child(node, level);
-    node.entries ??= new Map();
-    const existing = node.entries.get(key);
+    for (const level of filter.split('/')) {
+      if (level === '+') node = node.plus ??= new TrieNode(node, level);
+      else if (level === '#') node = node.hash ??= new TrieNode(node, level);
+      else node = node.childOrCreate(level);
+    }
+    const existing = node.entry(key);
     if (existing !== undefined) {
       // Cached result lists hold the entry object itself, so replacing the value needs no invalidation.
       existing.value = value;
       return false;
     }
-    node.entries.set(key, { filter, key, value });
+    node.addEntry({ filter, key, value });
     this.count++;
     this.invalidate(filter);
     return true;
@@ -96,8 +79,7 @@ export class SubscriptionTrie<T> {
   /** Remove (filter, key). Returns false when it was not subscribed. Prunes nodes left empty. */
   remove(filter: string, key: string): boolean {
     const node = this.find(filter);
-    if (node?.entries?.delete(key) !== true) return false;
-    if (node.entries.size === 0) node.entries = undefined;
+    if (node?.removeEntry(key) !== true) return false;
     this.count--;
     this.prune(node);
     this.invalidate(filter);
@@ -106,7 +88,7 @@ export class SubscriptionTrie<T> {
 
   /** The value stored for (filter, key), if any. */
   get(filter: string, key: string): T | undefined {
-    return this.find(filter)?.entries?.get(key)?.value;
+    return this.find(filter)?.entry(key)?.value;
   }
 
   /**
@@ -146,24 +128,12 @@ export class SubscriptionTrie<T> {
     return result;
   }
 
-  private child(node: TrieNode<T>, level: string): TrieNode<T> {
-    if (level === '+') return (node.plus ??= new TrieNode(node, level));
-    if (level === '#') return (node.hash ??= new TrieNode(node, level));
-    node.children ??= new Map();
-    let next = node.children.get(level);
-    if (next === undefined) {
-      next = new TrieNode(node, level);
-      node.children.set(level, next);
-    }
-    return next;
-  }
-
   private find(filter: string): TrieNode<T> | undefined {
     let node: TrieNode<T> | undefined = this.root;
     for (const level of filter.split('/')) {
       if (level === '+') node = node.plus;
       else if (level === '#') node = node.hash;
-      else node = node.children?.get(level);
+      else node = node.child(level);
       if (node === undefined) return undefined;
     }
     return node;
@@ -172,11 +142,8 @@ export class SubscriptionTrie<T> {
   private prune(from: TrieNode<T>): void {
     let node = from;
     while (node.parent !== undefined && node.isEmpty()) {
-      const parent: TrieNode<T> = node.parent;
-      if (parent.plus === node) parent.plus = undefined;
-      else if (parent.hash === node) parent.hash = undefined;
-      else if (parent.children?.delete(node.level) === true && parent.children.size === 0) parent.children = undefined;
-      node = parent;
+      node.parent.detach(node);
+      node = node.parent;
     }
   }
 
@@ -190,13 +157,13 @@ export class SubscriptionTrie<T> {
 function collect<T>(node: TrieNode<T>, levels: readonly string[], i: number, dollar: boolean, out: MutableEntry<T>[]): void {
   const wildcardsAllowed = i !== 0 || !dollar;
   // [MQTT-4.7.1-2] '#' matches the remaining levels, and also the parent level itself ("sport/#" matches "sport").
-  if (node.hash?.entries !== undefined && wildcardsAllowed) for (const e of node.hash.entries.values()) out.push(e);
+  if (node.hash !== undefined && wildcardsAllowed) node.hash.pushEntries(out);
   if (i === levels.length) {
-    if (node.entries !== undefined) for (const e of node.entries.values()) out.push(e);
+    node.pushEntries(out);
     return;
   }
   // [MQTT-4.7.1-3] '+' matches exactly one level, including an empty one.
   if (node.plus !== undefined && wildcardsAllowed) collect(node.plus, levels, i + 1, dollar, out);
-  const next = node.children?.get(levels[i]);
+  const next = node.child(levels[i]);
   if (next !== undefined) collect(next, levels, i + 1, dollar, out);
 }
