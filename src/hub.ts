@@ -14,6 +14,9 @@ import { Authenticator, Authorizer, type ClientAcl } from './auth/index.js';
 import { createStore } from './store/index.js';
 import type { BrokerStore } from './store/types.js';
 import { HttpApi } from './http/server.js';
+import { GatewayManager } from './gateway/manager.js';
+import { BridgeManager } from './bridge/manager.js';
+import { dirname, resolve } from 'node:path';
 
 export interface HubOptions {
   logger?: Logger;
@@ -52,7 +55,10 @@ export class Hub {
   #starting?: Promise<void>;
   #stopping?: Promise<void>;
 
+  readonly #configFile?: string;
+
   constructor(config: HubConfig, opts: HubOptions = {}) {
+    this.#configFile = opts.configFile;
     this.config = config;
     this.logger = opts.logger ?? silentLogger();
   }
@@ -114,9 +120,22 @@ export class Hub {
     logger.info({ node: config.node.name, store: store.kind }, 'started');
   }
 
-  /** Gateways and bridges; filled in as those subsystems land. */
-  async #createComponents(_broker: Broker): Promise<Array<{ name: string; component: HubComponent }>> {
-    return [];
+  /** Bridges first (so forwards catch what gateways publish from their first message), then gateways. */
+  async #createComponents(broker: Broker): Promise<Array<{ name: string; component: HubComponent }>> {
+    const { config, logger, metrics } = this;
+    const out: Array<{ name: string; component: HubComponent }> = [];
+    if (Object.keys(config.bridges.mqtt).length > 0) {
+      const bridges = new BridgeManager({ config: config.bridges, broker, store: config.store, nodeName: config.node.name, logger, metrics });
+      out.push({ name: 'bridges', component: { start: () => bridges.start(), stop: () => bridges.stop(), status: () => bridges.status() } });
+    }
+    const gateways = new GatewayManager({ config: config.gateways, broker, logger, metrics, baseDir: this.#baseDir });
+    out.push({ name: 'gateways', component: { start: () => gateways.start(), stop: () => gateways.stop(), status: () => gateways.health() } });
+    return out;
+  }
+
+  /** Relative paths in the config (mapping files) resolve against the config file's directory. */
+  get #baseDir(): string {
+    return this.#configFile ? dirname(resolve(this.#configFile)) : process.cwd();
   }
 
   /**
