@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseHoconText } from '../../src/config/hocon.js';
+import { parseConfigText } from '../../src/config/loader.js';
 import { ConfigError } from '../../src/errors.js';
 
 /** Either a value or a ConfigError with a `file:line:col:` message; anything else fails the property. */
@@ -31,6 +32,24 @@ describe('HOCON reader on garbage', () => {
       fc.property(fc.array(fragment, { maxLength: 60 }), (parts) => parseOrConfigError(parts.join(''))),
       { numRuns: 2000 },
     );
+  });
+
+  it('the config loader throws only ConfigError on config-shaped soup, with located issues', () => {
+    const key = fc.constantFrom('node', 'node.name', 'listeners.tcp.x', 'listeners.ssl.s', 'mqtt', 'mqtt.max_inflight',
+      'store.type', 'log', 'authorization.rules', 'bogus', '__proto__', 'gateways.zeromq.z', 'bridges.mqtt.b', 'http.bind');
+    const val = fc.oneof(
+      fc.constantFrom('1', '-1', 'true', 'null', '"x"', '[]', '{}', '[1, "a"]', '{ bind = 5 }', '{ a { b = 1 } }', '"30s"', '${?E}'),
+      fc.integer().map(String),
+    );
+    fc.assert(fc.property(fc.array(fc.tuple(key, val), { maxLength: 8 }), (fields) => {
+      const text = fields.map(([k, v]) => `${k} = ${v}`).join('\n');
+      try {
+        parseConfigText(text, 'soup.conf', { env: {} });
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        for (const issue of err.issues) expect(issue).toMatch(/^soup\.conf(:\d+){0,2}:? /);
+      }
+    }), { numRuns: 300 });
   });
 
   it('round-trips JSON-shaped objects', () => {
