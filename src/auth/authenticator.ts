@@ -99,7 +99,7 @@ export class Authenticator {
     const { username, password } = req;
     if (username === undefined) {
       if (this.#jwt && password !== undefined && password.length > 0) return this.#verifyJwt(password, undefined);
-      return this.#anonymous('no username');
+      return this.#anonymous(undefined, 'no username');
     }
     if (this.#passwords) await this.#refreshPasswords();
     const entry = this.#passwords?.lookup(username);
@@ -117,12 +117,13 @@ export class Authenticator {
       if (password !== undefined) await verifyPassword(password, this.#dummyHash!);
       return { ok: false, reason: 'bad_credentials', method: 'password', detail: 'unknown user' };
     }
-    return this.#anonymous('no password file or JWT configured');
+    // The username is unverified here, but ACL rules may still key on it (as mosquitto's %u does).
+    return this.#anonymous(username, 'no password file or JWT configured');
   }
 
-  #anonymous(why: string): AuthResult {
+  #anonymous(username: string | undefined, why: string): AuthResult {
     return this.#config.allow_anonymous
-      ? { ok: true, method: 'anonymous' }
+      ? { ok: true, method: 'anonymous', ...(username !== undefined ? { username } : {}) }
       : { ok: false, reason: 'not_authorized', method: 'anonymous', detail: `${why} and allow_anonymous = false` };
   }
 

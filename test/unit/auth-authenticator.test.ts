@@ -32,7 +32,7 @@ describe('Authenticator', () => {
   });
 
   it('with no password file and no JWT, a username is only a label', async () => {
-    expect(await (await started({})).authenticate(req('any', pw('x')))).toMatchObject({ ok: true, method: 'anonymous' });
+    expect(await (await started({})).authenticate(req('any', pw('x')))).toEqual({ ok: true, method: 'anonymous', username: 'any' });
     expect(await (await started({ allow_anonymous: false })).authenticate(req('any', pw('x')))).toMatchObject({ ok: false, reason: 'not_authorized' });
   });
 
