@@ -18,13 +18,15 @@ export interface BatchTransaction {
 export interface WriteBatchHooks {
   logger: Logger;
   onError: (err: StoreError) => void;
-  onCommit?: () => void;
+  /** After each successful commit: how many writes it made durable and how long COMMIT took. */
+  onCommit?: (writes: number, commitMs: number) => void;
 }
 
 export class WriteBatch {
   readonly #tx: BatchTransaction;
   readonly #hooks: WriteBatchHooks;
   #open = false;
+  #writes = 0;
   #timer: NodeJS.Immediate | undefined;
   #callbacks: Array<() => void> = [];
 
@@ -39,7 +41,9 @@ export class WriteBatch {
 
   /** Called before every write: joins the open batch or starts one. */
   ensureOpen(): void {
+    this.#writes++;
     if (this.#open) return;
+    this.#writes = 1;
     this.#tx.begin();
     this.#open = true;
     this.#timer = setImmediate(() => this.commit());
@@ -58,6 +62,7 @@ export class WriteBatch {
     this.#timer = undefined;
     const callbacks = this.#callbacks;
     this.#callbacks = [];
+    const started = performance.now();
     try {
       if (!this.#tx.inTransaction) throw new Error('SQLite rolled the transaction back after a failed write');
       this.#tx.commit();
@@ -65,7 +70,7 @@ export class WriteBatch {
       this.#fail(cause, callbacks.length);
       return;
     }
-    this.#hooks.onCommit?.();
+    this.#hooks.onCommit?.(this.#writes, performance.now() - started);
     for (const fn of callbacks) this.#run(fn);
   }
 

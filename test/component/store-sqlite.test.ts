@@ -52,12 +52,14 @@ describe('SqliteStore', () => {
     await nextTurn();
     expect(seenInCallback).toEqual([1000]);
     expect(await metrics.value('protohub_store_commits_total')).toBe(1);
+    expect(await metrics.value('protohub_store_writes_total')).toBe(1000);
 
     store.enqueue('c', msg('one more'), 1);
     store.afterCommit(() => seenInCallback.push(count()));
     store.flush(); // commits synchronously and releases the callback
     expect(seenInCallback).toEqual([1000, 1001]);
     expect(await metrics.value('protohub_store_commits_total')).toBe(2);
+    expect(await metrics.value('protohub_store_writes_total')).toBe(1001);
     reader.close();
     store.close();
   });

@@ -20,7 +20,7 @@ function scripted(opts: { failCommit?: boolean } = {}) {
     },
     rollback() { calls.push('rollback'); this.inTransaction = false; },
   };
-  const batch = new WriteBatch(tx, { logger: silentLogger(), onError: (e) => errors.push(e), onCommit: () => calls.push('onCommit') });
+  const batch = new WriteBatch(tx, { logger: silentLogger(), onError: (e) => errors.push(e), onCommit: (writes) => calls.push(`onCommit ${writes}`) });
   return { tx, batch, calls, errors };
 }
 
@@ -46,7 +46,7 @@ describe('WriteBatch', () => {
     expect(calls).toEqual(['begin']);
     expect(batch.pending).toBe(true);
     await nextTurn();
-    expect(seen).toEqual(['a after begin,commit,onCommit', 'b']);
+    expect(seen).toEqual(['a after begin,commit,onCommit 2', 'b']);
     expect(batch.pending).toBe(false);
   });
 
@@ -55,7 +55,7 @@ describe('WriteBatch', () => {
     batch.ensureOpen();
     batch.commit();
     await nextTurn();
-    expect(calls).toEqual(['begin', 'commit', 'onCommit']);
+    expect(calls).toEqual(['begin', 'commit', 'onCommit 1']);
   });
 
   it('a failed COMMIT rolls back, drops the callbacks and reports PH_STORE_COMMIT with the cause', async () => {
