@@ -8,7 +8,7 @@ import { MappingInvalidError } from './errors.js';
 import { IssueList } from './issues.js';
 import type { z } from 'zod';
 import type { Pattern } from './pattern.js';
-import { compileDownlinkRule, compileUplinkRule, type CompiledDownlinkRule, type CompiledUplinkRule, type RuleResult } from './rules.js';
+import { compileDownlinkRule, compileUplinkRule, type CompiledDownlinkRule, type CompiledUplinkRule } from './rules.js';
 import { downlinkRuleSchema, uplinkRuleSchema, type MappingDefinition } from './schema.js';
 import { covers, samePattern } from './shadow.js';
 import { readMappingSource } from './source.js';
@@ -90,19 +90,19 @@ export function compileMapping(def: MappingDefinition | unknown, opts: CompileOp
       const previous = names.get(name);
       if (previous) report(['name'], `rule name "${name}" is already used by ${previous}`);
       names.set(name, `${direction}#${index}`);
-      let result: RuleResult<unknown>;
       if (direction === 'uplink') {
         const parsed = uplinkRuleSchema.safeParse(raw);
         if (!parsed.success) return reportSchemaIssues(parsed.error, report);
-        const r = (result = compileUplinkRule(name, parsed.data, registry, report));
-        if (r.rule) uplink.push(r.rule);
+        const { pattern, rule } = compileUplinkRule(name, parsed.data, registry, report);
+        if (rule) uplink.push(rule);
+        if (pattern) patterns.uplink.push({ index, name, pattern });
       } else {
         const parsed = downlinkRuleSchema.safeParse(raw);
         if (!parsed.success) return reportSchemaIssues(parsed.error, report);
-        const r = (result = compileDownlinkRule(name, parsed.data, registry, report));
-        if (r.rule) downlink.push(r.rule);
+        const { pattern, rule } = compileDownlinkRule(name, parsed.data, registry, report);
+        if (rule) downlink.push(rule);
+        if (pattern) patterns.downlink.push({ index, name, pattern });
       }
-      if (result.pattern) patterns[direction].push({ index, name, pattern: result.pattern });
     });
   }
   checkReachability('uplink', patterns.uplink, issues);
@@ -111,7 +111,10 @@ export function compileMapping(def: MappingDefinition | unknown, opts: CompileOp
   return new CompiledRules(opts.source, uplink, downlink);
 }
 
-/** Reads and compiles a mapping file. Throws MappingError PH_MAPPING_LOAD (unreadable/unparsable) or PH_MAPPING_INVALID. */
+/**
+ * Reads and compiles a mapping file. Throws MappingError PH_MAPPING_LOAD (missing or unreadable) or
+ * MappingInvalidError PH_MAPPING_INVALID (syntax error or invalid rules, every issue listed).
+ */
 export function loadMappingFile(path: string, codecs?: CodecRegistry): CompiledMapping {
   const { value, positionOf } = readMappingSource(path);
   return compileMapping(value, { source: path, codecs, positionOf });
