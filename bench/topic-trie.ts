@@ -66,6 +66,18 @@ function fmt(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(0)} k`;
 }
 
+/** Baseline for the "wire" rows: decoding the topic alone, which a broker pays whatever its matcher. */
+function decodeOnly(wire: Buffer[]): number {
+  let chars = 0;
+  const cpuStart = process.cpuUsage();
+  const deadline = process.hrtime.bigint() + BigInt(Math.round(secondsPerCase * 1e9));
+  let calls = 0;
+  while (process.hrtime.bigint() < deadline) for (let j = 0; j < 4096; j++, calls++) chars += wire[calls % wire.length].toString('utf8').length;
+  const cpu = process.cpuUsage(cpuStart);
+  if (chars === 0) throw new Error('unreachable: keeps the decode from being optimised away');
+  return calls / ((cpu.user + cpu.system) / 1e6);
+}
+
 console.log(`SubscriptionTrie, ${SUBSCRIPTIONS} subscriptions per workload, ${secondsPerCase}s per case, node ${process.version}`);
 console.log('workload   cache  strings    matches/s   visits/s   (per CPU second)');
 for (const w of workloads) {
@@ -80,4 +92,5 @@ for (const w of workloads) {
       console.log(`${w.name.padEnd(10)} ${(cacheTopics > 0 ? 'on' : 'off').padEnd(6)} ${mode.padEnd(9)} ${fmt(r.perSec).padStart(10)} ${fmt(r.visitsPerSec).padStart(10)}`);
     }
   }
+  console.log(`${w.name.padEnd(10)} -      decode only ${fmt(decodeOnly(wire)).padStart(8)}`);
 }
