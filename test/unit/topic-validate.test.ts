@@ -83,6 +83,28 @@ describe('validators on arbitrary input', () => {
   });
 });
 
+/** Independent reference written from the spec's prose, level by level (ASCII alphabet: no length/surrogate cases). */
+function referenceFilterValid(f: string, maxLevels: number): boolean {
+  if (f.length === 0 || f.includes('\u0000')) return false;
+  const levels = f.split('/');
+  if (levels.length > maxLevels) return false;
+  return levels.every((l, i) => (l === '#' ? i === levels.length - 1 : l === '+' || (!l.includes('+') && !l.includes('#'))));
+}
+
+describe('validators against a split-based reference', () => {
+  const smallAlphabet = fc.string({ unit: fc.constantFrom('a', '/', '+', '#', '$', '\u0000'), maxLength: 12 });
+  it('[MQTT-4.7.1-2] [MQTT-4.7.1-3] validateTopicFilter agrees with the reference', () => {
+    fc.assert(fc.property(smallAlphabet, fc.integer({ min: 1, max: 6 }), (f, max) => (validateTopicFilter(f, max) === undefined) === referenceFilterValid(f, max)), {
+      numRuns: 5000,
+    });
+  });
+  it('[MQTT-4.7.1-1] validateTopicName agrees with the reference', () => {
+    fc.assert(fc.property(smallAlphabet, fc.integer({ min: 1, max: 6 }), (t, max) => (validateTopicName(t, max) === undefined) === (referenceFilterValid(t, max) && !hasWildcard(t))), {
+      numRuns: 5000,
+    });
+  });
+});
+
 describe('assert helpers', () => {
   it('throw TopicError with code PH_TOPIC_INVALID and the reason', () => {
     expect(() => assertTopicName('a/+')).toThrow(TopicError);
