@@ -37,6 +37,12 @@ export class Resolver {
 
   constructor(private readonly root: HObject, private readonly env: NodeJS.ProcessEnv) {}
 
+  /** The value a node resolved to (after resolveRoot), for position bookkeeping. */
+  resolvedValue(node: HNode): unknown {
+    const v = this.#memo.get(node);
+    return v === UNDEFINED ? undefined : v;
+  }
+
   resolveRoot(): Record<string, unknown> {
     const v = this.resolve(this.root);
     return isPlainObject(v) ? v : {};
@@ -162,9 +168,25 @@ export function pathKey(path: readonly (string | number)[]): string {
   return path.map(String).join('\u0000');
 }
 
-/** Position of every path written in the tree; later writes win, like the values. */
-export function collectPositions(root: HObject): Map<string, SourcePosition> {
+/** Bounds the paths marked below substitutions: a substituted value may be a large DAG. */
+const MAX_MARKED = 100_000;
+
+/**
+ * Position of every path written in the tree; later writes win, like the values. Keys that arrived
+ * through a substitution get the position of the substitution.
+ */
+export function collectPositions(root: HObject, resolvedOf: (node: HNode) => unknown): Map<string, SourcePosition> {
   const out = new Map<string, SourcePosition>();
+  let marked = 0;
+  const mark = (value: unknown, path: string[], pos: SourcePosition): void => {
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const)
+      : isPlainObject(value) ? Object.entries(value) : [];
+    for (const [k, v] of entries) {
+      if (++marked > MAX_MARKED) return;
+      out.set(pathKey([...path, k]), pos);
+      mark(v, [...path, k], pos);
+    }
+  };
   // Records the positions of the paths below `path`; the caller records `path` itself.
   const visit = (node: HNode, path: string[]): void => {
     switch (node.kind) {
@@ -188,10 +210,12 @@ export function collectPositions(root: HObject): Map<string, SourcePosition> {
         break;
       case 'concat':
         if (node.prev) visit(node.prev, path);
+        mark(resolvedOf(node), path, node.pos);
         for (const p of node.parts) if (p.kind === 'object') visit(p, path);
         break;
       case 'subst':
         if (node.prev) visit(node.prev, path);
+        mark(resolvedOf(node), path, node.pos);
         break;
       default:
         break;

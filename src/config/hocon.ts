@@ -47,9 +47,11 @@ export function parseHoconText(text: string, file: string, opts: HoconOptions = 
   const root: HObject = { kind: 'object', fields: new Map(), keyPos: new Map(), pos: { file, line: 1, col: 1 } };
   const ctx: ParseContext = { includeStack: [resolvePath(file)], files: [file] };
   let value: Record<string, unknown>;
+  let resolver: Resolver;
   try {
     parseInto(root, text, file, [], ctx);
-    value = new Resolver(root, opts.env ?? process.env).resolveRoot();
+    resolver = new Resolver(root, opts.env ?? process.env);
+    value = resolver.resolveRoot();
   } catch (err) {
     // Pathologically deep input exhausts the stack; that is still a config problem, not a crash.
     if (err instanceof RangeError) {
@@ -58,7 +60,7 @@ export function parseHoconText(text: string, file: string, opts: HoconOptions = 
     }
     throw err;
   }
-  const positions = collectPositions(root);
+  const positions = collectPositions(root, (node) => resolver.resolvedValue(node));
   return {
     value,
     files: ctx.files,

@@ -104,6 +104,14 @@ describe('HOCON substitutions', () => {
     expect(value('PATH = ${PATH}":/x"', { PATH: '/bin' })).toEqual({ PATH: '/bin:/x' });
   });
 
+  it('merges objects written after a substitution into the substituted object', () => {
+    const doc = parse('base { a = 1, b = 2 }\nx = ${base}\nx.b = 3\nx { c = 4 }\ny = ${?NOPE}\ny.k = 1');
+    expect(doc.value).toEqual({ base: { a: 1, b: 2 }, x: { a: 1, b: 3, c: 4 }, y: { k: 1 } });
+    // Keys that came through the substitution report the line that wrote the substitution.
+    expect(doc.positionOf(['x', 'a'])).toEqual({ file: 'test.conf', line: 2, col: 5 });
+    expect(doc.positionOf(['x', 'b'])).toEqual({ file: 'test.conf', line: 3, col: 1 });
+  });
+
   it('reports an unresolvable ${x} with its position', () => {
     const err = errorOf(() => parse('a = 1\nb = ${nope.x}'));
     expect(err.code).toBe('PH_CONFIG_SUBSTITUTION');

@@ -111,9 +111,10 @@ describe('loadConfig', () => {
     expect(sources.positionOf(['store', 'type'])).toEqual({ file: join(dir, 'base.conf'), line: 1, col: 27 });
   });
 
-  it('throws PH_CONFIG_NOT_FOUND and PH_CONFIG_SYNTAX with positions', () => {
+  it('throws PH_CONFIG_NOT_FOUND, PH_CONFIG_READ and PH_CONFIG_SYNTAX with positions', () => {
     const dir = tempDir();
     expect(configErrorOf(() => loadConfig(join(dir, 'missing.conf'))).code).toBe('PH_CONFIG_NOT_FOUND');
+    expect(configErrorOf(() => loadConfig(dir)).code).toBe('PH_CONFIG_READ');
     const bad = join(dir, 'bad.conf');
     writeFileSync(bad, 'a = 1\nb = [\n');
     const err = configErrorOf(() => loadConfig(bad));
