@@ -102,7 +102,7 @@ describe('mapping compiler errors', () => {
     expect(issuesOf({ uplink: {} })).toEqual(['test.conf: "uplink" must be a list of rules']);
   });
 
-  it('reports all problems of all rules at once, with file:line from positionOf', () => {
+  it('reports all problems of all rules at once, in file order, with file:line from positionOf', () => {
     const lines: Record<string, number> = { 'uplink.0': 3, 'uplink.0.topic': 5, 'uplink.1': 9, 'downlink.0': 14, 'downlink.0.payload.out': 17 };
     const positionOf = (path: (string | number)[]) => {
       const line = lines[path.join('.')];
@@ -115,8 +115,8 @@ describe('mapping compiler errors', () => {
       'mappings/zmq.conf:5 rule first: topic template: placeholder {nope} is not captured by the pattern (captures: {x})',
       'mappings/zmq.conf:5 rule first: topic template contains a wildcard + or # ([MQTT-3.3.2-2])',
       'mappings/zmq.conf:9 rule uplink#1: unknown codec "xml" (known: raw, text, json, cbor)',
-      'mappings/zmq.conf:17 rule downlink#0: unknown codec "yaml" (known: raw, text, json, cbor)',
       'mappings/zmq.conf:9 rule uplink#1: unreachable: earlier rule first ("a/{x}") matches every address "a/b" matches',
+      'mappings/zmq.conf:17 rule downlink#0: unknown codec "yaml" (known: raw, text, json, cbor)',
     ]);
   });
 
