@@ -11,7 +11,16 @@ import { SqliteStore } from '../../src/store/index.js';
 import type { StoredMessage } from '../../src/store/index.js';
 
 const [mode, dir, synchronous] = process.argv.slice(2);
-const say = (line: string): void => void writeSync(1, `${line}\n`);
+const MAX_MESSAGES = 1_000_000; // the parent kills us long before; this only bounds an orphan
+
+function say(line: string): void {
+  try {
+    writeSync(1, `${line}\n`);
+  } catch {
+    process.exit(3); // parent gone (EPIPE): do not keep writing to disk as an orphan
+  }
+}
+
 const message = (i: number, size = 0): StoredMessage => ({
   topic: `t/${i}`,
   payload: size > 0 ? Buffer.alloc(size, i % 256) : Buffer.from(String(i)),
@@ -28,7 +37,8 @@ function runEnqueue(store: SqliteStore): void {
     for (let k = 0; k < count; k++) store.enqueue('c', message(next++), 1);
     const last = next - 1;
     store.afterCommit(() => say(`committed ${last}`));
-    setImmediate(turn);
+    if (next < MAX_MESSAGES) setImmediate(turn);
+    else store.close();
   };
   turn();
 }
