@@ -4,6 +4,7 @@ import { Authorizer } from '../../src/auth/authorizer.js';
 import type { AuthzClient } from '../../src/auth/acl-rules.js';
 import { compileIpMatcher } from '../../src/auth/ip-match.js';
 import { LruCache } from '../../src/auth/lru-cache.js';
+import { isValidTopicFilter, matchTopic } from '../../src/auth/topic-match.js';
 import { aclRuleSchema, authorizationSchema } from '../../src/config/schema.js';
 import { AuthError } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics.js';
@@ -163,6 +164,27 @@ describe('Authorizer cache', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('with allow rules only, an allowed subscription never delivers a topic the client could not publish to (property)', () => {
+    const lvl = fc.constantFrom('a', 'b', '${username}', '+');
+    const ruleArb = fc.tuple(fc.array(lvl, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([ls, h]) => (h ? [...ls, '#'] : ls).join('/'));
+    const concrete = fc.constantFrom('a', 'b', 'u', '+', '#');
+    let allowed = 0;
+    fc.assert(
+      fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 3 }), fc.array(concrete, { minLength: 1, maxLength: 4 }), fc.array(fc.constantFrom('a', 'b', 'u'), { minLength: 1, maxLength: 5 }), (topics, fl, tl) => {
+        const filter = fl.join('/');
+        const topic = tl.join('/');
+        fc.pre(isValidTopicFilter(filter) && matchTopic(filter, topic));
+        const a = authorizer({ no_match: 'deny', rules: [{ permission: 'allow', topics }] });
+        const client = { clientId: 'c', username: 'u' };
+        if (a.authorize(client, 'subscribe', filter) !== 'allow') return;
+        allowed++;
+        expect(a.authorize(client, 'publish', topic)).toBe('allow');
+      }),
+      { numRuns: 300 },
+    );
+    expect(allowed).toBeGreaterThan(10); // the property was exercised, not vacuously true
   });
 
   it('stays bounded and counts evictions', async () => {
