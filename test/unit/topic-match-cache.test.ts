@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MatchCache } from '../../src/broker/topic/match-cache.js';
+import { ConfigError } from '../../src/errors.js';
 
 describe('MatchCache', () => {
   it('is bounded and gives recently hit topics a second chance', () => {
@@ -39,6 +40,7 @@ describe('MatchCache', () => {
     const off = new MatchCache<number>(0);
     off.set('x', 1);
     expect(off.get('x')).toBeUndefined();
-    expect(() => new MatchCache<number>(-1)).toThrow(RangeError);
+    expect(() => new MatchCache<number>(-1)).toThrow(ConfigError);
+    expect(() => new MatchCache<number>(1.5)).toThrow(/PH_CONFIG_INVALID|integer/);
   });
 });

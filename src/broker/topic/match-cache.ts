@@ -3,6 +3,7 @@
  * path is one Map lookup and a flag write: a strict LRU would move the entry (delete + set) on every hit, which
  * costs more than the trie walk it saves for short topics.
  */
+import { ConfigError } from '../../errors.js';
 
 interface Slot<V> {
   value: V;
@@ -28,7 +29,10 @@ export class MatchCache<V> {
 
   /** capacity 0 disables caching: get always misses and set stores nothing. */
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`cache capacity must be an integer >= 0, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 0) {
+      const message = `topic match cache capacity must be an integer >= 0, got ${capacity}`;
+      throw new ConfigError('PH_CONFIG_INVALID', message, [message]);
+    }
   }
 
   get(topic: string): V | undefined {

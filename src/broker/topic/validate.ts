@@ -41,8 +41,8 @@ function tooManyBytes(s: string): boolean {
 }
 
 /**
- * True when the code unit at i is a lone surrogate. Paired surrogates are one supplementary code point and
- * encode as valid 4-byte UTF-8; callers skip the low half after a valid pair.
+ * True when the surrogate at i is a high surrogate followed by a low one: together they are one supplementary
+ * code point with a valid 4-byte UTF-8 encoding, and callers skip the low half. Anything else is unpaired.
  */
 function isPairedHigh(s: string, i: number): boolean {
   if (s.charCodeAt(i) > HIGH_SURROGATE_LAST || i + 1 >= s.length) return false;
