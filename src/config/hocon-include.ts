@@ -4,7 +4,7 @@
  * `required(...)` one is an error).
  */
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { syntaxError, type SourcePosition } from './hocon-types.js';
 import type { ParseContext } from './hocon-parser.js';
@@ -32,24 +32,28 @@ export interface IncludeRequest {
 }
 
 export function readInclude(req: IncludeRequest, ctx: ParseContext, parse: (text: string, file: string) => void): void {
-  const file = isAbsolute(req.name) ? req.name : resolve(dirname(req.from), req.name);
-  if (ctx.includeStack.includes(file)) {
-    throw syntaxError(req.pos, `include cycle: ${[...ctx.includeStack, file].join(' -> ')}`);
+  const named = isAbsolute(req.name) ? req.name : resolve(dirname(req.from), req.name);
+  // HOCON.md "Include semantics: file formats and extensions": a name without extension tries .conf then .json.
+  const candidates = extname(named) ? [named] : [named, `${named}.conf`, `${named}.json`];
+  for (const file of candidates) {
+    if (ctx.includeStack.includes(file)) {
+      throw syntaxError(req.pos, `include cycle: ${[...ctx.includeStack, file].join(' -> ')}`);
+    }
+    if (ctx.includeStack.length >= MAX_INCLUDE_DEPTH) {
+      throw syntaxError(req.pos, `includes nested deeper than ${MAX_INCLUDE_DEPTH} files`);
+    }
+    const text = readTextFile(file, req.pos);
+    if (text === undefined) continue;
+    ctx.files.push(file);
+    ctx.includeStack.push(file);
+    try {
+      parse(text, file);
+    } finally {
+      ctx.includeStack.pop();
+    }
+    return;
   }
-  if (ctx.includeStack.length >= MAX_INCLUDE_DEPTH) {
-    throw syntaxError(req.pos, `includes nested deeper than ${MAX_INCLUDE_DEPTH} files`);
-  }
-  const text = readTextFile(file, req.pos);
-  if (text === undefined) {
-    if (!req.required) return;
-    const message = `${req.pos.file}:${req.pos.line}:${req.pos.col}: required include "${req.name}" not found (${file})`;
-    throw new ConfigError('PH_CONFIG_NOT_FOUND', message, [message]);
-  }
-  ctx.files.push(file);
-  ctx.includeStack.push(file);
-  try {
-    parse(text, file);
-  } finally {
-    ctx.includeStack.pop();
-  }
+  if (!req.required) return;
+  const message = `${req.pos.file}:${req.pos.line}:${req.pos.col}: required include "${req.name}" not found (${named})`;
+  throw new ConfigError('PH_CONFIG_NOT_FOUND', message, [message]);
 }

@@ -6,7 +6,8 @@
  * unquoted and triple-quoted strings; numbers, booleans, null; `#` and `//` comments; merging of repeated
  * keys (objects deep-merge, later wins); `+=`; value concatenation; `include "f"`, `include file("f")`,
  * `include required("f")`; `${path}` / `${?path}` with environment fallback and self-references.
- * Not supported: `include url(...)` / `classpath(...)`, `.properties`/JSON-only include formats.
+ * An include name without extension tries `.conf` then `.json`.
+ * Not supported: `include url(...)` / `classpath(...)`, `.properties` files, keys with unquoted spaces.
  *
  * Errors are ConfigError: PH_CONFIG_SYNTAX, PH_CONFIG_SUBSTITUTION, PH_CONFIG_NOT_FOUND, PH_CONFIG_READ,
  * each message starting with `file:line:col:`.

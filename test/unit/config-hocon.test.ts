@@ -191,6 +191,15 @@ describe('HOCON includes', () => {
     expect(err.message).toBe(`${join(dir, 'm.conf')}:2:1: required include "nope.conf" not found (${join(dir, 'nope.conf')})`);
   });
 
+  it('tries .conf then .json for a name without extension', () => {
+    writeFileSync(join(dir, 'etc', 'site.json'), '{ "site": { "id": 7 } }');
+    const main = join(dir, 'ext.conf');
+    writeFileSync(main, 'include required("etc/base")\ninclude "etc/site"\n');
+    const doc = parseHoconFile(main);
+    expect(doc.value).toMatchObject({ store: { dir: '/default' }, site: { id: 7 } });
+    expect(doc.files).toEqual([main, join(dir, 'etc', 'base.conf'), join(dir, 'etc', 'site.json')]);
+  });
+
   it('rejects include cycles', () => {
     const err = errorOf(() => parseHoconFile(join(dir, 'loop-a.conf')));
     expect(err.code).toBe('PH_CONFIG_SYNTAX');
