@@ -45,7 +45,7 @@ async function writeAtomically(file: string, lines: readonly string[]): Promise<
   // Persist the rename itself; not every file system lets a directory be opened, hence best effort.
   const dh = await open(dir, 'r').catch(() => undefined);
   await dh?.sync().catch(() => undefined);
-  await dh?.close();
+  await dh?.close().catch(() => undefined);
 }
 
 /** Add a user or change their password. Creates the file (and its directory) when missing. */
