@@ -91,6 +91,9 @@ export function compileMapping(def: MappingDefinition | unknown, opts: CompileOp
       if (previous) report(['name'], `rule name "${name}" is already used by ${previous}`);
       names.set(name, `${direction}#${index}`);
       if (direction === 'uplink') {
+        // zod silently drops a "__proto__" record key; refuse it instead of losing a user property.
+        const props = isPlainObject(raw) ? raw.user_properties : undefined;
+        if (isPlainObject(props) && Object.hasOwn(props, '__proto__')) report(['user_properties'], 'user property name "__proto__" is not supported');
         const parsed = uplinkRuleSchema.safeParse(raw);
         if (!parsed.success) return reportSchemaIssues(parsed.error, report);
         const { pattern, rule } = compileUplinkRule(name, parsed.data, registry, report);

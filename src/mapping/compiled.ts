@@ -60,16 +60,11 @@ export class CompiledRules implements CompiledMapping {
       const problem = topicNameProblem(topic);
       if (problem) return fail('invalid_topic', `rule ${rule.name}: topic ${quote(topic)} ${problem}`);
       let userProperties: UserProperties | undefined;
-      if (rule.userProperties.length > 0) {
-        const entries: [string, string][] = [];
-        for (const [key, template] of rule.userProperties) {
-          const value = renderTemplate(template, values);
-          const bad = utf8StringProblem(value);
-          if (bad) return fail('invalid_topic', `rule ${rule.name}: user property ${quote(key)} ${bad}`);
-          entries.push([key, value]);
-        }
-        // fromEntries defines own properties, so even a key named "__proto__" stays a property.
-        userProperties = Object.fromEntries(entries);
+      for (const [key, template] of rule.userProperties) {
+        const value = renderTemplate(template, values);
+        const bad = utf8StringProblem(value);
+        if (bad) return fail('invalid_topic', `rule ${rule.name}: user property ${quote(key)} ${bad}`);
+        (userProperties ??= {})[key] = value; // keys are load-checked: never "__proto__"
       }
       const payload = convert(rule.name, input.payload, rule.from, rule.to);
       if (!payload.ok) return payload;

@@ -98,6 +98,9 @@ describe('mapping compiler errors', () => {
       'test.conf rule uplink#2: unknown key "user_property"',
       'test.conf rule n: rule name "n" is already used by uplink#3',
     ]);
+    expect(issuesOf({ uplink: [up('a', 't', { user_properties: JSON.parse('{"__proto__":"x"}') as unknown })] })).toEqual([
+      'test.conf rule uplink#0: user property name "__proto__" is not supported',
+    ]);
     expect(issuesOf([])).toEqual(['test.conf: a mapping must be an object with "uplink" and/or "downlink" lists']);
     expect(issuesOf({ uplink: {} })).toEqual(['test.conf: "uplink" must be a list of rules']);
   });
