@@ -2,7 +2,7 @@
  * Loads the hub configuration: HOCON file → plain value → `hubConfigSchema` → deep-frozen HubConfig.
  * Every problem is reported at once as `file:line path: expected …, got …` so a user fixes them in one go.
  */
-import { relative, isAbsolute } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError, HubError } from '../errors.js';
 import { parseHoconFile, parseHoconText, type HoconDocument, type SourcePosition } from './hocon.js';
 import { describeIssues, renderPath, strippedKeyProblems, type ConfigProblem } from './issues.js';
@@ -15,6 +15,11 @@ export interface ConfigSources {
   readonly files: readonly string[];
   /** Where a config path was set (nearest written ancestor for defaulted paths); overrides report `<overrides>`. */
   positionOf(path: readonly (string | number)[]): SourcePosition | undefined;
+  /**
+   * A file name found at `path` (e.g. a gateway's `mapping`), made absolute relative to the file that wrote
+   * that key, so it stays right when the key comes from an included file. Overrides resolve against the cwd.
+   */
+  resolveFile(path: readonly (string | number)[], name: string): string;
 }
 
 export interface LoadedConfig {
@@ -64,6 +69,11 @@ function validate(doc: HoconDocument, opts: LoadConfigOptions): LoadedConfig {
     positionOf(path) {
       if (overridden.some((o) => o.every((seg, i) => String(path[i]) === seg))) return { file: OVERRIDE_FILE, line: 0, col: 0 };
       return doc.positionOf([...path]);
+    },
+    resolveFile(path, name) {
+      if (isAbsolute(name)) return name;
+      const pos = sources.positionOf(path);
+      return !pos || pos.file === OVERRIDE_FILE ? resolve(name) : resolve(dirname(pos.file), name);
     },
   };
   let result: ReturnType<typeof hubConfigSchema.safeParse>;

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatConfigError, loadConfig, parseConfigText } from '../../src/config/loader.js';
 import { ConfigError } from '../../src/errors.js';
@@ -109,6 +109,19 @@ describe('loadConfig', () => {
     expect(config.store).toEqual({ type: 'memory', dir: '/var/lib/protohub', synchronous: 'normal' });
     expect(sources.files).toEqual([main, join(dir, 'base.conf')]);
     expect(sources.positionOf(['store', 'type'])).toEqual({ file: join(dir, 'base.conf'), line: 1, col: 27 });
+  });
+
+  it('resolves file names relative to the file that wrote the key', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'site'));
+    writeFileSync(join(dir, 'site', 'auth.conf'), 'auth.password_file = "passwd"\n');
+    const main = join(dir, 'main.conf');
+    writeFileSync(main, 'include "site/auth.conf"\nauth.jwt.key_file = "keys/jwt.pem"\n');
+    const { config, sources } = loadConfig(main, { env: {}, overrides: { 'store.dir': 'data' } });
+    expect(sources.resolveFile(['auth', 'password_file'], config.auth.password_file ?? '')).toBe(join(dir, 'site', 'passwd'));
+    expect(sources.resolveFile(['auth', 'jwt', 'key_file'], 'keys/jwt.pem')).toBe(join(dir, 'keys', 'jwt.pem'));
+    expect(sources.resolveFile(['store', 'dir'], 'data')).toBe(join(process.cwd(), 'data'));
+    expect(sources.resolveFile(['auth', 'password_file'], '/abs/passwd')).toBe('/abs/passwd');
   });
 
   it('throws PH_CONFIG_NOT_FOUND, PH_CONFIG_READ and PH_CONFIG_SYNTAX with positions', () => {
