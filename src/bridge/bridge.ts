@@ -86,6 +86,7 @@ export class Bridge {
         this.#stats.dropped(reason);
         if (err) this.#error(`upstream rejected ${msg.topic}: ${err.message}`);
       },
+      error: (err) => this.#error(`cache delete failed: ${err.message}`),
     });
   }
 

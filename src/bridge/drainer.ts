@@ -15,6 +15,8 @@ export interface DrainerEvents {
   acked(msg: CachedMessage): void;
   /** The upstream refused the message with a v5 reason code ≥ 0x80, or it expired in the cache: it is removed. */
   discarded(msg: CachedMessage, reason: 'rejected' | 'expired', err?: Error): void;
+  /** The cache failed (delete after acknowledgement). */
+  error(err: Error): void;
 }
 
 class Cursor {
@@ -79,7 +81,9 @@ export class Drainer {
     if (this.#pumping) return; // a synchronous ack inside send() re-enters; the outer loop continues
     this.#pumping = true;
     try {
-      while (this.#send && this.inflight.size < this.#window) {
+      // an acknowledged row holds its window slot until its deletion is committed, so after a crash at most
+      // `window` messages can be sent again
+      while (this.#send && this.inflight.size + this.#toDelete.length < this.#window) {
         const msg = this.#next();
         if (!msg) break;
         this.#dispatch(msg);
@@ -125,11 +129,10 @@ export class Drainer {
     this.#send!(out, (err) => {
       if (gen !== this.#generation) return; // a closed connection: the row stays and is resent later
       if (err && typeof err.code !== 'number') return; // transport error: the close handler detaches us
-      this.inflight.delete(msg.seq);
+      if (!this.inflight.delete(msg.seq)) return; // a second callback for the same message
       this.#remove(msg.seq);
       if (err) this.events.discarded(msg, 'rejected', err);
       else this.events.acked(msg);
-      this.pump();
     });
   }
 
@@ -144,6 +147,15 @@ export class Drainer {
   flushDeletes(): void {
     this.#deleteScheduled = false;
     const seqs = this.#toDelete.splice(0);
-    this.cache.remove(seqs);
+    try {
+      this.cache.remove(seqs);
+    } catch (err) {
+      // the rows stay and would be resent: a duplicate, never a loss; the slots stay taken until a retry works
+      this.#toDelete.unshift(...seqs);
+      this.events.error(err as Error);
+      setTimeout(() => this.flushDeletes(), 1000).unref?.();
+      return;
+    }
+    this.pump();
   }
 }
