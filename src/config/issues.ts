@@ -100,6 +100,13 @@ function describeIssue(issue: Issue, schema: z.ZodType, prefix: PropertyKey[]): 
     case 'unrecognized_keys':
       return issue.keys.map((k) => unknownKey(schema, [...path, k]));
     case 'invalid_union': {
+      const disc = issue as { discriminator?: string; options?: unknown[] };
+      if (disc.discriminator && Array.isArray(disc.options)) {
+        // Discriminated union: the path already ends at the discriminator key.
+        const input = issue.input as Record<string, unknown> | undefined;
+        const value = typeof input === 'object' && input !== null ? input[disc.discriminator] : undefined;
+        return one(`expected one of ${quoteAll(disc.options)}, got ${describeValue(value)}`);
+      }
       // A branch whose problems are all below this path matched the shape: its problems are the real ones.
       const deep = issue.errors.filter((b) => b.length > 0 && b.every((i) => i.path.length > 0));
       if (deep.length > 0) {

@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { describeIssues } from '../../src/config/issues.js';
 import { formatConfigError, loadConfig, parseConfigText } from '../../src/config/loader.js';
 import { ConfigError } from '../../src/errors.js';
 import { removeTempDirs, tempDir } from '../support/tmp.js';
@@ -133,6 +135,22 @@ describe('loadConfig', () => {
     const err = configErrorOf(() => loadConfig(bad));
     expect(err.code).toBe('PH_CONFIG_SYNTAX');
     expect(err.message).toBe(`${bad}:2:5: unterminated array, expected ]`);
+  });
+});
+
+describe('issue wording', () => {
+  it('names the allowed values of a discriminated union and descends into the matching branch', () => {
+    const schema = z.object({
+      g: z.discriminatedUnion('type', [z.object({ type: z.literal('a'), x: z.number() }), z.object({ type: z.literal('b') })]),
+      u: z.union([z.object({ host: z.string() }).strict(), z.string()]),
+    });
+    const issuesOf = (v: unknown) => describeIssues(schema.safeParse(v, { reportInput: true }).error?.issues ?? [], schema);
+    expect(issuesOf({ g: { type: 'c' }, u: 'ok' })).toEqual([{ path: ['g', 'type'], text: 'expected one of "a", "b", got "c"' }]);
+    expect(issuesOf({ g: { type: 'a', x: 'no' }, u: { host: 5 } })).toEqual([
+      { path: ['g', 'x'], text: 'expected a number, got "no"' },
+      { path: ['u', 'host'], text: 'expected a string, got 5' },
+    ]);
+    expect(issuesOf({ g: { type: 'b' }, u: 7 })).toEqual([{ path: ['u'], text: 'expected { host } or a string, got 7' }]);
   });
 });
 
