@@ -8,6 +8,7 @@ import { parseHoconFile, parseHoconText, type HoconDocument, type SourcePosition
 import { describeIssues, renderPath, strippedKeyProblems, type ConfigProblem } from './issues.js';
 import { findStrippedKeys } from './schema-walk.js';
 import { applyOverrides, OVERRIDE_FILE } from './overrides.js';
+import { coerceScalars } from './coerce.js';
 import { hubConfigSchema, type HubConfig } from './schema.js';
 
 export interface ConfigSources {
@@ -63,7 +64,8 @@ export function displayFile(file: string): string {
 }
 
 function validate(doc: HoconDocument, opts: LoadConfigOptions): LoadedConfig {
-  const { value, overridden } = applyOverrides(doc.value, opts.overrides ?? {});
+  const { value: written, overridden } = applyOverrides(doc.value, opts.overrides ?? {});
+  const value = coerceScalars(hubConfigSchema, written);
   const sources: ConfigSources = {
     files: doc.files,
     positionOf(path) {

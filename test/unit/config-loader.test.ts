@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../../src/config/issues.js';
+import { coerceScalars } from '../../src/config/coerce.js';
 import { formatConfigError, loadConfig, parseConfigText } from '../../src/config/loader.js';
 import { ConfigError } from '../../src/errors.js';
 import { removeTempDirs, tempDir } from '../support/tmp.js';
@@ -43,6 +44,16 @@ describe('loadConfig', () => {
     expect(parseConfigText(text, 'a.conf', { env: {} }).config.node.name).toBe('protohub');
     const set = parseConfigText(text, 'a.conf', { env: { PROTOHUB_DIR: '/srv', PROTOHUB_NAME: 'edge1' } }).config;
     expect([set.store.dir, set.node.name]).toEqual(['/srv', 'edge1']);
+  });
+
+  it('converts strings to the numbers and booleans the schema wants (environment values are strings)', () => {
+    const text = 'mqtt.max_inflight = ${?INFLIGHT}\nauth.allow_anonymous = ${?ANON}\nmqtt.keepalive_multiplier = "2.5"';
+    const { config } = parseConfigText(text, 'a.conf', { env: { INFLIGHT: '64', ANON: 'off' } });
+    expect(config.mqtt.max_inflight).toBe(64);
+    expect(config.auth.allow_anonymous).toBe(false);
+    expect(config.mqtt.keepalive_multiplier).toBe(2.5);
+    const err = configErrorOf(() => parseConfigText('mqtt.max_inflight = ${?INFLIGHT}', 'a.conf', { env: { INFLIGHT: 'lots' } }));
+    expect(err.issues).toEqual(['a.conf:1 mqtt.max_inflight: expected a number, got "lots"']);
   });
 
   it('applies dotted-path overrides over the file and reports them as <overrides>', () => {
@@ -135,6 +146,21 @@ describe('loadConfig', () => {
     const err = configErrorOf(() => loadConfig(bad));
     expect(err.code).toBe('PH_CONFIG_SYNTAX');
     expect(err.message).toBe(`${bad}:2:5: unterminated array, expected ]`);
+  });
+});
+
+describe('coerceScalars', () => {
+  const schema = z.object({
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal('keep')]),
+    on: z.record(z.string(), z.object({ flag: z.boolean(), n: z.array(z.number()) })),
+    text: z.string(),
+  });
+
+  it('converts only where the schema wants a number, boolean or literal', () => {
+    const input = { qos: '2', on: { a: { flag: 'yes', n: ['1', ' 2 ', 'x'] } }, text: '5' };
+    expect(coerceScalars(schema, input)).toEqual({ qos: 2, on: { a: { flag: true, n: [1, 2, 'x'] } }, text: '5' });
+    expect(coerceScalars(schema, { qos: 'keep' })).toEqual({ qos: 'keep' });
+    expect(input.qos).toBe('2');
   });
 });
 
