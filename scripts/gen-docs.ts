@@ -28,6 +28,8 @@ for editors, is in [protohub.schema.json](protohub.schema.json).
 - \`\${path}\` is the value of another key, or of the environment variable of that name when no key has it;
   \`\${?VAR}\` leaves the key at its earlier value (or its default) when \`VAR\` is unset:
   \`store.dir = \${?PROTOHUB_STORE_DIR}\`.
+- Where a number or boolean is expected, a string that spells one is accepted (\`"64"\`, \`"on"\`, \`"off"\`),
+  so environment variables can set any key.
 - Strings may be unquoted unless they contain one of \`: = , { } [ ] $ " # + ^ ? ! @ * & \\\`, a backquote or
   \`//\`, so quote addresses (\`bind = "0.0.0.0:1883"\`) and URLs. \`#\` and \`//\` start comments.
 
