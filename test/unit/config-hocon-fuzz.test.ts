@@ -62,4 +62,33 @@ describe('HOCON reader on garbage', () => {
       expect(parseHoconText(JSON.stringify(obj, null, 2), 'rt.conf', { env: {} }).value).toEqual(obj);
     }), { numRuns: 300 });
   });
+
+  it('reports the line and column of every key it read', () => {
+    const key = fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/);
+    const leaf = fc.oneof(fc.integer(), fc.boolean(), fc.constant('"s"'), fc.constant('[1, 2]'));
+    type Tree = { [k: string]: Tree | string | number | boolean };
+    const tree: fc.Arbitrary<Tree> = fc.letrec<{ node: Tree }>((tie) => ({
+      node: fc.dictionary(key, fc.oneof({ depthSize: 'small' }, leaf, tie('node')), { maxKeys: 4 }),
+    })).node;
+    fc.assert(fc.property(tree, fc.integer({ min: 0, max: 4 }), (obj, indentBy) => {
+      const lines: string[] = [];
+      const expected: [string[], number, number][] = [];
+      const emit = (o: Tree, path: string[], depth: number): void => {
+        for (const [k, v] of Object.entries(o)) {
+          const pad = ' '.repeat(depth * indentBy + 1);
+          expected.push([[...path, k], lines.length + 1, pad.length + 1]);
+          if (typeof v === 'object') {
+            lines.push(`${pad}${k} {`);
+            emit(v, [...path, k], depth + 1);
+            lines.push(`${pad}}`);
+          } else {
+            lines.push(`${pad}${k} = ${String(v)}  # c`);
+          }
+        }
+      };
+      emit(obj, [], 0);
+      const doc = parseHoconText(lines.join('\n'), 'pos.conf', { env: {} });
+      for (const [path, line, col] of expected) expect(doc.positionOf(path)).toEqual({ file: 'pos.conf', line, col });
+    }), { numRuns: 300 });
+  });
 });
