@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IPublishPacket } from 'mqtt';
-import { closeAllClients, collect, collectUntil, connectClient, RawClient, type Version } from '../support/clients.js';
+import { closeAllClients, collect, collectUntil, connectClient, publishMany, RawClient, type Version } from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
@@ -39,7 +39,7 @@ describe.each(versions)('QoS with protocol version %i', (v) => {
     const pub = await connectClient(h.url, { protocolVersion: v, clientId: `q-ord-pub-${v}` });
     await sub.subscribeAsync(t, { qos: 1 });
     const got = collect(sub, 200);
-    await Promise.all(Array.from({ length: 200 }, (_, i) => pub.publishAsync(t, String(i), { qos: 1 })));
+    await publishMany(pub, t, Array.from({ length: 200 }, (_, i) => String(i)));
     expect((await got).map((m) => Number(m.payload))).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 

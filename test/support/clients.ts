@@ -155,6 +155,18 @@ export function closed(client: MqttClient, timeoutMs = DEFAULT_WAIT_MS): Promise
   return withTimeout(new Promise<void>((r) => client.once('close', () => r())), timeoutMs, 'connection not closed');
 }
 
+/**
+ * Publish many messages keeping at most `window` QoS>0 publishes in flight: MQTT.js 5 ignores the server's
+ * Receive Maximum, and the hub (rightly, [MQTT-3.3.4-7]) disconnects a client that exceeds it.
+ */
+export async function publishMany(client: MqttClient, topic: string, payloads: Array<string | Buffer>, opts: mqtt.IClientPublishOptions = { qos: 1 }, window = 16): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < payloads.length) await client.publishAsync(topic, payloads[next++], opts);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, payloads.length) }, worker));
+}
+
 export async function subscribe(client: MqttClient, filter: string | string[], opts: mqtt.IClientSubscribeOptions = { qos: 1 }): Promise<mqtt.ISubscriptionGrant[]> {
   return client.subscribeAsync(filter, opts);
 }
