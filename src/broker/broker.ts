@@ -351,7 +351,11 @@ export class Broker implements BrokerApi {
     const bad = validateTopicName(env.topic, this.#deps.mqtt.max_topic_levels);
     if (bad) return Promise.reject(new TopicError('PH_TOPIC_INVALID', `invalid topic "${env.topic}": ${bad}`));
     const msg = messageFromEnvelope(env);
-    this.route(msg, opts.clientId ?? env.origin?.clientId);
+    try {
+      this.route(msg, opts.clientId ?? env.origin?.clientId);
+    } catch (err) {
+      return Promise.reject(err); // PH_STORE_WRITE: the caller keeps the message
+    }
     if (env.qos === 0) return Promise.resolve();
     return new Promise((resolve) => this.#deps.store.afterCommit(resolve));
   }

@@ -92,7 +92,15 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
     receivedAt: now,
     origin: { clientId: identity.clientId, username: identity.username },
   };
-  const matched = broker.route(msg, identity.clientId);
+  let matched: number;
+  try {
+    matched = broker.route(msg, identity.clientId);
+  } catch (err) {
+    // the store refused a write (PH_STORE_WRITE): no PUBACK, so the client keeps the message and resends it
+    conn.logger.error({ err, clientId: identity.clientId, topic }, 'routing failed');
+    conn.disconnect(RC.UNSPECIFIED, 'store_error');
+    return;
+  }
   if (qos === 0) return;
   const rc = matched === 0 ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS;
   if (qos === 2) session.inboundQos2.add(messageId);
