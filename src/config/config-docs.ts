@@ -183,7 +183,17 @@ export function renderTable(rows: ConfigRow[]): string {
   return lines.join('\n');
 }
 
+/** The loader rejects keys that non-strict objects would strip; say so to editors too. */
+function closeObjects(node: unknown): void {
+  if (Array.isArray(node)) { node.forEach(closeObjects); return; }
+  if (typeof node !== 'object' || node === null) return;
+  const o = node as Record<string, unknown>;
+  if (o.type === 'object' && o.properties && o.additionalProperties === undefined) o.additionalProperties = false;
+  Object.values(o).forEach(closeObjects);
+}
+
 export function renderJsonSchema(root: z.ZodType): string {
   const js = z.toJSONSchema(root, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  closeObjects(js);
   return `${JSON.stringify({ $schema: js.$schema, title: 'protohub configuration', ...js }, null, 2)}\n`;
 }

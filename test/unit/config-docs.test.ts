@@ -43,6 +43,8 @@ describe('generated configuration docs', () => {
     const schema = JSON.parse(rendered.jsonSchema) as { properties: Record<string, unknown>; additionalProperties?: unknown };
     expect(Object.keys(schema.properties)).toEqual(['node', 'listeners', 'mqtt', 'auth', 'authorization', 'store', 'http', 'log', 'gateways', 'bridges', 'rules']);
     expect(schema.additionalProperties).toBe(false);
+    const store = schema.properties.store as { additionalProperties?: unknown };
+    expect(store.additionalProperties).toBe(false);
   });
 });
 
