@@ -12,8 +12,8 @@ import { arrivalReport, bridgeInput, Collector, publishMany, range } from './bri
 import { TcpProxy } from './bridge-proxy.js';
 
 afterAll(async () => {
-  await stopAllHubs();
   closeAllClients();
+  await stopAllHubs();
   removeTempDirs();
 });
 

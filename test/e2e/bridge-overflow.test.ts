@@ -12,8 +12,8 @@ import { removeTempDirs, tempDir } from '../support/tmp.js';
 import { bridgeInput, publishMany, range, upstreamWithCollector } from './bridge-harness.js';
 
 afterAll(async () => {
-  await stopAllHubs();
   closeAllClients();
+  await stopAllHubs();
   removeTempDirs();
 });
 
