@@ -4,9 +4,6 @@
  */
 import type { HArray, HNode, HObject, HSubst, SourcePosition } from './hocon-types.js';
 
-/** The object a dotted key writes into. */
-export type FieldTarget = HObject;
-
 export interface AssignOptions {
   /** Position of the key, the one reported for the field ("the line of the offending key"). */
   pos: SourcePosition;

@@ -4,7 +4,7 @@
  * unresolved until the whole tree is known (hocon-resolve.ts).
  */
 import { tokenize, type Token } from './hocon-lexer.js';
-import { assignField, descend, type FieldTarget } from './hocon-merge.js';
+import { assignField, descend } from './hocon-merge.js';
 import { syntaxError, type HArray, type HNode, type HObject, type HScalar, type HSpace, type SourcePosition } from './hocon-types.js';
 import { readInclude } from './hocon-include.js';
 
@@ -166,7 +166,7 @@ class Parser {
     const fieldPath = [...path, ...segments];
     if (fieldPath.length > MAX_DEPTH) this.fail(pos, `key path deeper than ${MAX_DEPTH} levels`);
     const value = this.parseValue(fieldPath);
-    const holder: FieldTarget = descend(target, segments.slice(0, -1), pos);
+    const holder = descend(target, segments.slice(0, -1), pos);
     assignField(holder, segments[segments.length - 1], value, { pos, path: fieldPath, append });
   }
 
