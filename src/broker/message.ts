@@ -7,6 +7,11 @@ import type { StoredMessage } from '../store/types.js';
 
 export interface BrokerMessage extends StoredMessage {
   origin?: Origin;
+  /**
+   * Encoded PUBLISH packets without per-client parts, shared by every subscriber that gets the same variant
+   * (see outbound.ts). Indexed by wireKey(); QoS > 0 variants get their packet id patched into a copy.
+   */
+  wire?: Array<Buffer | undefined>;
 }
 
 /** A message owed to one session. */

@@ -7,6 +7,9 @@ import type { Connection } from './connection.js';
 import { propertiesForDelivery, type Pending } from './message.js';
 import type { SessionSink } from './session.js';
 
+/** Payloads up to this size use the shared encoded packet; bigger ones are encoded per client (no cache growth). */
+const SHARED_WIRE_MAX = 64 * 1024;
+
 export interface ClientLimits {
   receiveMaximum: number;
   /** Largest packet the client accepts (v5 CONNECT Maximum Packet Size); Infinity when unset. */
@@ -34,6 +37,9 @@ export class ConnectionSink implements SessionSink {
     const conn = this.conn;
     const v5 = conn.protocolVersion === 5;
     const msg = p.msg;
+    if (!msg.properties && !(v5 && (p.subIds || this.limits.topicAliasMaximum > 0)) && msg.payload.length <= SHARED_WIRE_MAX) {
+      return this.#publishShared(p, packetId, dup, v5);
+    }
     let topic = msg.topic;
     let properties: Record<string, unknown> | undefined;
     let newAlias: number | undefined;
@@ -71,6 +77,40 @@ export class ConnectionSink implements SessionSink {
       return false;
     }
     if (newAlias !== undefined) this.#aliases.set(msg.topic, newAlias);
+    conn.writeRaw(buf);
+    conn.counters.sent.inc();
+    return true;
+  }
+
+  /**
+   * Fast path for fan-out: the same bytes go to every subscriber of this variant (protocol 4 or 5, QoS, RETAIN,
+   * DUP), encoded once per message; only the packet id differs and is patched into a copy.
+   */
+  #publishShared(p: Pending, packetId: number | undefined, dup: boolean, v5: boolean): boolean {
+    const conn = this.conn;
+    const msg = p.msg;
+    const d = dup && p.qos > 0;
+    const key = (v5 ? 1 : 0) | (p.qos << 1) | (p.retain ? 8 : 0) | (d ? 16 : 0);
+    const wire = (msg.wire ??= []);
+    let buf = wire[key];
+    if (!buf) {
+      buf = mqttPacket.generate(
+        { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: p.qos, retain: p.retain, dup: d, messageId: p.qos > 0 ? 1 : undefined } as mqttPacket.IPublishPacket,
+        { protocolVersion: v5 ? 5 : 4 },
+      );
+      wire[key] = buf;
+    }
+    if (buf.length > this.limits.maximumPacketSize) {
+      if (p.qos === 0) conn.env.broker.metrics.dropped.inc({ reason: 'too_large' });
+      return false;
+    }
+    if (p.qos > 0 && packetId !== undefined) {
+      // layout: fixed header, topic (2 + n), packet id (2), [v5: property length 0x00], payload
+      const copy = Buffer.allocUnsafe(buf.length);
+      buf.copy(copy);
+      copy.writeUInt16BE(packetId, buf.length - msg.payload.length - (v5 ? 1 : 0) - 2);
+      buf = copy;
+    }
     conn.writeRaw(buf);
     conn.counters.sent.inc();
     return true;
