@@ -162,6 +162,19 @@ describe('CONNECT / CONNACK', () => {
     expect(connack.reasonCode).toBe(0x8c);
     await client.waitClose();
   });
+
+  it('[MQTT-4.12.0-1][MQTT-3.15.2-1] an AUTH packet on a connection without enhanced auth gets DISCONNECT 0x8C or 0x82', async () => {
+    const { client } = await RawClient.connect(h.port, { clientId: 'auth-pkt' });
+    const afterConnack = client.bytes().length;
+    client.send({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM-SHA-1' } });
+    await client.waitClose();
+    // mqtt-packet 9 rejects DISCONNECT 0x8C as an invalid reason code, so read the frame bytes:
+    // E0 <len> <reason>. 0x8C (bad authentication method) is what the hub documents; 0x82 is the
+    // spec's generic protocol error.
+    const bytes = client.bytes().subarray(afterConnack);
+    expect(bytes[0]).toBe(0xe0);
+    expect([0x8c, 0x82]).toContain(bytes[2]);
+  });
 });
 
 describe('listener limits and server keep alive', () => {

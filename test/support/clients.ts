@@ -192,13 +192,17 @@ export class RawClient {
   readonly closed: Promise<void>;
   #waiters: Array<{ cmd?: string; resolve: (p: AnyPacket) => void }> = [];
   #isClosed = false;
+  #raw: Buffer[] = [];
 
   private constructor(readonly socket: Socket, version: Version) {
     this.version = version;
     const parser = mqttPacket.parser({ protocolVersion: version });
     parser.on('packet', (p) => this.#deliver(p as AnyPacket));
     parser.on('error', (e: Error) => this.parseErrors.push(e));
-    socket.on('data', (d: Buffer) => parser.parse(d));
+    socket.on('data', (d: Buffer) => {
+      this.#raw.push(d);
+      parser.parse(d);
+    });
     socket.on('error', () => {});
     this.closed = new Promise((r) => socket.once('close', () => { this.#isClosed = true; r(); }));
   }
@@ -224,6 +228,11 @@ export class RawClient {
     client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, keepalive: 0, clientId: '', ...connect } as mqttPacket.IConnectPacket);
     const connack = await client.next<mqttPacket.IConnackPacket>('connack');
     return { client, connack };
+  }
+
+  /** Every byte received so far, for frames mqtt-packet refuses to parse (e.g. DISCONNECT 0x8C). */
+  bytes(): Buffer {
+    return Buffer.concat(this.#raw);
   }
 
   get isClosed(): boolean {
