@@ -17,6 +17,7 @@ commands:
   start   [-c FILE] [--log-level LEVEL]   run the hub (default config: config/protohub.conf)
   check   [-c FILE]                       validate a config file and exit (0 valid, 2 invalid)
   passwd  [-f FILE] [-b] [-D] USER [PW]   add, update or delete a user in the password file
+  bench   pub|sub|conn|latency|discard     MQTT load generator (protohub bench --help)
   version                                 print the version
 `;
 
@@ -103,8 +104,9 @@ async function start(args: StartArgs): Promise<number> {
         },
       );
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // 'on', not 'once': under npm a Ctrl-C arrives twice (from the terminal and forwarded by npm); the second must not kill
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 }
 
@@ -127,6 +129,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'passwd':
       return runPasswdCommand(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'bench':
+      return (await import('../bench/command.js')).runBenchCommand(rest); // loaded lazily: `start` never pays for it
     case 'version':
     case '--version':
     case '-v':
