@@ -230,7 +230,7 @@ export class Bridge {
     this.#drainer.attach((msg, done) => {
       client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain, properties: msg.properties }, (err) => done(err as Error & { code?: unknown }));
     }, window);
-    this.#d.logger.debug({ bridge: this.name, server, window, backlog: this.#cache.count }, 'bridge draining');
+    this.#d.logger.debug({ server, window, backlog: this.#cache.count }, 'bridge draining');
   }
 
   #onStateChanged(): void {
@@ -240,7 +240,7 @@ export class Bridge {
 
   #error(message: string): void {
     this.#lastError = message;
-    this.#d.logger.warn({ bridge: this.name, err: message }, 'bridge error');
+    this.#d.logger.warn({ err: message }, 'bridge error');
   }
 
   #refreshStatus(): void {

@@ -66,7 +66,7 @@ export class Downlink {
       const refused = (granted ?? []).filter((g) => g.qos > 2); // [MQTT-3.9.3] 0x80+ = failure
       if (err || refused.length) {
         const msg = err ? err.message : `upstream refused ${refused.map((g) => g.topic).join(', ')}`;
-        this.d.logger.warn({ bridge: this.d.bridge, err: msg }, 'bridge subscribe failed');
+        this.d.logger.warn({ err: msg }, 'bridge subscribe failed');
         this.d.onError(`subscribe: ${msg}`);
       }
     });

@@ -93,12 +93,14 @@ export class UpstreamLink {
       connected = true;
       this.#failures = 0;
       this.lastError = undefined;
-      this.logger.info({ bridge: this.name, server: url, sessionPresent: connack.sessionPresent }, 'bridge connected');
+      this.logger.info({ server: url, sessionPresent: connack.sessionPresent }, 'bridge connected');
       this.#setState('connected');
       this.handlers.connected(client, connack, url);
     });
     client.on('error', (err) => {
-      this.logger.warn({ bridge: this.name, server: url, err: err.message }, 'bridge upstream error');
+      // a dead upstream fails every few seconds for hours: warn when the error changes, not on every retry
+      const level = err.message === this.lastError ? 'debug' : 'warn';
+      this.logger[level]({ server: url, err: err.message }, 'bridge upstream error');
       // before CONNACK every error ends the attempt; after it MQTT.js closes the stream itself if fatal
       if (!connected) fail(err.message);
       else this.lastError = err.message;

@@ -69,6 +69,21 @@ export class Collector {
     return withTimeout(new Promise<void>((resolve) => this.#waiters.push({ n, resolve })), timeoutMs, `collector expected ${n} messages, has ${this.messages.length}`);
   }
 
+  /** Resolves once `n` different payloads arrived (duplicates do not count). */
+  waitDistinct(n: number, timeoutMs = 60_000): Promise<void> {
+    const distinct = () => new Set(this.messages.map((m) => m.payload)).size;
+    return withTimeout(new Promise<void>((resolve) => {
+      const check = () => {
+        if (distinct() >= n) {
+          this.client?.off('message', check);
+          resolve();
+        }
+      };
+      this.client?.on('message', check);
+      check();
+    }), timeoutMs, `collector expected ${n} distinct messages, has ${distinct()}`);
+  }
+
   close(): void {
     this.client?.end(true);
   }
@@ -78,9 +93,16 @@ export class Collector {
 export async function publishMany(url: string, from: number, count: number, topic = (i: number) => `sensors/s/${i % 10}`): Promise<void> {
   const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, clientId: `pub-${from}-${Date.now()}` });
   try {
-    const acks: Promise<unknown>[] = [];
-    for (let i = from; i < from + count; i++) acks.push(client.publishAsync(topic(i), String(i), { qos: 1 }));
-    await Promise.all(acks);
+    // MQTT.js does not honour the server's Receive Maximum ([MQTT-3.3.4-9]); keep at most 32 unacknowledged
+    const window = Math.min(32, client.options.properties?.receiveMaximum ?? 32);
+    let next = from;
+    const worker = async () => {
+      while (next < from + count) {
+        const i = next++;
+        await client.publishAsync(topic(i), String(i), { qos: 1 });
+      }
+    };
+    await Promise.all(Array.from({ length: window }, worker));
   } finally {
     await client.endAsync();
   }
