@@ -142,4 +142,27 @@ describe('robustness of a spawned hub', () => {
     expect(await metric('protohub_messages_dropped_total')).toBeGreaterThan(droppedBefore);
     await servesAFreshClient();
   });
+
+  it('[MQTT-3.8.3-2][MQTT-3.3.1-4] packets mqtt-packet cannot re-encode (empty SUBSCRIBE, QoS 3) do not kill the process', async () => {
+    // Its own hub: if this kills the process, the other robustness tests still say something.
+    const own = await spawnHub(spawnConfig({ store: { type: 'memory' } }));
+    const ownPort = own.address('tcp').port;
+    const connectOrExplain = (clientId: string, after: string) => RawClient.connect(ownPort, { clientId }).catch((err: Error) => {
+      throw new Error(`hub stopped serving after ${after} (exit code ${own.child.exitCode}): ${err.message}\n${own.output().slice(-1500)}`);
+    });
+    const frames: Array<[string, number[]]> = [
+      ['SUBSCRIBE without topic filters', [0x82, 3, 0, 1, 0]],
+      ['PUBLISH with QoS 3', [0x36, 9, 0, 3, 0x61, 0x2f, 0x62, 0, 1, 0, 0x78]],
+      ['UNSUBSCRIBE without topic filters', [0xa2, 3, 0, 2, 0]],
+    ];
+    let previous = 'start-up';
+    for (const [name, frame] of frames) {
+      const { client } = await connectOrExplain('bad-frame', previous);
+      client.sendBytes(Buffer.from(frame));
+      await client.waitClose(3_000).catch(() => client.close());
+      previous = name;
+    }
+    const probe = await connectOrExplain('after-bad-frames', previous);
+    expect(probe.connack.reasonCode).toBe(0);
+  });
 });

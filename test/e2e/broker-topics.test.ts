@@ -114,7 +114,7 @@ describe('topic aliases', () => {
     }
   });
 
-  it('[MQTT-3.3.2-10][MQTT-3.3.2-11] outbound aliases stay within the client Topic Alias Maximum and resolve correctly', async () => {
+  it('[MQTT-3.1.2-26][MQTT-3.3.2-11] outbound aliases stay within the client Topic Alias Maximum and resolve correctly', async () => {
     const { client } = await RawClient.connect(h.port, { clientId: 'alias-out', properties: { topicAliasMaximum: 2 } });
     client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'alias/out/#', qos: 0 }] });
     await client.next('suback');
@@ -138,7 +138,7 @@ describe('topic aliases', () => {
     expect(resolved).toEqual(topics);
   });
 
-  it('[MQTT-3.1.2-26] no outbound aliases when the client did not allow any', async () => {
+  it('[MQTT-3.1.2-27] no outbound aliases when the client did not allow any', async () => {
     const { client } = await RawClient.connect(h.port, { clientId: 'alias-none' });
     client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'alias/none', qos: 0 }] });
     await client.next('suback');
