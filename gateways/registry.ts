@@ -3,6 +3,7 @@
  * means adding its definition here (see docs/gateways/README.md).
  */
 import type { GatewayDefinition } from '../src/gateway/spi.js';
+import { nngGateway } from './nng/entry.js';
 import { zeromqGateway } from './zeromq/entry.js';
 
-export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway];
+export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway];

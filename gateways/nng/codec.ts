@@ -1,0 +1,33 @@
+/**
+ * NNG body framing (pure). SP messages carry no topic, so, as NanoMQ's NNG bridge does, the topic is the body
+ * prefix up to the first delimiter and the payload is the rest.
+ */
+import { ProtocolError } from '../../src/errors.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface SplitBody {
+  address: string;
+  payload: Buffer;
+}
+
+/** Throws ProtocolError PH_NNG_FRAMING when the body has no delimiter or the topic is not UTF-8. */
+export function splitBody(body: Buffer, delimiter: string): SplitBody {
+  const at = body.indexOf(delimiter);
+  if (at < 0) throw new ProtocolError('PH_NNG_FRAMING', `no ${JSON.stringify(delimiter)} delimiter after the topic`);
+  let address: string;
+  try {
+    address = utf8.decode(body.subarray(0, at));
+  } catch {
+    throw new ProtocolError('PH_NNG_FRAMING', 'topic is not valid UTF-8');
+  }
+  return { address, payload: body.subarray(at + Buffer.byteLength(delimiter)) };
+}
+
+export function joinBody(address: string, payload: Buffer, delimiter: string): Buffer {
+  return Buffer.concat([Buffer.from(address + delimiter), payload]);
+}
+
+export function errorReply(prefix: string, reason: string, error: string): Buffer {
+  return Buffer.from(`${prefix}${reason}: ${error}`);
+}
