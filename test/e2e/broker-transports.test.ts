@@ -107,4 +107,26 @@ describeWithPeers(['openssl', 'mosquitto_pub', 'mosquitto_sub'], 'transports and
     expect(r.code).not.toBe(0);
     expect(connackCode(r)).toBeUndefined();
   });
+
+  it.each(['mqttv5', 'mqttv311'] as const)('[MQTT-3.1.2-5] mosquitto_sub %s persistent session (-c) gets messages queued while offline', async (version) => {
+    const t = `cli/persist/${version}`;
+    const session = { port: h.port, version, clientId: `cli-persist-${version}`, qos: 1 as const, topics: [t], args: ['-c', ...(version === 'mqttv5' ? ['-x', '600'] : [])] };
+    const first = mosquittoSub({ ...session, count: 1 });
+    await first.subscribed;
+    await mosquittoPub({ port: h.port, version, topic: t, message: 'online', qos: 1 });
+    expect((await first.done).messages.map((m) => m.payload.toString())).toEqual(['online']);
+    for (const m of ['queued-1', 'queued-2']) await mosquittoPub({ port: h.port, version, topic: t, message: m, qos: 1 });
+    const second = mosquittoSub({ ...session, count: 2 });
+    expect((await second.done).messages.map((m) => m.payload.toString())).toEqual(['queued-1', 'queued-2']);
+  });
+
+  it('[MQTT-3.1.2-8] mosquitto_sub killed with SIGKILL: its will reaches an MQTT.js subscriber', async () => {
+    const watcher = await connectV5(h.url, { clientId: 'cli-will-watch' });
+    await watcher.subscribeAsync('cli/will', { qos: 1 });
+    const got = collect(watcher, 1);
+    const sub = mosquittoSub({ port: h.port, topics: ['cli/will/ignored'], args: ['--will-topic', 'cli/will', '--will-payload', 'mosquitto gone', '--will-qos', '1'] });
+    await sub.subscribed;
+    sub.kill();
+    expect((await got)[0].payload.toString()).toBe('mosquitto gone');
+  });
 });

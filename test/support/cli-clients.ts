@@ -111,9 +111,11 @@ export function mosquittoSub(o: SubOptions, timeoutMs = 15_000): SubHandle {
     });
     child.once('close', () => reject(new Error(`mosquitto_sub exited before SUBACK:\n${out}`)));
   });
-  subscribed.catch(() => {});
+  const subscribedWithin = withTimeout(subscribed, timeoutMs, 'mosquitto_sub got no SUBACK');
+  // A resumed session may get its queued messages and exit (-C) before SUBACK: callers then ignore this.
+  subscribedWithin.catch(() => {});
   return {
-    subscribed: withTimeout(subscribed, timeoutMs, 'mosquitto_sub got no SUBACK'),
+    subscribed: subscribedWithin,
     done: done.then((r) => ({ ...r, messages: parseMessages(r.stdout) })),
     kill: () => child.kill('SIGKILL'),
   };
