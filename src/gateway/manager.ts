@@ -24,6 +24,11 @@ export interface GatewayManagerDeps {
   metrics: Metrics;
   /** Directory of the config file; relative mapping paths resolve against it. */
   baseDir: string;
+  /**
+   * Resolves a file name written at a config path (the loader's `sources.resolveFile`), so a mapping set in an
+   * included file resolves against that file. Preferred over baseDir when given.
+   */
+  resolveFile?: (path: readonly (string | number)[], name: string) => string;
   /** Override the static registry (tests of the manager itself). */
   definitions?: readonly GatewayDefinition[];
 }
@@ -76,7 +81,11 @@ export class GatewayManager {
 
   #mapping(p: Planned): CompiledMapping {
     const id = `${p.definition.protocol}.${p.name}`;
-    if (p.config.mapping) return loadMappingFile(resolve(this.#deps.baseDir, p.config.mapping));
+    const file = p.config.mapping;
+    if (file) {
+      const path = this.#deps.resolveFile?.(['gateways', p.definition.protocol, p.name, 'mapping'], file) ?? resolve(this.#deps.baseDir, file);
+      return loadMappingFile(path);
+    }
     return compileMapping(p.definition.defaultMapping(p.name, p.config), { source: `default:${id}` });
   }
 
