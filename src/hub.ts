@@ -99,9 +99,13 @@ export class Hub {
     await authenticator.start();
     this.#authenticator = authenticator;
     const authorizer = new Authorizer(config.authorization, { metrics });
+    const openAccess = config.authorization.rules.length === 0 && config.authorization.no_match === 'allow';
     const access: AccessControl = {
       authenticate: (req) => authenticator.authenticate(req),
-      authorize: (client, action, topic) => authorizer.authorize({ ...client, acl: client.acl as ClientAcl | undefined }, action, topic) === 'allow',
+      // with no rules and no_match = allow, only a JWT acl can deny: skip the per-message lookup otherwise
+      authorize: openAccess
+        ? (client, action, topic) => client.acl === undefined || authorizer.authorize({ ...client, acl: client.acl as ClientAcl }, action, topic) === 'allow'
+        : (client, action, topic) => authorizer.authorize({ ...client, acl: client.acl as ClientAcl | undefined }, action, topic) === 'allow',
     };
     const broker = new Broker({ mqtt: config.mqtt, store, metrics, logger });
     broker.start();

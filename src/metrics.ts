@@ -1,12 +1,36 @@
 /**
  * Per-hub Prometheus registry. Each Hub owns one Metrics, so several hubs can run in one process (tests)
  * without metric-name clashes. Metric getters are memoised by name.
+ *
+ * Counters on the message hot path use `fastCounter`: plain numbers incremented per message and handed to
+ * prom-client only when /metrics is scraped (prom-client's own inc() hashes labels on every call, which showed
+ * up as ~9% of broker CPU in a profile).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** A counter child bound to one label set. */
+export interface CounterChild {
+  inc(n?: number): void;
+}
+
+export interface FastCounter {
+  labels(labels?: Record<string, string>): CounterChild;
+  inc(labels?: Record<string, string> | number, n?: number): void;
+}
+
+class FastChild implements CounterChild {
+  value = 0;
+  reported = 0;
+  constructor(readonly labels: Record<string, string>) {}
+  inc(n = 1): void {
+    this.value += n;
+  }
+}
 
 export class Metrics {
   readonly registry = new Registry();
   readonly #counters = new Map<string, Counter<string>>();
+  readonly #fast = new Map<string, FastCounter>();
   readonly #gauges = new Map<string, Gauge<string>>();
   readonly #histograms = new Map<string, Histogram<string>>();
 
@@ -17,6 +41,48 @@ export class Metrics {
       this.#counters.set(name, c);
     }
     return c;
+  }
+
+  /** A counter cheap enough to increment per message; same exposition as `counter`. */
+  fastCounter(name: string, help: string, labelNames: readonly string[] = []): FastCounter {
+    let f = this.#fast.get(name);
+    if (f) return f;
+    const children = new Map<string, FastChild>();
+    const child = (labels: Record<string, string> = {}): FastChild => {
+      const key = labelNames.map((l) => labels[l] ?? '').join('\u0000');
+      let c = children.get(key);
+      if (!c) {
+        c = new FastChild(labels);
+        children.set(key, c);
+      }
+      return c;
+    };
+    new Counter({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [this.registry],
+      collect() {
+        for (const c of children.values()) {
+          const delta = c.value - c.reported;
+          if (delta > 0) {
+            this.inc(c.labels, delta);
+            c.reported = c.value;
+          } else if (c.reported === 0) {
+            this.inc(c.labels, 0); // expose a zero sample for label sets that exist
+          }
+        }
+      },
+    });
+    f = {
+      labels: child,
+      inc: (labels?: Record<string, string> | number, n?: number) => {
+        if (typeof labels === 'number') child().inc(labels);
+        else child(labels).inc(n ?? 1);
+      },
+    };
+    this.#fast.set(name, f);
+    return f;
   }
 
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge<string> {

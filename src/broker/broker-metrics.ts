@@ -12,11 +12,11 @@ export function brokerMetrics(m: Metrics) {
     sessions: m.gauge('protohub_sessions', 'sessions (connected and offline persistent)'),
     subscriptions: m.gauge('protohub_subscriptions', 'subscriptions over all sessions'),
     retained: m.gauge('protohub_retained_messages', 'retained messages'),
-    received: m.counter('protohub_messages_received_total', 'PUBLISH packets received', ['listener']),
-    sent: m.counter('protohub_messages_sent_total', 'PUBLISH packets sent', ['listener']),
-    bytesIn: m.counter('protohub_bytes_received_total', 'bytes received', ['listener']),
-    bytesOut: m.counter('protohub_bytes_sent_total', 'bytes sent', ['listener']),
-    dropped: m.counter('protohub_messages_dropped_total', 'messages dropped by the broker', ['reason']),
+    received: m.fastCounter('protohub_messages_received_total', 'PUBLISH packets received', ['listener']),
+    sent: m.fastCounter('protohub_messages_sent_total', 'PUBLISH packets sent', ['listener']),
+    bytesIn: m.fastCounter('protohub_bytes_received_total', 'bytes received', ['listener']),
+    bytesOut: m.fastCounter('protohub_bytes_sent_total', 'bytes sent', ['listener']),
+    dropped: m.fastCounter('protohub_messages_dropped_total', 'messages dropped by the broker', ['reason']),
     queued: m.gauge('protohub_queued_messages', 'messages queued in sessions (not yet in flight)'),
   };
 }

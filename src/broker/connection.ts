@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { AccessControl, ClientIdentity } from './access.js';
 import type { Broker } from './broker.js';
 import { PacketFramer } from './framer.js';
+import { decodePublish } from './publish-codec.js';
 import { REASON_TEXT, RC } from './reason-codes.js';
 import type { Session } from './session.js';
 import type { ConnectionSink } from './outbound.js';
@@ -93,7 +94,19 @@ export class Connection {
         this.protocolError('malformed', RC.MALFORMED, frame.reason);
         return false;
       }
-      this.#parser.parse(frame.bytes);
+      const bytes = frame.bytes;
+      if ((bytes[0] >> 4) === 3 && this.state === 'connected') {
+        const p = decodePublish(bytes, this.protocolVersion);
+        if (p === 'malformed') {
+          this.protocolError('malformed', RC.MALFORMED, 'malformed PUBLISH');
+          return false;
+        }
+        if (p) {
+          this.#dispatch(p);
+          return (this.state as State) !== 'closed';
+        }
+      }
+      this.#parser.parse(bytes);
       return (this.state as State) !== 'closed';
     });
   }
@@ -144,6 +157,16 @@ export class Connection {
   }
 
   #dispatch(packet: Packet): void {
+    try {
+      this.#handle(packet);
+    } catch (err) {
+      // a handler must never take the process down: whatever slipped through validation ends this connection only
+      this.logger.warn({ err, clientId: this.identity?.clientId, cmd: packet.cmd }, 'packet handling failed');
+      this.protocolError('handler_failed', RC.IMPLEMENTATION_SPECIFIC, (err as Error).message);
+    }
+  }
+
+  #handle(packet: Packet): void {
     switch (packet.cmd) {
       case 'publish': return handlePublish(this, packet);
       case 'puback':

@@ -3,6 +3,7 @@
  * Receive Maximum, Maximum Packet Size and Topic Alias Maximum, and the listener's outbound buffer limit.
  */
 import mqttPacket from 'mqtt-packet';
+import { encodePublish } from './publish-codec.js';
 import type { Connection } from './connection.js';
 import { propertiesForDelivery, type Pending } from './message.js';
 import type { SessionSink } from './session.js';
@@ -94,10 +95,7 @@ export class ConnectionSink implements SessionSink {
     const wire = (msg.wire ??= []);
     let buf = wire[key];
     if (!buf) {
-      buf = mqttPacket.generate(
-        { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: p.qos, retain: p.retain, dup: d, messageId: p.qos > 0 ? 1 : undefined } as mqttPacket.IPublishPacket,
-        { protocolVersion: v5 ? 5 : 4 },
-      );
+      buf = encodePublish(msg.topic, msg.payload, p.qos, p.retain, d, p.qos > 0 ? 1 : undefined, v5);
       wire[key] = buf;
     }
     if (buf.length > this.limits.maximumPacketSize) {

@@ -35,6 +35,8 @@ export function handleSubscribe(conn: Connection, packet: mqttPacket.ISubscribeP
   const subId = v5 ? packet.properties?.subscriptionIdentifier : undefined;
   const subIdValue = Array.isArray(subId) ? subId[0] : subId;
   if (subIdValue === 0) return conn.protocolError('subscription_id_zero', RC.PROTOCOL_ERROR, 'subscription identifier 0'); // [MQTT-3.8.2-?] range 1..268435455
+  // [MQTT-3.8.3-2] a SUBSCRIBE must carry at least one filter; [MQTT-3.10.3-2] likewise UNSUBSCRIBE
+  if (packet.subscriptions.length === 0) return conn.protocolError('empty_subscribe', RC.PROTOCOL_ERROR, 'SUBSCRIBE without topic filters');
   const granted: number[] = [];
   const accepted: Array<{ sub: StoredSubscription; isNew: boolean }> = [];
   const max = broker.options.max_subscriptions;
@@ -72,6 +74,7 @@ export function handleSubscribe(conn: Connection, packet: mqttPacket.ISubscribeP
 export function handleUnsubscribe(conn: Connection, packet: mqttPacket.IUnsubscribePacket): void {
   const broker = conn.env.broker;
   const session = conn.session!;
+  if (packet.unsubscriptions.length === 0) return conn.protocolError('empty_unsubscribe', RC.PROTOCOL_ERROR, 'UNSUBSCRIBE without topic filters');
   const codes = packet.unsubscriptions.map((filter) => (broker.unsubscribe(session, filter) ? RC.SUCCESS : RC.NO_SUBSCRIPTION_EXISTED));
   // [MQTT-3.10.4-4] UNSUBACK even when nothing was removed; v5 carries a reason code per filter
   if (conn.protocolVersion === 5) conn.send({ cmd: 'unsuback', messageId: packet.messageId, granted: codes, properties: {} } as mqttPacket.Packet);

@@ -1,0 +1,79 @@
+/**
+ * Fast codec for the commonest packet, PUBLISH. Decoding works on a whole frame (the framer guarantees one).
+ * mqtt-packet's general parser costs several times more per message (buffer list copies, debug hooks, packet
+ * objects for every field); PUBLISH needs none of that. Frames it cannot take (v5 with properties) return
+ * undefined and go through mqtt-packet, so property parsing stays in one well-tested place.
+ */
+import { isUtf8 } from 'node:buffer';
+import type mqttPacket from 'mqtt-packet';
+
+export type DecodedPublish = mqttPacket.IPublishPacket | 'malformed' | undefined;
+
+export function decodePublish(frame: Buffer, protocolVersion: number): DecodedPublish {
+  const b0 = frame[0];
+  const qos = (b0 >> 1) & 3;
+  if (qos === 3) return 'malformed'; // [MQTT-3.3.1-4] QoS 3 is malformed
+  if (qos === 0 && (b0 & 8) !== 0) return 'malformed'; // [MQTT-3.3.1-2] DUP must be 0 for QoS 0
+  let pos = 1;
+  while (frame[pos++] & 0x80); // remaining length: already checked by the framer
+  if (pos + 2 > frame.length) return 'malformed';
+  const topicLen = frame.readUInt16BE(pos);
+  pos += 2;
+  if (pos + topicLen > frame.length) return 'malformed';
+  // [MQTT-1.5.4-1] ill-formed UTF-8 is malformed (toString would silently substitute U+FFFD)
+  if (!isUtf8(frame.subarray(pos, pos + topicLen))) return 'malformed';
+  const topic = frame.toString('utf8', pos, pos + topicLen);
+  pos += topicLen;
+  let messageId: number | undefined;
+  if (qos > 0) {
+    if (pos + 2 > frame.length) return 'malformed';
+    messageId = frame.readUInt16BE(pos);
+    pos += 2;
+  }
+  if (protocolVersion === 5) {
+    if (pos >= frame.length) return 'malformed';
+    if (frame[pos] !== 0) return undefined; // has properties: let mqtt-packet parse them
+    pos += 1;
+  }
+  return {
+    cmd: 'publish',
+    qos: qos as 0 | 1 | 2,
+    dup: (b0 & 8) !== 0,
+    retain: (b0 & 1) !== 0,
+    topic,
+    messageId,
+    // a copy: a view would pin the whole socket chunk in memory for as long as the message stays queued
+    payload: Buffer.from(frame.subarray(pos)),
+  };
+}
+
+/**
+ * Encode a PUBLISH without properties (v3.1.1, or v5 with an empty property block). mqtt-packet's generate()
+ * builds an EventEmitter-backed accumulator per packet, which dominated the outbound profile.
+ */
+export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, packetId: number | undefined, v5: boolean): Buffer {
+  const topicLen = Buffer.byteLength(topic);
+  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.length;
+  let lenBytes = 1;
+  for (let r = remaining; r >= 128; r = Math.floor(r / 128)) lenBytes++;
+  const buf = Buffer.allocUnsafe(1 + lenBytes + remaining);
+  buf[0] = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
+  let pos = 1;
+  let r = remaining;
+  do {
+    let byte = r % 128;
+    r = Math.floor(r / 128);
+    if (r > 0) byte |= 0x80;
+    buf[pos++] = byte;
+  } while (r > 0);
+  buf.writeUInt16BE(topicLen, pos);
+  pos += 2;
+  pos += buf.write(topic, pos, 'utf8');
+  if (qos > 0) {
+    buf.writeUInt16BE(packetId ?? 0, pos);
+    pos += 2;
+  }
+  if (v5) buf[pos++] = 0;
+  payload.copy(buf, pos);
+  return buf;
+}
