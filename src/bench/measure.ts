@@ -44,6 +44,13 @@ export interface FlowOptions {
   /** Stop waiting for stragglers after this long without a new delivery. */
   idleMs: number;
   maxWaitMs: number;
+  /** Called around the traffic only (not connection set-up), e.g. to sample the broker's CPU over it. */
+  window?: TrafficWindow;
+}
+
+export interface TrafficWindow {
+  start(): void;
+  end(): void;
 }
 
 export async function runFlow(o: FlowOptions): Promise<FlowResult> {
@@ -55,6 +62,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowResult> {
     await sub.stop();
     throw err;
   }
+  o.window?.start();
   void sub.go();
   const t0 = Date.now();
   const finished = pub.go();
@@ -74,6 +82,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowResult> {
     }
     return got >= expected || Date.now() - lastChange > o.idleMs;
   }, o.maxWaitMs);
+  o.window?.end();
   const subStats = await sub.stop();
   const span = subStats.lastRecvAt - subStats.firstRecvAt;
   return {
@@ -99,11 +108,13 @@ export interface LatencyResult {
 }
 
 /** One client publishing timestamped messages to a topic it subscribes to, at `ratePerSec`. */
-export async function runLatency(job: JobSpec, ratePerSec: number, durationSec: number, workers = 1, warmupSec = 0.5): Promise<LatencyResult> {
+export async function runLatency(job: JobSpec, ratePerSec: number, durationSec: number, workers = 1, warmupSec = 0.5, window?: TrafficWindow): Promise<LatencyResult> {
   const intervalMs = (job.clients * 1000) / ratePerSec;
   const group = await LoadGroup.prepare({ ...job, intervalMs, limit: Math.round((ratePerSec / job.clients) * (durationSec + warmupSec)), mode: 'latency' }, workers);
+  window?.start();
   await Promise.race([group.go(), new Promise((r) => setTimeout(r, (durationSec + warmupSec) * 1000 + 5000))]);
   await waitUntil(() => group.current().received >= group.current().sent, 2000);
+  window?.end();
   const stats = await group.stop();
   // the first warmupSec of samples see connection warm-up (JIT, buffers), not steady state
   const skip = Math.round(ratePerSec * warmupSec);

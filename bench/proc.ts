@@ -1,0 +1,66 @@
+/** Per-process resource readings from /proc (Linux): resident memory and CPU time of a broker under test. */
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+let clockTicks = 0;
+
+/** USER_HZ: /proc/<pid>/stat times are in these units (100 on every Linux we run on, but ask). */
+function ticksPerSecond(): number {
+  if (clockTicks === 0) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** VmRSS in kB, or NaN when the process is gone. */
+export function rssKb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** utime + stime of the process in seconds (fields 14 and 15 of /proc/<pid>/stat, after the comm field). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state), so utime (14) is fields[11] and stime (15) fields[12]
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+  } catch {
+    return NaN;
+  }
+}
+
+/** Samples a process while a scenario runs: CPU% over the window and peak RSS (sampled every 100 ms). */
+export class ProcessWindow {
+  private readonly cpu0: number;
+  private readonly t0 = Date.now();
+  private peak: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.cpu0 = cpuSeconds(pid);
+    this.peak = rssKb(pid);
+    this.timer = setInterval(() => {
+      this.peak = Math.max(this.peak, rssKb(pid));
+    }, 100);
+  }
+
+  end(): { cpuPercent: number; rssKb: number; peakRssKb: number } {
+    clearInterval(this.timer);
+    const seconds = (Date.now() - this.t0) / 1000;
+    const rss = rssKb(this.pid);
+    return {
+      cpuPercent: seconds > 0 ? ((cpuSeconds(this.pid) - this.cpu0) / seconds) * 100 : NaN,
+      rssKb: rss,
+      peakRssKb: Math.max(this.peak, rss),
+    };
+  }
+}

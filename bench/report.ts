@@ -1,0 +1,100 @@
+/** Medians, protohub/mosquitto ratios and the issue-5 targets, as a console table, Markdown and JSON. */
+import type { Figures } from './scenarios.js';
+
+export interface Recorded {
+  /** scenario id → target name → one Figures per run. */
+  runs: Record<string, Record<string, Figures[]>>;
+}
+
+export function median(values: number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+export function medians(runs: Figures[]): Figures {
+  const keys = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k]))]));
+}
+
+export interface Row {
+  label: string;
+  scenario: string;
+  figure: string;
+  unit: string;
+  /** How protohub must compare: ratio to mosquitto, or an absolute bound. */
+  target: { kind: 'ratio-min' | 'ratio-max'; value: number } | { kind: 'abs-max' | 'abs-eq'; value: number } | null;
+}
+
+export const ROWS: Row[] = [
+  { label: 'QoS 0 fan-in 10→1 received', scenario: 'fanin-q0', figure: 'msg_per_s', unit: 'msg/s', target: { kind: 'ratio-min', value: 1 } },
+  { label: 'QoS 0 fan-in: not delivered', scenario: 'fanin-q0', figure: 'missing', unit: 'msgs', target: null },
+  { label: 'QoS 0 fan-in: broker-counted drops', scenario: 'fanin-q0', figure: 'broker_dropped', unit: 'msgs', target: null },
+  { label: 'QoS 1 fan-in 10→1 received', scenario: 'fanin-q1', figure: 'msg_per_s', unit: 'msg/s', target: { kind: 'ratio-min', value: 1 } },
+  { label: 'QoS 1 fan-in: not delivered', scenario: 'fanin-q1', figure: 'missing', unit: 'msgs', target: { kind: 'abs-eq', value: 0 } },
+  { label: 'fan-out 1→100 deliveries', scenario: 'fanout', figure: 'deliveries_per_s', unit: 'msg/s', target: { kind: 'ratio-min', value: 1 } },
+  { label: 'fan-out: not delivered', scenario: 'fanout', figure: 'missing', unit: 'msgs', target: null },
+  { label: 'latency p50 at 5k msg/s', scenario: 'latency', figure: 'p50_us', unit: 'µs', target: null },
+  { label: 'latency p99 at 5k msg/s', scenario: 'latency', figure: 'p99_us', unit: 'µs', target: { kind: 'ratio-max', value: 1.2 } },
+  { label: 'idle RSS after start', scenario: 'startup', figure: 'idle_rss_mb', unit: 'MB', target: null },
+  { label: 'RSS per idle connection (10k)', scenario: 'conn', figure: 'kb_per_conn', unit: 'KB', target: { kind: 'abs-max', value: 10 } },
+  { label: 'spawn → accepting connections', scenario: 'startup', figure: 'ready_ms', unit: 'ms', target: { kind: 'abs-max', value: 500 } },
+];
+
+const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency'];
+
+function fmt(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  return v.toFixed(Math.abs(v) >= 10 ? 1 : 2);
+}
+
+function verdict(row: Row, p: number | undefined, m: number | undefined): string {
+  const t = row.target;
+  if (!t || p === undefined || !Number.isFinite(p)) return '';
+  switch (t.kind) {
+    case 'ratio-min': return m && Number.isFinite(m) ? (p / m >= t.value ? `met (≥${t.value}×)` : `MISSED (≥${t.value}×)`) : '';
+    case 'ratio-max': return m && Number.isFinite(m) ? (p / m <= t.value ? `met (≤${t.value}×)` : `MISSED (≤${t.value}×)`) : '';
+    case 'abs-max': return p <= t.value ? `met (≤${t.value} ${row.unit})` : `MISSED (≤${t.value} ${row.unit})`;
+    case 'abs-eq': return p === t.value ? `met (= ${t.value})` : `MISSED (= ${t.value})`;
+  }
+}
+
+export interface TableInput {
+  medians: Record<string, Record<string, Figures>>;
+  runsPerTarget: number;
+  todo: string[];
+}
+
+/** Markdown table (also what the console prints). */
+export function markdownTable(input: TableInput): string {
+  const m = input.medians;
+  const lines = [
+    `| scenario (median of ${input.runsPerTarget}) | protohub | mosquitto | protohub / mosquitto | target |`,
+    '|---|---:|---:|---:|---|',
+  ];
+  for (const row of ROWS) {
+    const p = m[row.scenario]?.protohub?.[row.figure];
+    const q = m[row.scenario]?.mosquitto?.[row.figure];
+    const ratio = p !== undefined && q ? p / q : NaN;
+    lines.push(`| ${row.label} (${row.unit}) | ${fmt(p)} | ${fmt(q)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + '×' : '–'} | ${verdict(row, p, q)} |`);
+  }
+  for (const t of input.todo) lines.push(`| ${t} | TODO | TODO | – | not measured |`);
+  lines.push('', '| broker CPU% / RSS during scenario | protohub CPU% | protohub RSS MB (peak) | mosquitto CPU% | mosquitto RSS MB (peak) |', '|---|---:|---:|---:|---:|');
+  for (const id of CPU_ROWS) {
+    const p = m[id]?.protohub ?? {};
+    const q = m[id]?.mosquitto ?? {};
+    lines.push(`| ${id} | ${fmt(p.cpu_percent)} | ${fmt(p.rss_mb)} (${fmt(p.peak_rss_mb)}) | ${fmt(q.cpu_percent)} | ${fmt(q.rss_mb)} (${fmt(q.peak_rss_mb)}) |`);
+  }
+  const c = m['fanin-q0']?.ceiling;
+  const l = m.latency?.ceiling;
+  const s = m['sub-flood']?.ceiling;
+  lines.push('', '| generator ceiling (discard server instead of a broker) | figure |', '|---|---:|');
+  lines.push(`| 10 publishers → discard server, sent (msg/s) | ${fmt(c?.sent_per_s)} |`);
+  lines.push(`| 10 publishers → discard relay → 1 subscriber, received (msg/s) | ${fmt(c?.msg_per_s)} |`);
+  lines.push(`| 1 subscriber ← discard flood, received (msg/s) | ${fmt(s?.msg_per_s)} |`);
+  lines.push(`| latency via discard relay p50 / p99 (µs) | ${fmt(l?.p50_us)} / ${fmt(l?.p99_us)} |`);
+  return lines.join('\n');
+}
