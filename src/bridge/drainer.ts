@@ -103,7 +103,7 @@ export class Drainer {
   #take(c: Cursor): CachedMessage | undefined {
     if (c.buf.length === 0) {
       if (c.maxSeq !== undefined && c.at >= c.maxSeq) return undefined;
-      c.buf = this.cache.readAfter(c.at, Math.max(64, this.#window), c.maxSeq);
+      c.buf = this.cache.readAfter(c.at, Math.max(256, this.#window), c.maxSeq);
     }
     const msg = c.buf.shift();
     if (msg) c.at = msg.seq;
