@@ -9,6 +9,7 @@ import type { DownlinkMessage, GatewayContext, GatewayInstance, IngressItem, Ins
 import { errorReply, joinBody, splitBody } from './codec.js';
 import type { NngConfig } from './schema.js';
 import { NngSocket } from './socket.js';
+import { DialLiveness } from './liveness.js';
 
 type State = 'new' | 'started' | 'stopped';
 
@@ -20,6 +21,7 @@ export class NngGateway implements GatewayInstance {
   #sockets: NngSocket[] = [];
   #state: State = 'new';
   #lastError?: string;
+  #liveness?: DialLiveness;
 
   constructor(config: NngConfig, ctx: GatewayContext) {
     this.#config = config;
@@ -46,11 +48,18 @@ export class NngGateway implements GatewayInstance {
       throw err;
     }
     this.#state = 'started';
+    this.#liveness = new DialLiveness(this.#sockets.flatMap((s) => s.config.dial), this.#config.dial_probe_interval, (t) => {
+      this.#ctx.metrics.socketEvent(t.reachable ? 'peer_reachable' : 'peer_unreachable');
+      if (!t.reachable) this.#lastError = t.lastError;
+      this.#ctx.metrics.peers(this.#liveness?.targets.filter((x) => x.reachable).length ?? 0);
+    });
+    this.#liveness.start();
   }
 
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
+    this.#liveness?.stop();
     for (const s of this.#sockets) s.close();
     this.#ingress.complete();
   }
@@ -65,9 +74,11 @@ export class NngGateway implements GatewayInstance {
 
   health(): InstanceHealth {
     if (this.#state !== 'started') return { connection: 'closed', peers: 0, lastError: this.#lastError };
-    // nanomsg exposes no connection events; dial sockets count as connecting, listen-only ones as listening.
-    const dials = this.#sockets.some((s) => s.config.dial.length > 0);
-    return { connection: dials ? 'connecting' : 'listening', peers: 0, lastError: this.#lastError };
+    // nanomsg exposes no connection events: dial targets are probed (liveness.ts); listeners cannot see peers.
+    const targets = this.#liveness?.targets ?? [];
+    const reachable = targets.filter((t) => t.reachable).length;
+    const connection = targets.length === 0 ? 'listening' : reachable === targets.length ? 'connected' : 'disconnected';
+    return { connection, peers: reachable, lastError: this.#lastError };
   }
 
   #received(body: Buffer, socket: NngSocket, reply?: (b: Buffer) => void): void {

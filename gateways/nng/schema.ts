@@ -35,6 +35,7 @@ export const requestReplySchema = z.object({
 
 export const nngConfigSchema = z.object({
   ...commonGatewayShape,
+  dial_probe_interval: duration('how often dial URLs are probed to show a dead peer in health; 0 = never', 0, 3_600_000).prefault('2s'),
   topic_delimiter: z.string().min(1).default(' ').describe('SP messages carry no topic: the body is "<topic><delimiter><payload>"'),
   request_reply: requestReplySchema.prefault({}).describe('MQTT 5 request/response for rep sockets'),
   sockets: z.record(z.string(), nngSocketSchema).describe('sockets by name'),
