@@ -38,7 +38,13 @@ export function testConfigInput(input: HubConfigInput = {}): HubConfigInput {
     store: { type: 'memory' },
     http: { enable: false, bind: '127.0.0.1:0' },
   };
-  return merge(base, input as Obj) as HubConfigInput;
+  const merged = merge(base, structuredClone(input) as Obj);
+  // Traffic to 127.0.0.1 only: a listener given without a bind would default to 0.0.0.0 and a fixed port.
+  for (const listeners of Object.values((merged.listeners ?? {}) as Record<string, unknown>)) {
+    if (!isObj(listeners)) continue;
+    for (const l of Object.values(listeners)) if (isObj(l) && l.bind === undefined) l.bind = '127.0.0.1:0';
+  }
+  return merged as HubConfigInput;
 }
 
 export interface StartedHub {
