@@ -178,3 +178,28 @@ describe('nng config', () => {
     await expect(startGatewayHub('nng', 'bad', { sockets: { s: { type: 'pull', listen: ['ws://127.0.0.1:1/x'] } } })).rejects.toThrow(/ws:\/\/host:port/);
   });
 });
+
+describeWithPeers(['libnng'], 'nng gateway back-pressure', () => {
+  it('a push peer that stops reading does not grow the downlink buffer; drops are counted', async () => {
+    const u = await url();
+    const stall = track(nngPeer(['stall', u, '1']));
+    await stall.waitFor((l) => l.includes('ready'));
+    const h = await gateway({
+      dial_probe_interval: '0ms',
+      downlink_buffer: { max_messages: 20, overflow: 'drop_newest' },
+      sockets: { out: { type: 'push', dial: [u], send_buffer: '64KB' } },
+    });
+    const c = await h.client();
+    const payload = Buffer.alloc(64 * 1024, 7);
+    const total = 400;
+    for (let i = 0; i < total; i++) c.publish('nng/t/down/flood', payload, { qos: 0 });
+    await eventually(async () => {
+      const dropped = await h.metric('protohub_gateway_dropped_total', { reason: 'downlink_overflow' });
+      const sent = await h.metric('protohub_gateway_messages_total', { direction: 'downlink' });
+      const queued = await h.metric('protohub_gateway_queue_depth', { direction: 'downlink' });
+      return dropped > 0 && dropped + sent + queued + 1 >= total;
+    }, 'every message sent, queued (bounded) or counted as dropped');
+    expect(await h.metric('protohub_gateway_queue_depth', { direction: 'downlink' })).toBeLessThanOrEqual(20);
+    expect(await h.metric('protohub_gateway_messages_total', { direction: 'downlink' })).toBeLessThan(total / 2);
+  });
+});

@@ -7,6 +7,7 @@
  *   nng-peer pub  <url> <body> <ms>     listen, publish <body> every <ms> until killed
  *   nng-peer sub  <url>                 dial, subscribe to everything, print every body
  *   nng-peer pull <url>                 listen, print every body
+ *   nng-peer stall <url> <n>            listen, print the first <n> bodies, then stop reading (back-pressure)
  * Bodies are printed one per line, as is.
  */
 #include <nng/nng.h>
@@ -82,6 +83,22 @@ int main(int argc, char **argv) {
     printf("ready\n");
     fflush(stdout);
     print_loop(s);
+  } else if (strcmp(mode, "stall") == 0) {
+    int n = argc > 3 ? atoi(argv[3]) : 1;
+    if ((rv = nng_pull0_open(&s)) != 0) die("open", rv);
+    if ((rv = nng_socket_set_int(s, NNG_OPT_RECVBUF, 1)) != 0) die("recvbuf", rv);
+    if ((rv = nng_listen(s, url, NULL, 0)) != 0) die("listen", rv);
+    printf("ready\n");
+    fflush(stdout);
+    for (int i = 0; i < n; i++) {
+      char *buf = NULL;
+      size_t len = 0;
+      if ((rv = nng_recv(s, &buf, &len, NNG_FLAG_ALLOC)) != 0) die("recv", rv);
+      printf("%d\n", (int)len);
+      fflush(stdout);
+      nng_free(buf, len);
+    }
+    for (;;) nng_msleep(1000);
   } else {
     fprintf(stderr, "unknown mode %s\n", mode);
     return 2;
