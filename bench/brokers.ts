@@ -18,6 +18,8 @@ export interface Broker {
   pid: number;
   /** Milliseconds from spawn() to the first accepted TCP connection. */
   readyMs: number;
+  /** Date.now() just before spawn(). */
+  spawnedAt: number;
   /** Messages the broker reports it dropped (protohub /metrics); null when the broker has no such counter. */
   dropped(): Promise<number | null>;
   stop(): Promise<void>;
@@ -51,6 +53,19 @@ function stopper(child: ChildProcess): () => Promise<void> {
   });
 }
 
+/** GET /metrics; the HTTP API may come up a little after the MQTT listener, so retry for a few seconds. */
+async function metricsText(httpPort: number): Promise<string | null> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      return await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    } catch {
+      if (Date.now() > deadline) return null;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export interface ProtohubOptions {
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] when profiling. */
   nodeFlags?: string[];
@@ -69,6 +84,7 @@ export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker>
     mqtt: { max_inflight: 65535, max_mqueue_len: 1_000_000 },
   }));
   let out = '';
+  const spawnedAtMs = Date.now();
   const spawnedAt = process.hrtime.bigint();
   const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), join(REPO, 'bin/protohub.js'), 'start', '-c', conf], {
     cwd: dir, stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,9 +94,10 @@ export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker>
   const readyMs = await waitReady(child, port, spawnedAt, () => out);
   const stop = stopper(child);
   return {
-    name: 'protohub', port, pid: child.pid!, readyMs,
+    name: 'protohub', port, pid: child.pid!, readyMs, spawnedAt: spawnedAtMs,
     dropped: async () => {
-      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      const text = await metricsText(httpPort);
+      if (text === null) return null;
       let sum = 0;
       for (const line of text.split('\n')) {
         if (line.startsWith('protohub_messages_dropped_total')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
@@ -120,6 +137,7 @@ export async function startMosquitto(): Promise<Broker> {
     'log_type error', 'log_dest stderr', '',
   ].join('\n'));
   let out = '';
+  const spawnedAtMs = Date.now();
   const spawnedAt = process.hrtime.bigint();
   const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d) => { out = (out + d).slice(-4000); });
@@ -127,7 +145,7 @@ export async function startMosquitto(): Promise<Broker> {
   const readyMs = await waitReady(child, port, spawnedAt, () => out);
   const stop = stopper(child);
   return {
-    name: 'mosquitto', port, pid: child.pid!, readyMs,
+    name: 'mosquitto', port, pid: child.pid!, readyMs, spawnedAt: spawnedAtMs,
     dropped: async () => null,
     stop: async () => {
       await stop();

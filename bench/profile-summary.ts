@@ -35,13 +35,21 @@ function label(n: ProfileNode, root: string): string {
   return `${name} ${file}:${lineNumber + 1}`;
 }
 
-/** Self time per frame, largest first; (idle) is left out so percentages are of busy time. */
-export function summarize(profile: CpuProfile, top = 25, root = process.cwd()): { rows: FrameRow[]; busyMs: number; totalMs: number } {
+/**
+ * Self time per frame, largest first; (idle) is left out so percentages are of busy time. `fromMs`/`toMs`
+ * (ms since the profile started) keep only samples in that window, e.g. the traffic and not the start-up.
+ */
+export function summarize(profile: CpuProfile, top = 25, root = process.cwd(), fromMs = 0, toMs = Infinity): { rows: FrameRow[]; busyMs: number; totalMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   if (profile.samples && profile.timeDeltas) {
     // timeDeltas[i] is the time since the previous sample; it is charged to the frame sampled at i
-    profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas![i] ?? 0)));
+    let at = 0;
+    profile.samples.forEach((id, i) => {
+      const dt = profile.timeDeltas![i] ?? 0;
+      at += dt;
+      if (at >= fromMs * 1000 && at < toMs * 1000) selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
+    });
   } else {
     const interval = (profile.endTime - profile.startTime) / Math.max(1, profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0));
     for (const n of profile.nodes) selfUs.set(n.id, (n.hitCount ?? 0) * interval);
@@ -72,11 +80,11 @@ export function formatSummary(s: ReturnType<typeof summarize>): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const [file, top] = process.argv.slice(2);
+  const [file, top, from, to] = process.argv.slice(2);
   if (!file) {
-    process.stderr.write('usage: tsx bench/profile-summary.ts <file.cpuprofile> [top]\n');
+    process.stderr.write('usage: tsx bench/profile-summary.ts <file.cpuprofile> [top=25] [fromMs=0] [toMs=∞]\n');
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  process.stdout.write(formatSummary(summarize(profile, Number(top ?? 25))) + '\n');
+  process.stdout.write(formatSummary(summarize(profile, Number(top ?? 25), process.cwd(), Number(from ?? 0), Number(to ?? Infinity))) + '\n');
 }

@@ -11,6 +11,8 @@ export interface Target {
   /** Broker process to sample (null for the discard server, which runs inside the generator). */
   pid: number | null;
   dropped(): Promise<number | null>;
+  /** Told when the traffic of a scenario starts and ends (the profiler keeps only that part of a profile). */
+  traffic?: TrafficWindow;
 }
 
 export interface Sizes {
@@ -51,8 +53,14 @@ async function sampled(t: Target, body: (window: TrafficWindow) => Promise<Figur
   let proc: ProcessWindow | null = null;
   let usage: ReturnType<ProcessWindow['end']> | null = null;
   const window: TrafficWindow = {
-    start: () => { if (t.pid) proc = new ProcessWindow(t.pid); },
-    end: () => { usage = proc?.end() ?? null; },
+    start: () => {
+      if (t.pid) proc = new ProcessWindow(t.pid);
+      t.traffic?.start();
+    },
+    end: () => {
+      usage = proc?.end() ?? null;
+      t.traffic?.end();
+    },
   };
   const dropped0 = await t.dropped();
   const figures = await body(window);
