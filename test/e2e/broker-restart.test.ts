@@ -16,7 +16,7 @@ afterAll(async () => {
 const COUNT = 1_000;
 
 describe('restart after SIGKILL (sqlite store)', () => {
-  it('[MQTT-4.1.0-1][MQTT-4.3.2-2] a persistent session gets all 1,000 PUBACKed QoS 1 messages in order after kill -9', async () => {
+  it('[MQTT-4.1.0-1][MQTT-4.3.2-2] a persistent session gets all 1,000 PUBACKed QoS 1 messages in order after kill -9; retained survives', async () => {
     const first = await spawnHub(spawnConfig({ mqtt: { max_mqueue_len: 10_000 } }));
     const url = () => `mqtt://127.0.0.1:${first.address('tcp').port}`;
     const session = { clientId: 'restart-sub', clean: false, properties: { sessionExpiryInterval: 3600 } };
@@ -27,6 +27,7 @@ describe('restart after SIGKILL (sqlite store)', () => {
     const pub = await connectV5(url(), { clientId: 'restart-pub' });
     // publishAsync resolves on PUBACK (and rejects on a v5 PUBACK reason >= 0x80), one message at a time in order.
     await publishMany(pub, 'restart/t', Array.from({ length: COUNT }, (_, i) => String(i)), { qos: 1 }, 1);
+    await pub.publishAsync('restart/retained', 'kept across kill -9', { qos: 1, retain: true });
     pub.end(true);
 
     first.kill('SIGKILL');
@@ -40,5 +41,12 @@ describe('restart after SIGKILL (sqlite store)', () => {
     expect(connackOf(back).sessionPresent).toBe(true);
     const payloads = (await got).map((m) => Number(m.payload.toString()));
     expect(payloads).toEqual(Array.from({ length: COUNT }, (_, i) => i));
+
+    // [MQTT-3.3.1-5] retained messages are part of the durable state too.
+    const late = await connectV5(`mqtt://127.0.0.1:${second.address('tcp').port}`, { clientId: 'restart-late' });
+    const retained = collect(late, 1);
+    await late.subscribeAsync('restart/retained', { qos: 1 });
+    const [r] = await retained;
+    expect([r.payload.toString(), r.packet.retain]).toEqual(['kept across kill -9', true]);
   });
 });
