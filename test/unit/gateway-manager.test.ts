@@ -16,6 +16,7 @@ afterAll(() => removeTempDirs());
 
 /** An in-memory gateway: the test drives its ingress and sees what it sends. */
 class FakeInstance implements GatewayInstance {
+  readonly pressure: string[] = [];
   readonly ingress = new Subject<IngressItem>();
   readonly ingress$ = this.ingress.asObservable();
   readonly sent: DownlinkMessage[] = [];
@@ -23,6 +24,8 @@ class FakeInstance implements GatewayInstance {
   async stop(): Promise<void> { this.ingress.complete(); }
   async send(m: DownlinkMessage): Promise<void> { this.sent.push(m); }
   health() { return { connection: 'connected' as const, peers: 1 }; }
+  pause(): void { this.pressure.push('pause'); }
+  resume(): void { this.pressure.push('resume'); }
 }
 
 const instances: FakeInstance[] = [];
@@ -72,6 +75,25 @@ describe('GatewayManager', () => {
     await expect(m.start()).rejects.toThrow(/bad\.json.*r2|r2.*bad\.json/s);
     expect(instances.length).toBe(before);
     expect(m.health()).toEqual([]);
+  });
+
+  it('overflow block pauses the instance while the uplink buffer is full and resumes it when there is room', async () => {
+    const { broker, m } = manager({ b: cfg({ uplink_buffer: { max_messages: 2, overflow: 'block' } }) });
+    const gates: (() => void)[] = [];
+    const publish = broker.publish.bind(broker);
+    broker.publish = (env) => new Promise<void>((resolve) => gates.push(() => resolve(publish(env))));
+    await m.start();
+    const inst = instances.at(-1)!;
+    for (const a of ['1', '2', '3', '4']) inst.ingress.next({ kind: 'message', address: a, payload: Buffer.from(a) });
+    // 1 is being published, 2 and 3 fill the buffer (pause), 4 arrives although paused and is dropped.
+    expect(inst.pressure).toEqual(['pause']);
+    while (broker.published.length < 3) {
+      await new Promise((r) => setImmediate(r));
+      gates.shift()?.();
+    }
+    expect(inst.pressure).toEqual(['pause', 'resume']);
+    expect(broker.published.map((e) => e.topic)).toEqual(['fake/b/1', 'fake/b/2', 'fake/b/3']);
+    await m.stop();
   });
 
   it('lists disabled instances in health without starting them', async () => {
