@@ -46,9 +46,13 @@ export class Downlink {
     });
   }
 
-  /** Subscribe unless the upstream kept our session (and so our subscriptions). */
+  /**
+   * v5: subscribe on every connect, so subscriptions added to the config reach a kept session too; with the
+   * session present, Retain Handling 1 keeps existing subscriptions from replaying retained messages
+   * ([MQTT-3.8.3-5]). v3.1.1 has no Retain Handling: subscribe only when the upstream lost our session.
+   */
   subscribe(client: MqttClient, sessionPresent: boolean): void {
-    if (this.#routes.length === 0 || (sessionPresent && !this.d.cfg.clean_start)) return;
+    if (this.#routes.length === 0 || (!this.#v5 && sessionPresent)) return;
     const map: Record<string, IClientSubscribeOptions> = {};
     for (const r of this.#routes) {
       const shared = r.subscribeFilter.startsWith('$share/');
@@ -58,7 +62,7 @@ export class Downlink {
           // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error: the hop marker covers those
           nl: r.cfg.no_local && !shared,
           rap: r.cfg.retain_as_published,
-          rh: r.cfg.retain_handling,
+          rh: sessionPresent ? (Math.max(1, r.cfg.retain_handling) as 1 | 2) : r.cfg.retain_handling,
         }
         : { qos: r.cfg.qos };
     }

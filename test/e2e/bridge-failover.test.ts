@@ -38,12 +38,15 @@ describeWithPeers(['mosquitto'], 'bridge failover', () => {
     await publishing;
     await eventually(() => status().state === 'connected' && status().server === b.url, 'failed over to server B', 20_000);
     await eventually(() => status().backlog === 0, 'backlog drained on B', 30_000);
-    const all = [...onA.messages, ...onB.messages].map((m) => m.payload);
-    const report = arrivalReport(all, range(0, N));
+    // acknowledged by B is not yet delivered by B to its subscriber: wait for the collectors, not a timer
+    const all = () => [...onA.messages, ...onB.messages].map((m) => m.payload);
+    await eventually(() => new Set(all()).size >= N, `all ${N} at the collectors`);
+    const report = arrivalReport(all(), range(0, N));
     expect(report.missing).toEqual([]);
     expect(report.duplicates).toBeLessThanOrEqual(32); // at most the in-flight window at the cut
     expect(onB.messages.length).toBeGreaterThan(0);
-    expect(arrivalReport(onB.messages.map((m) => m.payload), []).firstArrivalsInOrder).toBe(true);
+    // on B the backlog from the switch and the messages published since interleave, each stream in order
+    expect(arrivalReport(onB.messages.map((m) => m.payload), []).interleavedStreams).toBeLessThanOrEqual(2);
     await Promise.all([a.stop(), b.stop()]);
   });
 });

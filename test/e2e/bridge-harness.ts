@@ -114,6 +114,11 @@ export interface ArrivalReport {
   duplicates: number;
   /** First arrivals are in increasing order. */
   firstArrivalsInOrder: boolean;
+  /**
+   * Fewest increasing runs the first arrivals split into: 1 = strict order; 2 = backlog and live traffic
+   * interleaved, each in order (what a drain while publishing produces).
+   */
+  interleavedStreams: number;
 }
 
 export function arrivalReport(payloads: string[], expected: number[]): ArrivalReport {
@@ -133,7 +138,20 @@ export function arrivalReport(payloads: string[], expected: number[]): ArrivalRe
     missing: expected.filter((n) => !seen.has(n)),
     duplicates,
     firstArrivalsInOrder: firsts.every((n, i) => i === 0 || n > firsts[i - 1]),
+    interleavedStreams: increasingChains(firsts),
   };
+}
+
+/** Greedy (optimal) cover by increasing chains: each value extends the chain with the largest smaller tail. */
+function increasingChains(values: number[]): number {
+  const tails: number[] = [];
+  for (const v of values) {
+    let best = -1;
+    for (let i = 0; i < tails.length; i++) if (tails[i] < v && (best < 0 || tails[i] > tails[best])) best = i;
+    if (best < 0) tails.push(v);
+    else tails[best] = v;
+  }
+  return tails.length;
 }
 
 export const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
