@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { collect, collectUntil, payloadIs, subscribe, closeAllClients, eventually } from '../support/clients.js';
@@ -161,5 +162,20 @@ describeWithPeers(['pyzmq'], 'zeromq gateway vs python3-zmq', () => {
     }, 'all messages accounted for');
     expect(await h.metric('protohub_gateway_queue_depth', { direction: 'downlink' })).toBeLessThanOrEqual(20);
     expect(await h.metric('protohub_gateway_messages_total', { direction: 'downlink' })).toBeLessThan(total / 2);
+  });
+
+  it('a peer that fails the ZMTP handshake is counted and shows in health', async () => {
+    const port = await freePort();
+    const h = await gateway({ sockets: { in: { type: 'pull', bind: [`tcp://127.0.0.1:${port}`] } } });
+    const raw = connect(port, '127.0.0.1', () => {
+      // A ZMTP 3.0 signature followed by a greeting with an invalid mechanism.
+      raw.write(Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0]));
+      raw.write(Buffer.alloc(64, 0xee));
+    });
+    raw.on('error', () => undefined);
+    await eventually(async () => (await h.metric('protohub_gateway_socket_events_total', { event: 'handshake_failed' })) >= 1, 'handshake failure counted');
+    raw.destroy();
+    expect(h.manager.health()[0].lastError).toMatch(/handshake .* failed|disconnected/);
+    expect(h.manager.health()[0].state).toBe('running');
   });
 });
