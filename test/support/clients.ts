@@ -26,11 +26,14 @@ export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Reject with `message` if `p` has not settled within `ms`: turns a hang into a clear failure. */
-export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+/**
+ * Reject with `message` if `p` has not settled within `ms`: turns a hang into a clear failure. A function
+ * message is evaluated at timeout, so it can report what had arrived by then.
+ */
+export async function withTimeout<T>(p: Promise<T>, ms: number, message: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`${typeof message === 'function' ? message() : message} within ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([p, timeout]);
@@ -52,8 +55,8 @@ export async function eventually(probe: () => boolean | Promise<boolean>, messag
   }
 }
 
-/** Connect MQTT.js; rejects with the CONNACK error. Auto-reconnect is off unless `reconnectPeriod` is given. */
 /**
+ * Connect MQTT.js; rejects with the CONNACK error. Auto-reconnect is off unless `reconnectPeriod` is given.
  * `beforeConnect` runs before the CONNECT is sent, to attach listeners (e.g. `collect`) that must not miss
  * messages a resumed session delivers right after CONNACK.
  */
@@ -113,7 +116,7 @@ export function collect(client: MqttClient, n: number, opts: { timeoutMs?: numbe
     };
     client.on('message', listener);
   });
-  return withTimeout(done, opts.timeoutMs ?? DEFAULT_WAIT_MS, `expected ${n} messages, got ${got.length}`)
+  return withTimeout(done, opts.timeoutMs ?? DEFAULT_WAIT_MS, () => `expected ${n} messages, got ${got.length}`)
     .finally(() => client.off('message', listener));
 }
 
@@ -133,7 +136,7 @@ export function collectUntil(client: MqttClient, sentinel: string | ((m: Receive
     };
     client.on('message', listener);
   });
-  return withTimeout(done, timeoutMs, `sentinel not received (got ${got.length} before)`).finally(() => client.off('message', listener));
+  return withTimeout(done, timeoutMs, () => `sentinel not received (got ${got.length} before)`).finally(() => client.off('message', listener));
 }
 
 /** Sentinel predicate: a message whose payload is exactly `text`. */
@@ -256,12 +259,12 @@ export class RawClient {
       this.#waiters.push({ cmd, resolve });
       void this.closed.then(() => reject(new Error(`connection closed while waiting for ${cmd ?? 'a packet'} (got ${this.#summary()})`)));
     });
-    return withTimeout(got, timeoutMs, `no ${cmd ?? 'packet'} (got ${this.#summary()})`) as Promise<T>;
+    return withTimeout(got, timeoutMs, () => `no ${cmd ?? 'packet'} (got ${this.#summary()})`) as Promise<T>;
   }
 
   /** Wait until the server closes; returns the packets it sent that nobody consumed yet. */
   async waitClose(timeoutMs = DEFAULT_WAIT_MS): Promise<AnyPacket[]> {
-    await withTimeout(this.closed, timeoutMs, `server did not close the connection (got ${this.#summary()})`);
+    await withTimeout(this.closed, timeoutMs, () => `server did not close the connection (got ${this.#summary()})`);
     return this.received.splice(0);
   }
 
