@@ -184,7 +184,7 @@ describe('listener limits and server keep alive', () => {
     expect(connack.properties?.serverKeepAlive).toBe(7);
   });
 
-  it('[MQTT-3.2.2-6] max_connections: one more connection is refused with 0x88 (v5) / 0x03 (v3)', async () => {
+  it('[MQTT-3.2.2-7] max_connections: one more connection is refused with 0x88 (v5) / 0x03 (v3) and closed', async () => {
     const own = await startHub({ listeners: { tcp: { default: { bind: '127.0.0.1:0', max_connections: 2 } } } });
     await connectV5(own.url, { clientId: 'mc-1' });
     await connectV3(own.url, { clientId: 'mc-2' });
