@@ -16,7 +16,7 @@ import { freePort } from '../support/net.js';
 import { describeWithPeers, type PeerName } from '../support/peers.js';
 import { removeTempDirs } from '../support/tmp.js';
 import { startGatewayHub, type GatewayHub } from './gateway-contract-fixture.js';
-import { nanocat, nngPeer, type LinePeer } from './nng-peer-helper.js';
+import { nanocat, nngPeer } from './nng-peer-helper.js';
 import { PyZmqPeer } from './zeromq-peer-helper.js';
 
 interface Killable { kill(): Promise<void> }

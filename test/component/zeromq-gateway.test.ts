@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { collect, collectUntil, payloadIs, subscribe, closeAllClients, eventually } from '../support/clients.js';
 import { stopAllHubs } from '../support/hub.js';
