@@ -73,7 +73,16 @@ export class UpstreamLink {
     const url = this.cfg.servers[this.#serverIndex % this.cfg.servers.length];
     this.server = url;
     this.#setState('connecting');
-    const client = mqtt.connect(url, clientOptions(this.cfg, this.name, this.nodeName, url, this.tls));
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(url, clientOptions(this.cfg, this.name, this.nodeName, url, this.tls));
+    } catch (err) {
+      // MQTT.js refuses some option combinations synchronously: count it as a failed attempt, never a crash
+      this.lastError = (err as Error).message;
+      this.#serverIndex++;
+      this.#scheduleRetry(false);
+      return;
+    }
     this.client = client;
     let connected = false;
     const fail = (why: string) => {
