@@ -69,6 +69,8 @@ async function metricsText(httpPort: number): Promise<string | null> {
 export interface ProtohubOptions {
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] when profiling. */
   nodeFlags?: string[];
+  /** Merged over the bench config (e.g. a gateway section). */
+  extraConfig?: Record<string, unknown>;
 }
 
 export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker> {
@@ -82,6 +84,7 @@ export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker>
     log: { level: 'warn' },
     // matched to the mosquitto config below: unlimited-ish in-flight window and a 1M-message queue
     mqtt: { max_inflight: 65535, max_mqueue_len: 1_000_000 },
+    ...opts.extraConfig,
   }));
   let out = '';
   const spawnedAtMs = Date.now();

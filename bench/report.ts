@@ -24,7 +24,7 @@ export interface Row {
   figure: string;
   unit: string;
   /** How protohub must compare: ratio to mosquitto, or an absolute bound. */
-  target: { kind: 'ratio-min' | 'ratio-max'; value: number } | { kind: 'abs-max' | 'abs-eq'; value: number } | null;
+  target: { kind: 'ratio-min' | 'ratio-max'; value: number } | { kind: 'abs-max' | 'abs-min' | 'abs-eq'; value: number } | null;
 }
 
 export const ROWS: Row[] = [
@@ -40,9 +40,13 @@ export const ROWS: Row[] = [
   { label: 'idle RSS after start', scenario: 'startup', figure: 'idle_rss_mb', unit: 'MB', target: null },
   { label: 'RSS per idle connection (10k)', scenario: 'conn', figure: 'kb_per_conn', unit: 'KB', target: { kind: 'abs-max', value: 10 } },
   { label: 'spawn → accepting connections', scenario: 'startup', figure: 'ready_ms', unit: 'ms', target: { kind: 'abs-max', value: 500 } },
+  { label: 'ZeroMQ PUSH → MQTT end to end (QoS 0)', scenario: 'zeromq', figure: 'msg_per_s', unit: 'msg/s', target: { kind: 'abs-min', value: 100_000 } },
+  { label: 'ZeroMQ → MQTT: not delivered', scenario: 'zeromq', figure: 'missing', unit: 'msgs', target: null },
+  { label: 'NNG PUSH → MQTT end to end (QoS 0)', scenario: 'nng', figure: 'msg_per_s', unit: 'msg/s', target: { kind: 'abs-min', value: 100_000 } },
+  { label: 'NNG → MQTT: not delivered', scenario: 'nng', figure: 'missing', unit: 'msgs', target: null },
 ];
 
-const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency'];
+const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency', 'zeromq', 'nng'];
 
 function fmt(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return '–';
@@ -57,6 +61,7 @@ function verdict(row: Row, p: number | undefined, m: number | undefined): string
   switch (t.kind) {
     case 'ratio-min': return m && Number.isFinite(m) ? (p / m >= t.value ? `met (≥${t.value}×)` : `MISSED (≥${t.value}×)`) : '';
     case 'ratio-max': return m && Number.isFinite(m) ? (p / m <= t.value ? `met (≤${t.value}×)` : `MISSED (≤${t.value}×)`) : '';
+    case 'abs-min': return p >= t.value ? `met (≥${t.value.toLocaleString('en-US')} ${row.unit})` : `MISSED (≥${t.value.toLocaleString('en-US')} ${row.unit})`;
     case 'abs-max': return p <= t.value ? `met (≤${t.value} ${row.unit})` : `MISSED (≤${t.value} ${row.unit})`;
     case 'abs-eq': return p === t.value ? `met (= ${t.value})` : `MISSED (= ${t.value})`;
   }

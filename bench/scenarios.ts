@@ -16,6 +16,7 @@ export interface Target {
 }
 
 export interface Sizes {
+  gatewayMessages: number;
   faninQ0PerPublisher: number;
   faninQ1PerPublisher: number;
   fanoutMessages: number;
@@ -23,8 +24,8 @@ export interface Sizes {
   connections: number;
 }
 
-export const FULL: Sizes = { faninQ0PerPublisher: 50_000, faninQ1PerPublisher: 20_000, fanoutMessages: 10_000, latencySec: 5, connections: 10_000 };
-export const QUICK: Sizes = { faninQ0PerPublisher: 10_000, faninQ1PerPublisher: 4_000, fanoutMessages: 2_000, latencySec: 2, connections: 2_000 };
+export const FULL: Sizes = { gatewayMessages: 200_000, faninQ0PerPublisher: 50_000, faninQ1PerPublisher: 20_000, fanoutMessages: 10_000, latencySec: 5, connections: 10_000 };
+export const QUICK: Sizes = { gatewayMessages: 30_000, faninQ0PerPublisher: 10_000, faninQ1PerPublisher: 4_000, fanoutMessages: 2_000, latencySec: 2, connections: 2_000 };
 
 export type Figures = Record<string, number>;
 
