@@ -13,7 +13,8 @@ import type { CommonGatewayConfig } from './common-schema.js';
 import type { GatewayHealth, RuntimeState } from './health.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayDefinition, GatewayInstance } from './spi.js';
-import { wireGateway } from './wiring.js';
+import { gatewayClientId, wireGateway } from './wiring.js';
+import { envelope } from '../envelope.js';
 
 export interface SupervisorDeps {
   definition: GatewayDefinition;
@@ -104,6 +105,11 @@ export class GatewaySupervisor {
     this.#state = state;
     this.#since = Date.now();
     this.#deps.metrics.up(state === 'running');
+    // Retained, like bridges' status, so an operator's client sees the current state on subscribe.
+    const status = envelope(`$hub/gateways/${this.id}/status`, JSON.stringify(this.health()), {
+      qos: 0, retain: true, origin: { gateway: this.id, clientId: gatewayClientId(this.id) },
+    });
+    this.#deps.broker.publish(status).catch(() => undefined); // the broker may already be stopping
   }
 
   async #launch(): Promise<void> {

@@ -141,6 +141,12 @@ for (const c of CASES) {
       await eventually(() => h.manager.health()[0].state === 'running', 'running once the port is free');
       expect(await h.metric('protohub_gateway_restarts_total')).toBeGreaterThanOrEqual(1);
       expect(await h.metric('protohub_gateway_up')).toBe(1);
+      const client = await h.client();
+      const status = collect(client, 1);
+      await subscribe(client, `$hub/gateways/${c.protocol}.c/status`);
+      const [retained] = await status;
+      expect(retained.packet.retain).toBe(true);
+      expect(JSON.parse(retained.payload.toString())).toMatchObject({ id: `${c.protocol}.c`, state: 'running' });
     });
   });
 }
