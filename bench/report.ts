@@ -94,12 +94,14 @@ export function markdownTable(input: TableInput): string {
     lines.push(`| ${id} | ${fmt(p.cpu_percent)} | ${fmt(p.rss_mb)} (${fmt(p.peak_rss_mb)}) | ${fmt(q.cpu_percent)} | ${fmt(q.rss_mb)} (${fmt(q.peak_rss_mb)}) |`);
   }
   const c = m['fanin-q0']?.ceiling;
+  const ct = m['fanin-q0']?.['ceiling-threads'];
   const l = m.latency?.ceiling;
   const s = m['sub-flood']?.ceiling;
-  lines.push('', '| generator ceiling (discard server instead of a broker) | figure |', '|---|---:|');
-  lines.push(`| 10 publishers → discard server, sent (msg/s) | ${fmt(c?.sent_per_s)} |`);
-  lines.push(`| 10 publishers → discard relay → 1 subscriber, received (msg/s) | ${fmt(c?.msg_per_s)} |`);
-  lines.push(`| 1 subscriber ← discard flood, received (msg/s) | ${fmt(s?.msg_per_s)} |`);
-  lines.push(`| latency via discard relay p50 / p99 (µs) | ${fmt(l?.p50_us)} / ${fmt(l?.p99_us)} |`);
+  const st = m['sub-flood']?.['ceiling-threads'];
+  lines.push('', '| generator ceiling (discard server instead of a broker) | worker processes | worker threads |', '|---|---:|---:|');
+  lines.push(`| 10 publishers → discard server, sent (msg/s) | ${fmt(c?.sent_per_s)} | ${fmt(ct?.sent_per_s)} |`);
+  lines.push(`| 10 publishers → discard relay (one Node process) → 1 subscriber, received (msg/s) | ${fmt(c?.msg_per_s)} | ${fmt(ct?.msg_per_s)} |`);
+  lines.push(`| 1 subscriber ← discard flood, received (msg/s) | ${fmt(s?.msg_per_s)} | ${fmt(st?.msg_per_s)} |`);
+  lines.push(`| latency via discard relay p50 / p99 (µs) | ${fmt(l?.p50_us)} / ${fmt(l?.p99_us)} | – |`);
   return lines.join('\n');
 }

@@ -66,9 +66,13 @@ async function main(): Promise<void> {
     const relay = await DiscardWorker.start({ host: '127.0.0.1', port: 0, flood: false, payloadSize: 16 });
     const ceiling: Target = { name: 'ceiling', port: relay.port, pid: null, dropped: async () => null };
     for (const s of scenarios.filter((x) => x.ceiling)) record(s.id, 'ceiling', await s.run(ceiling, sizes));
+    // which worker kind carries more: the same fan-in with worker_threads instead of forked processes
+    const fanin = scenarios.find((x) => x.id === 'fanin-q0');
+    if (fanin) record('fanin-q0', 'ceiling-threads', await fanin.run({ ...ceiling, workerKind: 'thread' }, sizes));
     await relay.stop();
     const flood = await DiscardWorker.start({ host: '127.0.0.1', port: 0, flood: true, payloadSize: 16 });
     record('sub-flood', 'ceiling', await subFloodCeiling(flood.port, o.quick ? 1 : 2));
+    record('sub-flood', 'ceiling-threads', await subFloodCeiling(flood.port, o.quick ? 1 : 2, 'thread'));
     await flood.stop();
 
     // alternate which broker starts (and runs each scenario) first, so drift in machine load hits both alike

@@ -4,6 +4,7 @@
  */
 import { runFlow, runLatency, holdConnections, type JobSpec, type TrafficWindow } from '../src/bench/measure.js';
 import { ProcessWindow, rssKb } from './proc.js';
+import type { WorkerKind } from '../src/bench/pool.js';
 
 export interface Target {
   name: string;
@@ -13,6 +14,8 @@ export interface Target {
   dropped(): Promise<number | null>;
   /** Told when the traffic of a scenario starts and ends (the profiler keeps only that part of a profile). */
   traffic?: TrafficWindow;
+  /** Generator workers as processes (default) or worker threads. */
+  workerKind?: WorkerKind;
 }
 
 export interface Sizes {
@@ -78,7 +81,7 @@ async function fanIn(t: Target, qos: number, perPublisher: number): Promise<Figu
       window,
       pub: job(t, 'pub', { qos, clients: 10, limit: perPublisher, topic: 'bench/in/%i' }),
       sub: job(t, 'sub', { qos, clients: 1, topic: 'bench/in/+' }),
-      workers: { pub: 1, sub: 1 },
+      workers: { pub: 1, sub: 1, kind: t.workerKind },
       fanout: 1, durationSec: 0, idleMs: 2000, maxWaitMs: 120_000,
     });
     return { msg_per_s: r.receivedPerSec, sent_per_s: r.sentPerSec, sent: r.sent, received: r.received, missing: r.missing, lost_connections: r.pub.lost + r.sub.lost };
@@ -134,9 +137,9 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /** Receiver ceiling: one subscriber drinking from a discard server in flood mode for `seconds`. */
-export async function subFloodCeiling(port: number, seconds: number): Promise<Figures> {
+export async function subFloodCeiling(port: number, seconds: number, kind: WorkerKind = 'process'): Promise<Figures> {
   const { LoadGroup } = await import('../src/bench/pool.js');
-  const group = await LoadGroup.prepare(job({ name: 'ceiling', port, pid: null, dropped: async () => null }, 'sub', { topic: 'bench/flood' }), 1);
+  const group = await LoadGroup.prepare(job({ name: 'ceiling', port, pid: null, dropped: async () => null }, 'sub', { topic: 'bench/flood' }), 1, kind);
   void group.go();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const s = await group.stop();
