@@ -7,7 +7,7 @@ import type { LinkState } from './upstream-link.js';
 
 const STATE_VALUE: Record<LinkState, number> = { stopped: 0, connecting: 1, connected: 2, backoff: 3 };
 
-export type DropReason = 'overflow' | 'qos0_offline' | 'rejected' | 'expired' | 'unroutable' | 'loop';
+export type DropReason = 'overflow' | 'qos0_offline' | 'qos0_backpressure' | 'rejected' | 'expired' | 'unroutable' | 'loop';
 
 export class BridgeMetrics {
   readonly #labels: { bridge: string };

@@ -182,10 +182,12 @@ export class Bridge {
     if (!msg) return d.ack();
     if (msg.qos === 0 && !this.#d.config.cache.qos0) {
       const client = this.#link?.client;
-      if (this.#drainer.attached && client) {
+      if (!this.#drainer.attached || !client) this.#stats.dropped('qos0_offline');
+      else if (client.stream?.writableNeedDrain) this.#stats.dropped('qos0_backpressure'); // never queue QoS 0 without bound
+      else {
         client.publish(msg.topic, msg.payload, { qos: 0, retain: msg.retain, properties: msg.properties });
         this.#stats.sent();
-      } else this.#stats.dropped('qos0_offline');
+      }
       return d.ack();
     }
     this.#pending.push({ msg, delivery: d });
