@@ -67,9 +67,14 @@ export class NngGateway implements GatewayInstance {
   async send(msg: DownlinkMessage): Promise<void> {
     if (this.#state !== 'started') throw new StateError('PH_STATE_STOPPED', `${this.#ctx.id} is not running`);
     const out = this.#sockets.filter((s) => s.sends);
-    if (out.length === 0) throw new GatewayError('PH_NNG_SEND', `${this.#ctx.id} has no pub, push, pair or bus socket`);
+    if (out.length === 0) throw new GatewayError('PH_NNG_SEND', `${this.#ctx.id} has no pub, push, pair, bus or req socket`);
     const body = joinBody(msg.address, msg.payload, this.#config.topic_delimiter);
-    await Promise.all(out.map((s) => s.send(body)));
+    await Promise.all(out.map(async (s) => {
+      if (s.config.type !== 'req') return s.send(body);
+      const reply = await s.request(body, this.#config.request_reply.timeout);
+      // Without a Response Topic nobody waits for the answer; the request still reached the SP server.
+      await msg.respond?.(reply);
+    }));
   }
 
   health(): InstanceHealth {

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
 
-export type SpSocketType = 'sub' | 'pull' | 'rep' | 'pub' | 'push' | 'pair' | 'bus';
+export type SpSocketType = 'sub' | 'pull' | 'rep' | 'pub' | 'push' | 'pair' | 'bus' | 'req';
 
 export interface SpSocketOptions {
   chan?: string[];

@@ -11,8 +11,8 @@ import { commonGatewayShape } from '../../src/gateway/common-schema.js';
 const url = z.string().regex(/^((tcp|ws):\/\/[^\s/]+:\d+|ipc:\/\/[^\s]+)$/, 'expected "tcp://host:port", "ws://host:port" or "ipc:///path"');
 
 export const nngSocketSchema = z.object({
-  type: z.enum(['sub', 'pull', 'rep', 'pub', 'push', 'pair', 'bus'])
-    .describe('sub/pull: uplink; rep: uplink requests answered from MQTT; pub/push: downlink; pair/bus: both'),
+  type: z.enum(['sub', 'pull', 'rep', 'pub', 'push', 'pair', 'bus', 'req'])
+    .describe('sub/pull: uplink; rep: uplink requests answered from MQTT; pub/push: downlink; pair/bus: both; req: downlink requests whose SP reply answers the MQTT 5 request'),
   listen: z.array(url).default([]).describe('URLs this socket listens on'),
   dial: z.array(url).default([]).describe('URLs this socket dials (redialling when they go away)'),
   subscribe: z.array(z.string()).default(['']).describe('sub only: body prefixes to subscribe to; "" is everything'),
@@ -26,7 +26,7 @@ export const nngSocketSchema = z.object({
 }).strict().refine((s) => s.listen.length + s.dial.length > 0, { message: 'a socket needs at least one listen or dial URL' });
 
 export const requestReplySchema = z.object({
-  timeout: duration('how long a REP request waits for the MQTT response before the error reply', 1, 3_600_000).prefault('5s'),
+  timeout: duration('how long a rep request waits for the MQTT response before the error reply, and a req socket for the SP reply', 1, 3_600_000).prefault('5s'),
   max_pending: z.number().int().min(1).max(1_000_000).default(1000).describe('requests waiting for a response at once; more are refused with an error reply'),
   response_topic_prefix: z.string().min(1).optional()
     .describe('response topics are <prefix>/<id>; default nng/<name>/reply'),

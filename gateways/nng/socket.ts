@@ -15,7 +15,7 @@ export interface NngSocketHooks {
 }
 
 const RECEIVERS = new Set(['sub', 'pull', 'rep', 'pair', 'bus']);
-const SENDERS = new Set(['pub', 'push', 'pair', 'bus']);
+const SENDERS = new Set(['pub', 'push', 'pair', 'bus', 'req']);
 
 export class NngSocket {
   readonly name: string;
@@ -23,6 +23,7 @@ export class NngSocket {
   readonly #hooks: NngSocketHooks;
   #sock?: SpSocket;
   #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #pendingReply?: { resolve: (b: Buffer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
   constructor(name: string, config: NngSocketConfig, hooks: NngSocketHooks) {
     this.name = name;
@@ -71,6 +72,15 @@ export class NngSocket {
         }
       }
     }
+    if (c.type === 'req') {
+      sock.on('data', (body: Buffer) => {
+        const p = this.#pendingReply;
+        this.#pendingReply = undefined;
+        if (!p) return; // a reply after its timeout: the request was abandoned
+        clearTimeout(p.timer);
+        p.resolve(body);
+      });
+    }
     if (this.receives) {
       sock.on('data', (body: Buffer) => {
         if (c.type !== 'rep') return this.#hooks.onBody(body, this);
@@ -94,10 +104,31 @@ export class NngSocket {
     });
   }
 
+  /**
+   * req sockets: send one request and resolve with the SP reply. A cooked REQ socket has one request in flight
+   * (a new one would cancel it), so the sequential downlink stage waits here; rejects PH_NNG_TIMEOUT.
+   */
+  async request(body: Buffer, timeoutMs: number): Promise<Buffer> {
+    await this.send(body);
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pendingReply = undefined;
+        reject(new GatewayError('PH_NNG_TIMEOUT', `socket ${this.name}: no reply within ${timeoutMs}ms`));
+      }, timeoutMs);
+      this.#pendingReply = { resolve, reject, timer };
+    });
+  }
+
   close(): void {
     const sock = this.#sock;
     if (!sock || sock.closed) return;
     sock.close();
+    const p = this.#pendingReply;
+    this.#pendingReply = undefined;
+    if (p) {
+      clearTimeout(p.timer);
+      p.reject(new GatewayError('PH_NNG_SEND', `socket ${this.name} closed before the reply arrived`));
+    }
     for (const w of this.#drainWaiters.splice(0)) w.reject(new GatewayError('PH_NNG_SEND', `socket ${this.name} closed before the message was sent`));
   }
 }

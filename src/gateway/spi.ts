@@ -50,6 +50,12 @@ export interface DownlinkMessage {
   readonly payload: Buffer;
   /** The MQTT message it came from (for protocols that need QoS or properties). */
   readonly envelope: Envelope;
+  /**
+   * Present when the MQTT message is an MQTT 5 request (it has a Response Topic): a gateway whose peer answers
+   * (NNG req, CoAP) passes the answer here and the pipeline publishes it on the Response Topic with the
+   * request's Correlation Data ([MQTT-4.10]).
+   */
+  readonly respond?: (payload: Buffer) => Promise<void>;
 }
 
 export type ConnectionState = 'connected' | 'connecting' | 'disconnected' | 'listening' | 'closed';

@@ -12,6 +12,7 @@ import type { GatewayMetrics } from '../gateway/metrics.js';
 import type { ReplyRouter } from './reply-router.js';
 import { mapDelivery } from './map-downlink.js';
 import { deadLetter } from './dead-letter.js';
+import { envelope, type Envelope } from '../envelope.js';
 
 export type DownlinkResult =
   | { kind: 'sent'; address: string }
@@ -42,7 +43,7 @@ export function sendDownlink(deps: SendDownlinkDeps): (delivery: Delivery) => Ob
       const outcome = mapDelivery(delivery, deps.mapping);
       if (!outcome.ok) return await deadLetter(deps, outcome.fault);
       try {
-        await deps.gateway.send(outcome.message);
+        await deps.gateway.send({ ...outcome.message, respond: responder(deps, env) });
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         return await deadLetter(deps, { reason: 'send', error, payload: env.payload, address: env.topic });
@@ -53,4 +54,16 @@ export function sendDownlink(deps: SendDownlinkDeps): (delivery: Delivery) => Ob
       delivery.ack();
     }
   });
+}
+
+/** Publishes a peer's answer to an MQTT 5 request on its Response Topic, echoing the Correlation Data. */
+function responder(deps: SendDownlinkDeps, request: Envelope): ((payload: Buffer) => Promise<void>) | undefined {
+  const topic = request.properties?.responseTopic;
+  if (!topic) return undefined;
+  const correlationData = request.properties?.correlationData;
+  return (payload) => deps.broker.publish(envelope(topic, payload, {
+    qos: request.qos,
+    properties: correlationData ? { correlationData } : undefined,
+    origin: { gateway: deps.gatewayId, clientId: `$hub/gateway/${deps.gatewayId}` },
+  }));
 }

@@ -203,3 +203,19 @@ describeWithPeers(['libnng'], 'nng gateway back-pressure', () => {
     expect(await h.metric('protohub_gateway_messages_total', { direction: 'downlink' })).toBeLessThan(total / 2);
   });
 });
+
+describeWithPeers(['nanocat'], 'nng gateway req socket', () => {
+  it('an MQTT 5 request on a downlink topic goes to an SP rep server; its reply comes back on the Response Topic', async () => {
+    const u = await url();
+    track(nanocat(['--rep', '--bind', u, '--data', 'pong']));
+    const h = await gateway({ sockets: { rpc: { type: 'req', dial: [u] } } });
+    const c = await h.client();
+    await subscribe(c, 'app/replies/#');
+    const got = collect(c, 1);
+    c.publish('nng/t/down/ping', 'hello', { qos: 1, properties: { responseTopic: 'app/replies/1', correlationData: Buffer.from('c-1') } });
+    const [m] = await got;
+    expect(m.topic).toBe('app/replies/1');
+    expect(m.payload.toString()).toBe('pong');
+    expect(m.packet.properties?.correlationData?.toString()).toBe('c-1');
+  });
+});
