@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllClients, collect, connectV3, connectV5, encode, eventually, RawClient } from '../support/clients.js';
+import { closeAllClients, collect, connectV3, connectV5, encode, eventually, RawClient, withTimeout } from '../support/clients.js';
 import { scrapeMetric, spawnConfig, spawnHub, stopAllHubs, type SpawnedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
@@ -39,7 +39,7 @@ async function servesAFreshClient(): Promise<void> {
   expect(hub.child.exitCode, hub.output()).toBeNull();
   const url = `mqtt://127.0.0.1:${port}`;
   const sub = await connectV5(url, { clientId: `fresh-sub-${Date.now()}` });
-  await sub.subscribeAsync('fresh/t', { qos: 1 });
+  await withTimeout(sub.subscribeAsync('fresh/t', { qos: 1 }), 10_000, 'fresh client got no SUBACK');
   const got = collect(sub, 1);
   const pub = await connectV3(url, { clientId: `fresh-pub-${Date.now()}` });
   await pub.publishAsync('fresh/t', 'ok', { qos: 1 });
