@@ -80,9 +80,14 @@ export class NngGateway implements GatewayInstance {
   health(): InstanceHealth {
     if (this.#state !== 'started') return { connection: 'closed', peers: 0, lastError: this.#lastError };
     // nanomsg exposes no connection events: dial targets are probed (liveness.ts); listeners cannot see peers.
-    const targets = this.#liveness?.targets ?? [];
-    const reachable = targets.filter((t) => t.reachable).length;
-    const connection = targets.length === 0 ? 'listening' : reachable === targets.length ? 'connected' : 'disconnected';
+    const live = this.#liveness;
+    if (!live?.enabled) {
+      const dials = this.#sockets.some((s) => s.config.dial.length > 0);
+      return { connection: dials ? 'connecting' : 'listening', peers: 0, lastError: this.#lastError };
+    }
+    const reachable = live.targets.filter((t) => t.reachable).length;
+    const connection = live.targets.some((t) => !t.probed) ? 'connecting'
+      : reachable === live.targets.length ? 'connected' : 'disconnected';
     return { connection, peers: reachable, lastError: this.#lastError };
   }
 

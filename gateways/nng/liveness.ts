@@ -8,7 +8,9 @@ import { connect, type Socket } from 'node:net';
 
 export interface DialTarget {
   url: string;
+  /** False until the first probe succeeded. */
   reachable: boolean;
+  probed: boolean;
   lastError?: string;
 }
 
@@ -42,10 +44,14 @@ export class DialLiveness {
   #running = false;
 
   constructor(urls: string[], intervalMs: number, onChange: (target: DialTarget) => void) {
-    // Until the first probe answers, a target counts as reachable: SP dialers connect on their own.
-    this.targets = urls.map((url) => ({ url, reachable: true }));
+    this.targets = urls.map((url) => ({ url, reachable: false, probed: false }));
     this.#intervalMs = intervalMs;
     this.#onChange = onChange;
+  }
+
+  /** Probing is on (interval > 0) and there is something to probe. */
+  get enabled(): boolean {
+    return this.#intervalMs > 0 && this.targets.length > 0;
   }
 
   start(): void {
@@ -67,7 +73,8 @@ export class DialLiveness {
       await Promise.all(this.targets.map(async (t) => {
         const err = await probe(t.url, Math.max(100, this.#intervalMs));
         const reachable = err === undefined;
-        if (reachable === t.reachable && err === t.lastError) return;
+        if (t.probed && reachable === t.reachable && (reachable || err === t.lastError)) return;
+        t.probed = true;
         t.reachable = reachable;
         if (err !== undefined) t.lastError = `dial ${t.url}: ${err}`;
         this.#onChange(t);
