@@ -229,7 +229,15 @@ export class Bridge {
     }
     // [MQTT-3.3.4-9] never more unacknowledged QoS>0 PUBLISHes than the server's Receive Maximum
     const window = Math.min(cfg.max_inflight, connack.properties?.receiveMaximum ?? 65535);
+    let corked = false;
     this.#drainer.attach((msg, done) => {
+      const stream = client.stream;
+      if (!corked && stream) {
+        // one socket write for every PUBLISH a pump sends in this turn, instead of one each
+        corked = true;
+        stream.cork();
+        process.nextTick(() => { corked = false; stream.uncork(); });
+      }
       client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain, properties: msg.properties }, (err) => done(err as Error & { code?: unknown }));
     }, window);
     this.#d.logger.debug({ server, window, backlog: this.#cache.count }, 'bridge draining');

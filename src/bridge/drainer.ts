@@ -103,6 +103,7 @@ export class Drainer {
   #take(c: Cursor): CachedMessage | undefined {
     if (c.buf.length === 0) {
       if (c.maxSeq !== undefined && c.at >= c.maxSeq) return undefined;
+      if (c.at >= this.cache.lastSeq) return undefined; // nothing appended since: spare the query
       c.buf = this.cache.readAfter(c.at, Math.max(256, this.#window), c.maxSeq);
     }
     const msg = c.buf.shift();
