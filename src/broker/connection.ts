@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { AccessControl, ClientIdentity } from './access.js';
 import type { Broker } from './broker.js';
 import { PacketFramer } from './framer.js';
-import { decodePublish } from './publish-codec.js';
+import { decodeAck, decodePublish } from './publish-codec.js';
 import { REASON_TEXT, RC } from './reason-codes.js';
 import type { Session } from './session.js';
 import type { ConnectionSink } from './outbound.js';
@@ -16,6 +16,38 @@ import type { BrokerMessage } from './message.js';
 import { handleConnect, refuseConnect } from './connect-handler.js';
 import { handlePublish, handlePubrel, handleOutboundAck } from './publish-handler.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
+
+/**
+ * Parsers shared by all connections, one per protocol version: frames arrive whole (PacketFramer), so a
+ * parser never holds state between two calls, and a per-connection parser (an EventEmitter with a buffer list,
+ * ~1 KB) is memory an idle connection does not need.
+ */
+const sharedParsers = new Map<number, ReturnType<typeof mqttPacket.parser>>();
+let parsingFor: Connection | undefined;
+
+function parseFrame(conn: Connection, bytes: Buffer): void {
+  const version = conn.state === 'awaiting_connect' ? 0 : conn.protocolVersion;
+  let parser = sharedParsers.get(version);
+  if (!parser) {
+    parser = mqttPacket.parser({ protocolVersion: version || 4 });
+    parser.on('packet', (p: Packet) => parsingFor?.onPacket(p));
+    parser.on('error', (err: Error) => parsingFor?.onParseError(err));
+    sharedParsers.set(version, parser);
+  }
+  const previous = parsingFor;
+  parsingFor = conn;
+  try {
+    parser.parse(bytes);
+  } finally {
+    parsingFor = previous;
+    const internals = parser as unknown as { settings: { protocolVersion: number }; _list: { length: number }; error: unknown };
+    // a CONNECT makes mqtt-packet adopt the client's settings; the shared parser must not keep them
+    internals.settings = { protocolVersion: version || 4 };
+    // after an error or with bytes left over the parser's internal cursor is unreliable: replace it, so one
+    // connection's bad frame can never affect the next connection's
+    if (internals.error || internals._list.length > 0) sharedParsers.delete(version);
+  }
+}
 
 export interface ConnectionEnv {
   listener: string;
@@ -51,7 +83,6 @@ export class Connection {
   /** Per-listener metric children, bound once (label lookup per packet is measurable on the hot path). */
   readonly counters: { received: { inc(n?: number): void }; sent: { inc(n?: number): void }; bytesIn: { inc(n?: number): void }; bytesOut: { inc(n?: number): void } };
   readonly #framer: PacketFramer;
-  readonly #parser: ReturnType<typeof mqttPacket.parser>;
   #corked = false;
   #queuedPackets: Packet[] | undefined;
 
@@ -61,9 +92,6 @@ export class Connection {
     const l = { listener: env.listener };
     this.counters = { received: m.received.labels(l), sent: m.sent.labels(l), bytesIn: m.bytesIn.labels(l), bytesOut: m.bytesOut.labels(l) };
     this.#framer = new PacketFramer(opts.max_packet_size);
-    this.#parser = mqttPacket.parser({ protocolVersion: 4 });
-    this.#parser.on('packet', (p: Packet) => this.#onPacket(p));
-    this.#parser.on('error', (err: Error) => this.#onParseError(err));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err: Error) => this.env.logger.debug({ err: err.message, remote: remoteAddress }, 'socket error'));
     socket.on('close', () => this.#onSocketClose());
@@ -95,8 +123,9 @@ export class Connection {
         return false;
       }
       const bytes = frame.bytes;
-      if ((bytes[0] >> 4) === 3 && this.state === 'connected') {
-        const p = decodePublish(bytes, this.protocolVersion);
+      if (this.state === 'connected') {
+        const type = bytes[0] >> 4;
+        const p = type === 3 ? decodePublish(bytes, this.protocolVersion) : type >= 4 && type <= 7 ? decodeAck(bytes) : undefined;
         if (p === 'malformed') {
           this.protocolError('malformed', RC.MALFORMED, 'malformed PUBLISH');
           return false;
@@ -106,12 +135,13 @@ export class Connection {
           return (this.state as State) !== 'closed';
         }
       }
-      this.#parser.parse(bytes);
+      parseFrame(this, bytes);
       return (this.state as State) !== 'closed';
     });
   }
 
-  #onParseError(err: Error): void {
+  /** @internal called by the shared parser */
+  onParseError(err: Error): void {
     if (this.state === 'closed') return;
     if (this.state === 'awaiting_connect' && /protocol version|protocolId|Invalid header flag bits/i.test(err.message)) {
       // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 (v3) / 0x84 (v5), then close
@@ -121,7 +151,8 @@ export class Connection {
     this.protocolError('malformed', RC.MALFORMED, err.message);
   }
 
-  #onPacket(packet: Packet): void {
+  /** @internal called by the shared parser */
+  onPacket(packet: Packet): void {
     if (this.state === 'closed') return;
     if (this.state === 'authenticating') {
       (this.#queuedPackets ??= []).push(packet);

@@ -77,3 +77,16 @@ export function encodePublish(topic: string, payload: Buffer, qos: number, retai
   payload.copy(buf, pos);
   return buf;
 }
+
+const ACK_CMDS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
+
+/**
+ * PUBACK / PUBREC / PUBREL / PUBCOMP with just a packet id (and, v5, an optional reason code), the other
+ * per-message packets on the QoS 1/2 path. Anything longer (v5 properties) returns undefined for mqtt-packet.
+ */
+export function decodeAck(frame: Buffer): mqttPacket.Packet | undefined {
+  const cmd = ACK_CMDS[frame[0]];
+  if (!cmd || (frame.length !== 4 && frame.length !== 5) || frame[1] !== frame.length - 2) return undefined;
+  const messageId = frame.readUInt16BE(2);
+  return { cmd, messageId, ...(frame.length === 5 ? { reasonCode: frame[4] } : {}) } as mqttPacket.Packet;
+}
