@@ -2,7 +2,7 @@
  * Issue 4, durable cache: 10,000 QoS 1 messages published while the upstream is down all arrive once the
  * upstream starts, in order, none twice, drained through the in-flight window (the rate is logged, not gated).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../support/peers.js';
 import { freePort } from '../support/net.js';
 import { startMosquitto } from '../support/mosquitto.js';

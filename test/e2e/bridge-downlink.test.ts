@@ -3,7 +3,7 @@
  * a `$share` subscription); a message that came down a bridge never goes back up it, with forwards and
  * subscriptions on the same topics — by v5 no-local, and by the hop marker alone when no-local is off.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeWithPeers } from '../support/peers.js';
 import { startMosquitto, type MosquittoInstance } from '../support/mosquitto.js';
 import { eventually, startHub, stopAllHubs } from '../support/hub.js';

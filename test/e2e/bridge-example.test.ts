@@ -3,7 +3,7 @@
  * fixed ports): sensors go up under edge/edge1/, commands come down as cmd/..., status is visible on both sides.
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loader.js';
 import { Hub } from '../../src/hub.js';
 import { describeWithPeers } from '../support/peers.js';

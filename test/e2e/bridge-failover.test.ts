@@ -2,7 +2,7 @@
  * Issue 4, failover: the first server goes away mid-stream, the bridge continues on the second and no message
  * published during the switch is lost (unacknowledged ones are resent from the cache).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../support/peers.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import { eventually, startHub, stopAllHubs } from '../support/hub.js';

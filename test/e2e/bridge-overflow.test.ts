@@ -2,7 +2,7 @@
  * Issue 4, overflow: with cache.max_messages = 1000, 5,000 messages during an outage leave the newest
  * (drop_oldest) or oldest (drop_new) 1,000, the drop counter says 4,000, and exactly those 1,000 arrive.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../support/peers.js';
 import { freePort } from '../support/net.js';
 import { startMosquitto } from '../support/mosquitto.js';

@@ -2,7 +2,7 @@
  * Issue 4, restart safety: the hub process is killed with SIGKILL mid-drain and restarted from the same config
  * and store; every one of 10,000 messages arrives and duplicates stay within the in-flight window.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../support/peers.js';
 import { freePort } from '../support/net.js';
 import { startMosquitto } from '../support/mosquitto.js';

@@ -2,7 +2,7 @@
  * Issue 4, TLS: the bridge reaches a mosquitto TLS listener that requires client certificates (PKI made by
  * openssl in the test), and a client certificate from another CA is refused with the reason in the status.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeWithPeers } from '../support/peers.js';
 import { freePort } from '../support/net.js';
 import { startMosquitto, type MosquittoInstance } from '../support/mosquitto.js';

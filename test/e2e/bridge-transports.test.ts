@@ -3,7 +3,7 @@
  * WebSocket listener — this mosquitto build has no websockets), QoS 0 without and with `cache.qos0`, and two
  * bridges running at once.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeWithPeers } from '../support/peers.js';
 import { freePort } from '../support/net.js';
 import { startMosquitto, type MosquittoInstance } from '../support/mosquitto.js';
