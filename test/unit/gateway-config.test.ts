@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfigText } from '../../src/config/loader.js';
 import { ConfigError } from '../../src/errors.js';
+import type { ZeromqConfig } from '../../gateways/zeromq/schema.js';
+import type { NngConfig } from '../../gateways/nng/schema.js';
 
 describe('gateway config', () => {
   it('config/examples/zeromq.conf loads with the issue\'s sockets', () => {
     const { config } = loadConfig('config/examples/zeromq.conf', { env: {} });
-    const gw = (config.gateways as Record<string, Record<string, any>>).zeromq.plant;
+    const gw = (config.gateways as unknown as { zeromq: Record<string, ZeromqConfig> }).zeromq.plant;
     expect(gw.sockets.sensors).toMatchObject({ type: 'sub', connect: ['tcp://127.0.0.1:5560'], subscribe: [''] });
     expect(gw.sockets.commands).toMatchObject({ type: 'pub', bind: ['tcp://127.0.0.1:5561'] });
     expect(gw.framing).toEqual({ mode: 'multipart', delimiter: ' ' });
@@ -14,7 +16,7 @@ describe('gateway config', () => {
 
   it('config/examples/nng.conf loads with the issue\'s sockets', () => {
     const { config } = loadConfig('config/examples/nng.conf', { env: {} });
-    const gw = (config.gateways as Record<string, Record<string, any>>).nng.edge;
+    const gw = (config.gateways as unknown as { nng: Record<string, NngConfig> }).nng.edge;
     expect(gw.sockets.sensors).toMatchObject({ type: 'sub', dial: ['tcp://127.0.0.1:5570'] });
     expect(gw.sockets.commands).toMatchObject({ type: 'pub', listen: ['tcp://127.0.0.1:5571'] });
     expect(gw.sockets.requests).toMatchObject({ type: 'rep', listen: ['tcp://127.0.0.1:5572'], address_prefix: 'req/' });
