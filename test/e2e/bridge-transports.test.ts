@@ -74,6 +74,17 @@ describeWithPeers(['mosquitto'], 'bridge connection variants', () => {
     expect(await b.hub.metrics.value('protohub_bridge_dropped_total', { bridge: 'cloud' })).toBe(0);
   });
 
+  it('an unreachable upstream: backoff with the next attempt time, the error and the state metric', async () => {
+    const port = await freePort();
+    const { hub } = await startHub(bridgeInput([`mqtt://127.0.0.1:${port}`], { reconnect: { initial: '5s', max: '5s' } }));
+    type Full = Status & { nextAttemptAt?: string; lastError?: string; server?: string };
+    const st = () => (hub.status().components as { bridges: Full[] }).bridges[0];
+    await eventually(() => st().state === 'backoff', 'in backoff');
+    expect(st()).toMatchObject({ server: `mqtt://127.0.0.1:${port}`, lastError: expect.stringContaining('ECONNREFUSED') });
+    expect(Date.parse(st().nextAttemptAt!)).toBeGreaterThan(Date.now());
+    expect(await hub.metrics.value('protohub_bridge_state', { bridge: 'cloud' })).toBe(3);
+  });
+
   it('two bridges run at once, each with its own routes and cache', async () => {
     const [m1, m2] = await Promise.all([startMosquitto(), startMosquitto()]);
     mosquittos.push(m1, m2);
