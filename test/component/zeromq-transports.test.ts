@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { closeAllClients, collect, subscribe } from '../support/clients.js';
@@ -45,5 +46,33 @@ describeWithPeers(['pyzmq'], 'zeromq transports and peers', () => {
     expect(await zeromqJsPush(tcp, 'via/tcp', 'zeromq.js')).toBe(0);
     const msgs = (await got).map((m) => `${m.topic}=${m.payload.toString()}`).sort();
     expect(msgs).toEqual(['zmq/t/up/via/ipc=python', 'zmq/t/up/via/tcp=zeromq.js']);
+  });
+
+  it('a gateway never receives its own uplink messages back (No Local), even when its rules overlap', async () => {
+    const mapping = join(tempDir('zmq-map-'), 'loop.json');
+    writeFileSync(mapping, JSON.stringify({
+      uplink: [{ address: '{a*}', topic: 'loop/{a*}' }],
+      downlink: [{ filter: 'loop/{a*}', address: '{a*}', qos: 0 }],
+    }));
+    const inPort = await freePort();
+    const outPort = await freePort();
+    const pull = await PyZmqPeer.start('pull', 'bind', `tcp://127.0.0.1:${outPort}`);
+    peers.push(pull);
+    const h = await startGatewayHub('zeromq', 't', { mapping, sockets: {
+      in: { type: 'pull', bind: [`tcp://127.0.0.1:${inPort}`] },
+      out: { type: 'push', connect: [`tcp://127.0.0.1:${outPort}`] },
+    } });
+    hubs.push(h);
+    const c = await h.client();
+    await subscribe(c, 'loop/#');
+    const up = collect(c, 1);
+    const push = await PyZmqPeer.start('push', 'connect', `tcp://127.0.0.1:${inPort}`);
+    peers.push(push);
+    push.send(['from/peer', 'x']);
+    expect((await up)[0].topic).toBe('loop/from/peer');
+    // Published after the broker routed loop/from/peer, so a looped copy would reach the PULL peer first.
+    c.publish('loop/from/app', 'y', { qos: 1 });
+    await pull.waitFor((r) => r.length >= 1);
+    expect(pull.received[0].map((f) => f.toString())).toEqual(['from/app', 'y']);
   });
 });
