@@ -145,7 +145,9 @@ export class GatewaySupervisor {
     await this.#teardown();
     if (!this.#wanted) return;
     const { restart } = this.#deps.config;
+    // Only a run that lasted resets the backoff; consumed here so repeated start failures keep growing it.
     if (this.#startedAt > 0 && Date.now() - this.#startedAt >= restart.max_backoff) this.#attempt = 0;
+    this.#startedAt = 0;
     const delay = backoffDelay(this.#attempt++, { initialMs: restart.initial_backoff, maxMs: restart.max_backoff, jitter: restart.jitter }, this.#deps.random);
     this.#setState('restarting');
     this.#timer = setTimeout(() => {
