@@ -26,6 +26,7 @@ describeWithPeers(['openssl', 'mosquitto_pub', 'mosquitto_sub'], 'transports and
         tcp: { default: { bind: '127.0.0.1:0' } },
         ssl: { default: { bind: '127.0.0.1:0', certfile: pki.serverCert, keyfile: pki.serverKey, cacertfile: pki.caCert, verify: 'verify_peer', fail_if_no_peer_cert: true } },
         ws: { default: { bind: '127.0.0.1:0', path: '/mqtt' } },
+        wss: { default: { bind: '127.0.0.1:0', path: '/mqtt', certfile: pki.serverCert, keyfile: pki.serverKey, cacertfile: pki.caCert, verify: 'verify_peer', fail_if_no_peer_cert: true } },
       },
     });
     tlsPort = h.hub.address('ssl').port;
@@ -58,6 +59,17 @@ describeWithPeers(['openssl', 'mosquitto_pub', 'mosquitto_sub'], 'transports and
     await c.subscribeAsync('ws/echo', { qos: 2 });
     await c.publishAsync('ws/echo', Buffer.alloc(70_000, 7), { qos: 2 }); // spans several WebSocket frames
     expect((await got)[0].payload.length).toBe(70_000);
+  });
+
+  it('secure WebSocket: client certificate accepted, rogue certificate refused', async () => {
+    const wssUrl = `wss://127.0.0.1:${h.hub.address('wss').port}/mqtt`;
+    const c = await connectClient(wssUrl, { protocolVersion: 5, clientId: 'wss-5', ...tls() });
+    const got = collect(c, 1);
+    await c.subscribeAsync('wss/echo', { qos: 1 });
+    await c.publishAsync('wss/echo', 'over wss', { qos: 1 });
+    expect((await got)[0].payload.toString()).toBe('over wss');
+    const rogue = await connectError(wssUrl, { clientId: 'wss-rogue', ca: readFileSync(pki.caCert), cert: readFileSync(pki.rogueCert), key: readFileSync(pki.rogueKey), servername: 'localhost' });
+    expect(rogue).toBeInstanceOf(Error);
   });
 
   it('TLS: a client certificate from another CA is refused', async () => {
