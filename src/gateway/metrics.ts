@@ -15,9 +15,12 @@ export class GatewayMetrics {
     this.#gateway = gateway;
   }
 
-  message(direction: Direction): void {
+  /** One message moved; `bytes` is its payload size as it entered the broker (uplink) or left (downlink). */
+  message(direction: Direction, bytes = 0): void {
     this.#metrics.counter('protohub_gateway_messages_total', 'messages a gateway moved, by direction', ['gateway', 'direction'])
       .inc({ gateway: this.#gateway, direction });
+    this.#metrics.counter('protohub_gateway_bytes_total', 'payload bytes a gateway moved, by direction', ['gateway', 'direction'])
+      .inc({ gateway: this.#gateway, direction }, bytes);
   }
 
   dropped(reason: string, n = 1): void {

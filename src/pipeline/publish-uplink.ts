@@ -60,7 +60,7 @@ export function publishUplink(deps: PublishUplinkDeps): (outcome: UplinkOutcome)
       }
       return deadLetter(deps, { reason: 'publish', error: errorText(err), payload: env.payload, address: env.origin?.address, peer: env.origin?.peer });
     }
-    deps.metrics.message('uplink');
+    deps.metrics.message('uplink', env.payload.length);
     return { kind: 'published', envelope: env };
   });
 }

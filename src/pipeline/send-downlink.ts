@@ -48,7 +48,7 @@ export function sendDownlink(deps: SendDownlinkDeps): (delivery: Delivery) => Ob
         const error = err instanceof Error ? err.message : String(err);
         return await deadLetter(deps, { reason: 'send', error, payload: env.payload, address: env.topic });
       }
-      deps.metrics.message('downlink');
+      deps.metrics.message('downlink', outcome.message.payload.length);
       return { kind: 'sent', address: outcome.message.address };
     } finally {
       delivery.ack();

@@ -34,6 +34,7 @@ describe('downlink', () => {
     expect(sent[0].payload.toString()).toBe('open');
     expect(d.acked).toBe(true);
     expect(await metrics.value('protohub_gateway_messages_total', { direction: 'downlink' })).toBe(1);
+    expect(await metrics.value('protohub_gateway_bytes_total', { direction: 'downlink' })).toBe(4);
   });
 
   it('does not ack before the gateway accepted the message', async () => {
