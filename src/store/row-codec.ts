@@ -2,29 +2,28 @@
  * Conversions between store objects and SQLite row values. MQTT 5 properties are CBOR so binary fields
  * (Correlation Data) round-trip as bytes, not as base64 or a JSON array of numbers.
  */
-import { Encoder } from 'cbor-x';
+import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import type { PublishProperties, QoS } from '../envelope.js';
 import type { StoredMessage } from './types.js';
 
-// Plain CBOR maps: cbor-x's record extension would make the blobs unreadable to any other CBOR tool.
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
 
 export function encodeProperties(props: PublishProperties | undefined): Buffer | null {
   if (props === undefined) return null;
   const defined: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(props)) if (v !== undefined) defined[k] = v;
-  return cbor.encode(defined);
+  const out = cborEncode(defined);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
 export function decodeProperties(blob: Buffer | null): PublishProperties | undefined {
   if (blob === null) return undefined;
-  const value: unknown = cbor.decode(blob);
+  const value: unknown = cborDecode(blob);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError('properties blob is not a CBOR map');
   }
   const props = value as PublishProperties;
   const cd: unknown = props.correlationData;
-  // cbor-x returns Buffer under Node, but a foreign writer may have produced a plain Uint8Array.
+  // CBOR byte strings decode as Uint8Array; the rest of the hub expects Buffer.
   if (cd instanceof Uint8Array && !Buffer.isBuffer(cd)) props.correlationData = Buffer.from(cd);
   return props;
 }

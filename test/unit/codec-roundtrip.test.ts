@@ -7,7 +7,7 @@ import { textCodec } from '../../src/codecs/text.js';
 import type { Codec } from '../../src/codecs/types.js';
 import { CodecError } from '../../src/errors.js';
 
-/** JSON values as JSON itself would round-trip them (-0 becomes 0). cbor-x renames a "__proto__" key, so none. */
+/** JSON values as JSON itself would round-trip them (-0 becomes 0). A "__proto__" key cannot round-trip through a plain object, so none. */
 const jsonValue = fc
   .jsonValue()
   .map((v) => JSON.parse(JSON.stringify(v)) as unknown)
@@ -75,7 +75,7 @@ describe('CBOR codec', () => {
     expect(cborCodec.encode(new Uint8Array([1, 2])).toString('hex')).toBe('420102');
   });
 
-  it('writes interoperable maps (no cbor-x records, no tag 259)', () => {
+  it('writes interoperable maps (no library record extensions, no tag 259)', () => {
     expect(cborCodec.encode({ a: 1 }).toString('hex')).toBe('a1616101');
     expect(cborCodec.encode(new Map([['a', 1]])).toString('hex')).toBe('a1616101');
   });
