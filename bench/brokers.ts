@@ -69,6 +69,8 @@ async function metricsText(httpPort: number): Promise<string | null> {
 export interface ProtohubOptions {
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] when profiling. */
   nodeFlags?: string[];
+  /** protohub mqtt.outbound_buffer (bytes per client socket before QoS 0 is dropped as slow_consumer). */
+  outboundBuffer?: string;
   /** Merged over the bench config (e.g. a gateway section). */
   extraConfig?: Record<string, unknown>;
 }
@@ -82,8 +84,10 @@ export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker>
     store: { type: 'memory' },
     http: { enable: true, bind: `127.0.0.1:${httpPort}` },
     log: { level: 'warn' },
-    // matched to the mosquitto config below: unlimited-ish in-flight window and a 1M-message queue
-    mqtt: { max_inflight: 65535, max_mqueue_len: 1_000_000 },
+    // matched to the mosquitto config below (in-flight 0 = unlimited, 1M queued messages, queued bytes 0 =
+    // unlimited): the default 4MB outbound_buffer drops a 500k-message QoS 0 burst that mosquitto queues, so
+    // --outbound-buffer picks the figure (default here 64MB; 4MB shows the default config's behaviour)
+    mqtt: { max_inflight: 65535, max_mqueue_len: 1_000_000, max_mqueue_bytes: '1GB', outbound_buffer: opts.outboundBuffer ?? '64MB' },
     ...opts.extraConfig,
   }));
   let out = '';

@@ -1,26 +1,27 @@
 /**
- * `npm run bench [-- --quick] [-- --only fanin-q0,latency] [-- --runs N] [-- --no-build] [-- --profile fanin-q0,fanout]`
+ * `npm run bench [-- --quick] [--only fanin-q0,latency] [--runs N] [--no-build] [--outbound-buffer 4MB]`
+ * `npm run bench -- --profile fanin-q0,fanout` | `npm run bench -- --report` (re-render latest.md from latest.json)
  *
  * protohub and mosquitto side by side on free loopback ports, same generator, A/B alternating per scenario,
  * median of N runs (3; --quick: 1 run, smaller sizes). Writes bench/results/latest.{json,md}. With --profile,
  * instead runs the named scenarios once against protohub under --cpu-prof and prints the top self-time frames.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DiscardWorker } from '../src/bench/pool.js';
 import { startMosquitto, startProtohub, mosquittoVersion, REPO, type Broker } from './brokers.js';
 import { FULL, QUICK, SCENARIOS, subFloodCeiling, type Figures, type Target } from './scenarios.js';
-import { markdownTable, medians } from './report.js';
+import { medians, renderMarkdown, type ResultsFile } from './report.js';
 import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasPyzmq, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
 
-interface Options { quick: boolean; runs: number; only: string[] | null; build: boolean; profile: string[] | null }
+interface Options { quick: boolean; runs: number; only: string[] | null; build: boolean; profile: string[] | null; outboundBuffer: string; report: boolean }
 
 function parse(argv: string[]): Options {
-  const o: Options = { quick: false, runs: 3, only: null, build: true, profile: null };
+  const o: Options = { quick: false, runs: 3, only: null, build: true, profile: null, outboundBuffer: '64MB', report: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -28,6 +29,8 @@ function parse(argv: string[]): Options {
     else if (a === '--only') o.only = argv[++i].split(',');
     else if (a === '--no-build') o.build = false;
     else if (a === '--profile') o.profile = argv[++i].split(',');
+    else if (a === '--outbound-buffer') o.outboundBuffer = argv[++i];
+    else if (a === '--report') o.report = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (o.quick && !argv.includes('--runs')) o.runs = 1;
@@ -42,6 +45,16 @@ const GATEWAYS: Array<{ id: string; available: () => boolean; run: (n: number) =
   { id: 'nng', available: hasNngToolchain, run: nngToMqtt },
 ];
 
+const RESULTS = join(REPO, 'bench/results');
+
+function writeResults(result: ResultsFile): string {
+  mkdirSync(RESULTS, { recursive: true });
+  const md = renderMarkdown(result);
+  writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(RESULTS, 'latest.md'), md);
+  return md;
+}
+
 function targetOf(b: Broker): Target {
   return { name: b.name, port: b.port, pid: b.pid, dropped: () => b.dropped() };
 }
@@ -49,7 +62,7 @@ function targetOf(b: Broker): Target {
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const sizes = o.quick ? QUICK : FULL;
-  if (o.build) {
+  if (o.build && !o.report) {
     try {
       execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
     } catch {
@@ -59,6 +72,10 @@ async function main(): Promise<void> {
     }
   }
   if (o.profile) return profileScenarios(o.profile, sizes);
+  if (o.report) {
+    console.log(writeResults(JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8')) as ResultsFile));
+    return;
+  }
   const mosq = mosquittoVersion();
   if (!mosq) console.log('mosquitto not on PATH: its column is skipped (apt-get install -y mosquitto)');
   const scenarios = SCENARIOS.filter((s) => !o.only || o.only.includes(s.id));
@@ -84,7 +101,7 @@ async function main(): Promise<void> {
     await flood.stop();
 
     // alternate which broker starts (and runs each scenario) first, so drift in machine load hits both alike
-    const starters = [startProtohub, ...(mosq ? [startMosquitto] : [])];
+    const starters = [() => startProtohub({ outboundBuffer: o.outboundBuffer }), ...(mosq ? [startMosquitto] : [])];
     if (r % 2 === 1) starters.reverse();
     const brokers: Broker[] = [];
     try {
@@ -107,28 +124,17 @@ async function main(): Promise<void> {
   }
   const loadEnd = loadavg();
   const med = Object.fromEntries(Object.entries(runs).map(([id, byTarget]) => [id, Object.fromEntries(Object.entries(byTarget).map(([t, f]) => [t, medians(f)]))]));
-  const table = markdownTable({ medians: med, runsPerTarget: o.runs, todo: TODO });
   const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
-  const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: +(totalmem() / 2 ** 30).toFixed(1), kernel: release(),
-    node: process.version, mosquitto: mosq ?? 'not installed',
-    loadavg_start: loadStart.map((x) => +x.toFixed(2)), loadavg_end: loadEnd.map((x) => +x.toFixed(2)),
+  const result: ResultsFile = {
+    command, started: started.toISOString(), finished: new Date().toISOString(),
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: +(totalmem() / 2 ** 30).toFixed(1), kernel: release(),
+      node: process.version, mosquitto: mosq ?? 'not installed',
+      loadavg_start: loadStart.map((x) => +x.toFixed(2)), loadavg_end: loadEnd.map((x) => +x.toFixed(2)),
+    },
+    sizes: { ...sizes }, protohub_outbound_buffer: o.outboundBuffer, runs, medians: med, todo: TODO,
   };
-  const sizesNote = `sizes: ${JSON.stringify(sizes)}; 16-byte payloads, MQTT 3.1.1, one generator (protohub bench workers) for every target`;
-  const md = [
-    '# protohub vs mosquitto — latest benchmark run', '',
-    `Command: \`${command}\`  `,
-    `Date: ${started.toISOString()} → ${new Date().toISOString()}  `,
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gb} GB, Linux ${machine.kernel}, Node ${machine.node}, ${machine.mosquitto}  `,
-    `Load average (1/5/15 min) at start ${machine.loadavg_start.join(' / ')}, at end ${machine.loadavg_end.join(' / ')} — the machine is shared with other test runs.  `,
-    `${sizesNote}.`, '',
-    table, '',
-    'How each figure is measured: docs/performance.md.', '',
-  ].join('\n');
-  const dir = join(REPO, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), JSON.stringify({ command, started: started.toISOString(), machine, sizes, runs, medians: med, todo: TODO }, null, 2) + '\n');
-  writeFileSync(join(dir, 'latest.md'), md);
+  const md = writeResults(result);
   console.log('\n' + md);
 }
 
