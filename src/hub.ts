@@ -164,8 +164,7 @@ export class Hub {
     const deadline = Date.now() + timeoutMs;
     const bounded = (p: Promise<unknown>) =>
       Promise.race([p.catch((err: unknown) => this.logger.warn({ err }, 'stop failed')), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
-    await bounded(this.#listeners?.closeServers() ?? Promise.resolve());
-    this.#listeners?.disconnectAll();
+    await bounded(this.#listeners?.close() ?? Promise.resolve());
     for (const { component } of this.#components.splice(0).reverse()) await bounded(component.stop());
     this.#broker?.stop();
     await bounded(this.#http?.stop() ?? Promise.resolve());

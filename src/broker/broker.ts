@@ -108,6 +108,7 @@ export class Broker implements BrokerApi {
       session.disconnectedAt = stored.disconnectedAt ?? now;
       this.sessions.set(session.clientId, session);
       for (const sub of stored.subscriptions) this.#addSubscription(session, sub);
+      for (const id of stored.awaitingRel ?? []) session.inboundQos2.add(id);
       for (const m of this.#deps.store.loadMessages(stored.clientId)) {
         session.restore({ msg: m.message, qos: m.qos, retain: false, subIds: m.subscriptionIds, seq: m.seq, packetId: m.packetId, state: m.state });
       }

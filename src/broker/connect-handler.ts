@@ -131,7 +131,7 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
   const connackProps: Record<string, unknown> = {};
   if (v5) {
     if (session.expiryInterval !== requestedExpiry) connackProps.sessionExpiryInterval = session.expiryInterval;
-    connackProps.receiveMaximum = opts.max_inflight;
+    if (opts.receive_maximum < 65535) connackProps.receiveMaximum = opts.receive_maximum; // absent = 65535 (§3.2.2.3.3)
     if (opts.max_qos_allowed < 2) connackProps.maximumQoS = opts.max_qos_allowed;
     if (!opts.retain_available) connackProps.retainAvailable = false;
     connackProps.maximumPacketSize = opts.max_packet_size;

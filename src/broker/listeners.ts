@@ -47,6 +47,8 @@ function tlsOptions(c: { certfile: string; keyfile: string; cacertfile?: string;
 
 export class ListenerSet {
   readonly connections = new Set<Connection>();
+  /** Every accepted stream until it has fully closed (a Connection leaves `connections` as soon as it ends). */
+  readonly #streams = new Set<Duplex>();
   readonly #running: Running[] = [];
   #sweep?: NodeJS.Timeout;
 
@@ -69,12 +71,16 @@ export class ListenerSet {
     return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
   }
 
-  /** Stop accepting (close servers) without touching open connections. */
-  async closeServers(): Promise<void> {
+  /**
+   * Shutdown: stop accepting, send v5 clients DISCONNECT 0x8B (server shutting down) and close every
+   * connection; sockets whose peer does not close within `graceMs` are destroyed.
+   */
+  async close(graceMs = 1000): Promise<void> {
     if (this.#sweep) clearInterval(this.#sweep);
     this.#sweep = undefined;
-    await Promise.all(
-      this.#running.splice(0).map(
+    const running = this.#running.splice(0);
+    const closed = Promise.all(
+      running.map(
         (r) =>
           new Promise<void>((resolve) => {
             r.wss?.close();
@@ -82,11 +88,12 @@ export class ListenerSet {
           }),
       ),
     );
-  }
-
-  /** Send v5 clients DISCONNECT 0x8B and close every connection. */
-  disconnectAll(): void {
     for (const conn of [...this.connections]) conn.disconnect(RC.SERVER_SHUTTING_DOWN);
+    const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
+    await Promise.race([closed, timer]);
+    for (const stream of this.#streams) stream.destroy();
+    for (const r of running) if ('closeAllConnections' in r.server) (r.server as import('node:http').Server).closeAllConnections();
+    await Promise.race([closed, new Promise<void>((r) => setTimeout(r, 200).unref())]);
   }
 
   async #listen(kind: Kind, name: string, bind: { host: string; port: number }, max: number, tls?: Parameters<typeof tlsOptions>[0] & { fail_if_no_peer_cert: boolean }, path?: string): Promise<void> {
@@ -153,6 +160,8 @@ export class ListenerSet {
 
   #accept(r: Running, label: string, stream: Duplex, remote: string): void {
     const m = this.deps.broker.metrics;
+    this.#streams.add(stream);
+    stream.once('close', () => this.#streams.delete(stream));
     const refuse = r.open >= r.max;
     r.open++;
     m.connections.inc({ listener: label });

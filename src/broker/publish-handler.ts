@@ -56,18 +56,24 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
     ack(conn, 'pubrec', messageId, RC.SUCCESS);
     return;
   }
-  if (qos > 0 && conn.inboundUnacked + session.inboundQos2.size >= opts.max_inflight) {
+  if (qos > 0 && conn.inboundUnacked + session.inboundQos2.size >= opts.receive_maximum) {
     // [MQTT-3.3.4-8] client exceeded our Receive Maximum
     return conn.protocolError('receive_maximum_exceeded', RC.RECEIVE_MAXIMUM_EXCEEDED, 'too many unacknowledged QoS>0 PUBLISH');
   }
 
+  if (qos === 2 && session.inboundQos2.size >= opts.max_awaiting_rel) {
+    // too many QoS 2 exchanges open: refuse this one (v5 quota exceeded; v3.1.1 has no negative ack)
+    broker.metrics.dropped.inc({ reason: 'inflight_full' });
+    if (conn.protocolVersion === 5) return ack(conn, 'pubrec', messageId, RC.QUOTA_EXCEEDED);
+    return conn.protocolError('awaiting_rel_full', RC.QUOTA_EXCEEDED, `more than ${opts.max_awaiting_rel} QoS 2 messages awaiting PUBREL`);
+  }
   if (!conn.env.access.authorize(identity, 'publish', topic)) {
     broker.metrics.dropped.inc({ reason: 'not_authorized' });
     conn.logger.debug({ clientId: identity.clientId, topic }, 'publish not authorized');
     // v5: negative ack 0x87; v3.1.1 has none, so the message is acknowledged and dropped
     if (qos === 1) ack(conn, 'puback', messageId, RC.NOT_AUTHORIZED);
     else if (qos === 2) {
-      if (conn.protocolVersion !== 5) session.inboundQos2.add(messageId);
+      if (conn.protocolVersion !== 5) session.awaitRel(messageId);
       ack(conn, 'pubrec', messageId, RC.NOT_AUTHORIZED);
     }
     return;
@@ -103,7 +109,7 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
   }
   if (qos === 0) return;
   const rc = matched === 0 ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS;
-  if (qos === 2) session.inboundQos2.add(messageId);
+  if (qos === 2) session.awaitRel(messageId);
   else conn.inboundUnacked++;
   // acknowledge only once everything the message caused is durable in the store (at-least-once across kill -9)
   broker.store.afterCommit(() => {
@@ -116,7 +122,7 @@ export function handlePubrel(conn: Connection, packet: mqttPacket.IPubrelPacket)
   const session = conn.session;
   if (!session) return;
   const id = packet.messageId ?? 0;
-  const known = session.inboundQos2.delete(id);
+  const known = session.releaseRel(id);
   // [MQTT-4.3.3-11] PUBCOMP releases the packet id; v5 0x92 when we never saw it
   if (conn.protocolVersion === 5) conn.send({ cmd: 'pubcomp', messageId: id, reasonCode: known ? RC.SUCCESS : RC.PACKET_ID_NOT_FOUND } as mqttPacket.Packet);
   else conn.send({ cmd: 'pubcomp', messageId: id });

@@ -44,7 +44,7 @@ export class Session {
   readonly internal: boolean;
   readonly subscriptions = new Map<string, StoredSubscription>();
   sink?: SessionSink;
-  /** Packet ids of inbound QoS 2 messages awaiting PUBREL ([MQTT-4.3.3-10]). */
+  /** Packet ids of inbound QoS 2 messages awaiting PUBREL ([MQTT-4.3.3-10]); use awaitRel()/release(). */
   readonly inboundQos2 = new Set<number>();
   expiryTimer?: NodeJS.Timeout;
   disconnectedAt?: number;
@@ -62,6 +62,19 @@ export class Session {
     this.persistent = opts.persistent;
     this.expiryInterval = opts.expiryInterval;
     this.internal = opts.internal ?? false;
+  }
+
+  /** An inbound QoS 2 PUBLISH was routed: remember its id until PUBREL (persisted with the session). */
+  awaitRel(packetId: number): void {
+    this.inboundQos2.add(packetId);
+    if (this.persistent) this.#ctx.store.setAwaitingRel(this.clientId, packetId, true);
+  }
+
+  /** PUBREL: forget the id ([MQTT-4.3.3-11]); returns whether it was known. */
+  releaseRel(packetId: number): boolean {
+    const known = this.inboundQos2.delete(packetId);
+    if (known && this.persistent) this.#ctx.store.setAwaitingRel(this.clientId, packetId, false);
+    return known;
   }
 
   get queuedCount(): number {

@@ -28,6 +28,7 @@ export class MemoryStore implements BrokerStore {
   /** Per client, messages by seq; Map iteration order is insertion order, which is seq order. */
   readonly #messages = new Map<string, Map<number, SessionMessage>>();
   readonly #retained = new Map<string, StoredMessage>();
+  readonly #awaitingRel = new Map<string, Set<number>>();
 
   open(): void {
     this.#open = true;
@@ -46,7 +47,23 @@ export class MemoryStore implements BrokerStore {
 
   loadSessions(): StoredSession[] {
     this.#require();
-    return [...this.#sessions.values()].map(copySession);
+    return [...this.#sessions.values()].map((s) => {
+      const copy = copySession(s);
+      const rel = this.#awaitingRel.get(s.clientId);
+      if (rel && rel.size > 0) copy.awaitingRel = [...rel].sort((a, b) => a - b);
+      return copy;
+    });
+  }
+
+  setAwaitingRel(clientId: string, packetId: number, awaiting: boolean): void {
+    this.#require();
+    let set = this.#awaitingRel.get(clientId);
+    if (awaiting) {
+      if (!set) this.#awaitingRel.set(clientId, (set = new Set()));
+      set.add(packetId);
+    } else {
+      set?.delete(packetId);
+    }
   }
 
   saveSession(session: StoredSession): void {
@@ -58,6 +75,7 @@ export class MemoryStore implements BrokerStore {
     this.#require();
     this.#sessions.delete(clientId);
     this.#messages.delete(clientId);
+    this.#awaitingRel.delete(clientId);
   }
 
   enqueue(clientId: string, message: StoredMessage, qos: QoS, subscriptionIds?: number[]): number {

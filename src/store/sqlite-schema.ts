@@ -57,6 +57,14 @@ const MIGRATIONS: readonly string[] = [
     received_at INTEGER NOT NULL
   );
   `,
+  // v2: inbound QoS 2 packet ids awaiting PUBREL, so exactly-once holds across a restart
+  `
+  CREATE TABLE awaiting_rel (
+    client_id TEXT NOT NULL,
+    packet_id INTEGER NOT NULL,
+    PRIMARY KEY (client_id, packet_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -60,6 +60,10 @@ export interface Statements {
   selectRetained: Statement<[], RetainedRow>;
   upsertRetained: Statement<[RetainedRow]>;
   deleteRetained: Statement<[string]>;
+  insertAwaitingRel: Statement<[string, number]>;
+  deleteAwaitingRel: Statement<[string, number]>;
+  deleteAwaitingRelOf: Statement<[string]>;
+  selectAwaitingRel: Statement<[], { client_id: string; packet_id: number }>;
 }
 
 export function prepareStatements(db: Database): Statements {
@@ -107,5 +111,9 @@ export function prepareStatements(db: Database): Statements {
          received_at = excluded.received_at`,
     ),
     deleteRetained: db.prepare('DELETE FROM retained WHERE topic = ?'),
+    insertAwaitingRel: db.prepare('INSERT OR IGNORE INTO awaiting_rel (client_id, packet_id) VALUES (?, ?)'),
+    deleteAwaitingRel: db.prepare('DELETE FROM awaiting_rel WHERE client_id = ? AND packet_id = ?'),
+    deleteAwaitingRelOf: db.prepare('DELETE FROM awaiting_rel WHERE client_id = ?'),
+    selectAwaitingRel: db.prepare('SELECT client_id, packet_id FROM awaiting_rel ORDER BY client_id, packet_id'),
   };
 }

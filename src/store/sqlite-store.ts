@@ -106,9 +106,15 @@ export class SqliteStore implements BrokerStore {
   }
 
   loadSessions(): StoredSession[] {
-    return this.#read('loadSessions', (s) =>
-      sessionsFromRows(s.selectSessions.all(), s.selectSubscriptions.all(), (e) => this.#corrupt(e)),
-    );
+    return this.#read('loadSessions', (s) => {
+      const sessions = sessionsFromRows(s.selectSessions.all(), s.selectSubscriptions.all(), (e) => this.#corrupt(e));
+      const byClient = new Map(sessions.map((x) => [x.clientId, x]));
+      for (const row of s.selectAwaitingRel.all()) {
+        const session = byClient.get(row.client_id);
+        if (session) (session.awaitingRel ??= []).push(row.packet_id);
+      }
+      return sessions;
+    });
   }
 
   saveSession(session: StoredSession): void {
@@ -139,6 +145,14 @@ export class SqliteStore implements BrokerStore {
       s.deleteSession.run(clientId);
       s.deleteSubscriptions.run(clientId);
       s.deleteMessages.run(clientId);
+      s.deleteAwaitingRelOf.run(clientId);
+    });
+  }
+
+  setAwaitingRel(clientId: string, packetId: number, awaiting: boolean): void {
+    this.#write('setAwaitingRel', (s) => {
+      if (awaiting) s.insertAwaitingRel.run(clientId, packetId);
+      else s.deleteAwaitingRel.run(clientId, packetId);
     });
   }
 

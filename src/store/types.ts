@@ -35,6 +35,8 @@ export interface StoredSession {
   /** Epoch ms of the last disconnect, or undefined while connected when saved. */
   disconnectedAt?: number;
   subscriptions: StoredSubscription[];
+  /** Packet ids of inbound QoS 2 messages awaiting PUBREL ([MQTT-4.3.3-10]); filled by loadSessions only. */
+  awaitingRel?: number[];
 }
 
 /** A QoS >= 1 message owed to a session: queued (not yet sent), or in flight with its packet id. */
@@ -67,6 +69,12 @@ export interface BrokerStore {
   saveSession(session: StoredSession): void;
   /** Deletes the session with its subscriptions and messages. */
   deleteSession(clientId: string): void;
+
+  /**
+   * Record (awaiting = true) or clear an inbound QoS 2 packet id awaiting PUBREL, so a DUP resend after a
+   * restart is still recognised and not delivered twice. saveSession leaves these alone; deleteSession clears them.
+   */
+  setAwaitingRel(clientId: string, packetId: number, awaiting: boolean): void;
 
   /** Append a message owed to a session; returns its seq. */
   enqueue(clientId: string, message: StoredMessage, qos: QoS, subscriptionIds?: number[]): number;

@@ -10,7 +10,7 @@ import { removeTempDirs } from '../support/tmp.js';
 
 let h: StartedHub;
 beforeAll(async () => {
-  h = await startHub({ mqtt: { max_mqueue_len: 5, mqueue_overflow: 'drop_oldest', max_inflight: 3, max_packet_size: '1KB' } });
+  h = await startHub({ mqtt: { max_mqueue_len: 5, mqueue_overflow: 'drop_oldest', max_inflight: 3, receive_maximum: 3, max_packet_size: '1KB' } });
 });
 afterEach(() => closeAllClients());
 afterAll(async () => {

@@ -17,7 +17,9 @@ const publishArb = fc.record({
   v5: fc.boolean(),
 }).map((p) => ({ ...p, dup: p.dup && p.qos > 0 })); // [MQTT-3.3.1-2] DUP only with QoS > 0
 
-function reference(p: fc.RecordValue<typeof publishArb extends fc.Arbitrary<infer T> ? T : never>): Buffer {
+type Pub = typeof publishArb extends fc.Arbitrary<infer T> ? T : never;
+
+function reference(p: Pub): Buffer {
   return mqttPacket.generate(
     { cmd: 'publish', topic: p.topic, payload: p.payload, qos: p.qos as 0 | 1 | 2, retain: p.retain, dup: p.dup, messageId: p.qos > 0 ? p.messageId : undefined },
     { protocolVersion: p.v5 ? 5 : 4 },
