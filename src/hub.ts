@@ -22,6 +22,11 @@ export interface HubOptions {
   logger?: Logger;
   /** Path of the config file it came from, for messages. */
   configFile?: string;
+  /**
+   * Resolves a relative file name written at a config path against the file that wrote it (the loader's
+   * `sources.resolveFile`), so a mapping set in an included file resolves next to that file.
+   */
+  resolveFile?: (path: readonly (string | number)[], name: string) => string;
 }
 
 export type ListenerKind = 'tcp' | 'ssl' | 'ws' | 'wss' | 'http';
@@ -56,9 +61,11 @@ export class Hub {
   #stopping?: Promise<void>;
 
   readonly #configFile?: string;
+  readonly #resolveFile?: HubOptions['resolveFile'];
 
   constructor(config: HubConfig, opts: HubOptions = {}) {
     this.#configFile = opts.configFile;
+    this.#resolveFile = opts.resolveFile;
     this.config = config;
     this.logger = opts.logger ?? silentLogger();
   }
@@ -132,7 +139,7 @@ export class Hub {
       const bridges = new BridgeManager({ config: config.bridges, broker, store: config.store, nodeName: config.node.name, logger, metrics });
       out.push({ name: 'bridges', component: { start: () => bridges.start(), stop: () => bridges.stop(), status: () => bridges.status() } });
     }
-    const gateways = new GatewayManager({ config: config.gateways, broker, logger, metrics, baseDir: this.#baseDir });
+    const gateways = new GatewayManager({ config: config.gateways, broker, logger, metrics, baseDir: this.#baseDir, resolveFile: this.#resolveFile });
     out.push({ name: 'gateways', component: { start: () => gateways.start(), stop: () => gateways.stop(), status: () => gateways.health() } });
     return out;
   }

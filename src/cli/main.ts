@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { loadConfig, formatConfigError } from '../config/loader.js';
-import type { HubConfig } from '../config/schema.js';
+type LoadedConfig = ReturnType<typeof loadConfig>;
 import { Hub } from '../hub.js';
 import { runPasswdCommand } from '../auth/index.js';
 
@@ -60,9 +60,9 @@ function parseArgs(argv: string[]): StartArgs | string {
   return out;
 }
 
-function load(file: string): HubConfig | number {
+function load(file: string): LoadedConfig | number {
   try {
-    return loadConfig(file).config;
+    return loadConfig(file);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(formatConfigError(err) + '\n');
@@ -73,11 +73,12 @@ function load(file: string): HubConfig | number {
 }
 
 async function start(args: StartArgs): Promise<number> {
-  const config = load(args.config);
-  if (typeof config === 'number') return config;
+  const loaded = load(args.config);
+  if (typeof loaded === 'number') return loaded;
+  const { config, sources } = loaded;
   const format = config.log.format;
   const logger: Logger = createLogger({ level: args.logLevel ?? config.log.level, pretty: format === 'auto' ? undefined : format === 'text' });
-  const hub = new Hub(config, { logger, configFile: args.config });
+  const hub = new Hub(config, { logger, configFile: args.config, resolveFile: (path, name) => sources.resolveFile(path, name) });
   try {
     await hub.start();
   } catch (err) {
