@@ -15,7 +15,7 @@ afterAll(async () => {
 
 const COUNT = 1_000;
 
-describe('restart after SIGKILL (sqlite store)', () => {
+describe('restart (sqlite store)', () => {
   it('[MQTT-4.1.0-1][MQTT-4.3.2-2] a persistent session gets all 1,000 PUBACKed QoS 1 messages in order after kill -9; retained survives', async () => {
     const first = await spawnHub(spawnConfig({ mqtt: { max_mqueue_len: 10_000 } }));
     const url = () => `mqtt://127.0.0.1:${first.address('tcp').port}`;
@@ -48,5 +48,30 @@ describe('restart after SIGKILL (sqlite store)', () => {
     await late.subscribeAsync('restart/retained', { qos: 1 });
     const [r] = await retained;
     expect([r.payload.toString(), r.packet.retain]).toEqual(['kept across kill -9', true]);
+  });
+
+  it('[MQTT-4.1.0-1] a clean restart (SIGTERM) keeps the offline QoS 2 queue and retained messages', async () => {
+    const first = await spawnHub(spawnConfig());
+    const url = `mqtt://127.0.0.1:${first.address('tcp').port}`;
+    const session = { clientId: 'term-restart', clean: false, properties: { sessionExpiryInterval: 3600 } };
+    const sub = await connectV5(url, session);
+    await sub.subscribeAsync('term/t', { qos: 2 });
+    await sub.endAsync();
+    const pub = await connectV5(url, { clientId: 'term-restart-pub' });
+    await publishMany(pub, 'term/t', ['a', 'b', 'c'], { qos: 2 }, 1);
+    await pub.publishAsync('term/retained', 'kept across SIGTERM', { qos: 1, retain: true });
+    pub.end(true);
+    first.kill('SIGTERM');
+    expect((await first.waitExit()).code).toBe(0);
+
+    const second = await spawnHub(first.configFile);
+    const url2 = `mqtt://127.0.0.1:${second.address('tcp').port}`;
+    let got!: Promise<Received[]>;
+    await connectV5(url2, session, (c) => { got = collect(c, 3); });
+    expect((await got).map((m) => [m.payload.toString(), m.packet.qos])).toEqual([['a', 2], ['b', 2], ['c', 2]]);
+    const late = await connectV5(url2, { clientId: 'term-restart-late' });
+    const retained = collect(late, 1);
+    await late.subscribeAsync('term/retained', { qos: 1 });
+    expect((await retained)[0].payload.toString()).toBe('kept across SIGTERM');
   });
 });
