@@ -79,36 +79,40 @@ async function start(args: StartArgs): Promise<number> {
   const format = config.log.format;
   const logger: Logger = createLogger({ level: args.logLevel ?? config.log.level, pretty: format === 'auto' ? undefined : format === 'text' });
   const hub = new Hub(config, { logger, configFile: args.config, resolveFile: (path, name) => sources.resolveFile(path, name) });
+  // Signal handlers go in before start(): a SIGTERM right after start-up must still end in a clean exit 0.
+  let resolveExit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // hard bound: exit within 5 s whatever a component does
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than 5 s, exiting');
+      process.exit(1);
+    }, 5000);
+    force.unref();
+    // stop() waits for a start() in progress, then tears down
+    hub.stop(4000).then(
+      () => resolveExit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        resolveExit(1);
+      },
+    );
+  };
+  // 'on', not 'once': under npm a Ctrl-C arrives twice (from the terminal and forwarded by npm); the second must not kill
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     await hub.start();
   } catch (err) {
+    if (stopping) return exited;
     logger.fatal({ err }, 'start failed');
     return 1;
   }
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      // hard bound: exit within 5 s whatever a component does
-      const force = setTimeout(() => {
-        logger.error('shutdown took longer than 5 s, exiting');
-        process.exit(1);
-      }, 5000);
-      force.unref();
-      hub.stop(4000).then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    // 'on', not 'once': under npm a Ctrl-C arrives twice (from the terminal and forwarded by npm); the second must not kill
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  return exited;
 }
 
 /** Run the CLI; resolves to the process exit code. */
