@@ -15,6 +15,7 @@ import { waitUntil } from '../src/bench/measure.js';
 import { startProtohub, type Broker } from './brokers.js';
 import { ProcessWindow } from './proc.js';
 import type { Figures } from './scenarios.js';
+import type { TrafficWindow } from '../src/bench/measure.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -51,9 +52,17 @@ function zeromqConfig(dir: string, endpoint: string): Record<string, unknown> {
   };
 }
 
+export interface GatewayRunOptions {
+  /** node flags for protohub, e.g. --cpu-prof. */
+  nodeFlags?: string[];
+  onHub?: (hub: Broker) => void;
+  traffic?: TrafficWindow;
+}
+
 /** Start protohub with `extraConfig`, subscribe `filter`, run the peer, count until all arrived or 5 s quiet. */
-async function gatewayRun(extraConfig: Record<string, unknown>, filter: string, messages: number, peer: () => ChildProcess): Promise<Figures> {
-  const hub: Broker = await startProtohub({ extraConfig });
+async function gatewayRun(extraConfig: Record<string, unknown>, filter: string, messages: number, peer: () => ChildProcess, run: GatewayRunOptions): Promise<Figures> {
+  const hub: Broker = await startProtohub({ extraConfig, nodeFlags: run.nodeFlags });
+  run.onHub?.(hub);
   try {
     const sub = await LoadGroup.prepare({
       mode: 'sub', host: '127.0.0.1', port: hub.port, version: 4, qos: 0, topic: filter, payloadSize: 16, limit: 0,
@@ -62,6 +71,7 @@ async function gatewayRun(extraConfig: Record<string, unknown>, filter: string, 
     void sub.go();
     const window = new ProcessWindow(hub.pid);
     const dropped0 = await hub.dropped();
+    run.traffic?.start();
     const child = peer();
     let err = '';
     child.stderr?.on('data', (d) => { err += d; });
@@ -77,6 +87,7 @@ async function gatewayRun(extraConfig: Record<string, unknown>, filter: string, 
       return got >= messages || Date.now() - lastChange > 5000;
     }, 180_000);
     const usage = window.end();
+    run.traffic?.end();
     const code = await Promise.race([exited, new Promise<number | null>((r) => setTimeout(() => { child.kill('SIGKILL'); r(-1); }, 5000))]);
     const s = await sub.stop();
     const dropped1 = await hub.dropped();
@@ -93,11 +104,11 @@ async function gatewayRun(extraConfig: Record<string, unknown>, filter: string, 
 }
 
 /** ZeroMQ PUSH → protohub zeromq gateway → MQTT subscriber on zmq/#. */
-export async function zeromqToMqtt(messages: number): Promise<Figures> {
+export async function zeromqToMqtt(messages: number, run: GatewayRunOptions = {}): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'zmq-bench-'));
   const endpoint = `tcp://127.0.0.1:${await freePort()}`;
   return gatewayRun(zeromqConfig(dir, endpoint), 'zmq/#', messages, () =>
-    spawn(PYTHON, ['-c', PUSHER, String(messages), endpoint], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    spawn(PYTHON, ['-c', PUSHER, String(messages), endpoint], { stdio: ['ignore', 'ignore', 'pipe'] }), run);
 }
 
 const NNG_PUSHER = `
@@ -135,7 +146,7 @@ export function hasNngToolchain(): boolean {
 }
 
 /** NNG PUSH (C, libnng) → protohub nng gateway (PULL, body "topic payload") → MQTT subscriber on nng/#. */
-export async function nngToMqtt(messages: number): Promise<Figures> {
+export async function nngToMqtt(messages: number, run: GatewayRunOptions = {}): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'nng-bench-'));
   writeFileSync(join(dir, 'pusher.c'), NNG_PUSHER);
   execFileSync('cc', ['-O2', '-o', join(dir, 'pusher'), join(dir, 'pusher.c'), '-lnng'], { stdio: 'inherit' });
@@ -149,5 +160,5 @@ export async function nngToMqtt(messages: number): Promise<Figures> {
       uplink_buffer: { max_messages: 100000, max_bytes: '64MB', overflow: 'drop_oldest' },
     } } },
   };
-  return gatewayRun(config, 'nng/#', messages, () => spawn(join(dir, 'pusher'), [String(messages), url], { stdio: ['ignore', 'ignore', 'pipe'] }));
+  return gatewayRun(config, 'nng/#', messages, () => spawn(join(dir, 'pusher'), [String(messages), url], { stdio: ['ignore', 'ignore', 'pipe'] }), run);
 }
