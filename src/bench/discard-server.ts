@@ -48,6 +48,9 @@ class PeerVisitor implements FrameVisitor {
   }
 }
 
+/** Bytes buffered per relay subscriber before frames are dropped (a slow reader must not grow memory). */
+const RELAY_BUFFER_LIMIT = 8 * 1024 * 1024;
+
 function headerLength(remaining: number): number {
   return 1 + (remaining < 128 ? 1 : remaining < 16384 ? 2 : remaining < 2097152 ? 3 : 4);
 }
@@ -76,8 +79,14 @@ export class DiscardServer {
     return typeof a === 'object' && a ? a.port : 0;
   }
 
+  /** Relayed frames not written because that subscriber already had RELAY_BUFFER_LIMIT bytes waiting. */
+  relayDropped = 0;
+
   relay(frame: Buffer): void {
-    for (const s of this.subscribers) s.write(frame);
+    for (const s of this.subscribers) {
+      if (s.writableLength > RELAY_BUFFER_LIMIT) this.relayDropped++;
+      else s.write(frame);
+    }
   }
 
   addSubscriber(socket: Socket, v5: boolean): void {

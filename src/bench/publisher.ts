@@ -51,6 +51,8 @@ export class Publisher {
     const done = new Promise<void>((resolve) => {
       this.finish = resolve;
     });
+    // a dropped connection ends this publisher (no 'drain' will ever come); the runner reports it as lost
+    this.conn.sock.once('close', () => this.stop());
     this.pump();
     return done;
   }
