@@ -14,8 +14,6 @@ import { Authenticator, Authorizer, type ClientAcl } from './auth/index.js';
 import { createStore } from './store/index.js';
 import type { BrokerStore } from './store/types.js';
 import { HttpApi } from './http/server.js';
-import { GatewayManager } from './gateway/manager.js';
-import { BridgeManager } from './bridge/manager.js';
 import { dirname, resolve } from 'node:path';
 
 export interface HubOptions {
@@ -135,10 +133,14 @@ export class Hub {
   async #createComponents(broker: Broker): Promise<Array<{ name: string; component: HubComponent }>> {
     const { config, logger, metrics } = this;
     const out: Array<{ name: string; component: HubComponent }> = [];
+    // loaded only when configured (MQTT.js, RxJS pipeline, native addons): the broker alone starts faster
     if (Object.keys(config.bridges.mqtt).length > 0) {
+      const { BridgeManager } = await import('./bridge/manager.js');
       const bridges = new BridgeManager({ config: config.bridges, broker, store: config.store, nodeName: config.node.name, logger, metrics });
       out.push({ name: 'bridges', component: { start: () => bridges.start(), stop: () => bridges.stop(), status: () => bridges.status() } });
     }
+    if (!Object.values(config.gateways).some((instances) => Object.keys(instances as object).length > 0)) return out;
+    const { GatewayManager } = await import('./gateway/manager.js');
     const gateways = new GatewayManager({ config: config.gateways, broker, logger, metrics, baseDir: this.#baseDir, resolveFile: this.#resolveFile });
     out.push({ name: 'gateways', component: { start: () => gateways.start(), stop: () => gateways.stop(), status: () => gateways.health() } });
     return out;

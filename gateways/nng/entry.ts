@@ -4,7 +4,6 @@
  * as `<topic> <payload>`; rep requests are answered from `nng/<name>/reply/<id>`.
  */
 import type { GatewayDefinition } from '../../src/gateway/spi.js';
-import { NngGateway } from './instance.js';
 import { nngConfigSchema, type NngConfig } from './schema.js';
 
 export const nngGateway: GatewayDefinition<NngConfig> = {
@@ -20,5 +19,6 @@ export const nngGateway: GatewayDefinition<NngConfig> = {
     const rr = config.request_reply;
     return { topicPrefix: rr.response_topic_prefix ?? `nng/${name}/reply`, timeoutMs: rr.timeout, maxPending: rr.max_pending };
   },
-  create: (config, ctx) => new NngGateway(config, ctx),
+  // the runtime (and the native nanomsg addon) loads only when an instance is configured: faster hub start-up
+  create: async (config, ctx) => new (await import('./instance.js')).NngGateway(config, ctx),
 };

@@ -3,7 +3,6 @@
  * topic frame `<t>` is published on `zmq/<name>/up/<t>`; MQTT messages on `zmq/<name>/down/<t>` leave as `<t>`.
  */
 import type { GatewayDefinition } from '../../src/gateway/spi.js';
-import { ZeromqGateway } from './instance.js';
 import { zeromqConfigSchema, type ZeromqConfig } from './schema.js';
 
 export const zeromqGateway: GatewayDefinition<ZeromqConfig> = {
@@ -14,5 +13,6 @@ export const zeromqGateway: GatewayDefinition<ZeromqConfig> = {
     uplink: [{ name: 'default-up', address: '{topic*}', topic: `zmq/${name}/up/{topic*}`, qos: 0 }],
     downlink: [{ name: 'default-down', filter: `zmq/${name}/down/{topic*}`, address: '{topic*}', qos: 1 }],
   }),
-  create: (config, ctx) => new ZeromqGateway(config, ctx),
+  // the runtime (and the native zeromq addon) loads only when an instance is configured: faster hub start-up
+  create: async (config, ctx) => new (await import('./instance.js')).ZeromqGateway(config, ctx),
 };

@@ -6,7 +6,11 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+
+type Jose = typeof import('jose');
+/** jose loads on first use (start() of an enabled verifier): hubs without JWT do not pay its import time. */
+let jose: Jose | undefined;
 import type { HubConfig } from '../config/schema.js';
 import { AuthError } from '../errors.js';
 import { compileClientAcl, type ClientAcl } from './acl-rules.js';
@@ -26,7 +30,7 @@ export interface JwtVerifierOptions {
   clockToleranceSec?: number;
 }
 
-function failureOf(err: unknown): JwtFailure {
+function failureOf(err: unknown, joseErrors: Jose['errors']): JwtFailure {
   if (err instanceof joseErrors.JWTExpired) return 'expired';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return err.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid';
@@ -61,6 +65,7 @@ export class JwtVerifier {
 
   /** Load the key (idempotent). Throws AuthError PH_AUTH_JWT_KEY if the key file is unreadable or not a key. */
   async start(): Promise<void> {
+    jose ??= await import('jose');
     if (this.#key) return;
     const { algorithm, secret, key_file: keyFile } = this.#config;
     if (secret !== undefined) {
@@ -90,12 +95,12 @@ export class JwtVerifier {
     if (!this.#key) throw new AuthError('PH_AUTH_NOT_STARTED', 'JwtVerifier.verify() before start()');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.#key, {
+      ({ payload } = await jose!.jwtVerify(token, this.#key, {
         algorithms: [this.#config.algorithm],
         clockTolerance: this.#opts.clockToleranceSec ?? 0,
       }));
     } catch (err) {
-      return { ok: false, failure: failureOf(err), detail: (err as Error).message };
+      return { ok: false, failure: failureOf(err, jose!.errors), detail: (err as Error).message };
     }
     const claimedUser = payload[this.#config.username_claim];
     if (claimedUser !== undefined && typeof claimedUser !== 'string') {

@@ -8,7 +8,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { HubConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { AccessControl } from './access.js';
@@ -23,7 +22,7 @@ interface Running {
   kind: Kind;
   name: string;
   server: NetServer | HttpServer;
-  wss?: WebSocketServer;
+  wss?: import('ws').WebSocketServer;
   max: number;
   open: number;
 }
@@ -112,6 +111,8 @@ export class ListenerSet {
         onStream(s, s.remoteAddress ?? '');
       });
     } else {
+      // ws loads only when a WebSocket listener is configured (start-up time)
+      const { WebSocketServer, createWebSocketStream } = await import('ws');
       const http = kind === 'ws' ? createHttpServer() : createHttpsServer(tlsOptions(tls!));
       const wss = new WebSocketServer({
         server: http,
@@ -120,7 +121,7 @@ export class ListenerSet {
         // MQTT over WebSocket uses subprotocol "mqtt" (3.1.1 §6, 5.0 §6)
         handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
       });
-      wss.on('connection', (ws, req) => {
+      wss.on('connection', (ws: import('ws').WebSocket, req: import('node:http').IncomingMessage) => {
         if (kind === 'wss' && !this.#peerOk(req.socket as TLSSocket, tls!, label)) {
           ws.terminate();
           return;

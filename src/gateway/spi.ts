@@ -120,5 +120,6 @@ export interface GatewayDefinition<C extends CommonGatewayConfig = CommonGateway
    */
   replyOptions?(name: string, config: C): { topicPrefix: string; timeoutMs: number; maxPending: number } | undefined;
   /** Build an instance; must do no I/O (start() does). */
-  create(config: C, ctx: GatewayContext): GatewayInstance;
+  /** May load the protocol runtime lazily (dynamic import), so unconfigured gateways cost nothing at start-up. */
+  create(config: C, ctx: GatewayContext): GatewayInstance | Promise<GatewayInstance>;
 }

@@ -116,7 +116,14 @@ export class GatewaySupervisor {
     if (!this.#wanted) return;
     const d = this.#deps;
     this.#setState('starting');
-    const instance = d.definition.create(d.config, { name: d.name, id: this.id, logger: this.#log, metrics: d.metrics });
+    let instance: GatewayInstance;
+    try {
+      instance = await d.definition.create(d.config, { name: d.name, id: this.id, logger: this.#log, metrics: d.metrics });
+    } catch (err) {
+      await this.#fail(err);
+      return;
+    }
+    if (!this.#wanted) return;
     this.#instance = instance;
     try {
       await bounded(instance.start(), d.timeoutMs ?? 10_000, 'gateway start');

@@ -86,7 +86,7 @@ for (const c of CASES) {
     it('start/stop are idempotent, stop completes ingress$, send and start after stop reject', async () => {
       const raw = c.config(await freePort(), await freePort());
       const metrics = new Metrics();
-      const inst = def.create(def.configSchema.parse(raw), { name: 'c', id: `${c.protocol}.c`, logger: silentLogger(), metrics: new GatewayMetrics(metrics, `${c.protocol}.c`) });
+      const inst = await def.create(def.configSchema.parse(raw), { name: 'c', id: `${c.protocol}.c`, logger: silentLogger(), metrics: new GatewayMetrics(metrics, `${c.protocol}.c`) });
       let completed = false;
       inst.ingress$.subscribe({ complete: () => { completed = true; } });
       await Promise.all([inst.start(), inst.start()]);
