@@ -31,6 +31,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly #counters = new Map<string, Counter<string>>();
   readonly #fast = new Map<string, FastCounter>();
+  readonly #fastGauges = new Map<string, { labels(labels: Record<string, string>): { set(v: number): void } }>();
   readonly #gauges = new Map<string, Gauge<string>>();
   readonly #histograms = new Map<string, Histogram<string>>();
 
@@ -83,6 +84,36 @@ export class Metrics {
     };
     this.#fast.set(name, f);
     return f;
+  }
+
+  /**
+   * A gauge set per message (queue depths): plain numbers per label set, handed to prom-client at scrape time.
+   * `labels(l)` returns a setter bound to that label set.
+   */
+  fastGauge(name: string, help: string, labelNames: readonly string[] = []): { labels(labels: Record<string, string>): { set(v: number): void } } {
+    const existing = this.#fastGauges.get(name);
+    if (existing) return existing;
+    const children = new Map<string, { labels: Record<string, string>; value: number }>();
+    new Gauge({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [this.registry],
+      collect() {
+        for (const c of children.values()) this.set(c.labels, c.value);
+      },
+    });
+    const g = {
+      labels: (labels: Record<string, string>) => {
+        const key = labelNames.map((l) => labels[l] ?? '').join('\u0000');
+        let c = children.get(key);
+        if (!c) children.set(key, (c = { labels, value: 0 }));
+        const child = c;
+        return { set: (v: number) => { child.value = v; } };
+      },
+    };
+    this.#fastGauges.set(name, g);
+    return g;
   }
 
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge<string> {

@@ -2,25 +2,34 @@
  * Gateway metrics, labelled by instance id (`<protocol>.<name>`). One object per instance, created by the
  * manager and handed to the instance and its pipeline.
  */
-import type { Metrics } from '../metrics.js';
+import type { CounterChild, Metrics } from '../metrics.js';
 
 export type Direction = 'uplink' | 'downlink';
 
 export class GatewayMetrics {
   readonly #metrics: Metrics;
   readonly #gateway: string;
+  /** Per-message series bound once (prom-client hashes labels on every inc()/set(): ~15% of a gateway's CPU). */
+  readonly #perMessage: Record<Direction, { count: CounterChild; bytes: CounterChild; depth: { set(v: number): void } }>;
 
   constructor(metrics: Metrics, gateway: string) {
     this.#metrics = metrics;
     this.#gateway = gateway;
+    const messages = metrics.fastCounter('protohub_gateway_messages_total', 'messages a gateway moved, by direction', ['gateway', 'direction']);
+    const bytes = metrics.fastCounter('protohub_gateway_bytes_total', 'payload bytes a gateway moved, by direction', ['gateway', 'direction']);
+    const depth = metrics.fastGauge('protohub_gateway_queue_depth', 'messages waiting in a gateway buffer', ['gateway', 'direction']);
+    const bind = (direction: Direction) => {
+      const labels = { gateway, direction };
+      return { count: messages.labels(labels), bytes: bytes.labels(labels), depth: depth.labels(labels) };
+    };
+    this.#perMessage = { uplink: bind('uplink'), downlink: bind('downlink') };
   }
 
   /** One message moved; `bytes` is its payload size as it entered the broker (uplink) or left (downlink). */
   message(direction: Direction, bytes = 0): void {
-    this.#metrics.counter('protohub_gateway_messages_total', 'messages a gateway moved, by direction', ['gateway', 'direction'])
-      .inc({ gateway: this.#gateway, direction });
-    this.#metrics.counter('protohub_gateway_bytes_total', 'payload bytes a gateway moved, by direction', ['gateway', 'direction'])
-      .inc({ gateway: this.#gateway, direction }, bytes);
+    const m = this.#perMessage[direction];
+    m.count.inc();
+    m.bytes.inc(bytes);
   }
 
   dropped(reason: string, n = 1): void {
@@ -54,7 +63,6 @@ export class GatewayMetrics {
   }
 
   queueDepth(direction: Direction, n: number): void {
-    this.#metrics.gauge('protohub_gateway_queue_depth', 'messages waiting in a gateway buffer', ['gateway', 'direction'])
-      .set({ gateway: this.#gateway, direction }, n);
+    this.#perMessage[direction].depth.set(n);
   }
 }

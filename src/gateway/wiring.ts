@@ -5,12 +5,12 @@
  * The returned Observable emits one result per message, errors when the instance fails (ingress$ errors) and
  * completes when ingress$ completes (stop). Subscribing opens the broker session; unsubscribing closes it.
  */
-import { concatMap, EMPTY, endWith, ignoreElements, merge, of, share, takeUntil, type Observable } from 'rxjs';
+import { EMPTY, endWith, ignoreElements, merge, share, takeUntil, type Observable } from 'rxjs';
 import type { BrokerApi, Delivery, InternalSubscription } from '../broker/api.js';
 import type { CompiledMapping } from '../mapping/types.js';
 import { bufferedConcatMap } from '../pipeline/buffered-concat-map.js';
-import { mapUplink } from '../pipeline/map-uplink.js';
-import { publishUplink, type UplinkResult } from '../pipeline/publish-uplink.js';
+import { mapIngressItem } from '../pipeline/map-uplink.js';
+import { publishAccepted, publishUplink, type UplinkResult } from '../pipeline/publish-uplink.js';
 import { sendDownlink, type DownlinkResult } from '../pipeline/send-downlink.js';
 import type { ReplyRouter } from '../pipeline/reply-router.js';
 import type { CommonGatewayConfig } from './common-schema.js';
@@ -40,9 +40,16 @@ export function wireGateway(deps: WireDeps): Observable<UplinkResult | DownlinkR
 function uplink$(deps: WireDeps): Observable<UplinkResult> {
   const { instance, metrics, config } = deps;
   const publish = publishUplink({ gatewayId: deps.id, broker: deps.broker, metrics, dlq: config.dlq, replies: deps.replies });
-  const map = mapUplink(deps.mapping, deps.id);
+  const publishFast = publishAccepted({ gatewayId: deps.id, broker: deps.broker, metrics, dlq: config.dlq });
+  const blocking = config.uplink_buffer.overflow === 'block';
   return instance.ingress$.pipe(
-    bufferedConcatMap((item: IngressItem) => of(item).pipe(map, concatMap(publish)), {
+    bufferedConcatMap((item: IngressItem) => {
+      const outcome = mapIngressItem(item, deps.mapping, deps.id);
+      // Fire-and-forget peers (no reply handle) need not wait for the store commit: the broker routes
+      // synchronously, so order is kept, and a failed commit still goes to the DLQ. With overflow = block the
+      // user asked for back-pressure to the source, so there each message waits until it is durable.
+      return outcome.ok && !outcome.reply && !blocking ? publishFast(outcome.envelope) : publish(outcome);
+    }, {
       maxMessages: config.uplink_buffer.max_messages,
       maxBytes: config.uplink_buffer.max_bytes,
       policy: config.uplink_buffer.overflow,
