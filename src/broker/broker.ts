@@ -13,7 +13,7 @@ import type { BrokerStore, StoredSubscription } from '../store/types.js';
 import type { BrokerApi, Delivery, InternalSessionOptions, PublishOptions } from './api.js';
 import { brokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { isExpired, messageFromEnvelope, type BrokerMessage, type Pending } from './message.js';
-import { Session, type SessionContext } from './session.js';
+import { Session, type SessionContext, type SessionSink } from './session.js';
 import { SharedGroup } from './shared.js';
 import { SubscriptionTrie, parseSharedFilter, topicMatches, validateTopicName, type SharedFilter } from './topic/index.js';
 import { internalSession$ } from './internal-session.js';
@@ -53,6 +53,8 @@ export class Broker implements BrokerApi {
   readonly #trie = new SubscriptionTrie<Target>();
   readonly #shared = new Map<string, SharedGroup>();
   readonly #ctx: SessionContext;
+  /** Sinks found over their soft limit by the current route() call; see takeCongested(). */
+  readonly #congested = new Set<SessionSink>();
   readonly #deps: BrokerDeps;
   #running = false;
   #subscriptionCount = 0;
@@ -74,6 +76,7 @@ export class Broker implements BrokerApi {
         storeQos0: deps.mqtt.mqueue_store_qos0,
       },
       reroute: (p, from) => this.#reroute(p, from),
+      congested: (sink) => this.#congested.add(sink),
     };
   }
 
@@ -285,8 +288,20 @@ export class Broker implements BrokerApi {
 
   // ---- routing -----------------------------------------------------------------------------------------
 
+  /**
+   * Sinks that the last route() found congested (and forgets them): the publishing connection pauses reading
+   * until they drain, which is TCP back-pressure carried through the broker instead of dropping or buffering.
+   */
+  takeCongested(): SessionSink[] | undefined {
+    if (this.#congested.size === 0) return undefined;
+    const out = [...this.#congested];
+    this.#congested.clear();
+    return out;
+  }
+
   /** Route a message to every matching session. Returns the number of sessions it was handed to. */
   route(msg: BrokerMessage, publisherId?: string): number {
+    this.#congested.clear();
     if (msg.retain) this.retained.set(msg);
     let first: Aggregate | undefined;
     let more: Map<Session, Aggregate> | undefined;

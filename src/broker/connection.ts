@@ -11,7 +11,8 @@ import { PacketFramer } from './framer.js';
 import { decodeAck, decodePublish } from './publish-codec.js';
 import { REASON_TEXT, RC } from './reason-codes.js';
 import type { Session } from './session.js';
-import type { ConnectionSink } from './outbound.js';
+import { ConnectionSink } from './outbound.js';
+import type { SessionSink } from './session.js';
 import type { BrokerMessage } from './message.js';
 import { handleConnect, refuseConnect } from './connect-handler.js';
 import { handlePublish, handlePubrel, handleOutboundAck } from './publish-handler.js';
@@ -63,6 +64,9 @@ export interface ConnectionEnv {
 
 type State = 'awaiting_connect' | 'authenticating' | 'connected' | 'closed';
 
+/** Longest a publisher is held back by slow subscribers before reading resumes anyway. */
+const THROTTLE_MAX_MS = 250;
+
 export class Connection {
   state: State = 'awaiting_connect';
   protocolVersion: 3 | 4 | 5 = 4;
@@ -95,7 +99,11 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err: Error) => this.env.logger.debug({ err: err.message, remote: remoteAddress }, 'socket error'));
     socket.on('close', () => this.#onSocketClose());
-    socket.on('drain', () => this.session?.pump());
+    socket.on('drain', () => {
+      this.stalled = false;
+      this.session?.pump();
+      this.#notifyDrain();
+    });
   }
 
   get logger(): Logger {
@@ -239,6 +247,65 @@ export class Connection {
     this.close();
   }
 
+  // ---- back-pressure ----------------------------------------------------------------------------------
+
+  #throttled = false;
+  /** Did not drain within THROTTLE_MAX_MS of throttling a publisher: no longer slows publishers down. */
+  stalled = false;
+  /** Publishers waiting for this connection's socket to drain (see throttle()). */
+  #drainWaiters: Array<() => void> = [];
+
+  /** Run `fn` once this connection's socket has drained or the connection has closed. */
+  onDrain(fn: () => void): void {
+    if (this.state === 'closed') fn();
+    else this.#drainWaiters.push(fn);
+  }
+
+  #notifyDrain(): void {
+    const waiters = this.#drainWaiters;
+    if (waiters.length === 0) return;
+    this.#drainWaiters = [];
+    for (const fn of waiters) fn();
+  }
+
+  /**
+   * A message from this client found subscribers whose sockets are over their soft limit: stop reading from
+   * this client until they drain (or close), so a fast publisher slows to the pace of its slowest subscriber
+   * instead of the broker buffering without bound or dropping. Bounded: reading resumes after at most
+   * THROTTLE_MAX_MS even if they have not drained (a client that blocks on its own writes must not deadlock);
+   * QoS 0 beyond the hard limit is then dropped and counted.
+   */
+  throttle(sinks: SessionSink[]): void {
+    const waiting = sinks
+      .filter((s): s is ConnectionSink => s instanceof ConnectionSink && s.connection !== this && !s.writable && !s.connection.stalled)
+      .map((s) => s.connection);
+    if (waiting.length === 0 || this.#throttled || this.state !== 'connected') return;
+    this.#throttled = true;
+    this.socket.pause();
+    let pending = waiting.length;
+    const done = () => {
+      if (!this.#throttled) return;
+      this.#throttled = false;
+      clearTimeout(timer);
+      if (this.state === 'connected') this.socket.resume();
+    };
+    const drained = new Set<Connection>();
+    const timer = setTimeout(() => {
+      // a subscriber that did not drain within the bound is stalled: it stops throttling anyone (its QoS 0 is
+      // dropped past the hard limit instead) until its socket drains again
+      for (const target of waiting) if (!drained.has(target)) target.stalled = true;
+      done();
+    }, THROTTLE_MAX_MS);
+    timer.unref();
+    for (const target of waiting) {
+      target.onDrain(() => {
+        if (drained.has(target)) return;
+        drained.add(target);
+        if (--pending === 0) done();
+      });
+    }
+  }
+
   // ---- output -----------------------------------------------------------------------------------------
 
   /** Encode and write a packet; writes in one event-loop turn go out in one syscall (cork/uncork). */
@@ -314,6 +381,7 @@ export class Connection {
       broker.detach(session);
     }
     this.will = undefined;
+    this.#notifyDrain();
     this.env.onClose(this);
   }
 }

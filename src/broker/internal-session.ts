@@ -41,6 +41,7 @@ export function internalSession$(broker: Broker, opts: InternalSessionOptions): 
     let closed = false;
     const sink: SessionSink = {
       writable: true,
+      acceptsQos0: true,
       receiveMaximum: opts.receiveMaximum ?? 32,
       publish(p: Pending, packetId: number | undefined, dup: boolean) {
         if (closed) return true;

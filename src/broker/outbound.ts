@@ -34,6 +34,11 @@ export class ConnectionSink implements SessionSink {
     return this.conn.state === 'connected' && this.conn.socket.writableLength < this.outboundBuffer;
   }
 
+  /** QoS 0 is still written up to twice the soft limit while the publishers slow down; beyond, it is dropped. */
+  get acceptsQos0(): boolean {
+    return this.conn.state === 'connected' && this.conn.socket.writableLength < 2 * this.outboundBuffer;
+  }
+
   publish(p: Pending, packetId: number | undefined, dup: boolean): boolean {
     const conn = this.conn;
     const v5 = conn.protocolVersion === 5;

@@ -107,6 +107,8 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
     conn.disconnect(RC.UNSPECIFIED, 'store_error');
     return;
   }
+  const congested = broker.takeCongested();
+  if (congested) conn.throttle(congested);
   if (qos === 0) return;
   const rc = matched === 0 ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS;
   if (qos === 2) session.awaitRel(messageId);

@@ -10,8 +10,10 @@ import { Deque } from './deque.js';
 import { isExpired, payloadBytes, type Pending } from './message.js';
 
 export interface SessionSink {
-  /** False while the transport buffer is over its limit: QoS 0 is dropped, QoS >= 1 waits in the queue. */
+  /** False while the transport buffer is over its soft limit: QoS >= 1 waits in the queue, publishers are throttled. */
   readonly writable: boolean;
+  /** False once the transport buffer is over its hard limit: QoS 0 is dropped (slow_consumer). */
+  readonly acceptsQos0: boolean;
   /** The peer's Receive Maximum: QoS >= 1 PUBLISHes in flight at once ([MQTT-3.3.4-9]). */
   readonly receiveMaximum: number;
   /** Send a PUBLISH; returns false if it could not be sent at all (e.g. over the peer's maximum packet size). */
@@ -32,6 +34,8 @@ export interface SessionContext {
   limits: QueueLimits;
   /** Called with messages a session gives up that belong to a shared subscription (for redelivery). */
   reroute(p: Pending, from: Session): void;
+  /** A delivery found this sink over its soft limit: the publisher should slow down until it drains. */
+  congested(sink: SessionSink): void;
 }
 
 export class Session {
@@ -106,7 +110,11 @@ export class Session {
     if (p.qos === 0) {
       const sink = this.sink;
       if (sink) {
-        if (!sink.writable) return this.#drop(p, 'slow_consumer');
+        if (!sink.writable) {
+          // over the soft limit: still written up to the hard limit, and the publisher is throttled
+          this.#ctx.congested(sink);
+          if (!sink.acceptsQos0) return this.#drop(p, 'slow_consumer');
+        }
         if (this.#queue.length === 0) {
           sink.publish(p, undefined, false);
           return;
@@ -124,6 +132,7 @@ export class Session {
     if (this.persistent) p.seq = this.#ctx.store.enqueue(this.clientId, p.msg, p.qos, p.subIds);
     this.#pushQueue(p);
     this.pump();
+    if (this.sink && !this.sink.writable) this.#ctx.congested(this.sink);
   }
 
   /** Send queued messages while the in-flight window and the transport allow. */
