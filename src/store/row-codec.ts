@@ -15,9 +15,23 @@ export function encodeProperties(props: PublishProperties | undefined): Buffer |
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
+/**
+ * CBOR maps (decoded as Maps) → plain objects with every key as an own property, so a user property named
+ * `__proto__` survives instead of being swallowed by the object's prototype setter.
+ */
+function plain(v: unknown): unknown {
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v) Object.defineProperty(out, String(k), { value: plain(x), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  if (Array.isArray(v)) return v.map(plain);
+  return v;
+}
+
 export function decodeProperties(blob: Buffer | null): PublishProperties | undefined {
   if (blob === null) return undefined;
-  const value: unknown = cborDecode(blob);
+  const value: unknown = plain(cborDecode(blob, { useMaps: true }));
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError('properties blob is not a CBOR map');
   }
