@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/net.js';
 import { LoadGroup } from '../src/bench/pool.js';
-import { waitUntil } from '../src/bench/measure.js';
+import { waitForArrivals } from '../src/bench/measure.js';
 import { startProtohub, type Broker } from './brokers.js';
 import { ProcessWindow } from './proc.js';
 import type { Figures } from './scenarios.js';
@@ -76,16 +76,7 @@ async function gatewayRun(extraConfig: Record<string, unknown>, filter: string, 
     let err = '';
     child.stderr?.on('data', (d) => { err += d; });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    let last = -1;
-    let lastChange = Date.now();
-    await waitUntil(() => {
-      const got = sub.current().received;
-      if (got !== last) {
-        last = got;
-        lastChange = Date.now();
-      }
-      return got >= messages || Date.now() - lastChange > 5000;
-    }, 180_000);
+    await waitForArrivals(() => sub.current().received, messages, 5000, 180_000);
     const usage = window.end();
     run.traffic?.end();
     const code = await Promise.race([exited, new Promise<number | null>((r) => setTimeout(() => { child.kill('SIGKILL'); r(-1); }, 5000))]);

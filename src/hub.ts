@@ -78,12 +78,6 @@ export class Hub {
     return this.#broker;
   }
 
-  /** The broker core itself, for components that need more than the API (status, tests). */
-  get brokerCore(): Broker {
-    if (!this.#broker) throw new Error('hub not started');
-    return this.#broker;
-  }
-
   start(): Promise<void> {
     this.#starting ??= this.#start().catch(async (err: unknown) => {
       this.#starting = undefined;

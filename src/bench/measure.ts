@@ -18,6 +18,23 @@ export async function waitUntil(cond: () => boolean, deadlineMs: number, pollMs 
   return true;
 }
 
+/**
+ * Wait until `expected` messages have arrived, or nothing new arrived for `idleMs` (the broker drained what
+ * it will deliver), bounded by `deadlineMs`.
+ */
+export async function waitForArrivals(received: () => number, expected: number, idleMs: number, deadlineMs: number): Promise<void> {
+  let last = -1;
+  let lastChange = Date.now();
+  await waitUntil(() => {
+    const got = received();
+    if (got !== last) {
+      last = got;
+      lastChange = Date.now();
+    }
+    return got >= expected || Date.now() - lastChange > idleMs;
+  }, deadlineMs);
+}
+
 export interface FlowResult {
   sent: number;
   /** Deliveries the subscribers should have seen: sent × subscribers per message. */
@@ -72,16 +89,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowResult> {
   const pubStats = await pub.stop();
   const expected = pubStats.sent * o.fanout;
   // wait for the broker to drain its queues: done when all arrived or nothing new came for idleMs
-  let last = -1;
-  let lastChange = Date.now();
-  await waitUntil(() => {
-    const got = sub.current().received;
-    if (got !== last) {
-      last = got;
-      lastChange = Date.now();
-    }
-    return got >= expected || Date.now() - lastChange > o.idleMs;
-  }, o.maxWaitMs);
+  await waitForArrivals(() => sub.current().received, expected, o.idleMs, o.maxWaitMs);
   o.window?.end();
   const subStats = await sub.stop();
   const span = subStats.lastRecvAt - subStats.firstRecvAt;

@@ -88,10 +88,6 @@ export class Broker implements BrokerApi {
     return this.#deps.store;
   }
 
-  get logger(): Logger {
-    return this.#deps.logger;
-  }
-
   get running(): boolean {
     return this.#running;
   }
@@ -246,11 +242,11 @@ export class Broker implements BrokerApi {
     session.subscriptions.set(sub.filter, sub);
     const shared = sharedOf(sub.filter);
     if (shared) {
-      const key = `${shared.group}\u0000${shared.filter}`;
-      let group = this.#shared.get(key);
+      // keyed by the whole `$share/{group}/{filter}` text, which is also SharedGroup.key and Pending.share
+      let group = this.#shared.get(sub.filter);
       if (!group) {
         group = new SharedGroup(shared.group, shared.filter);
-        this.#shared.set(key, group);
+        this.#shared.set(group.key, group);
         this.#trie.insert(shared.filter, `\u0000share\u0000${shared.group}`, { shared: true, group });
       }
       group.members.set(session.clientId, { session, sub });
@@ -264,11 +260,10 @@ export class Broker implements BrokerApi {
     session.subscriptions.delete(filter);
     const shared = sharedOf(filter);
     if (shared) {
-      const key = `${shared.group}\u0000${shared.filter}`;
-      const group = this.#shared.get(key);
+      const group = this.#shared.get(filter);
       group?.members.delete(session.clientId);
       if (group && group.members.size === 0) {
-        this.#shared.delete(key);
+        this.#shared.delete(filter);
         this.#trie.remove(shared.filter, `\u0000share\u0000${shared.group}`);
       }
     } else {
@@ -343,15 +338,9 @@ export class Broker implements BrokerApi {
 
   #reroute(p: Pending, from: Session): void {
     if (!p.share || !this.#running) return;
-    for (const group of this.#shared.values()) {
-      if (group.key !== p.share) continue;
-      const m = group.pick(from);
-      if (m) {
-        m.session.deliver({ ...p, qos: Math.min(p.msg.qos, m.sub.qos) as QoS, subIds: m.sub.subscriptionId ? [m.sub.subscriptionId] : undefined });
-        return;
-      }
-    }
-    this.metrics.dropped.inc({ reason: 'session_gone' });
+    const m = this.#shared.get(p.share)?.pick(from);
+    if (m) m.session.deliver({ ...p, qos: Math.min(p.msg.qos, m.sub.qos) as QoS, subIds: m.sub.subscriptionId ? [m.sub.subscriptionId] : undefined });
+    else this.metrics.dropped.inc({ reason: 'session_gone' });
   }
 
   #publishWill(will: Will): void {

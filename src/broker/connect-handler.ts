@@ -6,6 +6,7 @@ import type mqttPacket from 'mqtt-packet';
 import type { PublishProperties, QoS } from '../envelope.js';
 import { NEVER_EXPIRES } from './broker.js';
 import type { Connection } from './connection.js';
+import { expiresAt } from './message.js';
 import { ConnectionSink } from './outbound.js';
 import { RC, v3ConnackCode } from './reason-codes.js';
 import { validateTopicName } from './topic/index.js';
@@ -121,7 +122,7 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
         qos: (will.qos ?? 0) as QoS,
         retain: will.retain ?? false,
         properties: Object.keys(properties).length > 0 ? properties : undefined,
-        expiresAt: properties.messageExpiryInterval !== undefined ? now + properties.messageExpiryInterval * 1000 : undefined,
+        expiresAt: expiresAt(properties, now),
         receivedAt: now,
         origin: { clientId, username: conn.identity.username },
       },

@@ -110,10 +110,6 @@ export class Connection {
     return this.env.logger;
   }
 
-  get metricsLabels(): { listener: string } {
-    return { listener: this.env.listener };
-  }
-
   // ---- input ------------------------------------------------------------------------------------------
 
   #onData(chunk: Buffer): void {

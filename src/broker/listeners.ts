@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { AccessControl } from './access.js';
 import type { Broker } from './broker.js';
 import { Connection } from './connection.js';
+import { listenOn } from '../listen.js';
 import { RC } from './reason-codes.js';
 
 type ListenersConfig = HubConfig['listeners'];
@@ -133,17 +134,9 @@ export class ListenerSet {
       r.server = http;
       r.wss = wss;
     }
-    await new Promise<void>((resolve, reject) => {
-      r.server.once('error', reject);
-      r.server.listen(bind.port, bind.host, () => {
-        r.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(r.server, bind, this.deps.logger, label);
     r.server.on('error', (err) => this.deps.logger.error({ err, listener: label }, 'listener error'));
     this.#running.push(r);
-    const a = r.server.address();
-    this.deps.logger.info({ listener: label, host: typeof a === 'object' && a ? a.address : bind.host, port: typeof a === 'object' && a ? a.port : bind.port }, 'listening');
   }
 
   #peerOk(s: TLSSocket, tls: { verify: string; fail_if_no_peer_cert: boolean }, label: string): boolean {

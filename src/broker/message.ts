@@ -41,8 +41,7 @@ export function messageFromEnvelope(env: Envelope, now = Date.now()): BrokerMess
     qos: env.qos,
     retain: env.retain,
     properties: props && Object.keys(props).length > 0 ? { ...props } : undefined,
-    // [MQTT-3.3.2-5] expiry counts from when the server received it
-    expiresAt: props?.messageExpiryInterval !== undefined ? receivedAt + props.messageExpiryInterval * 1000 : undefined,
+    expiresAt: expiresAt(props, receivedAt),
     receivedAt,
     origin: env.origin,
   };
@@ -58,6 +57,11 @@ export function envelopeFromMessage(msg: BrokerMessage, qos: QoS, retain: boolea
     origin: msg.origin,
     receivedAt: msg.receivedAt,
   };
+}
+
+/** Epoch ms after which a message must not be delivered: [MQTT-3.3.2-5] counted from when the server received it. */
+export function expiresAt(props: Readonly<PublishProperties> | undefined, receivedAt: number): number | undefined {
+  return props?.messageExpiryInterval !== undefined ? receivedAt + props.messageExpiryInterval * 1000 : undefined;
 }
 
 /** True when the message's expiry interval has passed ([MQTT-3.3.2-5]). */

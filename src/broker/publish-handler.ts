@@ -4,7 +4,7 @@
 import type mqttPacket from 'mqtt-packet';
 import type { PublishProperties, QoS } from '../envelope.js';
 import type { Connection } from './connection.js';
-import type { BrokerMessage } from './message.js';
+import { expiresAt, type BrokerMessage } from './message.js';
 import { RC, REASON_TEXT } from './reason-codes.js';
 import { validateTopicName } from './topic/index.js';
 
@@ -94,7 +94,7 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
     qos,
     retain: packet.retain,
     properties,
-    expiresAt: properties?.messageExpiryInterval !== undefined ? now + properties.messageExpiryInterval * 1000 : undefined,
+    expiresAt: expiresAt(properties, now),
     receivedAt: now,
     origin: { clientId: identity.clientId, username: identity.username },
   };

@@ -81,16 +81,8 @@ export class Session {
     return known;
   }
 
-  get queuedCount(): number {
-    return this.#queue.length;
-  }
-
   get inflightCount(): number {
     return this.#inflight.size;
-  }
-
-  get hasPending(): boolean {
-    return this.#queue.length > 0 || this.#inflight.size > 0;
   }
 
   /** Restore a message loaded from the store after a restart. */

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { listenOn } from '../listen.js';
 
 export interface HttpDeps {
   metrics: Metrics;
@@ -41,16 +42,8 @@ export class HttpApi {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'not found', paths: ['/metrics', '/api/v1/status'] }));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.bind.port, this.bind.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, this.bind, this.deps.logger, 'http');
     this.#server = server;
-    const a = server.address();
-    this.deps.logger.info({ listener: 'http', host: typeof a === 'object' && a ? a.address : this.bind.host, port: typeof a === 'object' && a ? a.port : this.bind.port }, 'listening');
   }
 
   address(): { host: string; port: number } | undefined {

@@ -2,7 +2,7 @@
  * Every SQL statement the SQLite store runs, prepared once per open connection.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { MessageValues } from './row-codec.js';
+import type { MessageColumns, MessageValues } from './row-codec.js';
 
 export interface SessionRow {
   client_id: string;
@@ -21,20 +21,13 @@ export interface SubscriptionRow {
   subscription_id: number | null;
 }
 
-export interface MessageRow {
+export interface MessageRow extends MessageColumns {
   seq: number;
   client_id: string;
   qos: number;
   packet_id: number | null;
   state: string;
   sub_ids: string | null;
-  topic: string;
-  payload: Buffer;
-  msg_qos: number;
-  retain: number;
-  props: Buffer | null;
-  expires_at: number | null;
-  received_at: number;
 }
 
 export type RetainedRow = Omit<MessageRow, 'seq' | 'client_id' | 'qos' | 'packet_id' | 'state' | 'sub_ids'>;
