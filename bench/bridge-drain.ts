@@ -1,49 +1,258 @@
 /**
- * Drain rate of the bridge cache to a real mosquitto: N QoS 1 messages cached while the upstream is down,
- * then timed from CONNACK until the upstream acknowledged the last one, for several in-flight windows.
- * Run: npx tsx bench/bridge-drain.ts [messages] [store: memory|sqlite]
+ * Bridge backlog drain to a real mosquitto upstream, protohub as a separate process at its defaults (SQLite
+ * store in a temp dir, max_inflight 32): N QoS 1 messages are published to the hub while the upstream is down
+ * (they wait in the bridge cache), then mosquitto is started on the bridge's port and the drain is timed from
+ * that spawn until a QoS 1 subscriber on mosquitto has received all N (or 5 s passed without progress).
+ * The subscriber's session is persistent (created in an earlier run of the same mosquitto, which persists it),
+ * so mosquitto queues for it whichever of the subscriber and the bridge reconnects first, and drops nothing
+ * (max_queued_messages 1,000,000, max_inflight_messages 0). Payloads carry the message index: missing and
+ * duplicates are counted exactly. Bridge reconnect is 20 ms flat so the drain starts as soon as mosquitto is up.
+ *
+ * Ad hoc (after `npx tsc -p tsconfig.build.json`; protohub runs from dist/):
+ *   npx tsx bench/bridge-drain.ts [messages=50000] [--store sqlite|memory] [--inflight 32] [--runs 3]
  */
-import { Hub, hubConfig } from '../src/hub.js';
-import type { HubConfigInput } from '../src/config/schema.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/support/net.js';
-import { startMosquitto } from '../test/support/mosquitto.js';
-import { removeTempDirs, tempDir } from '../test/support/tmp.js';
-import { bridgeInput, publishMany } from '../test/e2e/bridge-harness.js';
+import { startMosquitto, type MosquittoInstance } from '../test/support/mosquitto.js';
+import { FrameWalker } from '../src/bench/frame-walker.js';
+import { PACKET, ackPacket, connectPacket, subscribePacket } from '../src/bench/packets.js';
+import { waitForArrivals } from '../src/bench/measure.js';
+import type { TrafficWindow } from '../src/bench/measure.js';
+import { startProtohub, type Broker } from './brokers.js';
+import { ProcessWindow } from './proc.js';
+import type { Figures } from './scenarios.js';
 
-const N = Number(process.argv[2] ?? 10_000);
-const storeType = (process.argv[3] ?? 'sqlite') as 'memory' | 'sqlite';
-
-type Status = { state: string; backlog: number };
-
-async function drain(window: number): Promise<number> {
-  const port = await freePort();
-  const input = {
-    ...bridgeInput([`mqtt://127.0.0.1:${port}`], { max_inflight: window, reconnect: { initial: '20ms', max: '20ms', jitter: 0 } }),
-    listeners: { tcp: { default: { bind: '127.0.0.1:0' } } },
-    http: { enable: false },
-    store: { type: storeType, dir: tempDir('bench-store-') },
-  } as HubConfigInput;
-  const hub = new Hub(hubConfig(input));
-  await hub.start();
-  const status = () => (hub.status().components as { bridges: Status[] }).bridges[0];
-  await publishMany(`mqtt://127.0.0.1:${hub.address('tcp').port}`, 0, N);
-  while (status().backlog < N) await new Promise((r) => setTimeout(r, 5)); // bench: polling is fine here
-  const mosq = await startMosquitto({ port });
-  // poll every 2 ms: status() runs a query, so polling in a tight loop would slow the drain it measures
-  const tick = () => new Promise((r) => setTimeout(r, 2));
-  while (status().state !== 'connected') await tick();
-  const t0 = process.hrtime.bigint();
-  while (status().backlog > 0) await tick();
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  await hub.stop();
-  await mosq.stop();
-  return ms;
+export interface BridgeDrainOptions {
+  store?: 'sqlite' | 'memory';
+  /** Bridge max_inflight; undefined = the default (32). */
+  inflight?: number;
+  /** node flags for protohub, e.g. --cpu-prof. */
+  nodeFlags?: string[];
+  onHub?: (hub: Broker) => void;
+  traffic?: TrafficWindow;
 }
 
-console.log(`bridge drain to mosquitto, ${N} QoS 1 messages, ${storeType} cache`);
-console.log('max_inflight | drain ms | msg/s');
-for (const window of [1, 8, 32, 128]) {
-  const ms = await drain(window);
-  console.log(`${String(window).padStart(12)} | ${ms.toFixed(0).padStart(8)} | ${Math.round(N / (ms / 1000))}`);
+/** Messages per drain in `npm run bench` (full) and `npm run bench -- --quick`. */
+export const BRIDGE_MESSAGES = { full: 50_000, quick: 10_000 };
+
+const PAYLOAD_SIZE = 16;
+const UP_TOPIC = 'edge/edge1/#';
+
+/** A raw-socket MQTT 3.1.1 client: QoS 1 subscriber that records message indexes, or QoS 1 publisher. */
+class RawClient {
+  readonly seen: Uint8Array;
+  received = 0;
+  duplicates = 0;
+  lastAt = 0;
+  acked = 0;
+  #socket!: Socket;
+  #onConnack?: () => void;
+  #onSuback?: () => void;
+  #onAck?: () => void;
+
+  constructor(messages: number) {
+    this.seen = new Uint8Array(messages);
+  }
+
+  get distinct(): number {
+    return this.received - this.duplicates;
+  }
+
+  async connect(port: number, clientId: string, clean: boolean): Promise<void> {
+    const socket = connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    this.#socket = socket;
+    const walker = new FrameWalker({
+      onFrame: (first, buf, start, end) => this.#frame(first, buf, start, end),
+    });
+    socket.on('data', (chunk: Buffer) => {
+      walker.push(chunk);
+      // one write per chunk for all its PUBACKs
+      if (this.#pendingAcks.length) socket.write(Buffer.concat(this.#pendingAcks.splice(0)));
+    });
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      this.#onConnack = resolve;
+      socket.once('error', reject);
+      socket.write(connectPacket({ clientId, version: 4, keepaliveSec: 600, cleanStart: clean }));
+    });
+  }
+
+  #pendingAcks: Buffer[] = [];
+
+  #frame(first: number, buf: Buffer, start: number, end: number): void {
+    const type = first >> 4;
+    if (type === PACKET.CONNACK) this.#onConnack?.();
+    else if (type === PACKET.SUBACK) this.#onSuback?.();
+    else if (type === PACKET.PUBACK) {
+      this.acked++;
+      this.#onAck?.();
+    } else if (type === PACKET.PUBLISH) {
+      const qos = (first >> 1) & 3;
+      const topicLen = buf.readUInt16BE(start);
+      let p = start + 2 + topicLen;
+      if (qos > 0) {
+        this.#pendingAcks.push(ackPacket(PACKET.PUBACK, buf.readUInt16BE(p)));
+        p += 2;
+      }
+      const index = end - p >= 4 ? buf.readUInt32BE(p) : -1;
+      this.received++;
+      this.lastAt = Date.now();
+      if (index >= 0 && index < this.seen.length) {
+        if (this.seen[index]) this.duplicates++;
+        else this.seen[index] = 1;
+      }
+    }
+  }
+
+  subscribe(filter: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#onSuback = resolve;
+      this.#socket.write(subscribePacket(1, filter, 1, 4));
+    });
+  }
+
+  /** Publish `count` QoS 1 messages `bench/drain/<i % 10>` with the index in the payload, `window` unacknowledged. */
+  async publish(count: number, window: number): Promise<void> {
+    let next = 0;
+    const frame = (i: number): Buffer => {
+      const topic = Buffer.from(`bench/drain/${i % 10}`);
+      const body = 2 + topic.length + 2 + PAYLOAD_SIZE;
+      const b = Buffer.alloc(2 + body);
+      b[0] = (PACKET.PUBLISH << 4) | 0x02;
+      b[1] = body; // < 128
+      b.writeUInt16BE(topic.length, 2);
+      topic.copy(b, 4);
+      b.writeUInt16BE((i % 65535) + 1, 4 + topic.length);
+      b.writeUInt32BE(i, 6 + topic.length);
+      return b;
+    };
+    await new Promise<void>((resolve) => {
+      const fill = () => {
+        const out: Buffer[] = [];
+        while (next < count && next - this.acked < window) out.push(frame(next++));
+        if (out.length) this.#socket.write(Buffer.concat(out));
+        if (this.acked >= count) resolve();
+      };
+      this.#onAck = fill;
+      fill();
+    });
+  }
+
+  close(): void {
+    this.#socket.end(Buffer.from([PACKET.DISCONNECT << 4, 0]));
+  }
 }
-removeTempDirs();
+
+async function bridgeStatus(httpPort: number): Promise<{ state: string; backlog: number } | undefined> {
+  try {
+    const s = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/status`)).json()) as { components: { bridges: Array<{ state: string; backlog: number }> } };
+    return s.components.bridges[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** One drain of `messages` QoS 1 messages; see the file comment. */
+export async function bridgeDrain(messages: number, o: BridgeDrainOptions = {}): Promise<Figures> {
+  const [upPort, httpPort] = [await freePort(), await freePort()];
+  const mosqDir = mkdtempSync(join(tmpdir(), 'drain-mosq-'));
+  const storeDir = mkdtempSync(join(tmpdir(), 'drain-store-'));
+  const subId = `drain-sub-${process.pid}`;
+  let mosq: MosquittoInstance | undefined;
+  let hub: Broker | undefined;
+  const sub = new RawClient(messages);
+  try {
+    // 1. the subscriber's persistent session, saved by mosquitto on exit
+    mosq = await startMosquitto({ port: upPort, dir: mosqDir, persistence: true, extraConfig: ['set_tcp_nodelay true'] });
+    await sub.connect(upPort, subId, false);
+    await sub.subscribe(UP_TOPIC);
+    sub.close();
+    await mosq.stop();
+    mosq = undefined;
+
+    // 2. protohub at its defaults (SQLite store, max_inflight 32) with the upstream down; fill the cache
+    hub = await startProtohub({
+      nodeFlags: o.nodeFlags,
+      extraConfig: {
+        node: { name: 'edge1' },
+        store: { type: o.store ?? 'sqlite', dir: storeDir },
+        http: { enable: true, bind: `127.0.0.1:${httpPort}` },
+        bridges: { mqtt: { up: {
+          servers: [`mqtt://127.0.0.1:${upPort}`],
+          reconnect: { initial: '20ms', max: '20ms', jitter: 0 },
+          forwards: [{ local: 'bench/#', remote: 'edge/edge1/{topic}', qos: 1 }],
+          ...(o.inflight !== undefined ? { max_inflight: o.inflight } : {}),
+        } } },
+      },
+    });
+    o.onHub?.(hub);
+    const pub = new RawClient(0);
+    await pub.connect(hub.port, `drain-pub-${process.pid}`, true);
+    await pub.publish(messages, 1000);
+    pub.close();
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const s = await bridgeStatus(httpPort);
+      if (s && s.backlog >= messages) break;
+      if (Date.now() > deadline) throw new Error(`bridge backlog ${s?.backlog} after filling ${messages}`);
+      await new Promise((r) => setTimeout(r, 50)); // a backlog count raises no event outside the process
+    }
+
+    // 3. upstream up: time until the subscriber has every message
+    const window = new ProcessWindow(hub.pid);
+    o.traffic?.start();
+    const t0 = Date.now();
+    mosq = await startMosquitto({ port: upPort, dir: mosqDir, persistence: true, extraConfig: ['set_tcp_nodelay true'] });
+    await sub.connect(upPort, subId, false);
+    await waitForArrivals(() => sub.distinct, messages, 5000, 600_000);
+    const usage = window.end();
+    o.traffic?.end();
+    const ms = (sub.lastAt || Date.now()) - t0;
+    sub.close();
+    return {
+      msg_per_s: sub.distinct > 0 && ms > 0 ? (sub.distinct / ms) * 1000 : 0, drain_ms: ms, sent: messages, received: sub.received,
+      missing: messages - sub.distinct, duplicates: sub.duplicates,
+      cpu_percent: usage.cpuPercent, rss_mb: usage.rssKb / 1024, peak_rss_mb: usage.peakRssKb / 1024,
+    };
+  } finally {
+    await hub?.stop();
+    await mosq?.stop();
+    rmSync(mosqDir, { recursive: true, force: true });
+    rmSync(storeDir, { recursive: true, force: true });
+  }
+}
+
+async function cli(argv: string[]): Promise<void> {
+  let messages = 50_000;
+  let runs = 3;
+  const o: BridgeDrainOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--store') o.store = argv[++i] as 'sqlite' | 'memory';
+    else if (a === '--inflight') o.inflight = Number(argv[++i]);
+    else if (a === '--runs') runs = Number(argv[++i]);
+    else if (/^\d+$/.test(a)) messages = Number(a);
+    else throw new Error(`unknown argument ${a}`);
+  }
+  console.log(`bridge drain to mosquitto: ${messages} QoS 1 messages, ${o.store ?? 'sqlite'} store, max_inflight ${o.inflight ?? '32 (default)'}`);
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const f = await bridgeDrain(messages, o);
+    rates.push(f.msg_per_s);
+    console.log(Object.entries(f).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`).join(' '));
+  }
+  rates.sort((a, b) => a - b);
+  console.log(`median msg/s: ${Math.round(rates[Math.floor(rates.length / 2)])}`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  cli(process.argv.slice(2)).then(() => process.exit(0), (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -8,11 +8,19 @@ import { join } from 'node:path';
 import { startProtohub, REPO, type Broker } from './brokers.js';
 import { nngToMqtt, zeromqToMqtt, type GatewayRunOptions } from './gateway-scenarios.js';
 import { SCENARIOS, type Sizes } from './scenarios.js';
+import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
 import { formatSummary, summarize, type CpuProfile } from './profile-summary.js';
 
-const GATEWAY_RUNS: Record<string, (n: number, run: GatewayRunOptions) => Promise<Record<string, number>>> = { zeromq: zeromqToMqtt, nng: nngToMqtt };
+type Run = (sizes: Sizes, quick: boolean, run: GatewayRunOptions) => Promise<Record<string, number>>;
+/** protohub-only scenarios that start their own hub (with a gateway or a bridge configured). */
+const GATEWAY_RUNS: Record<string, Run> = {
+  zeromq: (s, _q, run) => zeromqToMqtt(s.gatewayMessages, run),
+  nng: (s, _q, run) => nngToMqtt(s.gatewayMessages, run),
+  bridge: (_s, q, run) => bridgeDrain(q ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full, run),
+};
+const TITLES: Record<string, string> = { bridge: 'bridge backlog drain to a mosquitto upstream' };
 
-export async function profileScenarios(ids: string[], sizes: Sizes): Promise<void> {
+export async function profileScenarios(ids: string[], sizes: Sizes, quick = false): Promise<void> {
   const dir = join(REPO, 'bench/results/profiles');
   mkdirSync(dir, { recursive: true });
   for (const id of ids) {
@@ -37,7 +45,7 @@ export async function profileScenarios(ids: string[], sizes: Sizes): Promise<voi
       }
     } else {
       // the gateway run starts and stops its own hub (with the gateway configured)
-      figures = await gateway(sizes.gatewayMessages, { nodeFlags, onHub: (b) => { broker = b; }, traffic });
+      figures = await gateway(sizes, quick, { nodeFlags, onHub: (b) => { broker = b; }, traffic });
     }
     if (!broker) throw new Error('no broker started');
     const hub: Broker = broker;
@@ -47,7 +55,7 @@ export async function profileScenarios(ids: string[], sizes: Sizes): Promise<voi
     const during = formatSummary(summarize(profile, 25, REPO, trafficFrom, trafficTo));
     const startup = formatSummary(summarize(profile, 15, REPO, 0, hub.readyMs));
     const md = [
-      `# protohub CPU profile: ${scenario?.title ?? `${id} → MQTT gateway`}`, '',
+      `# protohub CPU profile: ${scenario?.title ?? TITLES[id] ?? `${id} → MQTT gateway`}`, '',
       `Command: \`npm run bench -- --profile ${id}\` (node --cpu-prof; ${new Date().toISOString()})  `,
       `Figures under the profiler (slower than unprofiled): ${JSON.stringify(figures)}`, '',
       `## Top 25 self-time frames during the traffic (${trafficFrom}–${trafficTo} ms after spawn)`, '', during, '',

@@ -46,9 +46,12 @@ export const ROWS: Row[] = [
   { label: 'ZeroMQ → MQTT: not delivered', scenario: 'zeromq', figure: 'missing', unit: 'msgs', target: null },
   { label: 'NNG PUSH → MQTT end to end (QoS 0)', scenario: 'nng', figure: 'msg_per_s', unit: 'msg/s', target: { kind: 'abs-min', value: 100_000 } },
   { label: 'NNG → MQTT: not delivered', scenario: 'nng', figure: 'missing', unit: 'msgs', target: null },
+  { label: 'bridge backlog drain to mosquitto upstream (QoS 1, defaults: SQLite, max_inflight 32)', scenario: 'bridge', figure: 'msg_per_s', unit: 'msg/s', loss: 'missing', target: { kind: 'abs-min', value: 20_000 } },
+  { label: 'bridge drain: not delivered', scenario: 'bridge', figure: 'missing', unit: 'msgs', target: { kind: 'abs-eq', value: 0 } },
+  { label: 'bridge drain: duplicates', scenario: 'bridge', figure: 'duplicates', unit: 'msgs', target: null },
 ];
 
-const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency', 'zeromq', 'nng'];
+const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency', 'zeromq', 'nng', 'bridge'];
 
 function fmt(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return '–';

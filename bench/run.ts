@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--only fanin-q0,latency] [--runs N] [--no-build] [--outbound-buffer 4MB]`
- * `npm run bench -- --profile fanin-q0,fanout` | `npm run bench -- --report` (re-render latest.md from latest.json)
+ * `npm run bench -- --profile fanin-q0,fanout,bridge` | `npm run bench -- --report` (re-render latest.md from latest.json)
  *
  * protohub and mosquitto side by side on free loopback ports, same generator, A/B alternating per scenario,
  * median of N runs (3; --quick: 1 run, smaller sizes). Writes bench/results/latest.{json,md}. With --profile,
@@ -12,11 +12,12 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DiscardWorker } from '../src/bench/pool.js';
 import { startMosquitto, startProtohub, mosquittoVersion, REPO, type Broker } from './brokers.js';
-import { FULL, QUICK, SCENARIOS, subFloodCeiling, type Figures, type Target } from './scenarios.js';
+import { FULL, QUICK, SCENARIOS, subFloodCeiling, type Figures, type Sizes, type Target } from './scenarios.js';
 import { medians, renderMarkdown, type ResultsFile } from './report.js';
 import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasPyzmq, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
+import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
 
 interface Options { quick: boolean; runs: number; only: string[] | null; build: boolean; profile: string[] | null; outboundBuffer: string; report: boolean }
 
@@ -37,12 +38,13 @@ function parse(argv: string[]): Options {
   return o;
 }
 
-const TODO = ['bridge backlog drain to mosquitto upstream (target ≥ 20k msg/s; bench/bridge-drain.ts is another engineer\'s)'];
+const TODO: string[] = [];
 
-/** Gateway scenarios (protohub only): id → availability of the native peer, and the run. */
-const GATEWAYS: Array<{ id: string; available: () => boolean; run: (n: number) => Promise<Figures> }> = [
-  { id: 'zeromq', available: hasPyzmq, run: zeromqToMqtt },
-  { id: 'nng', available: hasNngToolchain, run: nngToMqtt },
+/** protohub-only scenarios: id → availability of the peer, and the run (sized by --quick). */
+const GATEWAYS: Array<{ id: string; available: () => boolean; run: (quick: boolean, sizes: Sizes) => Promise<Figures> }> = [
+  { id: 'zeromq', available: hasPyzmq, run: (_q, s) => zeromqToMqtt(s.gatewayMessages) },
+  { id: 'nng', available: hasNngToolchain, run: (_q, s) => nngToMqtt(s.gatewayMessages) },
+  { id: 'bridge', available: () => mosquittoVersion() !== null, run: (q) => bridgeDrain(q ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full) },
 ];
 
 const RESULTS = join(REPO, 'bench/results');
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
       console.log('warning: build reported type errors (see above); benchmarking the emitted dist/ anyway');
     }
   }
-  if (o.profile) return profileScenarios(o.profile, sizes);
+  if (o.profile) return profileScenarios(o.profile, sizes, o.quick);
   if (o.report) {
     console.log(writeResults(JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8')) as ResultsFile));
     return;
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
       await Promise.all(brokers.map((b) => b.stop()));
     }
     for (const g of GATEWAYS.filter((x) => !o.only || o.only.includes(x.id))) {
-      if (g.available()) record(g.id, 'protohub', await g.run(sizes.gatewayMessages));
+      if (g.available()) record(g.id, 'protohub', await g.run(o.quick, sizes));
       else console.log(`  ${g.id}: skipped, native peer missing`);
     }
   }
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
       node: process.version, mosquitto: mosq ?? 'not installed',
       loadavg_start: loadStart.map((x) => +x.toFixed(2)), loadavg_end: loadEnd.map((x) => +x.toFixed(2)),
     },
-    sizes: { ...sizes }, protohub_outbound_buffer: o.outboundBuffer, runs, medians: med, todo: TODO,
+    sizes: { ...sizes, bridgeMessages: o.quick ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full }, protohub_outbound_buffer: o.outboundBuffer, runs, medians: med, todo: TODO,
   };
   const md = writeResults(result);
   console.log('\n' + md);
