@@ -3,8 +3,7 @@
  * prefix up to the first delimiter and the payload is the rest.
  */
 import { ProtocolError } from '../../src/errors.js';
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+import { delimiter as compileDelimiter, topicText } from '../../src/gateway/frame-text.js';
 
 export interface SplitBody {
   address: string;
@@ -13,15 +12,12 @@ export interface SplitBody {
 
 /** Throws ProtocolError PH_NNG_FRAMING when the body has no delimiter or the topic is not UTF-8. */
 export function splitBody(body: Buffer, delimiter: string): SplitBody {
-  const at = body.indexOf(delimiter);
+  const d = compileDelimiter(delimiter);
+  const at = d.indexIn(body);
   if (at < 0) throw new ProtocolError('PH_NNG_FRAMING', `no ${JSON.stringify(delimiter)} delimiter after the topic`);
-  let address: string;
-  try {
-    address = utf8.decode(body.subarray(0, at));
-  } catch {
-    throw new ProtocolError('PH_NNG_FRAMING', 'topic is not valid UTF-8');
-  }
-  return { address, payload: body.subarray(at + Buffer.byteLength(delimiter)) };
+  const address = topicText(body.subarray(0, at));
+  if (address === undefined) throw new ProtocolError('PH_NNG_FRAMING', 'topic is not valid UTF-8');
+  return { address, payload: body.subarray(at + d.length) };
 }
 
 export function joinBody(address: string, payload: Buffer, delimiter: string): Buffer {

@@ -9,7 +9,7 @@ import { nngConfigSchema, type NngConfig } from './schema.js';
 export const nngGateway: GatewayDefinition<NngConfig> = {
   protocol: 'nng',
   configSchema: nngConfigSchema,
-  capabilities: { uplink: true, downlink: true, requestReply: true, pausable: false },
+  capabilities: { uplink: true, downlink: true, requestReply: true, pausable: true },
   defaultMapping: (name) => ({
     uplink: [{ name: 'default-up', address: '{topic*}', topic: `nng/${name}/up/{topic*}`, qos: 0 }],
     downlink: [{ name: 'default-down', filter: `nng/${name}/down/{topic*}`, address: '{topic*}', qos: 1 }],

@@ -77,6 +77,14 @@ export class NngGateway implements GatewayInstance {
     }));
   }
 
+  pause(): void {
+    for (const s of this.#sockets) s.pause();
+  }
+
+  resume(): void {
+    for (const s of this.#sockets) s.resume();
+  }
+
   health(): InstanceHealth {
     if (this.#state !== 'started') return { connection: 'closed', peers: 0, lastError: this.#lastError };
     // nanomsg exposes no connection events: dial targets are probed (liveness.ts); listeners cannot see peers.

@@ -6,7 +6,7 @@
  */
 import { GatewayError } from '../../src/errors.js';
 import type { NngSocketConfig } from './schema.js';
-import { spSocket, type SpSocket } from './nanomsg.js';
+import { DrainingReceiver, spSocket, type SpSocket } from './nanomsg.js';
 
 export interface NngSocketHooks {
   /** A body arrived. For rep sockets `reply` answers this request (exactly once; the next request waits). */
@@ -22,6 +22,7 @@ export class NngSocket {
   readonly config: NngSocketConfig;
   readonly #hooks: NngSocketHooks;
   #sock?: SpSocket;
+  #receiver?: DrainingReceiver;
   #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #pendingReply?: { resolve: (b: Buffer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -81,9 +82,10 @@ export class NngSocket {
         p.resolve(body);
       });
     }
-    if (this.receives) {
+    if (this.receives && c.type !== 'rep') {
+      this.#receiver = new DrainingReceiver(sock, (body) => this.#hooks.onBody(body, this));
+    } else if (c.type === 'rep') {
       sock.on('data', (body: Buffer) => {
-        if (c.type !== 'rep') return this.#hooks.onBody(body, this);
         let answered = false;
         this.#hooks.onBody(body, this, (reply) => {
           if (answered || sock.closed) return;
@@ -117,6 +119,15 @@ export class NngSocket {
       }, timeoutMs);
       this.#pendingReply = { resolve, reject, timer };
     });
+  }
+
+  /** Stop reading from peers (uplink overflow policy `block`); rep sockets already take one request at a time. */
+  pause(): void {
+    this.#receiver?.pause();
+  }
+
+  resume(): void {
+    this.#receiver?.resume();
   }
 
   close(): void {

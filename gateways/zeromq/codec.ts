@@ -4,6 +4,7 @@
  * ignored on receive. prefix: one frame `<topic><delimiter><payload>`, as single-frame PUB peers send it.
  */
 import { ProtocolError } from '../../src/errors.js';
+import { delimiter, topicText } from '../../src/gateway/frame-text.js';
 import type { ZeromqFraming } from './schema.js';
 
 export interface Framed {
@@ -11,27 +12,24 @@ export interface Framed {
   payload: Buffer;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function topicText(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new ProtocolError('PH_ZMQ_FRAMING', 'topic is not valid UTF-8');
-  }
+function topic(bytes: Buffer): string {
+  const text = topicText(bytes);
+  if (text === undefined) throw new ProtocolError('PH_ZMQ_FRAMING', 'topic is not valid UTF-8');
+  return text;
 }
 
 /** Throws ProtocolError PH_ZMQ_FRAMING for a message that does not fit the framing. */
 export function decodeFrames(frames: readonly Buffer[], framing: ZeromqFraming): Framed {
   if (framing.mode === 'multipart') {
     if (frames.length < 2) throw new ProtocolError('PH_ZMQ_FRAMING', `expected [topic, …, payload], got ${frames.length} frame(s)`);
-    return { address: topicText(frames[0]), payload: frames[frames.length - 1] };
+    return { address: topic(frames[0]), payload: frames[frames.length - 1] };
   }
   if (frames.length !== 1) throw new ProtocolError('PH_ZMQ_FRAMING', `prefix framing expects 1 frame, got ${frames.length}`);
   const body = frames[0];
-  const at = body.indexOf(framing.delimiter);
+  const d = delimiter(framing.delimiter);
+  const at = d.indexIn(body);
   if (at < 0) throw new ProtocolError('PH_ZMQ_FRAMING', `no ${JSON.stringify(framing.delimiter)} delimiter after the topic`);
-  return { address: topicText(body.subarray(0, at)), payload: body.subarray(at + Buffer.byteLength(framing.delimiter)) };
+  return { address: topic(body.subarray(0, at)), payload: body.subarray(at + d.length) };
 }
 
 export function encodeFrames(address: string, payload: Buffer, framing: ZeromqFraming): Buffer[] {

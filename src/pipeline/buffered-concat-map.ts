@@ -10,6 +10,8 @@
  * - Errors when the source errors (queued items go to `onDiscard`) or when a projection errors; per-item faults
  *   must therefore be caught inside `project`.
  * - On unsubscribe the queued items go to `onDiscard` (e.g. to ack broker deliveries that will never run).
+ * - A projection that has its result at once may return `immediate(value)` instead of an Observable: the value
+ *   is emitted and the next item runs without an inner subscription (the gateways' fire-and-forget uplink).
  */
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { BoundedQueue, type Dropped, type OverflowPolicy } from './bounded-queue.js';
@@ -26,12 +28,53 @@ export interface BufferedConcatMapOptions<T> {
   onDepth?: (depth: number) => void;
 }
 
-export function bufferedConcatMap<T, R>(project: (item: T) => Observable<R>, opts: BufferedConcatMapOptions<T>): OperatorFunction<T, R> {
+/** A projection's result that is already known: emitted synchronously, no inner Observable to subscribe. */
+export class Immediate<R> {
+  constructor(readonly value: R) {}
+}
+
+export const immediate = <R>(value: R): Immediate<R> => new Immediate(value);
+
+export function bufferedConcatMap<T, R>(project: (item: T) => Observable<R> | Immediate<R>, opts: BufferedConcatMapOptions<T>): OperatorFunction<T, R> {
   return (source) => new Observable<R>((subscriber) => {
     const queue = new BoundedQueue<T>(opts);
     let active: Subscription | undefined;
     let sourceDone = false;
     let pressured = false;
+    let depth = 0;
+
+    const reportDepth = (): void => {
+      if (queue.length === depth) return;
+      depth = queue.length;
+      opts.onDepth?.(depth);
+    };
+
+    /** Run one item's projection; true when it finished synchronously (the caller may start the next). */
+    const run = (item: T): boolean => {
+      const projected = project(item);
+      if (projected instanceof Immediate) {
+        subscriber.next(projected.value);
+        return true;
+      }
+      let sync = true;
+      let completedSync = false;
+      const sub = projected.subscribe({
+        next: (r) => subscriber.next(r),
+        error: (e) => subscriber.error(e),
+        complete: () => {
+          if (sync) {
+            completedSync = true;
+            return;
+          }
+          active = undefined;
+          next();
+        },
+      });
+      sync = false;
+      if (completedSync || sub.closed) return true;
+      active = sub;
+      return false;
+    };
 
     const setPressure = (full: boolean): void => {
       if (opts.policy !== 'block' || full === pressured) return;
@@ -43,36 +86,31 @@ export function bufferedConcatMap<T, R>(project: (item: T) => Observable<R>, opt
       // Loop rather than recurse so a long run of synchronous projections cannot overflow the stack.
       while (!active && !subscriber.closed) {
         const item = queue.shift();
-        opts.onDepth?.(queue.length);
+        reportDepth();
         if (!queue.isFull()) setPressure(false);
         if (item === undefined) {
           if (sourceDone) subscriber.complete();
           return;
         }
-        let sync = true;
-        let completedSync = false;
-        const sub = project(item).subscribe({
-          next: (r) => subscriber.next(r),
-          error: (e) => subscriber.error(e),
-          complete: () => {
-            if (sync) {
-              completedSync = true;
-              return;
-            }
-            active = undefined;
-            next();
-          },
-        });
-        sync = false;
-        if (!completedSync && !sub.closed) active = sub;
+        run(item);
       }
     };
 
     const sourceSub = source.subscribe({
       next: (item) => {
+        // Nothing waiting and nothing running: the item skips the queue (the common case at any rate the
+        // projections keep up with); it is still refused when it could never fit.
+        if (!active && queue.length === 0) {
+          if (opts.sizeOf(item) > opts.maxBytes) {
+            opts.onDrop?.({ item, reason: 'too_large' });
+            return;
+          }
+          run(item);
+          return;
+        }
         for (const d of queue.push(item)) opts.onDrop?.(d);
         next();
-        opts.onDepth?.(queue.length);
+        reportDepth();
         if (queue.isFull()) setPressure(true);
       },
       error: (e) => {
@@ -89,7 +127,7 @@ export function bufferedConcatMap<T, R>(project: (item: T) => Observable<R>, opt
       sourceSub.unsubscribe();
       active?.unsubscribe();
       for (const item of queue.drain()) opts.onDiscard?.(item);
-      opts.onDepth?.(0);
+      reportDepth();
     };
   });
 }

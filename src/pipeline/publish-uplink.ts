@@ -4,7 +4,8 @@
  * fault to the DLQ. Returns an Observable of exactly one UplinkResult that completes after the broker accepted
  * the message (the PUBACK point); it never errors, so one bad message never ends the stream.
  */
-import { defer, of, type Observable } from 'rxjs';
+import { defer, type Observable } from 'rxjs';
+import { immediate, type Immediate } from './buffered-concat-map.js';
 import type { BrokerApi } from '../broker/api.js';
 import type { Envelope } from '../envelope.js';
 import type { GatewayMetrics } from '../gateway/metrics.js';
@@ -69,14 +70,14 @@ export function publishUplink(deps: PublishUplinkDeps): (outcome: UplinkOutcome)
  * `publishAccepted(deps)`: the fast path for a mapped message whose peer waits for nothing. The broker routes it
  * synchronously (so order is kept and a QoS >= 1 message is already queued for every subscriber), and the result
  * is emitted at once instead of after the store commit; a publish that fails later is dead-lettered then.
- * Emits exactly one UplinkResult and completes synchronously; never errors.
+ * Returns its one UplinkResult as an `immediate` (no Observable per message on the hot path); never throws.
  */
-export function publishAccepted(deps: Omit<PublishUplinkDeps, 'replies'>): (env: Envelope) => Observable<UplinkResult> {
+export function publishAccepted(deps: Omit<PublishUplinkDeps, 'replies'>): (env: Envelope) => Immediate<UplinkResult> {
   return (env) => {
     deps.broker.publish(env).catch((err: unknown) => {
       void deadLetter(deps, { reason: 'publish', error: errorText(err), payload: env.payload, address: env.origin?.address, peer: env.origin?.peer });
     });
     deps.metrics.message('uplink', env.payload.length);
-    return of({ kind: 'published', envelope: env });
+    return immediate({ kind: 'published', envelope: env });
   };
 }

@@ -180,6 +180,23 @@ describe('nng config', () => {
 });
 
 describeWithPeers(['libnng'], 'nng gateway back-pressure', () => {
+  it('overflow block: a burst far larger than the uplink buffer pauses reading at the socket; nothing is dropped', async () => {
+    const u = await url();
+    const h = await gateway({
+      uplink_buffer: { max_messages: 8, overflow: 'block' },
+      sockets: { in: { type: 'pull', listen: [u] } },
+    });
+    const c = await h.client();
+    await subscribe(c, 'nng/t/up/burst/#');
+    const total = 3000;
+    const got = collect(c, total);
+    // The receiver takes up to 1024 bodies per wake-up, so without the pause the 9th of a batch would be dropped.
+    track(nngPeer(['burst', u, String(total)]));
+    const messages = await got;
+    expect(messages.map((m) => m.payload.toString())).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+    expect(await h.metric('protohub_gateway_dropped_total', { reason: 'uplink_overflow' })).toBe(0);
+  });
+
   it('a push peer that stops reading does not grow the downlink buffer; drops are counted', async () => {
     const u = await url();
     const stall = track(nngPeer(['stall', u, '1']));

@@ -8,6 +8,8 @@
  *   nng-peer sub  <url>                 dial, subscribe to everything, print every body
  *   nng-peer pull <url>                 listen, print every body
  *   nng-peer stall <url> <n>            listen, print the first <n> bodies, then stop reading (back-pressure)
+ *   nng-peer burst <url> <n>            dial, send "burst/<i> <i>" for i = 0..n-1 as fast as the pipe takes them
+ *                                       (a 1024-message send queue), print "sent", exit after a linger
  * Bodies are printed one per line, as is.
  */
 #include <nng/nng.h>
@@ -41,7 +43,7 @@ static void print_loop(nng_socket s) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: nng-peer req|push|pub|sub|pull <url> [body] [ms]\n");
+    fprintf(stderr, "usage: nng-peer req|push|burst|pub|sub|pull|stall <url> [body|n] [ms]\n");
     return 2;
   }
   const char *mode = argv[1], *url = argv[2], *body = argc > 3 ? argv[3] : "";
@@ -62,6 +64,19 @@ int main(int argc, char **argv) {
     if ((rv = nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK)) != 0) die("dial", rv);
     if ((rv = nng_send(s, (void *)body, strlen(body), 0)) != 0) die("send", rv);
     nng_msleep(200); /* linger: let the message leave before the socket closes */
+  } else if (strcmp(mode, "burst") == 0) {
+    int n = argc > 3 ? atoi(argv[3]) : 1;
+    if ((rv = nng_push0_open(&s)) != 0) die("open", rv);
+    if ((rv = nng_socket_set_int(s, NNG_OPT_SENDBUF, 1024)) != 0) die("sendbuf", rv);
+    if ((rv = nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK)) != 0) die("dial", rv);
+    for (int i = 0; i < n; i++) {
+      char msg[64];
+      int len = snprintf(msg, sizeof msg, "burst/%d %d", i, i);
+      if ((rv = nng_send(s, msg, (size_t)len, 0)) != 0) die("send", rv);
+    }
+    printf("sent\n");
+    fflush(stdout);
+    nng_msleep(2000); /* NNG has no linger: let the send queue empty before the socket closes */
   } else if (strcmp(mode, "pub") == 0) {
     int ms = argc > 4 ? atoi(argv[4]) : 100;
     if ((rv = nng_pub0_open(&s)) != 0) die("open", rv);
