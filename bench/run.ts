@@ -16,7 +16,7 @@ import { FULL, QUICK, SCENARIOS, subFloodCeiling, type Figures, type Sizes, type
 import { medians, renderMarkdown, type ResultsFile } from './report.js';
 import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
-import { hasNngToolchain, hasPyzmq, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
+import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
 
 interface Options { quick: boolean; runs: number; only: string[] | null; build: boolean; profile: string[] | null; outboundBuffer: string; report: boolean }
@@ -42,7 +42,7 @@ const TODO: string[] = [];
 
 /** protohub-only scenarios: id → availability of the peer, and the run (sized by --quick). */
 const GATEWAYS: Array<{ id: string; available: () => boolean; run: (quick: boolean, sizes: Sizes) => Promise<Figures> }> = [
-  { id: 'zeromq', available: hasPyzmq, run: (_q, s) => zeromqToMqtt(s.gatewayMessages) },
+  { id: 'zeromq', available: hasZmqToolchain, run: (_q, s) => zeromqToMqtt(s.gatewayMessages) },
   { id: 'nng', available: hasNngToolchain, run: (_q, s) => nngToMqtt(s.gatewayMessages) },
   { id: 'bridge', available: () => mosquittoVersion() !== null, run: (q) => bridgeDrain(q ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full) },
 ];
