@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
 import type { Observable } from 'rxjs';
-import { bufferedConcatMap, type BufferedConcatMapOptions } from '../../src/pipeline/buffered-concat-map.js';
+import { bufferedConcatMap, immediate, type BufferedConcatMapOptions, type Immediate } from '../../src/pipeline/buffered-concat-map.js';
 import type { OverflowPolicy } from '../../src/pipeline/bounded-queue.js';
 
 function scheduler(): TestScheduler {
@@ -104,5 +104,28 @@ describe('bufferedConcatMap', () => {
       expectObservable(cold('abc|').pipe(bufferedConcatMap(project, opts('drop_newest', r, 10))), '---!').toBe('---');
     });
     expect(r.discarded).toEqual(['b', 'c']);
+  });
+
+  it('immediate results are emitted in order, mixed with asynchronous projections, and the queue still applies', () => {
+    const r = rec();
+    scheduler().run(({ cold, expectObservable }) => {
+      // upper-case letters take 3 frames, the rest is known at once
+      const project = (x: string): Observable<string> | Immediate<string> =>
+        (x === x.toUpperCase() ? cold('---(r|)', { r: `${x}!` }) : immediate(x));
+      expectObservable(cold('aBcd-----e|').pipe(bufferedConcatMap(project, opts('drop_newest', r, 1))))
+        .toBe('a---(Bc)-e|', { a: 'a', B: 'B!', c: 'c', e: 'e' });
+    });
+    // while B ran, c waited in the one-slot queue and d found it full
+    expect(r.dropped).toEqual(['d:overflow']);
+  });
+
+  it('reports the queue depth only when it changes', () => {
+    const depths: number[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      const project = (x: string): Observable<string> => cold('--(r|)', { r: x });
+      const o = { ...opts('drop_newest', rec(), 10), onDepth: (n: number) => depths.push(n) };
+      expectObservable(cold('abc|').pipe(bufferedConcatMap(project, o))).toBe('--a-b-(c|)');
+    });
+    expect(depths).toEqual([1, 2, 1, 0]);
   });
 });
