@@ -82,6 +82,24 @@ describeWithPeers(['pyzmq'], 'zeromq gateway vs python3-zmq', () => {
     expect(m.payload.toString()).toBe('1.5 bar');
   });
 
+  it('overflow block: a burst far larger than the uplink buffer pauses the receive loop; nothing is dropped', async () => {
+    const port = await freePort();
+    const h = await gateway({
+      uplink_buffer: { max_messages: 8, overflow: 'block' },
+      sockets: { in: { type: 'pull', bind: [`tcp://127.0.0.1:${port}`] } },
+    });
+    const c = await h.client();
+    await subscribe(c, 'zmq/t/up/burst/#');
+    const total = 3000;
+    const got = collect(c, total);
+    // The receive loop takes up to 256 queued messages per turn, so without the pause the 9th would be dropped.
+    const push = await peer('push', 'connect', `tcp://127.0.0.1:${port}`);
+    push.burst(total);
+    const messages = await got;
+    expect(messages.map((m) => m.payload.toString())).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+    expect(await h.metric('protohub_gateway_dropped_total', { reason: 'uplink_overflow' })).toBe(0);
+  });
+
   it('PUB downlink: MQTT messages leave as [address, bytes] to a python SUB', async () => {
     const port = await freePort();
     const h = await gateway({ sockets: { out: { type: 'pub', bind: [`tcp://127.0.0.1:${port}`] } } });

@@ -41,6 +41,11 @@ export class PyZmqPeer {
     this.#proc.stdin.write(`${JSON.stringify({ frames: frames.map((f) => Buffer.from(f).toString('base64')) })}\n`);
   }
 
+  /** A sender sends [burst/<i>, <i>] for i = 0..n-1 as fast as its socket takes them. */
+  burst(n: number): void {
+    this.#proc.stdin.write(`${JSON.stringify({ burst: n })}\n`);
+  }
+
   stopReading(): void {
     this.#proc.stdin.write(`${JSON.stringify({ stop_reading: true })}\n`);
   }

@@ -6,6 +6,7 @@ usage: zmq-peer.py <sub|pull|pub|push> <bind|connect> <endpoint> [sndhwm]
 - a receiving socket prints {"frames": [<base64>, ...]} for every message;
 - a sending socket reads {"frames": [<base64>, ...]} lines from stdin and sends each as one multipart message;
   {"close": true} or EOF ends the peer. {"stop_reading": true} makes a receiver stop reading (back-pressure tests).
+  {"burst": n} makes a sender send [b"burst/<i>", b"<i>"] for i = 0..n-1 as fast as the socket takes them.
 """
 import base64
 import json
@@ -63,6 +64,10 @@ else:
         cmd = json.loads(line)
         if cmd.get("close"):
             break
+        if "burst" in cmd:
+            for i in range(cmd["burst"]):
+                sock.send_multipart([b"burst/%d" % i, b"%d" % i])
+            continue
         sock.send_multipart([base64.b64decode(f) for f in cmd["frames"]])
     sock.close(0)
     ctx.term()
