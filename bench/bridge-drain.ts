@@ -9,7 +9,8 @@
  * duplicates are counted exactly. Bridge reconnect is 20 ms flat so the drain starts as soon as mosquitto is up.
  *
  * Ad hoc (after `npx tsc -p tsconfig.build.json`; protohub runs from dist/):
- *   npx tsx bench/bridge-drain.ts [messages=50000] [--store sqlite|memory] [--inflight 32] [--runs 3]
+ *   npx tsx bench/bridge-drain.ts [messages=50000] [--store sqlite|memory] [--inflight 32] [--runs 3] [--ceiling]
+ * --ceiling: no protohub, a raw publisher with the same window straight into mosquitto (the upstream's limit).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -205,19 +206,28 @@ export async function bridgeDrain(messages: number, o: BridgeDrainOptions = {}):
 
     // 3. upstream up: time until the subscriber has every message
     const window = new ProcessWindow(hub.pid);
+    const w0 = Date.now();
     o.traffic?.start();
     const t0 = Date.now();
     mosq = await startMosquitto({ port: upPort, dir: mosqDir, persistence: true, extraConfig: ['set_tcp_nodelay true'] });
+    const upstream = new ProcessWindow(mosq.process.pid!);
+    const self0 = process.cpuUsage();
     await sub.connect(upPort, subId, false);
     await waitForArrivals(() => sub.distinct, messages, 5000, 600_000);
     const usage = window.end();
+    const upUsage = upstream.end();
+    const self = process.cpuUsage(self0);
+    const cpuMs = (usage.cpuPercent / 100) * (Date.now() - w0);
     o.traffic?.end();
     const ms = (sub.lastAt || Date.now()) - t0;
     sub.close();
     return {
       msg_per_s: sub.distinct > 0 && ms > 0 ? (sub.distinct / ms) * 1000 : 0, drain_ms: ms, sent: messages, received: sub.received,
       missing: messages - sub.distinct, duplicates: sub.duplicates,
-      cpu_percent: usage.cpuPercent, rss_mb: usage.rssKb / 1024, peak_rss_mb: usage.peakRssKb / 1024,
+      // hub CPU time per message: less sensitive than the rate to what else the shared machine runs
+      cpu_us_per_msg: (cpuMs * 1000) / messages, cpu_percent: usage.cpuPercent, rss_mb: usage.rssKb / 1024, peak_rss_mb: usage.peakRssKb / 1024,
+      // the other two processes on the machine: mosquitto, and this one (the subscriber)
+      mosquitto_cpu_percent: upUsage.cpuPercent, subscriber_cpu_percent: ((self.user + self.system) / 1000 / (Date.now() - w0)) * 100,
     };
   } finally {
     await hub?.stop();
@@ -227,22 +237,50 @@ export async function bridgeDrain(messages: number, o: BridgeDrainOptions = {}):
   }
 }
 
+/**
+ * The same upstream path without protohub: a raw-socket publisher keeping `window` QoS 1 PUBLISHes in flight
+ * straight to mosquitto, same persistent subscriber: what mosquitto + subscriber allow at that window here.
+ */
+export async function upstreamCeiling(messages: number, window: number): Promise<Figures> {
+  const mosqDir = mkdtempSync(join(tmpdir(), 'drain-mosq-'));
+  const mosq = await startMosquitto({ dir: mosqDir, extraConfig: ['set_tcp_nodelay true'] });
+  try {
+    const sub = new RawClient(messages);
+    await sub.connect(mosq.port, `ceil-sub-${process.pid}`, true);
+    await sub.subscribe('bench/#');
+    const pub = new RawClient(0);
+    await pub.connect(mosq.port, `ceil-pub-${process.pid}`, true);
+    const t0 = Date.now();
+    await pub.publish(messages, window);
+    await waitForArrivals(() => sub.distinct, messages, 5000, 600_000);
+    const ms = sub.lastAt - t0;
+    pub.close();
+    sub.close();
+    return { msg_per_s: (sub.distinct / ms) * 1000, missing: messages - sub.distinct, duplicates: sub.duplicates };
+  } finally {
+    await mosq.stop();
+    rmSync(mosqDir, { recursive: true, force: true });
+  }
+}
+
 async function cli(argv: string[]): Promise<void> {
   let messages = 50_000;
   let runs = 3;
   const o: BridgeDrainOptions = {};
+  let ceiling = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--store') o.store = argv[++i] as 'sqlite' | 'memory';
     else if (a === '--inflight') o.inflight = Number(argv[++i]);
     else if (a === '--runs') runs = Number(argv[++i]);
+    else if (a === '--ceiling') ceiling = true;
     else if (/^\d+$/.test(a)) messages = Number(a);
     else throw new Error(`unknown argument ${a}`);
   }
   console.log(`bridge drain to mosquitto: ${messages} QoS 1 messages, ${o.store ?? 'sqlite'} store, max_inflight ${o.inflight ?? '32 (default)'}`);
   const rates: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const f = await bridgeDrain(messages, o);
+    const f = ceiling ? await upstreamCeiling(messages, o.inflight ?? 32) : await bridgeDrain(messages, o);
     rates.push(f.msg_per_s);
     console.log(Object.entries(f).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`).join(' '));
   }

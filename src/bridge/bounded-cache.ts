@@ -71,9 +71,7 @@ export class BoundedCache {
   /** Delete acknowledged (or expired) rows in one transaction. */
   remove(seqs: readonly number[]): void {
     if (seqs.length === 0) return;
-    this.backend.transaction(() => {
-      for (const s of seqs) this.backend.delete(s);
-    });
+    this.backend.transaction(() => this.backend.deleteMany(seqs));
   }
 
   readAfter(afterSeq: number, limit: number, maxSeq?: number): CachedMessage[] {

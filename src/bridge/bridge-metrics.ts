@@ -2,7 +2,7 @@
  * `protohub_bridge_*` metrics of one bridge, all labelled `bridge`.
  */
 import type { Counter, Gauge } from 'prom-client';
-import type { Metrics } from '../metrics.js';
+import type { CounterChild, Metrics } from '../metrics.js';
 import type { LinkState } from './upstream-link.js';
 
 const STATE_VALUE: Record<LinkState, number> = { stopped: 0, connecting: 1, connected: 2, backoff: 3 };
@@ -15,10 +15,11 @@ export class BridgeMetrics {
   readonly #backlog: Gauge<string>;
   readonly #backlogBytes: Gauge<string>;
   readonly #oldest: Gauge<string>;
-  readonly #sent: Counter<string>;
-  readonly #acked: Counter<string>;
+  // per message: plain-number children handed to prom-client at scrape time (its inc() hashes the labels)
+  readonly #sent: CounterChild;
+  readonly #acked: CounterChild;
   readonly #dropped: Counter<string>;
-  readonly #received: Counter<string>;
+  readonly #received: CounterChild;
   /** Totals kept here too, so status() needs no async registry read. */
   readonly totals = { sent: 0, acked: 0, dropped: 0, received: 0 };
 
@@ -28,10 +29,10 @@ export class BridgeMetrics {
     this.#backlog = m.gauge('protohub_bridge_backlog', 'messages in the bridge cache not yet acknowledged by the upstream', ['bridge']);
     this.#backlogBytes = m.gauge('protohub_bridge_backlog_bytes', 'bytes (topic + payload) in the bridge cache', ['bridge']);
     this.#oldest = m.gauge('protohub_bridge_oldest_age_seconds', 'age of the oldest message in the bridge cache', ['bridge']);
-    this.#sent = m.counter('protohub_bridge_sent_total', 'messages sent upstream (resends included)', ['bridge']);
-    this.#acked = m.counter('protohub_bridge_acked_total', 'messages acknowledged by the upstream and removed from the cache', ['bridge']);
+    this.#sent = m.fastCounter('protohub_bridge_sent_total', 'messages sent upstream (resends included)', ['bridge']).labels(this.#labels);
+    this.#acked = m.fastCounter('protohub_bridge_acked_total', 'messages acknowledged by the upstream and removed from the cache', ['bridge']).labels(this.#labels);
     this.#dropped = m.counter('protohub_bridge_dropped_total', 'messages the bridge dropped, by reason', ['bridge', 'reason']);
-    this.#received = m.counter('protohub_bridge_received_total', 'messages received from the upstream and published locally', ['bridge']);
+    this.#received = m.fastCounter('protohub_bridge_received_total', 'messages received from the upstream and published locally', ['bridge']).labels(this.#labels);
     this.state('stopped');
   }
 
@@ -41,12 +42,12 @@ export class BridgeMetrics {
 
   sent(n = 1): void {
     this.totals.sent += n;
-    this.#sent.inc(this.#labels, n);
+    this.#sent.inc(n);
   }
 
   acked(n = 1): void {
     this.totals.acked += n;
-    this.#acked.inc(this.#labels, n);
+    this.#acked.inc(n);
   }
 
   dropped(reason: DropReason, n = 1): void {
@@ -57,7 +58,7 @@ export class BridgeMetrics {
 
   received(): void {
     this.totals.received++;
-    this.#received.inc(this.#labels);
+    this.#received.inc();
   }
 
   backlog(count: number, bytes: number, oldestAgeSeconds: number): void {

@@ -15,6 +15,7 @@ import type { CacheBackend, OutboundMessage } from './cache-types.js';
 import { loadTlsMaterial, statusPayload, statusTopic } from './client-options.js';
 import { Downlink } from './downlink.js';
 import { Drainer } from './drainer.js';
+import { DrainPublisher } from './fast-publish.js';
 import { ForwardRouter } from './forward-router.js';
 import type { BridgeConfig } from './schema.js';
 import { UpstreamLink, type LinkState } from './upstream-link.js';
@@ -229,17 +230,9 @@ export class Bridge {
     }
     // [MQTT-3.3.4-9] never more unacknowledged QoS>0 PUBLISHes than the server's Receive Maximum
     const window = Math.min(cfg.max_inflight, connack.properties?.receiveMaximum ?? 65535);
-    let corked = false;
-    this.#drainer.attach((msg, done) => {
-      const stream = client.stream;
-      if (!corked && stream) {
-        // one socket write for every PUBLISH a pump sends in this turn, instead of one each
-        corked = true;
-        stream.cork();
-        process.nextTick(() => { corked = false; stream.uncork(); });
-      }
-      client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain, properties: msg.properties }, (err) => done(err as Error & { code?: unknown }));
-    }, window);
+    // one encoded buffer per PUBLISH and one socket write per tick, MQTT.js still handling the acks
+    const publisher = new DrainPublisher(client);
+    this.#drainer.attach((msg, done) => publisher.publish(msg, done), window);
     this.#d.logger.debug({ server, window, backlog: this.#cache.count }, 'bridge draining');
   }
 

@@ -57,6 +57,8 @@ export function clientOptions(cfg: BridgeConfig, bridge: string, nodeName: strin
     queueQoSZero: false,
     manualConnect: true,
   };
+  // MQTT.js calls its `debug` logger several times per packet even when disabled; keep it only when asked for
+  if (!/mqttjs/.test(process.env.DEBUG ?? '')) opts.log = () => undefined;
   if (effectiveUrlProtocol) opts.protocol = effectiveUrlProtocol;
   if (v5) {
     opts.properties = {

@@ -19,10 +19,30 @@ export interface DrainerEvents {
   error(err: Error): void;
 }
 
+/** Rows one cache read fetches: small enough to fit in the wait for acknowledgements (see #readAhead). */
+const READ_BATCH = 64;
+
 class Cursor {
+  /** Seq of the last message taken. */
   at = 0;
+  /** Read but not yet taken, in seq order, from index `head`. */
   buf: CachedMessage[] = [];
+  head = 0;
   constructor(readonly maxSeq?: number) {}
+
+  get buffered(): number {
+    return this.buf.length - this.head;
+  }
+
+  /** Seq after which the next read starts. */
+  get readPos(): number {
+    return this.buffered > 0 ? this.buf[this.buf.length - 1].seq : this.at;
+  }
+
+  clear(): void {
+    this.buf = [];
+    this.head = 0;
+  }
 }
 
 export class Drainer {
@@ -36,6 +56,7 @@ export class Drainer {
   #toDelete: number[] = [];
   #deleteScheduled = false;
   #pumping = false;
+  #readAheadScheduled = false;
 
   constructor(private readonly cache: BoundedCache, private readonly events: DrainerEvents) {}
 
@@ -60,8 +81,8 @@ export class Drainer {
     this.#generation++;
     this.#send = undefined;
     this.inflight.clear();
-    this.#backlog.buf = [];
-    this.#live.buf = [];
+    this.#backlog.clear();
+    this.#live.clear();
   }
 
   /** Seqs overflow must not drop: in flight (maybe already upstream) or acknowledged and awaiting deletion. */
@@ -73,8 +94,8 @@ export class Drainer {
 
   /** Rows were dropped by overflow: forget prefetched rows (cursors keep their position). */
   invalidate(): void {
-    this.#backlog.buf = [];
-    this.#live.buf = [];
+    this.#backlog.clear();
+    this.#live.clear();
   }
 
   pump(): void {
@@ -91,6 +112,39 @@ export class Drainer {
     } finally {
       this.#pumping = false;
     }
+    if (this.#send && !this.#readAheadScheduled && (this.#low(this.#backlog) || this.#low(this.#live))) {
+      this.#readAheadScheduled = true;
+      setImmediate(this.#readAhead);
+    }
+  }
+
+  /** Fewer rows buffered than the next window needs, and more to read. */
+  #low(c: Cursor): boolean {
+    return c.buffered < this.#window && this.#hasMore(c);
+  }
+
+  #hasMore(c: Cursor): boolean {
+    const pos = c.readPos;
+    return pos < (c.maxSeq ?? Infinity) && pos < this.cache.lastSeq;
+  }
+
+  /**
+   * Read the next rows after the turn that sent the window, while those messages are on the wire: the read
+   * then overlaps the wait for acknowledgements instead of delaying the refill that follows them.
+   */
+  readonly #readAhead = (): void => {
+    this.#readAheadScheduled = false;
+    if (!this.#send) return;
+    for (const c of [this.#backlog, this.#live]) if (this.#low(c)) this.#fill(c);
+  };
+
+  #fill(c: Cursor): void {
+    const rows = this.cache.readAfter(c.readPos, Math.max(READ_BATCH, this.#window * 2), c.maxSeq);
+    if (c.head > 0) {
+      c.buf = c.buf.slice(c.head);
+      c.head = 0;
+    }
+    for (const r of rows) c.buf.push(r);
   }
 
   #next(): CachedMessage | undefined {
@@ -101,13 +155,14 @@ export class Drainer {
   }
 
   #take(c: Cursor): CachedMessage | undefined {
-    if (c.buf.length === 0) {
-      if (c.maxSeq !== undefined && c.at >= c.maxSeq) return undefined;
-      if (c.at >= this.cache.lastSeq) return undefined; // nothing appended since: spare the query
-      c.buf = this.cache.readAfter(c.at, Math.max(256, this.#window), c.maxSeq);
+    if (c.buffered === 0) {
+      if (!this.#hasMore(c)) return undefined; // nothing appended since: spare the query
+      c.clear();
+      this.#fill(c);
     }
-    const msg = c.buf.shift();
-    if (msg) c.at = msg.seq;
+    if (c.buffered === 0) return undefined;
+    const msg = c.buf[c.head++];
+    c.at = msg.seq;
     return msg;
   }
 

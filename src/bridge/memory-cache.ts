@@ -36,6 +36,10 @@ export class MemoryCacheBackend implements CacheBackend {
     return true;
   }
 
+  deleteMany(seqs: readonly number[]): void {
+    for (const s of seqs) this.delete(s);
+  }
+
   #compact(): void {
     while (this.#head < this.#order.length && !this.#rows.has(this.#order[this.#head])) this.#head++;
     if (this.#head > 1024 && this.#head * 2 > this.#order.length) {

@@ -9,9 +9,8 @@ import type { PublishProperties, QoS } from '../envelope.js';
 import { StoreError } from '../errors.js';
 import type { CacheBackend, CachedMessage, OutboundMessage } from './cache-types.js';
 
-interface Row {
-  seq: number; topic: string; payload: Buffer; qos: number; retain: number; props: string | null; received_at: number; size: number;
-}
+/** A row as `readAfter` selects it (raw: an array, cheaper than a keyed object per row). */
+type RawRow = [seq: number, topic: string, payload: Buffer, qos: number, retain: number, props: string | null, receivedAt: number, size: number];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -31,8 +30,15 @@ function decodeProps(s: string | null): PublishProperties | undefined {
   return { ...o, correlationData: o.correlationData === undefined ? undefined : Buffer.from(o.correlationData, 'base64') };
 }
 
-function toMessage(r: Row): CachedMessage {
-  return { seq: r.seq, topic: r.topic, payload: r.payload, qos: r.qos as QoS, retain: r.retain === 1, properties: decodeProps(r.props), receivedAt: r.received_at, size: r.size };
+/** Lengths of the runs of consecutive seqs in a sorted list. */
+function* runs(sorted: readonly number[]): Generator<[number, number]> {
+  let from = 0;
+  for (let i = 1; i <= sorted.length; i++) {
+    if (i === sorted.length || sorted[i] !== sorted[i - 1] + 1) {
+      yield [sorted[from], sorted[i - 1]];
+      from = i;
+    }
+  }
 }
 
 export class SqliteCacheBackend implements CacheBackend {
@@ -43,6 +49,9 @@ export class SqliteCacheBackend implements CacheBackend {
   #count = 0;
   #bytes = 0;
   #lastSeq = 0;
+  /** The last props text decoded and its object: messages from one source mostly share their properties. */
+  #lastProps: string | null = null;
+  #lastDecoded: PublishProperties | undefined;
 
   constructor(file: string) {
     this.file = file;
@@ -75,7 +84,12 @@ export class SqliteCacheBackend implements CacheBackend {
     return {
       insert: db.prepare('INSERT INTO messages (topic, payload, qos, retain, props, received_at, size) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       del: db.prepare('DELETE FROM messages WHERE seq = ? RETURNING size'),
-      readAfter: db.prepare('SELECT * FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
+      // acknowledgements come in seq order, so a batch is a few ranges: one statement per range
+      delRange: db.prepare('DELETE FROM messages WHERE seq BETWEEN ? AND ? RETURNING size').pluck(),
+      readAfter: db.prepare('SELECT seq, topic, payload, qos, retain, props, received_at, size FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
+      begin: db.prepare('BEGIN'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
       oldest: db.prepare('SELECT seq, size FROM messages ORDER BY seq LIMIT ?'),
       oldestAt: db.prepare('SELECT received_at FROM messages ORDER BY seq LIMIT 1'),
     };
@@ -94,10 +108,17 @@ export class SqliteCacheBackend implements CacheBackend {
 
   transaction<T>(fn: () => T): T {
     if (!this.#db) throw new StoreError('PH_BRIDGE_CACHE_CLOSED', `bridge cache ${this.file} is not open`);
+    if (this.#db.inTransaction) return fn();
+    const s = this.#s();
     const saved = [this.#count, this.#bytes, this.#lastSeq];
+    // prepared BEGIN/COMMIT: db.transaction(fn) builds a new wrapper per call, which showed in the drain profile
+    s.begin.run();
     try {
-      return this.#db.transaction(fn)();
+      const result = fn();
+      s.commit.run();
+      return result;
     } catch (err) {
+      if (this.#db.inTransaction) s.rollback.run();
       // rolled back: the in-memory tallies must follow
       [this.#count, this.#bytes, this.#lastSeq] = saved;
       throw err;
@@ -120,8 +141,34 @@ export class SqliteCacheBackend implements CacheBackend {
     return true;
   }
 
+  deleteMany(seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    const del = this.#s().delRange;
+    for (const [from, to] of runs([...seqs].sort((a, b) => a - b))) {
+      const sizes = del.all(from, to) as number[];
+      this.#count -= sizes.length;
+      for (const size of sizes) this.#bytes -= size;
+    }
+  }
+
   readAfter(afterSeq: number, limit: number, maxSeq = Number.MAX_SAFE_INTEGER): CachedMessage[] {
-    return (this.#s().readAfter.all(afterSeq, maxSeq, limit) as Row[]).map(toMessage);
+    const rows = this.#s().readAfter.all(afterSeq, maxSeq, limit) as RawRow[];
+    const out: CachedMessage[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      out[i] = { seq: r[0], topic: r[1], payload: r[2], qos: r[3] as QoS, retain: r[4] === 1, properties: this.#props(r[5]), receivedAt: r[6], size: r[7] };
+    }
+    return out;
+  }
+
+  /** Decoded properties, shared between consecutive rows with the same text (nobody mutates them). */
+  #props(text: string | null): PublishProperties | undefined {
+    if (text === null) return undefined;
+    if (text !== this.#lastProps) {
+      this.#lastDecoded = decodeProps(text);
+      this.#lastProps = text;
+    }
+    return this.#lastDecoded;
   }
 
   oldest(limit: number): Array<{ seq: number; size: number }> {
