@@ -87,7 +87,7 @@ const SINKS = {
 import { ZeromqSocket } from ${JSON.stringify(join(REPO, 'dist/gateways/zeromq/socket.js'))};
 import { zeromqSocketSchema } from ${JSON.stringify(join(REPO, 'dist/gateways/zeromq/schema.js'))};
 const [n, endpoint] = [Number(process.argv[2]), process.argv[3]];
-const config = zeromqSocketSchema.parse({ type: 'pull', bind: [endpoint], receive_hwm: 10000 });
+const config = zeromqSocketSchema.parse({ type: 'pull', bind: [endpoint] });
 let i = 0, t0 = 0;
 const sock = new ZeromqSocket('in', config, { socketEvent() {} }, {
   onMessage() {
@@ -240,8 +240,7 @@ export async function zeromqToMqtt(messages: number, run: GatewayRunOptions = {}
     gateways: { zeromq: { bench: {
       mapping: uplinkMapping(dir, 'zmq'),
       framing: { mode: 'multipart' },
-      sockets: { in: { type: 'pull', bind: [endpoint], receive_hwm: 10000 } },
-      uplink_buffer: { max_messages: 100000, max_bytes: '64MB', overflow: 'drop_oldest' },
+      sockets: { in: { type: 'pull', bind: [endpoint] } },
     } } },
   };
   const figures = await gatewayRun(config, 'zmq/#', messages, pusher, endpoint, run);
@@ -258,7 +257,6 @@ export async function nngToMqtt(messages: number, run: GatewayRunOptions = {}): 
     gateways: { nng: { bench: {
       mapping: uplinkMapping(dir, 'nng'), topic_delimiter: ' ',
       sockets: { in: { type: 'pull', listen: [url] } },
-      uplink_buffer: { max_messages: 100000, max_bytes: '64MB', overflow: 'drop_oldest' },
     } } },
   };
   const figures = await gatewayRun(config, 'nng/#', messages, pusher, url, run);
