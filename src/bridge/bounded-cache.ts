@@ -68,10 +68,10 @@ export class BoundedCache {
     return true;
   }
 
-  /** Delete acknowledged (or expired) rows in one transaction. */
+  /** Delete acknowledged (or expired) rows atomically (the backend makes it one transaction). */
   remove(seqs: readonly number[]): void {
     if (seqs.length === 0) return;
-    this.backend.transaction(() => this.backend.deleteMany(seqs));
+    this.backend.deleteMany(seqs);
   }
 
   readAfter(afterSeq: number, limit: number, maxSeq?: number): CachedMessage[] {

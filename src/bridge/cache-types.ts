@@ -30,7 +30,7 @@ export interface CacheBackend {
   transaction<T>(fn: () => T): T;
   insert(msg: OutboundMessage, size: number): number;
   delete(seq: number): boolean;
-  /** Delete these rows (acknowledged or expired; missing ones are skipped), in as few statements as it can. */
+  /** Delete these rows (acknowledged or expired; missing ones are skipped) atomically, in as few statements as it can. */
   deleteMany(seqs: readonly number[]): void;
   /** Up to `limit` messages with afterSeq < seq <= maxSeq, in seq order. */
   readAfter(afterSeq: number, limit: number, maxSeq?: number): CachedMessage[];

@@ -143,12 +143,16 @@ export class SqliteCacheBackend implements CacheBackend {
 
   deleteMany(seqs: readonly number[]): void {
     if (seqs.length === 0) return;
-    const del = this.#s().delRange;
-    for (const [from, to] of runs([...seqs].sort((a, b) => a - b))) {
-      const sizes = del.all(from, to) as number[];
-      this.#count -= sizes.length;
-      for (const size of sizes) this.#bytes -= size;
-    }
+    const ranges = [...runs([...seqs].sort((a, b) => a - b))];
+    // one range (the usual case: acks come in seq order) is one statement, atomic without BEGIN/COMMIT
+    if (ranges.length === 1) this.#deleteRange(ranges[0]);
+    else this.transaction(() => ranges.forEach((r) => this.#deleteRange(r)));
+  }
+
+  #deleteRange([from, to]: [number, number]): void {
+    const sizes = this.#s().delRange.all(from, to) as number[];
+    this.#count -= sizes.length;
+    for (const size of sizes) this.#bytes -= size;
   }
 
   readAfter(afterSeq: number, limit: number, maxSeq = Number.MAX_SAFE_INTEGER): CachedMessage[] {
