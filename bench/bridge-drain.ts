@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/support/net.js';
 import { startMosquitto, type MosquittoInstance } from '../test/support/mosquitto.js';
 import { FrameWalker } from '../src/bench/frame-walker.js';
-import { PACKET, ackPacket, connectPacket, subscribePacket } from '../src/bench/packets.js';
+import { PACKET, connectPacket, subscribePacket } from '../src/bench/packets.js';
 import { waitForArrivals } from '../src/bench/measure.js';
 import type { TrafficWindow } from '../src/bench/measure.js';
 import { startProtohub, type Broker } from './brokers.js';
@@ -71,9 +71,23 @@ class RawClient {
       onFrame: (first, buf, start, end) => this.#frame(first, buf, start, end),
     });
     socket.on('data', (chunk: Buffer) => {
+      const before = this.received;
       walker.push(chunk);
-      // one write per chunk for all its PUBACKs
-      if (this.#pendingAcks.length) socket.write(Buffer.concat(this.#pendingAcks.splice(0)));
+      if (this.received !== before) this.lastAt = Date.now(); // arrival time per chunk, not per message
+      // one write per chunk for all its PUBACKs, built straight from the packet ids
+      const n = this.#ackIds.length;
+      if (n > 0) {
+        const acks = Buffer.allocUnsafe(4 * n);
+        for (let i = 0; i < n; i++) {
+          const id = this.#ackIds[i];
+          acks[4 * i] = PACKET.PUBACK << 4;
+          acks[4 * i + 1] = 2;
+          acks[4 * i + 2] = id >> 8;
+          acks[4 * i + 3] = id & 0xff;
+        }
+        this.#ackIds.length = 0;
+        socket.write(acks);
+      }
     });
     socket.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -83,7 +97,7 @@ class RawClient {
     });
   }
 
-  #pendingAcks: Buffer[] = [];
+  #ackIds: number[] = [];
 
   #frame(first: number, buf: Buffer, start: number, end: number): void {
     const type = first >> 4;
@@ -97,12 +111,11 @@ class RawClient {
       const topicLen = buf.readUInt16BE(start);
       let p = start + 2 + topicLen;
       if (qos > 0) {
-        this.#pendingAcks.push(ackPacket(PACKET.PUBACK, buf.readUInt16BE(p)));
+        this.#ackIds.push(buf.readUInt16BE(p));
         p += 2;
       }
       const index = end - p >= 4 ? buf.readUInt32BE(p) : -1;
       this.received++;
-      this.lastAt = Date.now();
       if (index >= 0 && index < this.seen.length) {
         if (this.seen[index]) this.duplicates++;
         else this.seen[index] = 1;

@@ -68,10 +68,13 @@ export class BoundedCache {
     return true;
   }
 
-  /** Delete acknowledged (or expired) rows atomically (the backend makes it one transaction). */
-  remove(seqs: readonly number[]): void {
+  /**
+   * Delete acknowledged (or expired) rows atomically (the backend makes it one transaction). `bytes`, when the
+   * caller knows it, is their total size, which spares the backend reading the sizes back.
+   */
+  remove(seqs: readonly number[], bytes?: number): void {
     if (seqs.length === 0) return;
-    this.backend.deleteMany(seqs);
+    this.backend.deleteMany(seqs, bytes);
   }
 
   readAfter(afterSeq: number, limit: number, maxSeq?: number): CachedMessage[] {

@@ -230,6 +230,8 @@ export class Bridge {
     }
     // [MQTT-3.3.4-9] never more unacknowledged QoS>0 PUBLISHes than the server's Receive Maximum
     const window = Math.min(cfg.max_inflight, connack.properties?.receiveMaximum ?? 65535);
+    // MQTT.js leaves Nagle on: a window's PUBLISHes must not wait for the TCP ack of the previous write
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     // one encoded buffer per PUBLISH and one socket write per tick, MQTT.js still handling the acks
     const publisher = new DrainPublisher(client);
     this.#drainer.attach((msg, done) => publisher.publish(msg, done), window);

@@ -30,8 +30,11 @@ export interface CacheBackend {
   transaction<T>(fn: () => T): T;
   insert(msg: OutboundMessage, size: number): number;
   delete(seq: number): boolean;
-  /** Delete these rows (acknowledged or expired; missing ones are skipped) atomically, in as few statements as it can. */
-  deleteMany(seqs: readonly number[]): void;
+  /**
+   * Delete these rows (acknowledged or expired; missing ones are skipped) atomically, in as few statements as
+   * it can. `bytes` is their total size when the caller knows it (the rows it sent).
+   */
+  deleteMany(seqs: readonly number[], bytes?: number): void;
   /** Up to `limit` messages with afterSeq < seq <= maxSeq, in seq order. */
   readAfter(afterSeq: number, limit: number, maxSeq?: number): CachedMessage[];
   /** The `limit` oldest rows (seq and size only). */

@@ -54,6 +54,8 @@ export class Drainer {
   #live = new Cursor();
   #preferLive = false;
   #toDelete: number[] = [];
+  /** Bytes (topic + payload) of the rows in #toDelete: the cache then needs no RETURNING to keep its tally. */
+  #toDeleteBytes = 0;
   #deleteScheduled = false;
   #pumping = false;
   #readAheadScheduled = false;
@@ -173,7 +175,7 @@ export class Drainer {
       // [MQTT-3.3.2-5] an expired message must not be sent; [MQTT-3.3.2-6] forward the time left
       const left = expiry - Math.floor((Date.now() - msg.receivedAt) / 1000);
       if (left <= 0) {
-        this.#remove(msg.seq);
+        this.#remove(msg);
         this.events.discarded(msg, 'expired');
         return;
       }
@@ -186,14 +188,15 @@ export class Drainer {
       if (gen !== this.#generation) return; // a closed connection: the row stays and is resent later
       if (err && typeof err.code !== 'number') return; // transport error: the close handler detaches us
       if (!this.inflight.delete(msg.seq)) return; // a second callback for the same message
-      this.#remove(msg.seq);
+      this.#remove(msg);
       if (err) this.events.discarded(msg, 'rejected', err);
       else this.events.acked(msg);
     });
   }
 
-  #remove(seq: number): void {
-    this.#toDelete.push(seq);
+  #remove(msg: CachedMessage): void {
+    this.#toDelete.push(msg.seq);
+    this.#toDeleteBytes += msg.size;
     if (this.#deleteScheduled) return;
     this.#deleteScheduled = true;
     // one transaction per event-loop turn for all acknowledgements that arrived in it
@@ -203,9 +206,12 @@ export class Drainer {
   flushDeletes(): void {
     this.#deleteScheduled = false;
     const seqs = this.#toDelete.splice(0);
+    const bytes = this.#toDeleteBytes;
+    this.#toDeleteBytes = 0;
     try {
-      this.cache.remove(seqs);
+      this.cache.remove(seqs, bytes);
     } catch (err) {
+      this.#toDeleteBytes += bytes;
       // the rows stay and would be resent: a duplicate, never a loss; the slots stay taken until a retry works
       this.#toDelete.unshift(...seqs);
       this.events.error(err as Error);

@@ -36,7 +36,7 @@ export class MemoryCacheBackend implements CacheBackend {
     return true;
   }
 
-  deleteMany(seqs: readonly number[]): void {
+  deleteMany(seqs: readonly number[], _bytes?: number): void {
     for (const s of seqs) this.delete(s);
   }
 

@@ -65,6 +65,10 @@ export class SqliteCacheBackend implements CacheBackend {
       db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode survives a process crash (kill -9); only power loss can lose the last commits
       db.pragma('synchronous = NORMAL');
+      // the cache belongs to this process alone: holding the lock for the connection's lifetime saves the lock
+      // calls of every transaction (~25% of a small delete commit), and a second hub pointed at the same
+      // store.dir fails to open the cache instead of draining the same rows twice
+      db.pragma('locking_mode = EXCLUSIVE');
       db.exec(SCHEMA);
       this.#db = db;
       this.#stmts = this.prepare(db);
@@ -86,6 +90,7 @@ export class SqliteCacheBackend implements CacheBackend {
       del: db.prepare('DELETE FROM messages WHERE seq = ? RETURNING size'),
       // acknowledgements come in seq order, so a batch is a few ranges: one statement per range
       delRange: db.prepare('DELETE FROM messages WHERE seq BETWEEN ? AND ? RETURNING size').pluck(),
+      delRangePlain: db.prepare('DELETE FROM messages WHERE seq BETWEEN ? AND ?'),
       readAfter: db.prepare('SELECT seq, topic, payload, qos, retain, props, received_at, size FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
       begin: db.prepare('BEGIN'),
       commit: db.prepare('COMMIT'),
@@ -141,18 +146,39 @@ export class SqliteCacheBackend implements CacheBackend {
     return true;
   }
 
-  deleteMany(seqs: readonly number[]): void {
+  deleteMany(seqs: readonly number[], bytes?: number): void {
     if (seqs.length === 0) return;
     const ranges = [...runs([...seqs].sort((a, b) => a - b))];
     // one range (the usual case: acks come in seq order) is one statement, atomic without BEGIN/COMMIT
-    if (ranges.length === 1) this.#deleteRange(ranges[0]);
-    else this.transaction(() => ranges.forEach((r) => this.#deleteRange(r)));
+    const atomically = (fn: () => void) => (ranges.length === 1 ? fn() : this.transaction(fn));
+    if (bytes === undefined) {
+      atomically(() => ranges.forEach((r) => this.#deleteRangeReturning(r)));
+      return;
+    }
+    // sizes known: a plain DELETE, ~30% cheaper per row than reading each size back with RETURNING
+    const del = this.#s().delRangePlain;
+    let changes = 0;
+    atomically(() => {
+      for (const [from, to] of ranges) changes += del.run(from, to).changes;
+    });
+    if (changes === seqs.length) {
+      this.#count -= changes;
+      this.#bytes -= bytes;
+    } else {
+      this.#recount(); // some row was gone already: the given bytes do not match what was deleted
+    }
   }
 
-  #deleteRange([from, to]: [number, number]): void {
+  #deleteRangeReturning([from, to]: [number, number]): void {
     const sizes = this.#s().delRange.all(from, to) as number[];
     this.#count -= sizes.length;
     for (const size of sizes) this.#bytes -= size;
+  }
+
+  #recount(): void {
+    const agg = this.#db!.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM messages').get() as { n: number; b: number };
+    this.#count = agg.n;
+    this.#bytes = agg.b;
   }
 
   readAfter(afterSeq: number, limit: number, maxSeq = Number.MAX_SAFE_INTEGER): CachedMessage[] {

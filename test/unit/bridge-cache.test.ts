@@ -35,6 +35,20 @@ describe.each(backends)('%s cache backend', (_kind, make) => {
     b.close();
   });
 
+  it('deletes ranges of rows with known sizes, and recounts when a row was already gone', () => {
+    const b = make();
+    b.open();
+    const c = new BoundedCache(b, { maxMessages: 100, maxBytes: 1 << 20, overflow: 'drop_oldest' });
+    const seqs = c.append([1, 2, 3, 4, 5, 6].map((i) => msg(i)), new Set()).seqs as number[];
+    c.remove([seqs[4], seqs[0], seqs[1]], 15); // two ranges, out of order
+    expect(c.readAfter(0, 10).map((m) => m.topic)).toEqual(['t/3', 't/4', 't/6']);
+    expect([c.count, c.bytes]).toEqual([3, 15]);
+    c.remove([seqs[0], seqs[2]], 10); // seqs[0] is gone: the given bytes are wrong, the tallies must not be
+    expect(c.readAfter(0, 10).map((m) => m.topic)).toEqual(['t/4', 't/6']);
+    expect([c.count, c.bytes]).toEqual([2, 10]);
+    b.close();
+  });
+
   it('keeps v5 properties including binary correlation data', () => {
     const b = make();
     b.open();
