@@ -11,6 +11,9 @@ import { compileRoute, type CompiledRoute } from './topic-template.js';
 interface Forward {
   cfg: ForwardConfig;
   route: CompiledRoute;
+  /** The properties of a message published without any (the common case), built once and shared. */
+  bare?: PublishProperties;
+  bareBuilt?: boolean;
 }
 
 export class ForwardRouter {
@@ -45,11 +48,23 @@ export class ForwardRouter {
         payload: env.payload,
         qos: f.cfg.qos === 'keep' ? deliveredQos : f.cfg.qos,
         retain: f.cfg.retain === 'keep' ? env.retain : f.cfg.retain,
-        properties: this.#properties(env.properties, f.cfg.user_properties),
+        properties: env.properties ? this.#properties(env.properties, f.cfg.user_properties) : this.#bare(f),
         receivedAt: env.receivedAt ?? Date.now(),
       };
     }
     return undefined;
+  }
+
+  /**
+   * Shared by every message without properties of this forward: nothing mutates forwarded properties (expiry
+   * is rewritten on a copy), and one object lets the drain encode its property block once (fast-publish.ts).
+   */
+  #bare(f: Forward): PublishProperties | undefined {
+    if (!f.bareBuilt) {
+      f.bare = this.#properties(undefined, f.cfg.user_properties);
+      f.bareBuilt = true;
+    }
+    return f.bare;
   }
 
   #properties(p: Readonly<PublishProperties> | undefined, add: Record<string, string>): PublishProperties | undefined {

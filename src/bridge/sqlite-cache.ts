@@ -52,6 +52,8 @@ export class SqliteCacheBackend implements CacheBackend {
   /** The last props text decoded and its object: messages from one source mostly share their properties. */
   #lastProps: string | null = null;
   #lastDecoded: PublishProperties | undefined;
+  #lastEncodedFor: PublishProperties | undefined;
+  #lastEncoded: string | null = null;
 
   constructor(file: string) {
     this.file = file;
@@ -131,7 +133,12 @@ export class SqliteCacheBackend implements CacheBackend {
   }
 
   insert(msg: OutboundMessage, size: number): number {
-    const r = this.#s().insert.run(msg.topic, msg.payload, msg.qos, msg.retain ? 1 : 0, encodeProps(msg.properties), msg.receivedAt, size);
+    // forwards without properties of their own share one properties object (forward-router.ts): encode it once
+    if (msg.properties !== this.#lastEncodedFor) {
+      this.#lastEncodedFor = msg.properties;
+      this.#lastEncoded = encodeProps(msg.properties);
+    }
+    const r = this.#s().insert.run(msg.topic, msg.payload, msg.qos, msg.retain ? 1 : 0, this.#lastEncoded, msg.receivedAt, size);
     this.#count++;
     this.#bytes += size;
     this.#lastSeq = Number(r.lastInsertRowid);
