@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startProtohub, REPO, type Broker } from './brokers.js';
 import { nngToMqtt, zeromqToMqtt, type GatewayRunOptions } from './gateway-scenarios.js';
 import { SCENARIOS, type Sizes } from './scenarios.js';
-import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
+import { bridgeDrainOnce, BRIDGE_MESSAGES } from './bridge-drain.js';
 import { formatSummary, summarize, type CpuProfile } from './profile-summary.js';
 
 type Run = (sizes: Sizes, quick: boolean, run: GatewayRunOptions) => Promise<Record<string, number>>;
@@ -16,7 +16,7 @@ type Run = (sizes: Sizes, quick: boolean, run: GatewayRunOptions) => Promise<Rec
 const GATEWAY_RUNS: Record<string, Run> = {
   zeromq: (s, _q, run) => zeromqToMqtt(s.gatewayMessages, run),
   nng: (s, _q, run) => nngToMqtt(s.gatewayMessages, run),
-  bridge: (_s, q, run) => bridgeDrain(q ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full, run),
+  bridge: (_s, q, run) => bridgeDrainOnce(q ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full, run),
 };
 const TITLES: Record<string, string> = { bridge: 'bridge backlog drain to a mosquitto upstream' };
 

@@ -44,11 +44,16 @@ export const ROWS: Row[] = [
   { label: 'spawn → accepting connections', scenario: 'startup', figure: 'ready_ms', unit: 'ms', target: { kind: 'abs-max', value: 500 } },
   { label: 'ZeroMQ PUSH → MQTT end to end (QoS 0)', scenario: 'zeromq', figure: 'msg_per_s', unit: 'msg/s', target: { kind: 'abs-min', value: 100_000 } },
   { label: 'ZeroMQ → MQTT: not delivered', scenario: 'zeromq', figure: 'missing', unit: 'msgs', target: null },
+  { label: 'ZeroMQ: same peers into the bare receive layer (ceiling)', scenario: 'zeromq', figure: 'receive_ceiling_msg_per_s', unit: 'msg/s', target: null },
   { label: 'NNG PUSH → MQTT end to end (QoS 0)', scenario: 'nng', figure: 'msg_per_s', unit: 'msg/s', target: { kind: 'abs-min', value: 100_000 } },
   { label: 'NNG → MQTT: not delivered', scenario: 'nng', figure: 'missing', unit: 'msgs', target: null },
-  { label: 'bridge backlog drain to mosquitto upstream (QoS 1, defaults: SQLite, max_inflight 32)', scenario: 'bridge', figure: 'msg_per_s', unit: 'msg/s', loss: 'missing', target: { kind: 'abs-min', value: 20_000 } },
-  { label: 'bridge drain: not delivered', scenario: 'bridge', figure: 'missing', unit: 'msgs', target: { kind: 'abs-eq', value: 0 } },
+  { label: 'NNG: same peers into the bare receive layer (ceiling)', scenario: 'nng', figure: 'receive_ceiling_msg_per_s', unit: 'msg/s', target: null },
+  { label: 'bridge backlog drain to mosquitto upstream, until all PUBACKed (QoS 1, defaults: SQLite, max_inflight 32)', scenario: 'bridge', figure: 'msg_per_s', unit: 'msg/s', loss: 'missing', target: { kind: 'abs-min', value: 20_000 } },
+  { label: 'bridge drain: not delivered (subscriber after the drain)', scenario: 'bridge', figure: 'missing', unit: 'msgs', target: { kind: 'abs-eq', value: 0 } },
   { label: 'bridge drain: duplicates', scenario: 'bridge', figure: 'duplicates', unit: 'msgs', target: null },
+  { label: 'bridge drain timed at a live subscriber on the same 2 cores', scenario: 'bridge', figure: 'live_sub_msg_per_s', unit: 'msg/s', loss: 'live_sub_missing', target: null },
+  { label: 'bridge drain (live subscriber): not delivered', scenario: 'bridge', figure: 'live_sub_missing', unit: 'msgs', target: { kind: 'abs-eq', value: 0 } },
+  { label: 'mosquitto alone: raw publisher, window 32, until all PUBACKed (ceiling)', scenario: 'bridge', figure: 'upstream_ceiling_msg_per_s', unit: 'msg/s', target: null },
 ];
 
 const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency', 'zeromq', 'nng', 'bridge'];
