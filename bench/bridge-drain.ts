@@ -196,6 +196,17 @@ function bridgeStatus(httpPort: number): Promise<{ state: string; backlog: numbe
   });
 }
 
+/** Poll the bridge status every `everyMs` until `done` holds (a backlog count raises no event outside the process). */
+async function pollStatus(httpPort: number, done: (s: { state: string; backlog: number }) => boolean, everyMs: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await bridgeStatus(httpPort);
+    if (s && done(s)) return;
+    if (Date.now() > deadline) throw new Error(`bridge status ${JSON.stringify(s)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /**
  * Both drains of the file comment: `msg_per_s`, `missing`, `duplicates` from the drained-backlog timing (the
  * judged figures), `live_sub_*` from the live-subscriber one, and mosquitto's own ceiling at the same window
@@ -251,13 +262,7 @@ export async function bridgeDrainOnce(messages: number, o: BridgeDrainOptions = 
     await pub.connect(hub.port, `drain-pub-${process.pid}`, true);
     await pub.publish(messages, 1000);
     pub.close();
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const s = await bridgeStatus(httpPort);
-      if (s && s.backlog >= messages) break;
-      if (Date.now() > deadline) throw new Error(`bridge backlog ${s?.backlog} after filling ${messages}`);
-      await new Promise((r) => setTimeout(r, 50)); // a backlog count raises no event outside the process
-    }
+    await pollStatus(httpPort, (s) => s.backlog >= messages, 50, 120_000);
 
     // 3. upstream up: time until the backlog is 0 (then verify at the subscriber), or until a live subscriber has all
     const window = new ProcessWindow(hub.pid);
@@ -273,12 +278,7 @@ export async function bridgeDrainOnce(messages: number, o: BridgeDrainOptions = 
       await waitForArrivals(() => sub.distinct, messages, 5000, 600_000);
       ms = (sub.lastAt || Date.now()) - t0;
     } else {
-      for (;;) {
-        const s = await bridgeStatus(httpPort);
-        if (s && s.state === 'connected' && s.backlog === 0) break;
-        if (Date.now() - t0 > 600_000) throw new Error(`bridge backlog ${s?.backlog} after 600 s`);
-        await new Promise((r) => setTimeout(r, 5)); // the backlog raises no event outside the process
-      }
+      await pollStatus(httpPort, (s) => s.state === 'connected' && s.backlog === 0, 5, 600_000);
       ms = Date.now() - t0;
     }
     const usage = window.end();

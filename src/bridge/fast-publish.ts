@@ -12,12 +12,12 @@
 import mqttPacket from 'mqtt-packet';
 import type { MqttClient } from 'mqtt';
 import type { PublishProperties } from '../envelope.js';
+import { EMPTY_PROPERTIES, encodePublish } from '../broker/publish-codec.js';
 
 type Done = (err?: Error & { code?: unknown }) => void;
 
 /** Encoded v5 property blocks (length varint + properties) of property objects seen before. */
 const propertyBlocks = new WeakMap<object, Buffer>();
-const EMPTY_PROPERTIES = Buffer.from([0]);
 
 /** The v5 property block of `p` as mqtt-packet encodes it, or undefined when mqtt-packet refuses it. */
 export function propertyBlock(p: PublishProperties | undefined): Buffer | undefined {
@@ -36,32 +36,6 @@ export function propertyBlock(p: PublishProperties | undefined): Buffer | undefi
   const block = Buffer.from(frame.subarray(pos + 1 + 3)); // topic length (2) + "a"; QoS 0: no packet id; no payload
   propertyBlocks.set(p, block);
   return block;
-}
-
-/** One PUBLISH frame (QoS > 0): topic, packet id, v5 property block when given, payload. */
-export function encodeQosPublish(topic: string, payload: Buffer, qos: number, retain: boolean, packetId: number, props: Buffer | undefined): Buffer {
-  const topicLen = Buffer.byteLength(topic);
-  const remaining = 2 + topicLen + 2 + (props ? props.length : 0) + payload.length;
-  let lenBytes = 1;
-  for (let r = remaining; r >= 128; r = Math.floor(r / 128)) lenBytes++;
-  const buf = Buffer.allocUnsafe(1 + lenBytes + remaining);
-  buf[0] = 0x30 | (qos << 1) | (retain ? 1 : 0);
-  let pos = 1;
-  let r = remaining;
-  do {
-    let byte = r % 128;
-    r = Math.floor(r / 128);
-    if (r > 0) byte |= 0x80;
-    buf[pos++] = byte;
-  } while (r > 0);
-  buf.writeUInt16BE(topicLen, pos);
-  pos += 2;
-  pos += buf.write(topic, pos, 'utf8');
-  buf.writeUInt16BE(packetId, pos);
-  pos += 2;
-  if (props) pos += props.copy(buf, pos);
-  payload.copy(buf, pos);
-  return buf;
 }
 
 export interface DrainMessage {
@@ -103,7 +77,7 @@ export class DrainPublisher {
     // what publish() registers: the ack handlers look the callback up here and delete the store entry
     c.outgoing[id] = { volatile: false, cmd: 'publish', cb: done as (err: Error) => void };
     c.outgoingStore.put({ cmd: 'publish', messageId: id, topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: false } as mqttPacket.IPublishPacket, () => undefined);
-    this.#pending.push(encodeQosPublish(msg.topic, msg.payload, msg.qos, msg.retain, id, props));
+    this.#pending.push(encodePublish(msg.topic, msg.payload, msg.qos, msg.retain, false, id, props));
     if (!this.#scheduled) {
       this.#scheduled = true;
       process.nextTick(() => this.#flush());

@@ -3,7 +3,7 @@
  * Receive Maximum, Maximum Packet Size and Topic Alias Maximum, and the listener's outbound buffer limit.
  */
 import mqttPacket from 'mqtt-packet';
-import { encodePublish } from './publish-codec.js';
+import { EMPTY_PROPERTIES, encodePublish } from './publish-codec.js';
 import type { Connection } from './connection.js';
 import { propertiesForDelivery, type Pending } from './message.js';
 import type { SessionSink } from './session.js';
@@ -100,7 +100,7 @@ export class ConnectionSink implements SessionSink {
     const wire = (msg.wire ??= []);
     let buf = wire[key];
     if (!buf) {
-      buf = encodePublish(msg.topic, msg.payload, p.qos, p.retain, d, p.qos > 0 ? 1 : undefined, v5);
+      buf = encodePublish(msg.topic, msg.payload, p.qos, p.retain, d, p.qos > 0 ? 1 : undefined, v5 ? EMPTY_PROPERTIES : undefined);
       wire[key] = buf;
     }
     if (buf.length > this.limits.maximumPacketSize) {

@@ -47,13 +47,17 @@ export function decodePublish(frame: Buffer, protocolVersion: number): DecodedPu
   };
 }
 
+/** The v5 property block of a PUBLISH without properties: a zero length. */
+export const EMPTY_PROPERTIES: Buffer = Buffer.from([0]);
+
 /**
- * Encode a PUBLISH without properties (v3.1.1, or v5 with an empty property block). mqtt-packet's generate()
- * builds an EventEmitter-backed accumulator per packet, which dominated the outbound profile.
+ * Encode a PUBLISH. `properties` is the v5 property block already encoded (length varint + properties;
+ * EMPTY_PROPERTIES for none), undefined for v3.1.1. mqtt-packet's generate() builds an EventEmitter-backed
+ * accumulator per packet, which dominated the outbound profile.
  */
-export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, packetId: number | undefined, v5: boolean): Buffer {
+export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, packetId: number | undefined, properties: Buffer | undefined): Buffer {
   const topicLen = Buffer.byteLength(topic);
-  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.length;
+  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + (properties ? properties.length : 0) + payload.length;
   let lenBytes = 1;
   for (let r = remaining; r >= 128; r = Math.floor(r / 128)) lenBytes++;
   const buf = Buffer.allocUnsafe(1 + lenBytes + remaining);
@@ -73,7 +77,7 @@ export function encodePublish(topic: string, payload: Buffer, qos: number, retai
     buf.writeUInt16BE(packetId ?? 0, pos);
     pos += 2;
   }
-  if (v5) buf[pos++] = 0;
+  if (properties) pos += properties.copy(buf, pos);
   payload.copy(buf, pos);
   return buf;
 }

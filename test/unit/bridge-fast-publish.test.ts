@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { encodeQosPublish, propertyBlock } from '../../src/bridge/fast-publish.js';
+import { propertyBlock } from '../../src/bridge/fast-publish.js';
+import { encodePublish } from '../../src/broker/publish-codec.js';
 import type { PublishProperties } from '../../src/envelope.js';
 
 const topic = fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }).filter((t) => !/[#+\u0000]/.test(t));
@@ -31,7 +32,7 @@ describe('bridge drain PUBLISH encoding', () => {
           return;
         }
         if (v5) expect(block).toBeDefined();
-        expect(encodeQosPublish(t, Buffer.from(payload), qos, retain, id, v5 ? block : undefined).equals(expected)).toBe(true);
+        expect(encodePublish(t, Buffer.from(payload), qos, retain, false, id, v5 ? block : undefined).equals(expected)).toBe(true);
       }), { numRuns: 300 });
   });
 

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { decodePublish, encodePublish } from '../../src/broker/publish-codec.js';
+import { decodePublish, EMPTY_PROPERTIES, encodePublish } from '../../src/broker/publish-codec.js';
 
 const publishArb = fc.record({
   topic: fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }).filter((t) => !t.includes('\u0000')),
@@ -30,7 +30,7 @@ describe('fast PUBLISH codec', () => {
   it('[MQTT-3.3.1] encodes exactly what mqtt-packet encodes', () => {
     fc.assert(
       fc.property(publishArb, (p) => {
-        const ours = encodePublish(p.topic, p.payload, p.qos, p.retain, p.dup, p.qos > 0 ? p.messageId : undefined, p.v5);
+        const ours = encodePublish(p.topic, p.payload, p.qos, p.retain, p.dup, p.qos > 0 ? p.messageId : undefined, p.v5 ? EMPTY_PROPERTIES : undefined);
         expect(ours.equals(reference(p))).toBe(true);
       }),
       { numRuns: 500 },
