@@ -183,10 +183,15 @@ function bridgeStatus(httpPort: number): Promise<{ state: string; backlog: numbe
     const req = httpGet({ host: '127.0.0.1', port: httpPort, path: '/api/v1/status', agent: statusAgent }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => {
         try {
-          resolve((JSON.parse(body) as { components: { bridges: Array<{ state: string; backlog: number }> } }).components.bridges[0]);
+          resolve(
+            (JSON.parse(body) as { components: { bridges: Array<{ state: string; backlog: number }> } }).components
+              .bridges[0],
+          );
         } catch {
           resolve(undefined);
         }
@@ -197,7 +202,12 @@ function bridgeStatus(httpPort: number): Promise<{ state: string; backlog: numbe
 }
 
 /** Poll the bridge status every `everyMs` until `done` holds (a backlog count raises no event outside the process). */
-async function pollStatus(httpPort: number, done: (s: { state: string; backlog: number }) => boolean, everyMs: number, timeoutMs: number): Promise<void> {
+async function pollStatus(
+  httpPort: number,
+  done: (s: { state: string; backlog: number }) => boolean,
+  everyMs: number,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await bridgeStatus(httpPort);
@@ -218,7 +228,9 @@ export async function bridgeDrain(messages: number, o: BridgeDrainOptions = {}):
   const ceiling = await upstreamCeiling(messages, o.inflight ?? 32, false);
   return {
     ...drained,
-    live_sub_msg_per_s: live.msg_per_s, live_sub_missing: live.missing, live_sub_duplicates: live.duplicates,
+    live_sub_msg_per_s: live.msg_per_s,
+    live_sub_missing: live.missing,
+    live_sub_duplicates: live.duplicates,
     live_sub_cpu_us_per_msg: live.cpu_us_per_msg,
     ...(ceiling ? { upstream_ceiling_msg_per_s: ceiling.msg_per_s } : {}),
   };
@@ -235,7 +247,12 @@ export async function bridgeDrainOnce(messages: number, o: BridgeDrainOptions = 
   const sub = new RawClient(messages);
   try {
     // 1. the subscriber's persistent session, saved by mosquitto on exit
-    mosq = await startMosquitto({ port: upPort, dir: mosqDir, persistence: true, extraConfig: ['set_tcp_nodelay true'] });
+    mosq = await startMosquitto({
+      port: upPort,
+      dir: mosqDir,
+      persistence: true,
+      extraConfig: ['set_tcp_nodelay true'],
+    });
     await sub.connect(upPort, subId, false);
     await sub.subscribe(UP_TOPIC);
     sub.close();
@@ -249,12 +266,16 @@ export async function bridgeDrainOnce(messages: number, o: BridgeDrainOptions = 
         node: { name: 'edge1' },
         store: { type: o.store ?? 'sqlite', dir: storeDir },
         http: { enable: true, bind: `127.0.0.1:${httpPort}` },
-        bridges: { mqtt: { up: {
-          servers: [`mqtt://127.0.0.1:${upPort}`],
-          reconnect: { initial: '20ms', max: '20ms', jitter: 0 },
-          forwards: [{ local: 'bench/#', remote: 'edge/edge1/{topic}', qos: 1 }],
-          ...(o.inflight !== undefined ? { max_inflight: o.inflight } : {}),
-        } } },
+        bridges: {
+          mqtt: {
+            up: {
+              servers: [`mqtt://127.0.0.1:${upPort}`],
+              reconnect: { initial: '20ms', max: '20ms', jitter: 0 },
+              forwards: [{ local: 'bench/#', remote: 'edge/edge1/{topic}', qos: 1 }],
+              ...(o.inflight !== undefined ? { max_inflight: o.inflight } : {}),
+            },
+          },
+        },
       },
     });
     o.onHub?.(hub);
@@ -269,7 +290,12 @@ export async function bridgeDrainOnce(messages: number, o: BridgeDrainOptions = 
     const w0 = Date.now();
     o.traffic?.start();
     const t0 = Date.now();
-    mosq = await startMosquitto({ port: upPort, dir: mosqDir, persistence: true, extraConfig: ['set_tcp_nodelay true'] });
+    mosq = await startMosquitto({
+      port: upPort,
+      dir: mosqDir,
+      persistence: true,
+      extraConfig: ['set_tcp_nodelay true'],
+    });
     const upstream = new ProcessWindow(mosq.process.pid!);
     const self0 = process.cpuUsage();
     let ms: number;
@@ -292,12 +318,20 @@ export async function bridgeDrainOnce(messages: number, o: BridgeDrainOptions = 
     }
     sub.close();
     return {
-      msg_per_s: sub.distinct > 0 && ms > 0 ? (sub.distinct / ms) * 1000 : 0, drain_ms: ms, sent: messages, received: sub.received,
-      missing: messages - sub.distinct, duplicates: sub.duplicates,
+      msg_per_s: sub.distinct > 0 && ms > 0 ? (sub.distinct / ms) * 1000 : 0,
+      drain_ms: ms,
+      sent: messages,
+      received: sub.received,
+      missing: messages - sub.distinct,
+      duplicates: sub.duplicates,
       // hub CPU time per message: less sensitive than the rate to what else the shared machine runs
-      cpu_us_per_msg: (cpuMs * 1000) / messages, cpu_percent: usage.cpuPercent, rss_mb: usage.rssKb / 1024, peak_rss_mb: usage.peakRssKb / 1024,
+      cpu_us_per_msg: (cpuMs * 1000) / messages,
+      cpu_percent: usage.cpuPercent,
+      rss_mb: usage.rssKb / 1024,
+      peak_rss_mb: usage.peakRssKb / 1024,
       // the other processes on the machine: mosquitto, and this one (the status poller, or the live subscriber)
-      mosquitto_cpu_percent: upUsage.cpuPercent, bench_cpu_percent: ((self.user + self.system) / 1000 / (Date.now() - w0)) * 100,
+      mosquitto_cpu_percent: upUsage.cpuPercent,
+      bench_cpu_percent: ((self.user + self.system) / 1000 / (Date.now() - w0)) * 100,
     };
   } finally {
     await hub?.stop();
@@ -352,20 +386,31 @@ async function cli(argv: string[]): Promise<void> {
     else if (/^\d+$/.test(a)) messages = Number(a);
     else throw new Error(`unknown argument ${a}`);
   }
-  console.log(`bridge drain to mosquitto: ${messages} QoS 1 messages, ${o.store ?? 'sqlite'} store, max_inflight ${o.inflight ?? '32 (default)'}${o.liveSubscriber ? ', timed at a live subscriber' : ', timed until the backlog is 0'}`);
+  console.log(
+    `bridge drain to mosquitto: ${messages} QoS 1 messages, ${o.store ?? 'sqlite'} store, max_inflight ${o.inflight ?? '32 (default)'}${o.liveSubscriber ? ', timed at a live subscriber' : ', timed until the backlog is 0'}`,
+  );
   const rates: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const f = ceiling ? await upstreamCeiling(messages, o.inflight ?? 32, o.liveSubscriber ?? false) : await bridgeDrainOnce(messages, o);
+    const f = ceiling
+      ? await upstreamCeiling(messages, o.inflight ?? 32, o.liveSubscriber ?? false)
+      : await bridgeDrainOnce(messages, o);
     rates.push(f.msg_per_s);
-    console.log(Object.entries(f).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`).join(' '));
+    console.log(
+      Object.entries(f)
+        .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`)
+        .join(' '),
+    );
   }
   rates.sort((a, b) => a - b);
   console.log(`median msg/s: ${Math.round(rates[Math.floor(rates.length / 2)])}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  cli(process.argv.slice(2)).then(() => process.exit(0), (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+  cli(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

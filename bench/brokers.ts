@@ -28,7 +28,10 @@ export interface Broker {
 function tryConnect(port: number): Promise<boolean> {
   return new Promise((done) => {
     const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); done(true); });
+    s.once('connect', () => {
+      s.destroy();
+      done(true);
+    });
     s.once('error', () => done(false));
   });
 }
@@ -45,12 +48,16 @@ async function waitReady(child: ChildProcess, port: number, spawnedAt: bigint, o
 }
 
 function stopper(child: ChildProcess): () => Promise<void> {
-  return () => new Promise<void>((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    const force = setTimeout(() => child.kill('SIGKILL'), 8000);
-    child.once('exit', () => { clearTimeout(force); done(); });
-    child.kill('SIGTERM');
-  });
+  return () =>
+    new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const force = setTimeout(() => child.kill('SIGKILL'), 8000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
 }
 
 /** GET /metrics; the HTTP API may come up a little after the MQTT listener, so retry for a few seconds. */
@@ -79,29 +86,50 @@ export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker>
   const [port, httpPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'protohub-bench-'));
   const conf = join(dir, 'bench.conf');
-  writeFileSync(conf, JSON.stringify({
-    listeners: { tcp: { default: { bind: `127.0.0.1:${port}` } } },
-    store: { type: 'memory' },
-    http: { enable: true, bind: `127.0.0.1:${httpPort}` },
-    log: { level: 'warn' },
-    // matched to the mosquitto config below (in-flight 0 = unlimited, 1M queued messages, queued bytes 0 =
-    // unlimited): the default 4MB outbound_buffer drops a 500k-message QoS 0 burst that mosquitto queues, so
-    // --outbound-buffer picks the figure (default here 64MB; 4MB shows the default config's behaviour)
-    mqtt: { max_inflight: 65535, max_mqueue_len: 1_000_000, max_mqueue_bytes: '1GB', outbound_buffer: opts.outboundBuffer ?? '64MB' },
-    ...opts.extraConfig,
-  }));
+  writeFileSync(
+    conf,
+    JSON.stringify({
+      listeners: { tcp: { default: { bind: `127.0.0.1:${port}` } } },
+      store: { type: 'memory' },
+      http: { enable: true, bind: `127.0.0.1:${httpPort}` },
+      log: { level: 'warn' },
+      // matched to the mosquitto config below (in-flight 0 = unlimited, 1M queued messages, queued bytes 0 =
+      // unlimited): the default 4MB outbound_buffer drops a 500k-message QoS 0 burst that mosquitto queues, so
+      // --outbound-buffer picks the figure (default here 64MB; 4MB shows the default config's behaviour)
+      mqtt: {
+        max_inflight: 65535,
+        max_mqueue_len: 1_000_000,
+        max_mqueue_bytes: '1GB',
+        outbound_buffer: opts.outboundBuffer ?? '64MB',
+      },
+      ...opts.extraConfig,
+    }),
+  );
   let out = '';
   const spawnedAtMs = Date.now();
   const spawnedAt = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), join(REPO, 'bin/protohub.js'), 'start', '-c', conf], {
-    cwd: dir, stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(
+    process.execPath,
+    [...(opts.nodeFlags ?? []), join(REPO, 'bin/protohub.js'), 'start', '-c', conf],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout?.on('data', (d) => {
+    out = (out + d).slice(-4000);
   });
-  child.stdout?.on('data', (d) => { out = (out + d).slice(-4000); });
-  child.stderr?.on('data', (d) => { out = (out + d).slice(-4000); });
+  child.stderr?.on('data', (d) => {
+    out = (out + d).slice(-4000);
+  });
   const readyMs = await waitReady(child, port, spawnedAt, () => out);
   const stop = stopper(child);
   return {
-    name: 'protohub', port, pid: child.pid!, readyMs, spawnedAt: spawnedAtMs,
+    name: 'protohub',
+    port,
+    pid: child.pid!,
+    readyMs,
+    spawnedAt: spawnedAtMs,
     dropped: async () => {
       const text = await metricsText(httpPort);
       if (text === null) return null;
@@ -136,23 +164,42 @@ export async function startMosquitto(): Promise<Broker> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mosq-bench-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [
-    'user root', `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'max_queued_messages 1000000',
-    'max_queued_bytes 0', 'max_inflight_messages 0', 'max_keepalive 65535', 'persistence false',
-    // protohub sets TCP_NODELAY on every client socket; mosquitto only when asked
-    'set_tcp_nodelay true',
-    'log_type error', 'log_dest stderr', '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      'user root',
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'max_queued_messages 1000000',
+      'max_queued_bytes 0',
+      'max_inflight_messages 0',
+      'max_keepalive 65535',
+      'persistence false',
+      // protohub sets TCP_NODELAY on every client socket; mosquitto only when asked
+      'set_tcp_nodelay true',
+      'log_type error',
+      'log_dest stderr',
+      '',
+    ].join('\n'),
+  );
   let out = '';
   const spawnedAtMs = Date.now();
   const spawnedAt = process.hrtime.bigint();
   const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d) => { out = (out + d).slice(-4000); });
-  child.stderr?.on('data', (d) => { out = (out + d).slice(-4000); });
+  child.stdout?.on('data', (d) => {
+    out = (out + d).slice(-4000);
+  });
+  child.stderr?.on('data', (d) => {
+    out = (out + d).slice(-4000);
+  });
   const readyMs = await waitReady(child, port, spawnedAt, () => out);
   const stop = stopper(child);
   return {
-    name: 'mosquitto', port, pid: child.pid!, readyMs, spawnedAt: spawnedAtMs,
+    name: 'mosquitto',
+    port,
+    pid: child.pid!,
+    readyMs,
+    spawnedAt: spawnedAtMs,
     dropped: async () => null,
     stop: async () => {
       await stop();

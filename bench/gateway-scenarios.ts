@@ -145,13 +145,19 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 /** Start `PEERS` pushers, each sending its share of `messages` to `endpoint`. */
-function startPeers(binary: string, messages: number, endpoint: string): { children: ChildProcess[]; exited: Promise<(number | null)[]>; stderr: () => string } {
+function startPeers(
+  binary: string,
+  messages: number,
+  endpoint: string,
+): { children: ChildProcess[]; exited: Promise<(number | null)[]>; stderr: () => string } {
   let err = '';
   const share = Math.floor(messages / PEERS);
   const children = Array.from({ length: PEERS }, (_, i) => {
     const n = i === PEERS - 1 ? messages - share * (PEERS - 1) : share;
     const child = spawn(binary, [String(n), endpoint], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr?.on('data', (d) => { err += d; });
+    child.stderr?.on('data', (d) => {
+      err += d;
+    });
     return child;
   });
   // listen for exits now: a peer may be gone before the caller gets round to awaiting it
@@ -165,10 +171,12 @@ async function peerCeiling(pusher: string, library: keyof typeof SINKS, messages
   writeFileSync(sink, SINKS[library]);
   const child = spawn(process.execPath, [sink, String(messages), endpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  const ready = new Promise<void>((resolve) => child.stdout?.on('data', (d) => {
-    out += d;
-    if (out.includes('ready')) resolve();
-  }));
+  const ready = new Promise<void>((resolve) =>
+    child.stdout?.on('data', (d) => {
+      out += d;
+      if (out.includes('ready')) resolve();
+    }),
+  );
   const done = exitOf(child);
   await ready;
   const peers = startPeers(pusher, messages, endpoint);
@@ -190,14 +198,37 @@ export interface GatewayRunOptions {
 }
 
 /** Start protohub with `extraConfig`, subscribe `filter`, run the peers, count until all arrived or 5 s quiet. */
-async function gatewayRun(extraConfig: Record<string, unknown>, filter: string, messages: number, pusher: string, endpoint: string, run: GatewayRunOptions): Promise<Figures> {
+async function gatewayRun(
+  extraConfig: Record<string, unknown>,
+  filter: string,
+  messages: number,
+  pusher: string,
+  endpoint: string,
+  run: GatewayRunOptions,
+): Promise<Figures> {
   const hub: Broker = await startProtohub({ extraConfig, nodeFlags: run.nodeFlags });
   run.onHub?.(hub);
   try {
-    const sub = await LoadGroup.prepare({
-      mode: 'sub', host: '127.0.0.1', port: hub.port, version: 4, qos: 0, topic: filter, payloadSize: 16, limit: 0,
-      intervalMs: 0, inflight: 32, batch: 64, clients: 1, clientPrefix: `gw-sub-${process.pid}-`, connectConcurrency: 1, keepaliveSec: 600,
-    }, 1);
+    const sub = await LoadGroup.prepare(
+      {
+        mode: 'sub',
+        host: '127.0.0.1',
+        port: hub.port,
+        version: 4,
+        qos: 0,
+        topic: filter,
+        payloadSize: 16,
+        limit: 0,
+        intervalMs: 0,
+        inflight: 32,
+        batch: 64,
+        clients: 1,
+        clientPrefix: `gw-sub-${process.pid}-`,
+        connectConcurrency: 1,
+        keepaliveSec: 600,
+      },
+      1,
+    );
     void sub.go();
     const window = new ProcessWindow(hub.pid);
     const dropped0 = await hub.dropped();
@@ -206,18 +237,28 @@ async function gatewayRun(extraConfig: Record<string, unknown>, filter: string, 
     await waitForArrivals(() => sub.current().received, messages, 5000, 180_000);
     const usage = window.end();
     run.traffic?.end();
-    const codes = await Promise.race([peers.exited, new Promise<null[]>((r) => setTimeout(() => {
-      for (const c of peers.children) c.kill('SIGKILL');
-      r([null]);
-    }, 5000))]);
+    const codes = await Promise.race([
+      peers.exited,
+      new Promise<null[]>((r) =>
+        setTimeout(() => {
+          for (const c of peers.children) c.kill('SIGKILL');
+          r([null]);
+        }, 5000),
+      ),
+    ]);
     const s = await sub.stop();
     const dropped1 = await hub.dropped();
     const span = s.lastRecvAt - s.firstRecvAt;
     if (codes.some((c) => c !== 0)) throw new Error(`a peer exited with ${codes.join(',')}: ${peers.stderr()}`);
     return {
-      msg_per_s: span > 0 ? (s.received / span) * 1000 : 0, sent: messages, received: s.received,
-      missing: Math.max(0, messages - s.received), broker_dropped: (dropped1 ?? 0) - (dropped0 ?? 0),
-      cpu_percent: usage.cpuPercent, rss_mb: usage.rssKb / 1024, peak_rss_mb: usage.peakRssKb / 1024,
+      msg_per_s: span > 0 ? (s.received / span) * 1000 : 0,
+      sent: messages,
+      received: s.received,
+      missing: Math.max(0, messages - s.received),
+      broker_dropped: (dropped1 ?? 0) - (dropped0 ?? 0),
+      cpu_percent: usage.cpuPercent,
+      rss_mb: usage.rssKb / 1024,
+      peak_rss_mb: usage.peakRssKb / 1024,
       peers: PEERS,
     };
   } finally {
@@ -227,7 +268,10 @@ async function gatewayRun(extraConfig: Record<string, unknown>, filter: string, 
 
 function uplinkMapping(dir: string, prefix: string): string {
   const mapping = join(dir, `${prefix}-bench-mapping.conf`);
-  writeFileSync(mapping, `uplink = [ { name = "all", address = "{rest*}", topic = "${prefix}/{rest*}", qos = 0 } ]\ndownlink = []\n`);
+  writeFileSync(
+    mapping,
+    `uplink = [ { name = "all", address = "{rest*}", topic = "${prefix}/{rest*}", qos = 0 } ]\ndownlink = []\n`,
+  );
   return mapping;
 }
 
@@ -237,11 +281,15 @@ export async function zeromqToMqtt(messages: number, run: GatewayRunOptions = {}
   const dir = mkdtempSync(join(tmpdir(), 'zmq-bench-'));
   const endpoint = `tcp://127.0.0.1:${await freePort()}`;
   const config = {
-    gateways: { zeromq: { bench: {
-      mapping: uplinkMapping(dir, 'zmq'),
-      framing: { mode: 'multipart' },
-      sockets: { in: { type: 'pull', bind: [endpoint] } },
-    } } },
+    gateways: {
+      zeromq: {
+        bench: {
+          mapping: uplinkMapping(dir, 'zmq'),
+          framing: { mode: 'multipart' },
+          sockets: { in: { type: 'pull', bind: [endpoint] } },
+        },
+      },
+    },
   };
   const figures = await gatewayRun(config, 'zmq/#', messages, pusher, endpoint, run);
   if (!run.noCeiling) figures.receive_ceiling_msg_per_s = await peerCeiling(pusher, 'zeromq', messages);
@@ -254,10 +302,15 @@ export async function nngToMqtt(messages: number, run: GatewayRunOptions = {}): 
   const dir = mkdtempSync(join(tmpdir(), 'nng-bench-'));
   const url = `tcp://127.0.0.1:${await freePort()}`;
   const config = {
-    gateways: { nng: { bench: {
-      mapping: uplinkMapping(dir, 'nng'), topic_delimiter: ' ',
-      sockets: { in: { type: 'pull', listen: [url] } },
-    } } },
+    gateways: {
+      nng: {
+        bench: {
+          mapping: uplinkMapping(dir, 'nng'),
+          topic_delimiter: ' ',
+          sockets: { in: { type: 'pull', listen: [url] } },
+        },
+      },
+    },
   };
   const figures = await gatewayRun(config, 'nng/#', messages, pusher, url, run);
   if (!run.noCeiling) figures.receive_ceiling_msg_per_s = await peerCeiling(pusher, 'nng', messages);

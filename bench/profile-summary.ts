@@ -39,7 +39,13 @@ function label(n: ProfileNode, root: string): string {
  * Self time per frame, largest first; (idle) is left out so percentages are of busy time. `fromMs`/`toMs`
  * (ms since the profile started) keep only samples in that window, e.g. the traffic and not the start-up.
  */
-export function summarize(profile: CpuProfile, top = 25, root = process.cwd(), fromMs = 0, toMs = Infinity): { rows: FrameRow[]; busyMs: number; totalMs: number } {
+export function summarize(
+  profile: CpuProfile,
+  top = 25,
+  root = process.cwd(),
+  fromMs = 0,
+  toMs = Infinity,
+): { rows: FrameRow[]; busyMs: number; totalMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   if (profile.samples && profile.timeDeltas) {
@@ -51,7 +57,12 @@ export function summarize(profile: CpuProfile, top = 25, root = process.cwd(), f
       if (at >= fromMs * 1000 && at < toMs * 1000) selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
     });
   } else {
-    const interval = (profile.endTime - profile.startTime) / Math.max(1, profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0));
+    const interval =
+      (profile.endTime - profile.startTime) /
+      Math.max(
+        1,
+        profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0),
+      );
     for (const n of profile.nodes) selfUs.set(n.id, (n.hitCount ?? 0) * interval);
   }
   const byFrame = new Map<string, number>();
@@ -74,7 +85,12 @@ export function summarize(profile: CpuProfile, top = 25, root = process.cwd(), f
 }
 
 export function formatSummary(s: ReturnType<typeof summarize>): string {
-  const lines = [`busy ${s.busyMs.toFixed(0)} ms of ${s.totalMs.toFixed(0)} ms profiled`, '', '| self ms | % busy | function file:line |', '|---:|---:|---|'];
+  const lines = [
+    `busy ${s.busyMs.toFixed(0)} ms of ${s.totalMs.toFixed(0)} ms profiled`,
+    '',
+    '| self ms | % busy | function file:line |',
+    '|---:|---:|---|',
+  ];
   for (const r of s.rows) lines.push(`| ${r.selfMs.toFixed(1)} | ${r.percent.toFixed(1)} | \`${r.frame}\` |`);
   return lines.join('\n');
 }
@@ -86,5 +102,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  process.stdout.write(formatSummary(summarize(profile, Number(top ?? 25), process.cwd(), Number(from ?? 0), Number(to ?? Infinity))) + '\n');
+  process.stdout.write(
+    formatSummary(summarize(profile, Number(top ?? 25), process.cwd(), Number(from ?? 0), Number(to ?? Infinity))) +
+      '\n',
+  );
 }

@@ -26,7 +26,10 @@ export async function profileScenarios(ids: string[], sizes: Sizes, quick = fals
   for (const id of ids) {
     const scenario = SCENARIOS.find((s) => s.id === id);
     const gateway = GATEWAY_RUNS[id];
-    if (!scenario && !gateway) throw new Error(`unknown scenario ${id}; known: ${[...SCENARIOS.map((s) => s.id), ...Object.keys(GATEWAY_RUNS)].join(', ')}`);
+    if (!scenario && !gateway)
+      throw new Error(
+        `unknown scenario ${id}; known: ${[...SCENARIOS.map((s) => s.id), ...Object.keys(GATEWAY_RUNS)].join(', ')}`,
+      );
     const name = `protohub-${id}.cpuprofile`;
     const nodeFlags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
     let figures;
@@ -34,18 +37,34 @@ export async function profileScenarios(ids: string[], sizes: Sizes, quick = fals
     let broker: Broker | null = null;
     let trafficFrom = 0;
     let trafficTo = Infinity;
-    const traffic = { start: () => { trafficFrom = Date.now() - broker!.spawnedAt; }, end: () => { trafficTo = Date.now() - broker!.spawnedAt; } };
+    const traffic = {
+      start: () => {
+        trafficFrom = Date.now() - broker!.spawnedAt;
+      },
+      end: () => {
+        trafficTo = Date.now() - broker!.spawnedAt;
+      },
+    };
     if (scenario) {
       const b = await startProtohub({ nodeFlags });
       broker = b;
       try {
-        figures = await scenario.run({ name: 'protohub', port: b.port, pid: b.pid, dropped: () => b.dropped(), traffic }, sizes);
+        figures = await scenario.run(
+          { name: 'protohub', port: b.port, pid: b.pid, dropped: () => b.dropped(), traffic },
+          sizes,
+        );
       } finally {
         await b.stop();
       }
     } else {
       // the gateway run starts and stops its own hub (with the gateway configured)
-      figures = await gateway(sizes, quick, { nodeFlags, onHub: (b) => { broker = b; }, traffic });
+      figures = await gateway(sizes, quick, {
+        nodeFlags,
+        onHub: (b) => {
+          broker = b;
+        },
+        traffic,
+      });
     }
     if (!broker) throw new Error('no broker started');
     const hub: Broker = broker;
@@ -55,11 +74,19 @@ export async function profileScenarios(ids: string[], sizes: Sizes, quick = fals
     const during = formatSummary(summarize(profile, 25, REPO, trafficFrom, trafficTo));
     const startup = formatSummary(summarize(profile, 15, REPO, 0, hub.readyMs));
     const md = [
-      `# protohub CPU profile: ${scenario?.title ?? TITLES[id] ?? `${id} → MQTT gateway`}`, '',
+      `# protohub CPU profile: ${scenario?.title ?? TITLES[id] ?? `${id} → MQTT gateway`}`,
+      '',
       `Command: \`npm run bench -- --profile ${id}\` (node --cpu-prof; ${new Date().toISOString()})  `,
-      `Figures under the profiler (slower than unprofiled): ${JSON.stringify(figures)}`, '',
-      `## Top 25 self-time frames during the traffic (${trafficFrom}–${trafficTo} ms after spawn)`, '', during, '',
-      `## Top 15 self-time frames from spawn to accepting connections (${hub.readyMs.toFixed(0)} ms)`, '', startup, '',
+      `Figures under the profiler (slower than unprofiled): ${JSON.stringify(figures)}`,
+      '',
+      `## Top 25 self-time frames during the traffic (${trafficFrom}–${trafficTo} ms after spawn)`,
+      '',
+      during,
+      '',
+      `## Top 15 self-time frames from spawn to accepting connections (${hub.readyMs.toFixed(0)} ms)`,
+      '',
+      startup,
+      '',
     ].join('\n');
     writeFileSync(join(REPO, `bench/results/profile-${id}.md`), md);
     console.log(md);

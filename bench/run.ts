@@ -19,10 +19,26 @@ import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
 
-interface Options { quick: boolean; runs: number; only: string[] | null; build: boolean; profile: string[] | null; outboundBuffer: string; report: boolean }
+interface Options {
+  quick: boolean;
+  runs: number;
+  only: string[] | null;
+  build: boolean;
+  profile: string[] | null;
+  outboundBuffer: string;
+  report: boolean;
+}
 
 function parse(argv: string[]): Options {
-  const o: Options = { quick: false, runs: 3, only: null, build: true, profile: null, outboundBuffer: '64MB', report: false };
+  const o: Options = {
+    quick: false,
+    runs: 3,
+    only: null,
+    build: true,
+    profile: null,
+    outboundBuffer: '64MB',
+    report: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -41,10 +57,18 @@ function parse(argv: string[]): Options {
 const TODO: string[] = [];
 
 /** protohub-only scenarios: id → availability of the peer, and the run (sized by --quick). */
-const GATEWAYS: Array<{ id: string; available: () => boolean; run: (quick: boolean, sizes: Sizes) => Promise<Figures> }> = [
+const GATEWAYS: Array<{
+  id: string;
+  available: () => boolean;
+  run: (quick: boolean, sizes: Sizes) => Promise<Figures>;
+}> = [
   { id: 'zeromq', available: hasZmqToolchain, run: (_q, s) => zeromqToMqtt(s.gatewayMessages) },
   { id: 'nng', available: hasNngToolchain, run: (_q, s) => nngToMqtt(s.gatewayMessages) },
-  { id: 'bridge', available: () => mosquittoVersion() !== null, run: (q) => bridgeDrain(q ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full) },
+  {
+    id: 'bridge',
+    available: () => mosquittoVersion() !== null,
+    run: (q) => bridgeDrain(q ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full),
+  },
 ];
 
 const RESULTS = join(REPO, 'bench/results');
@@ -84,7 +108,11 @@ async function main(): Promise<void> {
   const runs: Record<string, Record<string, Figures[]>> = {};
   const record = (id: string, target: string, f: Figures): void => {
     ((runs[id] ??= {})[target] ??= []).push(f);
-    console.log(`  ${id.padEnd(9)} ${target.padEnd(9)} ${Object.entries(f).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`).join(' ')}`);
+    console.log(
+      `  ${id.padEnd(9)} ${target.padEnd(9)} ${Object.entries(f)
+        .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`)
+        .join(' ')}`,
+    );
   };
   const started = new Date();
   const loadStart = loadavg();
@@ -125,16 +153,32 @@ async function main(): Promise<void> {
     }
   }
   const loadEnd = loadavg();
-  const med = Object.fromEntries(Object.entries(runs).map(([id, byTarget]) => [id, Object.fromEntries(Object.entries(byTarget).map(([t, f]) => [t, medians(f)]))]));
+  const med = Object.fromEntries(
+    Object.entries(runs).map(([id, byTarget]) => [
+      id,
+      Object.fromEntries(Object.entries(byTarget).map(([t, f]) => [t, medians(f)])),
+    ]),
+  );
   const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
   const result: ResultsFile = {
-    command, started: started.toISOString(), finished: new Date().toISOString(),
+    command,
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: +(totalmem() / 2 ** 30).toFixed(1), kernel: release(),
-      node: process.version, mosquitto: mosq ?? 'not installed',
-      loadavg_start: loadStart.map((x) => +x.toFixed(2)), loadavg_end: loadEnd.map((x) => +x.toFixed(2)),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memory_gb: +(totalmem() / 2 ** 30).toFixed(1),
+      kernel: release(),
+      node: process.version,
+      mosquitto: mosq ?? 'not installed',
+      loadavg_start: loadStart.map((x) => +x.toFixed(2)),
+      loadavg_end: loadEnd.map((x) => +x.toFixed(2)),
     },
-    sizes: { ...sizes, bridgeMessages: o.quick ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full }, protohub_outbound_buffer: o.outboundBuffer, runs, medians: med, todo: TODO,
+    sizes: { ...sizes, bridgeMessages: o.quick ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full },
+    protohub_outbound_buffer: o.outboundBuffer,
+    runs,
+    medians: med,
+    todo: TODO,
   };
   const md = writeResults(result);
   console.log('\n' + md);

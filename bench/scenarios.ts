@@ -27,8 +27,22 @@ export interface Sizes {
   connections: number;
 }
 
-export const FULL: Sizes = { gatewayMessages: 200_000, faninQ0PerPublisher: 50_000, faninQ1PerPublisher: 20_000, fanoutMessages: 10_000, latencySec: 5, connections: 10_000 };
-export const QUICK: Sizes = { gatewayMessages: 30_000, faninQ0PerPublisher: 10_000, faninQ1PerPublisher: 4_000, fanoutMessages: 2_000, latencySec: 2, connections: 2_000 };
+export const FULL: Sizes = {
+  gatewayMessages: 200_000,
+  faninQ0PerPublisher: 50_000,
+  faninQ1PerPublisher: 20_000,
+  fanoutMessages: 10_000,
+  latencySec: 5,
+  connections: 10_000,
+};
+export const QUICK: Sizes = {
+  gatewayMessages: 30_000,
+  faninQ0PerPublisher: 10_000,
+  faninQ1PerPublisher: 4_000,
+  fanoutMessages: 2_000,
+  latencySec: 2,
+  connections: 2_000,
+};
 
 export type Figures = Record<string, number>;
 
@@ -43,9 +57,22 @@ export interface Scenario {
 let runSeq = 0;
 function job(t: Target, mode: JobSpec['mode'], over: Partial<JobSpec>): JobSpec {
   return {
-    mode, host: '127.0.0.1', port: t.port, version: 4, qos: 0, topic: 'bench/%i', payloadSize: 16, limit: 0,
-    intervalMs: 0, inflight: 32, batch: 64, clients: 1, clientPrefix: `${mode}-${process.pid}-${runSeq++}-`,
-    connectConcurrency: 100, keepaliveSec: 600, ...over,
+    mode,
+    host: '127.0.0.1',
+    port: t.port,
+    version: 4,
+    qos: 0,
+    topic: 'bench/%i',
+    payloadSize: 16,
+    limit: 0,
+    intervalMs: 0,
+    inflight: 32,
+    batch: 64,
+    clients: 1,
+    clientPrefix: `${mode}-${process.pid}-${runSeq++}-`,
+    connectConcurrency: 100,
+    keepaliveSec: 600,
+    ...over,
   };
 }
 
@@ -82,16 +109,28 @@ async function fanIn(t: Target, qos: number, perPublisher: number): Promise<Figu
       pub: job(t, 'pub', { qos, clients: 10, limit: perPublisher, topic: 'bench/in/%i' }),
       sub: job(t, 'sub', { qos, clients: 1, topic: 'bench/in/+' }),
       workers: { pub: 1, sub: 1, kind: t.workerKind },
-      fanout: 1, durationSec: 0, idleMs: 2000, maxWaitMs: 120_000,
+      fanout: 1,
+      durationSec: 0,
+      idleMs: 2000,
+      maxWaitMs: 120_000,
     });
-    return { msg_per_s: r.receivedPerSec, sent_per_s: r.sentPerSec, sent: r.sent, received: r.received, missing: r.missing, lost_connections: r.pub.lost + r.sub.lost };
+    return {
+      msg_per_s: r.receivedPerSec,
+      sent_per_s: r.sentPerSec,
+      sent: r.sent,
+      received: r.received,
+      missing: r.missing,
+      lost_connections: r.pub.lost + r.sub.lost,
+    };
   });
 }
 
 export const SCENARIOS: Scenario[] = [
   // first, so 'before' is the idle broker and not a heap grown by the load scenarios
   {
-    id: 'conn', title: 'idle connections', ceiling: false,
+    id: 'conn',
+    title: 'idle connections',
+    ceiling: false,
     run: async (t, s): Promise<Figures> => {
       if (!t.pid) return {};
       await new Promise((r) => setTimeout(r, 500)); // let the previous scenario's sockets close
@@ -115,31 +154,57 @@ export const SCENARIOS: Scenario[] = [
   { id: 'fanin-q0', title: 'QoS 0 fan-in 10 → 1', ceiling: true, run: (t, s) => fanIn(t, 0, s.faninQ0PerPublisher) },
   { id: 'fanin-q1', title: 'QoS 1 fan-in 10 → 1', ceiling: false, run: (t, s) => fanIn(t, 1, s.faninQ1PerPublisher) },
   {
-    id: 'fanout', title: 'QoS 0 fan-out 1 → 100', ceiling: false,
-    run: (t, s) => sampled(t, async (window) => {
-      const r = await runFlow({
-        window,
-        pub: job(t, 'pub', { clients: 1, limit: s.fanoutMessages, topic: 'bench/out' }),
-        sub: job(t, 'sub', { clients: 100, topic: 'bench/out' }),
-        workers: { pub: 1, sub: 1 },
-        fanout: 100, durationSec: 0, idleMs: 2000, maxWaitMs: 120_000,
-      });
-      return { deliveries_per_s: r.receivedPerSec, sent: r.sent, received: r.received, missing: r.missing, lost_connections: r.pub.lost + r.sub.lost };
-    }),
+    id: 'fanout',
+    title: 'QoS 0 fan-out 1 → 100',
+    ceiling: false,
+    run: (t, s) =>
+      sampled(t, async (window) => {
+        const r = await runFlow({
+          window,
+          pub: job(t, 'pub', { clients: 1, limit: s.fanoutMessages, topic: 'bench/out' }),
+          sub: job(t, 'sub', { clients: 100, topic: 'bench/out' }),
+          workers: { pub: 1, sub: 1 },
+          fanout: 100,
+          durationSec: 0,
+          idleMs: 2000,
+          maxWaitMs: 120_000,
+        });
+        return {
+          deliveries_per_s: r.receivedPerSec,
+          sent: r.sent,
+          received: r.received,
+          missing: r.missing,
+          lost_connections: r.pub.lost + r.sub.lost,
+        };
+      }),
   },
   {
-    id: 'latency', title: 'latency at 5k msg/s (QoS 0)', ceiling: true,
-    run: (t, s) => sampled(t, async (window) => {
-      const r = await runLatency(job(t, 'latency', { topic: 'bench/lat/%i', batch: 64 }), 5000, s.latencySec, 1, 0.5, window);
-      return { p50_us: r.p50Us, p90_us: r.p90Us, p99_us: r.p99Us, max_us: r.maxUs, samples: r.samples, sent: r.sent };
-    }),
+    id: 'latency',
+    title: 'latency at 5k msg/s (QoS 0)',
+    ceiling: true,
+    run: (t, s) =>
+      sampled(t, async (window) => {
+        const r = await runLatency(
+          job(t, 'latency', { topic: 'bench/lat/%i', batch: 64 }),
+          5000,
+          s.latencySec,
+          1,
+          0.5,
+          window,
+        );
+        return { p50_us: r.p50Us, p90_us: r.p90Us, p99_us: r.p99Us, max_us: r.maxUs, samples: r.samples, sent: r.sent };
+      }),
   },
 ];
 
 /** Receiver ceiling: one subscriber drinking from a discard server in flood mode for `seconds`. */
 export async function subFloodCeiling(port: number, seconds: number, kind: WorkerKind = 'process'): Promise<Figures> {
   const { LoadGroup } = await import('../src/bench/pool.js');
-  const group = await LoadGroup.prepare(job({ name: 'ceiling', port, pid: null, dropped: async () => null }, 'sub', { topic: 'bench/flood' }), 1, kind);
+  const group = await LoadGroup.prepare(
+    job({ name: 'ceiling', port, pid: null, dropped: async () => null }, 'sub', { topic: 'bench/flood' }),
+    1,
+    kind,
+  );
   void group.go();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const s = await group.stop();

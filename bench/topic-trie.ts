@@ -39,7 +39,11 @@ function build(w: Workload, cacheTopics: number): SubscriptionTrie<number> {
   return trie;
 }
 
-function run(trie: SubscriptionTrie<number>, topics: string[], wire: Buffer[] | undefined): { perSec: number; visitsPerSec: number } {
+function run(
+  trie: SubscriptionTrie<number>,
+  topics: string[],
+  wire: Buffer[] | undefined,
+): { perSec: number; visitsPerSec: number } {
   let visits = 0;
   const visit = (): void => {
     visits++;
@@ -72,13 +76,16 @@ function decodeOnly(wire: Buffer[]): number {
   const cpuStart = process.cpuUsage();
   const deadline = process.hrtime.bigint() + BigInt(Math.round(secondsPerCase * 1e9));
   let calls = 0;
-  while (process.hrtime.bigint() < deadline) for (let j = 0; j < 4096; j++, calls++) chars += wire[calls % wire.length].toString('utf8').length;
+  while (process.hrtime.bigint() < deadline)
+    for (let j = 0; j < 4096; j++, calls++) chars += wire[calls % wire.length].toString('utf8').length;
   const cpu = process.cpuUsage(cpuStart);
   if (chars === 0) throw new Error('unreachable: keeps the decode from being optimised away');
   return calls / ((cpu.user + cpu.system) / 1e6);
 }
 
-console.log(`SubscriptionTrie, ${SUBSCRIPTIONS} subscriptions per workload, ${secondsPerCase}s per case, node ${process.version}`);
+console.log(
+  `SubscriptionTrie, ${SUBSCRIPTIONS} subscriptions per workload, ${secondsPerCase}s per case, node ${process.version}`,
+);
 console.log('workload   cache  strings    matches/s   visits/s   (per CPU second)');
 for (const w of workloads) {
   // A pseudo-random but fixed hot set of topics spread over the whole subscription space.
@@ -89,7 +96,9 @@ for (const w of workloads) {
     run(trie, topics, undefined); // warm-up: JIT and cache fill
     for (const mode of ['interned', 'wire'] as const) {
       const r = run(trie, topics, mode === 'wire' ? wire : undefined);
-      console.log(`${w.name.padEnd(10)} ${(cacheTopics > 0 ? 'on' : 'off').padEnd(6)} ${mode.padEnd(9)} ${fmt(r.perSec).padStart(10)} ${fmt(r.visitsPerSec).padStart(10)}`);
+      console.log(
+        `${w.name.padEnd(10)} ${(cacheTopics > 0 ? 'on' : 'off').padEnd(6)} ${mode.padEnd(9)} ${fmt(r.perSec).padStart(10)} ${fmt(r.visitsPerSec).padStart(10)}`,
+      );
     }
   }
   console.log(`${w.name.padEnd(10)} -      decode only ${fmt(decodeOnly(wire)).padStart(8)}`);

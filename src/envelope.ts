@@ -48,7 +48,11 @@ export interface Envelope {
   readonly receivedAt?: number;
 }
 
-export function envelope(topic: string, payload: Buffer | string, opts: Partial<Omit<Envelope, 'topic' | 'payload'>> = {}): Envelope {
+export function envelope(
+  topic: string,
+  payload: Buffer | string,
+  opts: Partial<Omit<Envelope, 'topic' | 'payload'>> = {},
+): Envelope {
   return {
     topic,
     payload: typeof payload === 'string' ? Buffer.from(payload) : payload,

@@ -91,7 +91,11 @@ export class Hub {
   async #start(): Promise<void> {
     this.#state = 'starting';
     const { config, logger, metrics } = this;
-    const store = createStore(config.store, { logger, metrics, onError: (err) => logger.error({ err }, 'store error') });
+    const store = createStore(config.store, {
+      logger,
+      metrics,
+      onError: (err) => logger.error({ err }, 'store error'),
+    });
     store.open();
     this.#store = store;
     const authenticator = new Authenticator(config.auth, { metrics, logger });
@@ -103,8 +107,11 @@ export class Hub {
       authenticate: (req) => authenticator.authenticate(req),
       // with no rules and no_match = allow, only a JWT acl can deny: skip the per-message lookup otherwise
       authorize: openAccess
-        ? (client, action, topic) => client.acl === undefined || authorizer.authorize({ ...client, acl: client.acl as ClientAcl }, action, topic) === 'allow'
-        : (client, action, topic) => authorizer.authorize({ ...client, acl: client.acl as ClientAcl | undefined }, action, topic) === 'allow',
+        ? (client, action, topic) =>
+            client.acl === undefined ||
+            authorizer.authorize({ ...client, acl: client.acl as ClientAcl }, action, topic) === 'allow'
+        : (client, action, topic) =>
+            authorizer.authorize({ ...client, acl: client.acl as ClientAcl | undefined }, action, topic) === 'allow',
     };
     const broker = new Broker({ mqtt: config.mqtt, store, metrics, logger });
     broker.start();
@@ -130,13 +137,33 @@ export class Hub {
     // loaded only when configured (MQTT.js, RxJS pipeline, native addons): the broker alone starts faster
     if (Object.keys(config.bridges.mqtt).length > 0) {
       const { BridgeManager } = await import('./bridge/manager.js');
-      const bridges = new BridgeManager({ config: config.bridges, broker, store: config.store, nodeName: config.node.name, logger, metrics });
-      out.push({ name: 'bridges', component: { start: () => bridges.start(), stop: () => bridges.stop(), status: () => bridges.status() } });
+      const bridges = new BridgeManager({
+        config: config.bridges,
+        broker,
+        store: config.store,
+        nodeName: config.node.name,
+        logger,
+        metrics,
+      });
+      out.push({
+        name: 'bridges',
+        component: { start: () => bridges.start(), stop: () => bridges.stop(), status: () => bridges.status() },
+      });
     }
     if (!Object.values(config.gateways).some((instances) => Object.keys(instances as object).length > 0)) return out;
     const { GatewayManager } = await import('./gateway/manager.js');
-    const gateways = new GatewayManager({ config: config.gateways, broker, logger, metrics, baseDir: this.#baseDir, resolveFile: this.#resolveFile });
-    out.push({ name: 'gateways', component: { start: () => gateways.start(), stop: () => gateways.stop(), status: () => gateways.health() } });
+    const gateways = new GatewayManager({
+      config: config.gateways,
+      broker,
+      logger,
+      metrics,
+      baseDir: this.#baseDir,
+      resolveFile: this.#resolveFile,
+    });
+    out.push({
+      name: 'gateways',
+      component: { start: () => gateways.start(), stop: () => gateways.stop(), status: () => gateways.health() },
+    });
     return out;
   }
 
@@ -166,7 +193,10 @@ export class Hub {
   async #teardown(timeoutMs = 4000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const bounded = (p: Promise<unknown>) =>
-      Promise.race([p.catch((err: unknown) => this.logger.warn({ err }, 'stop failed')), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+      Promise.race([
+        p.catch((err: unknown) => this.logger.warn({ err }, 'stop failed')),
+        new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref()),
+      ]);
     await bounded(this.#listeners?.close() ?? Promise.resolve());
     for (const { component } of this.#components.splice(0).reverse()) await bounded(component.stop());
     this.#broker?.stop();
@@ -195,7 +225,9 @@ export class Hub {
       node: this.config.node.name,
       state: this.#state,
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
-      broker: b ? { sessions: b.sessions.size, retained: b.retained.size, connections: this.#listeners?.connections.size ?? 0 } : undefined,
+      broker: b
+        ? { sessions: b.sessions.size, retained: b.retained.size, connections: this.#listeners?.connections.size ?? 0 }
+        : undefined,
       components: Object.fromEntries(this.#components.map(({ name, component }) => [name, component.status?.()])),
     };
   }

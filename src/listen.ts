@@ -5,7 +5,12 @@
 import type { Server } from 'node:net';
 import type { Logger } from './logger.js';
 
-export async function listenOn(server: Server, bind: { host: string; port: number }, logger: Logger, listener: string): Promise<{ host: string; port: number }> {
+export async function listenOn(
+  server: Server,
+  bind: { host: string; port: number },
+  logger: Logger,
+  listener: string,
+): Promise<{ host: string; port: number }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(bind.port, bind.host, () => {

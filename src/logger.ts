@@ -17,7 +17,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const pretty = opts.pretty ?? Boolean(process.stdout.isTTY);
   const level = opts.level ?? 'info';
   if (pretty) {
-    return pino({ level, base: undefined, transport: { target: 'pino-pretty', options: { colorize: true, destination: opts.fd ?? 1 } } });
+    return pino({
+      level,
+      base: undefined,
+      transport: { target: 'pino-pretty', options: { colorize: true, destination: opts.fd ?? 1 } },
+    });
   }
   return pino({ level, base: undefined }, pino.destination({ fd: opts.fd ?? 1, sync: true }));
 }

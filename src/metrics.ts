@@ -90,7 +90,11 @@ export class Metrics {
    * A gauge set per message (queue depths): plain numbers per label set, handed to prom-client at scrape time.
    * `labels(l)` returns a setter bound to that label set.
    */
-  fastGauge(name: string, help: string, labelNames: readonly string[] = []): { labels(labels: Record<string, string>): { set(v: number): void } } {
+  fastGauge(
+    name: string,
+    help: string,
+    labelNames: readonly string[] = [],
+  ): { labels(labels: Record<string, string>): { set(v: number): void } } {
     const existing = this.#fastGauges.get(name);
     if (existing) return existing;
     const children = new Map<string, { labels: Record<string, string>; value: number }>();
@@ -109,7 +113,11 @@ export class Metrics {
         let c = children.get(key);
         if (!c) children.set(key, (c = { labels, value: 0 }));
         const child = c;
-        return { set: (v: number) => { child.value = v; } };
+        return {
+          set: (v: number) => {
+            child.value = v;
+          },
+        };
       },
     };
     this.#fastGauges.set(name, g);
@@ -128,7 +136,13 @@ export class Metrics {
   histogram(name: string, help: string, labelNames: readonly string[] = [], buckets?: number[]): Histogram<string> {
     let h = this.#histograms.get(name);
     if (!h) {
-      h = new Histogram({ name, help, labelNames: [...labelNames], registers: [this.registry], ...(buckets ? { buckets } : {}) });
+      h = new Histogram({
+        name,
+        help,
+        labelNames: [...labelNames],
+        registers: [this.registry],
+        ...(buckets ? { buckets } : {}),
+      });
       this.#histograms.set(name, h);
     }
     return h;

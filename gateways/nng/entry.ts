@@ -17,7 +17,11 @@ export const nngGateway: GatewayDefinition<NngConfig> = {
   replyOptions: (name, config) => {
     if (!Object.values(config.sockets).some((s) => s.type === 'rep')) return undefined;
     const rr = config.request_reply;
-    return { topicPrefix: rr.response_topic_prefix ?? `nng/${name}/reply`, timeoutMs: rr.timeout, maxPending: rr.max_pending };
+    return {
+      topicPrefix: rr.response_topic_prefix ?? `nng/${name}/reply`,
+      timeoutMs: rr.timeout,
+      maxPending: rr.max_pending,
+    };
   },
   // the runtime (and the native nanomsg addon) loads only when an instance is configured: faster hub start-up
   create: async (config, ctx) => new (await import('./instance.js')).NngGateway(config, ctx),

@@ -5,7 +5,14 @@
  */
 import { Subject, type Observable } from 'rxjs';
 import { GatewayError, StateError } from '../../src/errors.js';
-import type { DownlinkMessage, GatewayContext, GatewayInstance, IngressItem, InstanceHealth, ReplyHandle } from '../../src/gateway/spi.js';
+import type {
+  DownlinkMessage,
+  GatewayContext,
+  GatewayInstance,
+  IngressItem,
+  InstanceHealth,
+  ReplyHandle,
+} from '../../src/gateway/spi.js';
 import { errorReply, joinBody, splitBody } from './codec.js';
 import type { NngConfig } from './schema.js';
 import { NngSocket } from './socket.js';
@@ -30,7 +37,8 @@ export class NngGateway implements GatewayInstance {
 
   async start(): Promise<void> {
     if (this.#state === 'started') return;
-    if (this.#state === 'stopped') throw new StateError('PH_STATE_STOPPED', `${this.#ctx.id} was stopped; create a new instance`);
+    if (this.#state === 'stopped')
+      throw new StateError('PH_STATE_STOPPED', `${this.#ctx.id} was stopped; create a new instance`);
     const hooks = {
       onBody: (body: Buffer, socket: NngSocket, reply?: (b: Buffer) => void) => this.#received(body, socket, reply),
       onError: (message: string) => {
@@ -48,11 +56,15 @@ export class NngGateway implements GatewayInstance {
       throw err;
     }
     this.#state = 'started';
-    this.#liveness = new DialLiveness(this.#sockets.flatMap((s) => s.config.dial), this.#config.dial_probe_interval, (t) => {
-      this.#ctx.metrics.socketEvent(t.reachable ? 'peer_reachable' : 'peer_unreachable');
-      if (!t.reachable) this.#lastError = t.lastError;
-      this.#ctx.metrics.peers(this.#liveness?.targets.filter((x) => x.reachable).length ?? 0);
-    });
+    this.#liveness = new DialLiveness(
+      this.#sockets.flatMap((s) => s.config.dial),
+      this.#config.dial_probe_interval,
+      (t) => {
+        this.#ctx.metrics.socketEvent(t.reachable ? 'peer_reachable' : 'peer_unreachable');
+        if (!t.reachable) this.#lastError = t.lastError;
+        this.#ctx.metrics.peers(this.#liveness?.targets.filter((x) => x.reachable).length ?? 0);
+      },
+    );
     this.#liveness.start();
   }
 
@@ -67,14 +79,17 @@ export class NngGateway implements GatewayInstance {
   async send(msg: DownlinkMessage): Promise<void> {
     if (this.#state !== 'started') throw new StateError('PH_STATE_STOPPED', `${this.#ctx.id} is not running`);
     const out = this.#sockets.filter((s) => s.sends);
-    if (out.length === 0) throw new GatewayError('PH_NNG_SEND', `${this.#ctx.id} has no pub, push, pair, bus or req socket`);
+    if (out.length === 0)
+      throw new GatewayError('PH_NNG_SEND', `${this.#ctx.id} has no pub, push, pair, bus or req socket`);
     const body = joinBody(msg.address, msg.payload, this.#config.topic_delimiter);
-    await Promise.all(out.map(async (s) => {
-      if (s.config.type !== 'req') return s.send(body);
-      const reply = await s.request(body, this.#config.request_reply.timeout);
-      // Without a Response Topic nobody waits for the answer; the request still reached the SP server.
-      await msg.respond?.(reply);
-    }));
+    await Promise.all(
+      out.map(async (s) => {
+        if (s.config.type !== 'req') return s.send(body);
+        const reply = await s.request(body, this.#config.request_reply.timeout);
+        // Without a Response Topic nobody waits for the answer; the request still reached the SP server.
+        await msg.respond?.(reply);
+      }),
+    );
   }
 
   pause(): void {
@@ -94,8 +109,11 @@ export class NngGateway implements GatewayInstance {
       return { connection: dials ? 'connecting' : 'listening', peers: 0, lastError: this.#lastError };
     }
     const reachable = live.targets.filter((t) => t.reachable).length;
-    const connection = live.targets.some((t) => !t.probed) ? 'connecting'
-      : reachable === live.targets.length ? 'connected' : 'disconnected';
+    const connection = live.targets.some((t) => !t.probed)
+      ? 'connecting'
+      : reachable === live.targets.length
+        ? 'connected'
+        : 'disconnected';
     return { connection, peers: reachable, lastError: this.#lastError };
   }
 
@@ -108,7 +126,13 @@ export class NngGateway implements GatewayInstance {
     };
     try {
       const { address, payload } = splitBody(body, this.#config.topic_delimiter);
-      this.#ingress.next({ kind: 'message', address: socket.config.address_prefix + address, payload, peer, reply: handle });
+      this.#ingress.next({
+        kind: 'message',
+        address: socket.config.address_prefix + address,
+        payload,
+        peer,
+        reply: handle,
+      });
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       this.#ingress.next({ kind: 'fault', reason: 'malformed', error, payload: body, peer, reply: handle });

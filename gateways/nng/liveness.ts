@@ -70,15 +70,17 @@ export class DialLiveness {
     if (this.#running) return; // a slow round must not pile up behind itself
     this.#running = true;
     try {
-      await Promise.all(this.targets.map(async (t) => {
-        const err = await probe(t.url, Math.max(100, this.#intervalMs));
-        const reachable = err === undefined;
-        if (t.probed && reachable === t.reachable && (reachable || err === t.lastError)) return;
-        t.probed = true;
-        t.reachable = reachable;
-        if (err !== undefined) t.lastError = `dial ${t.url}: ${err}`;
-        this.#onChange(t);
-      }));
+      await Promise.all(
+        this.targets.map(async (t) => {
+          const err = await probe(t.url, Math.max(100, this.#intervalMs));
+          const reachable = err === undefined;
+          if (t.probed && reachable === t.reachable && (reachable || err === t.lastError)) return;
+          t.probed = true;
+          t.reachable = reachable;
+          if (err !== undefined) t.lastError = `dial ${t.url}: ${err}`;
+          this.#onChange(t);
+        }),
+      );
     } finally {
       this.#running = false;
     }

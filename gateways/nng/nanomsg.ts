@@ -44,7 +44,10 @@ interface SocketInternals {
 }
 
 const require = createRequire(import.meta.url);
-const nanomsg = require('nanomsg') as { socket(type: SpSocketType, opts?: SpSocketOptions): SpSocket; _bindings: NanomsgBinding };
+const nanomsg = require('nanomsg') as {
+  socket(type: SpSocketType, opts?: SpSocketOptions): SpSocket;
+  _bindings: NanomsgBinding;
+};
 
 export function spSocket(type: SpSocketType, opts: SpSocketOptions): SpSocket {
   return nanomsg.socket(type, opts);

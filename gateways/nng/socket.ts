@@ -64,7 +64,10 @@ export class NngSocket {
       flush();
       if (sock.queue.length === 0) for (const w of this.#drainWaiters.splice(0)) w.resolve();
     };
-    for (const [verb, urls] of [['listen', c.listen], ['dial', c.dial]] as const) {
+    for (const [verb, urls] of [
+      ['listen', c.listen],
+      ['dial', c.dial],
+    ] as const) {
       for (const url of urls) {
         const id = verb === 'listen' ? sock.bind(url) : sock.connect(url);
         if (id === null || id === undefined) {
@@ -99,7 +102,8 @@ export class NngSocket {
   /** Resolves once nanomsg handed the body to the transport; pending while a push peer is not reading. */
   send(body: Buffer): Promise<void> {
     const sock = this.#sock;
-    if (!sock || sock.closed || !this.sends) return Promise.reject(new GatewayError('PH_NNG_SEND', `socket ${this.name} cannot send`));
+    if (!sock || sock.closed || !this.sends)
+      return Promise.reject(new GatewayError('PH_NNG_SEND', `socket ${this.name} cannot send`));
     return new Promise((resolve, reject) => {
       this.#drainWaiters.push({ resolve, reject });
       sock.send(body);
@@ -140,6 +144,7 @@ export class NngSocket {
       clearTimeout(p.timer);
       p.reject(new GatewayError('PH_NNG_SEND', `socket ${this.name} closed before the reply arrived`));
     }
-    for (const w of this.#drainWaiters.splice(0)) w.reject(new GatewayError('PH_NNG_SEND', `socket ${this.name} closed before the message was sent`));
+    for (const w of this.#drainWaiters.splice(0))
+      w.reject(new GatewayError('PH_NNG_SEND', `socket ${this.name} closed before the message was sent`));
   }
 }

@@ -21,14 +21,17 @@ function topic(bytes: Buffer): string {
 /** Throws ProtocolError PH_ZMQ_FRAMING for a message that does not fit the framing. */
 export function decodeFrames(frames: readonly Buffer[], framing: ZeromqFraming): Framed {
   if (framing.mode === 'multipart') {
-    if (frames.length < 2) throw new ProtocolError('PH_ZMQ_FRAMING', `expected [topic, …, payload], got ${frames.length} frame(s)`);
+    if (frames.length < 2)
+      throw new ProtocolError('PH_ZMQ_FRAMING', `expected [topic, …, payload], got ${frames.length} frame(s)`);
     return { address: topic(frames[0]), payload: frames[frames.length - 1] };
   }
-  if (frames.length !== 1) throw new ProtocolError('PH_ZMQ_FRAMING', `prefix framing expects 1 frame, got ${frames.length}`);
+  if (frames.length !== 1)
+    throw new ProtocolError('PH_ZMQ_FRAMING', `prefix framing expects 1 frame, got ${frames.length}`);
   const body = frames[0];
   const d = delimiter(framing.delimiter);
   const at = d.indexIn(body);
-  if (at < 0) throw new ProtocolError('PH_ZMQ_FRAMING', `no ${JSON.stringify(framing.delimiter)} delimiter after the topic`);
+  if (at < 0)
+    throw new ProtocolError('PH_ZMQ_FRAMING', `no ${JSON.stringify(framing.delimiter)} delimiter after the topic`);
   return { address: topic(body.subarray(0, at)), payload: body.subarray(at + d.length) };
 }
 

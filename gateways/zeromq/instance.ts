@@ -4,7 +4,13 @@
  */
 import { Subject, type Observable } from 'rxjs';
 import { GatewayError, StateError } from '../../src/errors.js';
-import type { DownlinkMessage, GatewayContext, GatewayInstance, IngressItem, InstanceHealth } from '../../src/gateway/spi.js';
+import type {
+  DownlinkMessage,
+  GatewayContext,
+  GatewayInstance,
+  IngressItem,
+  InstanceHealth,
+} from '../../src/gateway/spi.js';
 import { decodeFrames, encodeFrames } from './codec.js';
 import type { ZeromqConfig } from './schema.js';
 import { ZeromqSocket, type Frames } from './socket.js';
@@ -27,7 +33,8 @@ export class ZeromqGateway implements GatewayInstance {
   }
 
   start(): Promise<void> {
-    if (this.#state === 'stopped') return Promise.reject(new StateError('PH_STATE_STOPPED', `${this.#ctx.id} was stopped; create a new instance`));
+    if (this.#state === 'stopped')
+      return Promise.reject(new StateError('PH_STATE_STOPPED', `${this.#ctx.id} was stopped; create a new instance`));
     this.#starting ??= this.#open();
     return this.#starting;
   }
@@ -68,13 +75,16 @@ export class ZeromqGateway implements GatewayInstance {
     this.#state = 'starting';
     const hooks = {
       onMessage: (frames: Frames, socket: string) => this.#received(frames, socket),
-      onFailure: (err: unknown) => this.#ingress.error(new GatewayError('PH_ZMQ_RECEIVE', `${this.#ctx.id}: receive failed`, { cause: err })),
+      onFailure: (err: unknown) =>
+        this.#ingress.error(new GatewayError('PH_ZMQ_RECEIVE', `${this.#ctx.id}: receive failed`, { cause: err })),
       onError: (message: string) => {
         this.#lastError = message;
         this.#ctx.metrics.peers(this.#sockets.reduce((n, s) => n + s.peers, 0));
       },
     };
-    this.#sockets = Object.entries(this.#config.sockets).map(([name, c]) => new ZeromqSocket(name, c, this.#ctx.metrics, hooks));
+    this.#sockets = Object.entries(this.#config.sockets).map(
+      ([name, c]) => new ZeromqSocket(name, c, this.#ctx.metrics, hooks),
+    );
     try {
       for (const s of this.#sockets) await s.open();
     } catch (err) {
@@ -96,7 +106,13 @@ export class ZeromqGateway implements GatewayInstance {
     } catch (err) {
       this.#ctx.logger.debug({ err, socket }, 'malformed zeromq message');
       const payload = frames.length > 0 ? frames[frames.length - 1] : Buffer.alloc(0);
-      this.#ingress.next({ kind: 'fault', reason: 'malformed', error: err instanceof Error ? err.message : String(err), payload, peer });
+      this.#ingress.next({
+        kind: 'fault',
+        reason: 'malformed',
+        error: err instanceof Error ? err.message : String(err),
+        payload,
+        peer,
+      });
     }
   }
 }

@@ -56,10 +56,17 @@ export class ZeromqSocket {
       linger: c.linger,
     };
     // zeromq.js sockets reject options their type does not have (a PULL has no send HWM).
-    const options = this.isUplink ? { ...common, receiveHighWaterMark: c.receive_hwm } : { ...common, sendHighWaterMark: c.send_hwm };
-    const sock: AnySocket = c.type === 'sub' ? new zmq.Subscriber(options)
-      : c.type === 'pull' ? new zmq.Pull(options)
-        : c.type === 'pub' ? new zmq.Publisher(options) : new zmq.Push(options);
+    const options = this.isUplink
+      ? { ...common, receiveHighWaterMark: c.receive_hwm }
+      : { ...common, sendHighWaterMark: c.send_hwm };
+    const sock: AnySocket =
+      c.type === 'sub'
+        ? new zmq.Subscriber(options)
+        : c.type === 'pull'
+          ? new zmq.Pull(options)
+          : c.type === 'pub'
+            ? new zmq.Publisher(options)
+            : new zmq.Push(options);
     this.#sock = sock;
     this.#watch(sock);
     if (sock instanceof zmq.Subscriber) sock.subscribe(...c.subscribe);
@@ -68,7 +75,11 @@ export class ZeromqSocket {
       for (const ep of c.connect) sock.connect(ep);
     } catch (err) {
       this.close();
-      throw new GatewayError('PH_ZMQ_ENDPOINT', `socket ${this.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new GatewayError(
+        'PH_ZMQ_ENDPOINT',
+        `socket ${this.name}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     }
     if (this.isUplink) void this.#receiveLoop(sock as zmq.Subscriber | zmq.Pull);
   }
@@ -108,7 +119,10 @@ export class ZeromqSocket {
     let sinceYield = 0;
     sock.receiveTimeout = 0;
     while (!sock.closed) {
-      if (this.#paused) await new Promise<void>((r) => { this.#resume = r; });
+      if (this.#paused)
+        await new Promise<void>((r) => {
+          this.#resume = r;
+        });
       if (sock.closed) return;
       let frames: Frames;
       try {
@@ -137,7 +151,10 @@ export class ZeromqSocket {
 
   #watch(sock: AnySocket): void {
     const ev = sock.events;
-    const up = (): void => { this.#peers++; this.#metrics.socketEvent('connect'); };
+    const up = (): void => {
+      this.#peers++;
+      this.#metrics.socketEvent('connect');
+    };
     ev.on('connect', up);
     ev.on('accept', up);
     ev.on('disconnect', (e) => {

@@ -30,7 +30,13 @@ export interface AuthRequest {
 export type AuthMethod = 'anonymous' | 'password' | 'jwt';
 
 export type AuthResult =
-  | { ok: true; method: AuthMethod; username?: string; acl?: ClientAcl; /** JWT exp, ms since epoch */ expiresAt?: number }
+  | {
+      ok: true;
+      method: AuthMethod;
+      username?: string;
+      acl?: ClientAcl;
+      /** JWT exp, ms since epoch */ expiresAt?: number;
+    }
   /** bad_credentials → CONNACK 0x86 (v5) / 0x04 (v3); not_authorized → 0x87 / 0x05. `detail` is for logs only. */
   | { ok: false; reason: 'bad_credentials' | 'not_authorized'; method: AuthMethod; detail: string };
 
@@ -86,11 +92,25 @@ export class Authenticator {
     } catch (err) {
       // Not the client's fault (e.g. scrypt out of memory): refuse this one, keep serving the rest.
       this.#logger.error({ err, clientId: req.clientId }, 'authentication error');
-      result = { ok: false, reason: 'not_authorized', method: 'password', detail: `internal error: ${(err as Error).message}` };
+      result = {
+        ok: false,
+        reason: 'not_authorized',
+        method: 'password',
+        detail: `internal error: ${(err as Error).message}`,
+      };
     }
     this.#count(result);
     if (!result.ok) {
-      this.#logger.debug({ clientId: req.clientId, username: req.username, remoteAddress: req.remoteAddress, reason: result.reason, detail: result.detail }, 'authentication failed');
+      this.#logger.debug(
+        {
+          clientId: req.clientId,
+          username: req.username,
+          remoteAddress: req.remoteAddress,
+          reason: result.reason,
+          detail: result.detail,
+        },
+        'authentication failed',
+      );
     }
     return result;
   }
@@ -104,13 +124,15 @@ export class Authenticator {
     if (this.#passwords) await this.#refreshPasswords();
     const entry = this.#passwords?.lookup(username);
     if (entry) {
-      if (password === undefined) return { ok: false, reason: 'bad_credentials', method: 'password', detail: 'no password' };
+      if (password === undefined)
+        return { ok: false, reason: 'bad_credentials', method: 'password', detail: 'no password' };
       return (await verifyPassword(password, entry.hash))
         ? { ok: true, method: 'password', username }
         : { ok: false, reason: 'bad_credentials', method: 'password', detail: 'wrong password' };
     }
     if (this.#jwt) {
-      if (password === undefined || password.length === 0) return { ok: false, reason: 'bad_credentials', method: 'jwt', detail: 'no token' };
+      if (password === undefined || password.length === 0)
+        return { ok: false, reason: 'bad_credentials', method: 'jwt', detail: 'no token' };
       return this.#verifyJwt(password, username);
     }
     if (this.#passwords) {
@@ -136,15 +158,25 @@ export class Authenticator {
   async #refreshPasswords(): Promise<void> {
     const outcome = await this.#passwords!.refresh();
     if (outcome === 'unchanged') return;
-    this.#metrics?.counter('protohub_auth_password_file_reloads_total', 'password file re-reads after a change', ['result']).inc({ result: outcome });
-    if (outcome === 'reloaded') this.#logger.info({ file: this.#passwords!.path, users: this.#passwords!.size }, 'password file reloaded');
-    else if (outcome === 'missing') this.#logger.warn({ file: this.#passwords!.path }, 'password file missing; no password users until it returns');
-    else this.#logger.error({ file: this.#passwords!.path, err: this.#passwords!.lastError?.message, code: 'PH_AUTH_PASSWORD_FILE' }, 'password file invalid; keeping the last good version');
+    this.#metrics
+      ?.counter('protohub_auth_password_file_reloads_total', 'password file re-reads after a change', ['result'])
+      .inc({ result: outcome });
+    if (outcome === 'reloaded')
+      this.#logger.info({ file: this.#passwords!.path, users: this.#passwords!.size }, 'password file reloaded');
+    else if (outcome === 'missing')
+      this.#logger.warn({ file: this.#passwords!.path }, 'password file missing; no password users until it returns');
+    else
+      this.#logger.error(
+        { file: this.#passwords!.path, err: this.#passwords!.lastError?.message, code: 'PH_AUTH_PASSWORD_FILE' },
+        'password file invalid; keeping the last good version',
+      );
   }
 
   #count(result: AuthResult): void {
     if (!this.#metrics) return;
     const labels = { method: result.method, result: result.ok ? 'ok' : result.reason };
-    this.#metrics.counter('protohub_auth_attempts_total', 'CONNECT authentication outcomes', ['method', 'result']).inc(labels);
+    this.#metrics
+      .counter('protohub_auth_attempts_total', 'CONNECT authentication outcomes', ['method', 'result'])
+      .inc(labels);
   }
 }

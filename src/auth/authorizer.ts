@@ -5,7 +5,14 @@
  */
 import type { HubConfig } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
-import { compileClientAcl, compileRules, type AuthzClient, type ClientAcl, type CompiledClientAcl, type CompiledRule } from './acl-rules.js';
+import {
+  compileClientAcl,
+  compileRules,
+  type AuthzClient,
+  type ClientAcl,
+  type CompiledClientAcl,
+  type CompiledRule,
+} from './acl-rules.js';
 import { LruCache } from './lru-cache.js';
 import { isValidTopicFilter, isValidTopicName, levels, unshare } from './topic-match.js';
 import type { AuthzTarget } from './topic-pattern.js';
@@ -45,8 +52,14 @@ export class Authorizer {
         publish: { allow: child('publish', 'allow'), deny: child('publish', 'deny') },
         subscribe: { allow: child('subscribe', 'allow'), deny: child('subscribe', 'deny') },
       };
-      this.#invalid = m.counter('protohub_authz_invalid_topic_total', 'authorization requests for an invalid topic or filter (denied)');
-      this.#evictions = m.counter('protohub_authz_cache_evictions_total', 'authorization decisions evicted from the bounded cache');
+      this.#invalid = m.counter(
+        'protohub_authz_invalid_topic_total',
+        'authorization requests for an invalid topic or filter (denied)',
+      );
+      this.#evictions = m.counter(
+        'protohub_authz_cache_evictions_total',
+        'authorization decisions evicted from the bounded cache',
+      );
     }
   }
 
@@ -84,7 +97,9 @@ export class Authorizer {
 
   #target(action: AuthzAction, topicOrFilter: string): AuthzTarget | undefined {
     if (action === 'publish') {
-      return isValidTopicName(topicOrFilter) ? { action, text: topicOrFilter, levels: levels(topicOrFilter) } : undefined;
+      return isValidTopicName(topicOrFilter)
+        ? { action, text: topicOrFilter, levels: levels(topicOrFilter) }
+        : undefined;
     }
     // [MQTT-4.8.2-1] a shared subscription is authorized on the filter after $share/{group}/
     const filter = unshare(topicOrFilter);

@@ -17,7 +17,8 @@ import { compileClientAcl, type ClientAcl } from './acl-rules.js';
 
 export type JwtConfig = HubConfig['auth']['jwt'];
 
-export type JwtFailure = 'malformed' | 'bad_signature' | 'expired' | 'not_yet_valid' | 'claim_invalid' | 'username_mismatch' | 'bad_acl';
+export type JwtFailure =
+  'malformed' | 'bad_signature' | 'expired' | 'not_yet_valid' | 'claim_invalid' | 'username_mismatch' | 'bad_acl';
 
 export type JwtResult =
   | { ok: true; username?: string; acl?: ClientAcl; /** ms since epoch, from `exp` */ expiresAt?: number }
@@ -33,7 +34,8 @@ export interface JwtVerifierOptions {
 function failureOf(err: unknown, joseErrors: Jose['errors']): JwtFailure {
   if (err instanceof joseErrors.JWTExpired) return 'expired';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return err.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid';
+  if (err instanceof joseErrors.JWTClaimValidationFailed)
+    return err.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid';
   return 'malformed'; // JWSInvalid, JWTInvalid, JOSEAlgNotAllowed, bad base64/JSON
 }
 
@@ -54,10 +56,13 @@ export class JwtVerifier {
   /** Checks the config shape (no I/O); throws AuthError PH_AUTH_JWT_CONFIG. */
   constructor(config: JwtConfig, opts: JwtVerifierOptions = {}) {
     const bad = (why: string) => new AuthError('PH_AUTH_JWT_CONFIG', `auth.jwt: ${why}`);
-    if (config.algorithm === 'HS256' && config.secret === undefined && config.key_file === undefined) throw bad('HS256 needs `secret` or `key_file`');
-    if (config.algorithm === 'HS256' && config.secret !== undefined && config.key_file !== undefined) throw bad('set either `secret` or `key_file`, not both');
+    if (config.algorithm === 'HS256' && config.secret === undefined && config.key_file === undefined)
+      throw bad('HS256 needs `secret` or `key_file`');
+    if (config.algorithm === 'HS256' && config.secret !== undefined && config.key_file !== undefined)
+      throw bad('set either `secret` or `key_file`, not both');
     if (config.algorithm === 'HS256' && config.secret === '') throw bad('`secret` is empty');
-    if (config.algorithm === 'RS256' && config.key_file === undefined) throw bad('RS256 needs `key_file` (PEM public key or certificate)');
+    if (config.algorithm === 'RS256' && config.key_file === undefined)
+      throw bad('RS256 needs `key_file` (PEM public key or certificate)');
     if (config.algorithm === 'RS256' && config.secret !== undefined) throw bad('RS256 takes `key_file`, not `secret`');
     this.#config = config;
     this.#opts = opts;
@@ -82,7 +87,8 @@ export class JwtVerifier {
         this.#key = createSecretKey(Buffer.from(s, 'utf8'));
       } else {
         const key = createPublicKey(text);
-        if (key.asymmetricKeyType !== 'rsa') throw new Error(`expected an RSA public key, got ${key.asymmetricKeyType}`);
+        if (key.asymmetricKeyType !== 'rsa')
+          throw new Error(`expected an RSA public key, got ${key.asymmetricKeyType}`);
         this.#key = key;
       }
     } catch (err) {
@@ -107,13 +113,22 @@ export class JwtVerifier {
       return { ok: false, failure: 'claim_invalid', detail: `claim ${this.#config.username_claim} is not a string` };
     }
     if (claimedUser !== undefined && username !== undefined && claimedUser !== username) {
-      return { ok: false, failure: 'username_mismatch', detail: `claim ${this.#config.username_claim} does not match the CONNECT username` };
+      return {
+        ok: false,
+        failure: 'username_mismatch',
+        detail: `claim ${this.#config.username_claim} does not match the CONNECT username`,
+      };
     }
     const aclClaim = payload[this.#config.acl_claim];
     let acl: ClientAcl | undefined;
     if (aclClaim !== undefined) {
       acl = aclFromClaim(aclClaim);
-      if (!acl) return { ok: false, failure: 'bad_acl', detail: `claim ${this.#config.acl_claim} is not { pub: [..], sub: [..] }` };
+      if (!acl)
+        return {
+          ok: false,
+          failure: 'bad_acl',
+          detail: `claim ${this.#config.acl_claim} is not { pub: [..], sub: [..] }`,
+        };
       try {
         compileClientAcl(acl);
       } catch (err) {

@@ -18,11 +18,12 @@ export interface PasswdIo {
   stderr: { write(s: string): unknown };
 }
 
-const USAGE = 'usage: protohub passwd [-f FILE] [-b] [-D] <username> [password]\n'
-  + '  -f FILE  password file (default config/passwd, created when missing)\n'
-  + '  -b       take the password from the command line (batch)\n'
-  + '  -D       delete the user\n'
-  + 'Without -b the password is read from stdin.\n';
+const USAGE =
+  'usage: protohub passwd [-f FILE] [-b] [-D] <username> [password]\n' +
+  '  -f FILE  password file (default config/passwd, created when missing)\n' +
+  '  -b       take the password from the command line (batch)\n' +
+  '  -D       delete the user\n' +
+  'Without -b the password is read from stdin.\n';
 
 interface PasswdArgs {
   file: string;

@@ -34,13 +34,17 @@ export function parsePasswordFile(text: string, file: string): Map<string, Passw
     if (raw === '' || raw.startsWith('#')) continue;
     const where = `${file}:${i + 1}`;
     const colon = raw.indexOf(':');
-    if (colon < 0) throw new AuthError('PH_AUTH_PASSWORD_FILE', `${where}: expected "username:$scrypt$...", found no ":"`);
+    if (colon < 0)
+      throw new AuthError('PH_AUTH_PASSWORD_FILE', `${where}: expected "username:$scrypt$...", found no ":"`);
     const username = raw.slice(0, colon);
     const encoded = raw.slice(colon + 1);
     const problem = usernameProblem(username);
     if (problem) throw new AuthError('PH_AUTH_PASSWORD_FILE', `${where}: username ${problem}`);
     if (entries.has(username)) {
-      throw new AuthError('PH_AUTH_PASSWORD_FILE', `${where}: duplicate user "${username}" (first on line ${entries.get(username)!.line})`);
+      throw new AuthError(
+        'PH_AUTH_PASSWORD_FILE',
+        `${where}: duplicate user "${username}" (first on line ${entries.get(username)!.line})`,
+      );
     }
     let hash: ParsedHash;
     try {
@@ -122,7 +126,10 @@ export class PasswordFile {
   }
 
   #fail(err: unknown, signature: string | undefined): RefreshOutcome {
-    this.#lastError = err instanceof AuthError ? err : new AuthError('PH_AUTH_PASSWORD_FILE', `${this.path}: ${(err as Error).message}`, { cause: err });
+    this.#lastError =
+      err instanceof AuthError
+        ? err
+        : new AuthError('PH_AUTH_PASSWORD_FILE', `${this.path}: ${(err as Error).message}`, { cause: err });
     // Remember the bad version so it is not re-parsed on every CONNECT.
     if (signature !== undefined) this.#signature = signature;
     return 'invalid';

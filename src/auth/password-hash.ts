@@ -29,7 +29,12 @@ const HASH_RE = /^\$scrypt\$N=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+={0,2})\$([A
 
 function scryptAsync(pw: Buffer, salt: Buffer, keylen: number, params: ScryptParams): Promise<Buffer> {
   // scrypt needs 128·N·r bytes; lift Node's 32 MiB default so the bounds above are usable.
-  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 };
+  const options: ScryptOptions = {
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    maxmem: 256 * params.N * params.r + 1024 * 1024,
+  };
   return new Promise((resolve, reject) => {
     scrypt(pw, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key)));
   });
@@ -45,7 +50,8 @@ export function parseHash(encoded: string): ParsedHash {
   const bad = (why: string) => new AuthError('PH_AUTH_HASH_INVALID', `invalid password hash: ${why}`);
   if (!m) throw bad('expected $scrypt$N=<n>,r=<r>,p=<p>$<salt base64>$<hash base64>');
   const params = { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]) };
-  if (params.N < 2 || params.N > MAX_N || (params.N & (params.N - 1)) !== 0) throw bad(`N must be a power of two in 2..${MAX_N}`);
+  if (params.N < 2 || params.N > MAX_N || (params.N & (params.N - 1)) !== 0)
+    throw bad(`N must be a power of two in 2..${MAX_N}`);
   if (params.r < 1 || params.r > MAX_R) throw bad(`r must be in 1..${MAX_R}`);
   if (params.p < 1 || params.p > MAX_P) throw bad(`p must be in 1..${MAX_P}`);
   const salt = Buffer.from(m[4], 'base64');

@@ -50,7 +50,10 @@ export function compileTopicPattern(source: string, where: string): TopicPattern
   let hasPlaceholder = false;
   for (const m of template.matchAll(PLACEHOLDER_RE)) {
     if (!KNOWN.has(m[1])) {
-      throw new AuthError('PH_AUTH_ACL_RULE', `${where}: unknown placeholder \${${m[1]}} in "${source}" (known: \${username}, \${clientid})`);
+      throw new AuthError(
+        'PH_AUTH_ACL_RULE',
+        `${where}: unknown placeholder \${${m[1]}} in "${source}" (known: \${username}, \${clientid})`,
+      );
     }
     hasPlaceholder = true;
   }
@@ -68,7 +71,9 @@ export function compileTopicPattern(source: string, where: string): TopicPattern
       if (text === undefined) return false;
       if (eq) return text === target.text;
       const ruleLevels = staticLevels ?? levels(text);
-      return target.action === 'publish' ? matchLevels(ruleLevels, target.levels) : coversLevels(ruleLevels, target.levels);
+      return target.action === 'publish'
+        ? matchLevels(ruleLevels, target.levels)
+        : coversLevels(ruleLevels, target.levels);
     },
   };
 }

@@ -46,9 +46,24 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     throw new BenchError('PH_BENCH_USAGE', `unknown bench mode ${mode ?? '(none)'}`);
   }
   const a: BenchArgs = {
-    mode: mode as BenchArgs['mode'], host: '127.0.0.1', port: 1883, clients: 1, intervalMs: 0, topic: 'bench/%i',
-    qos: 0, payloadSize: 16, version: 4, limit: 0, workers: 1, workerKind: 'process', durationSec: 10,
-    inflight: 32, batch: 64, ceiling: false, flood: false, prefix: `bench-${process.pid}-`,
+    mode: mode as BenchArgs['mode'],
+    host: '127.0.0.1',
+    port: 1883,
+    clients: 1,
+    intervalMs: 0,
+    topic: 'bench/%i',
+    qos: 0,
+    payloadSize: 16,
+    version: 4,
+    limit: 0,
+    workers: 1,
+    workerKind: 'process',
+    durationSec: 10,
+    inflight: 32,
+    batch: 64,
+    ceiling: false,
+    flood: false,
+    prefix: `bench-${process.pid}-`,
   };
   let rate = 0;
   for (let i = 0; i < rest.length; i++) {
@@ -61,34 +76,70 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     const num = (min: number, max: number): number => {
       const raw = value();
       const n = Number(raw);
-      if (!Number.isFinite(n) || n < min || n > max) throw new BenchError('PH_BENCH_USAGE', `${flag} must be a number in ${min}..${max}, got ${raw}`);
+      if (!Number.isFinite(n) || n < min || n > max)
+        throw new BenchError('PH_BENCH_USAGE', `${flag} must be a number in ${min}..${max}, got ${raw}`);
       return n;
     };
     switch (flag) {
-      case '-h': a.host = value(); break;
-      case '-p': a.port = num(0, 65535); break;
-      case '-c': a.clients = num(1, 1_000_000); break;
-      case '-I': a.intervalMs = num(0, 3_600_000); break;
-      case '-R': rate = num(0, 1e9); break;
-      case '-t': a.topic = value(); break;
-      case '-q': a.qos = num(0, 2); break;
-      case '-s': a.payloadSize = num(0, 256 * 1024 * 1024); break;
+      case '-h':
+        a.host = value();
+        break;
+      case '-p':
+        a.port = num(0, 65535);
+        break;
+      case '-c':
+        a.clients = num(1, 1_000_000);
+        break;
+      case '-I':
+        a.intervalMs = num(0, 3_600_000);
+        break;
+      case '-R':
+        rate = num(0, 1e9);
+        break;
+      case '-t':
+        a.topic = value();
+        break;
+      case '-q':
+        a.qos = num(0, 2);
+        break;
+      case '-s':
+        a.payloadSize = num(0, 256 * 1024 * 1024);
+        break;
       case '-V': {
         const v = num(4, 5);
         if (v !== 4 && v !== 5) throw new BenchError('PH_BENCH_USAGE', '-V must be 4 or 5');
         a.version = v;
         break;
       }
-      case '-L': a.limit = num(0, 1e12); break;
-      case '-w': a.workers = num(0, 256); break;
-      case '-d': a.durationSec = num(0.1, 1e6); break;
-      case '--inflight': a.inflight = num(1, 65535); break;
-      case '--batch': a.batch = num(1, 65536); break;
-      case '--threads': a.workerKind = 'thread'; break;
-      case '--ceiling': a.ceiling = true; break;
-      case '--flood': a.flood = true; break;
-      case '--prefix': a.prefix = value(); break;
-      default: throw new BenchError('PH_BENCH_USAGE', `unknown option ${flag}`);
+      case '-L':
+        a.limit = num(0, 1e12);
+        break;
+      case '-w':
+        a.workers = num(0, 256);
+        break;
+      case '-d':
+        a.durationSec = num(0.1, 1e6);
+        break;
+      case '--inflight':
+        a.inflight = num(1, 65535);
+        break;
+      case '--batch':
+        a.batch = num(1, 65536);
+        break;
+      case '--threads':
+        a.workerKind = 'thread';
+        break;
+      case '--ceiling':
+        a.ceiling = true;
+        break;
+      case '--flood':
+        a.flood = true;
+        break;
+      case '--prefix':
+        a.prefix = value();
+        break;
+      default:
+        throw new BenchError('PH_BENCH_USAGE', `unknown option ${flag}`);
     }
   }
   if (rate > 0) a.intervalMs = (a.clients * 1000) / rate;

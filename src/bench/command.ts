@@ -14,9 +14,21 @@ type Out = (line: string) => void;
 
 function jobOf(a: BenchArgs, port = a.port): JobSpec {
   return {
-    mode: a.mode === 'discard' ? 'conn' : a.mode, host: a.host, port, version: a.version, qos: a.qos, topic: a.topic,
-    payloadSize: a.payloadSize, limit: a.limit, intervalMs: a.intervalMs, inflight: a.inflight, batch: a.batch,
-    clients: a.clients, clientPrefix: a.prefix, connectConcurrency: 64, keepaliveSec: 600,
+    mode: a.mode === 'discard' ? 'conn' : a.mode,
+    host: a.host,
+    port,
+    version: a.version,
+    qos: a.qos,
+    topic: a.topic,
+    payloadSize: a.payloadSize,
+    limit: a.limit,
+    intervalMs: a.intervalMs,
+    inflight: a.inflight,
+    batch: a.batch,
+    clients: a.clients,
+    clientPrefix: a.prefix,
+    connectConcurrency: 64,
+    keepaliveSec: 600,
   };
 }
 
@@ -28,13 +40,17 @@ async function runLoad(a: BenchArgs, port: number, label: string, out: Out): Pro
   if (a.mode === 'latency') {
     const rate = a.intervalMs > 0 ? (a.clients * 1000) / a.intervalMs : 1000;
     const r = await runLatency(job, rate, a.durationSec, a.workers);
-    out(`${label} latency at ${fmt(rate)} msg/s: n=${r.samples} p50=${r.p50Us.toFixed(0)}µs p90=${r.p90Us.toFixed(0)}µs p99=${r.p99Us.toFixed(0)}µs max=${r.maxUs.toFixed(0)}µs`);
+    out(
+      `${label} latency at ${fmt(rate)} msg/s: n=${r.samples} p50=${r.p50Us.toFixed(0)}µs p90=${r.p90Us.toFixed(0)}µs p99=${r.p99Us.toFixed(0)}µs max=${r.maxUs.toFixed(0)}µs`,
+    );
     return r.p99Us;
   }
   const t0 = Date.now();
   const group = await LoadGroup.prepare(job, a.workers, a.workerKind);
   const ready = group.current();
-  out(`${label} ${a.mode}: ${ready.connected}/${a.clients} connected in ${Date.now() - t0} ms${ready.connectFailed ? `, ${ready.connectFailed} failed: ${ready.errors[0]}` : ''}`);
+  out(
+    `${label} ${a.mode}: ${ready.connected}/${a.clients} connected in ${Date.now() - t0} ms${ready.connectFailed ? `, ${ready.connectFailed} failed: ${ready.errors[0]}` : ''}`,
+  );
   if (ready.connected === 0) {
     await group.stop();
     throw new BenchError('PH_BENCH_CONNECT', `no client connected: ${ready.errors[0] ?? 'unknown error'}`);
@@ -42,25 +58,36 @@ async function runLoad(a: BenchArgs, port: number, label: string, out: Out): Pro
   const start = Date.now();
   let finished = false;
   // only publishers have an end of their own; sub and conn run for the duration
-  const done = a.mode === 'pub' ? group.go().then(() => { finished = true; }) : (void group.go(), new Promise<void>(() => undefined));
+  const done =
+    a.mode === 'pub'
+      ? group.go().then(() => {
+          finished = true;
+        })
+      : (void group.go(), new Promise<void>(() => undefined));
   let prev = 0;
   while (!finished && Date.now() - start < a.durationSec * 1000) {
     await Promise.race([done, new Promise((r) => setTimeout(r, 1000))]);
     const s = group.current();
     const count = a.mode === 'pub' ? s.sent : s.received;
-    if (a.mode !== 'conn') out(`${label} ${a.mode}: ${fmt(count - prev)} msg/s (total ${fmt(count)}${s.lost ? `, ${s.lost} lost` : ''})`);
+    if (a.mode !== 'conn')
+      out(`${label} ${a.mode}: ${fmt(count - prev)} msg/s (total ${fmt(count)}${s.lost ? `, ${s.lost} lost` : ''})`);
     prev = count;
   }
   const elapsed = (Date.now() - start) / 1000;
   const s = await group.stop();
   const count = a.mode === 'pub' ? s.sent : s.received;
   const rate = count / elapsed;
-  out(`${label} ${a.mode} total: ${fmt(count)} in ${elapsed.toFixed(2)} s = ${fmt(rate)} msg/s; acked ${fmt(s.completed)}; lost connections ${s.lost}`);
+  out(
+    `${label} ${a.mode} total: ${fmt(count)} in ${elapsed.toFixed(2)} s = ${fmt(rate)} msg/s; acked ${fmt(s.completed)}; lost connections ${s.lost}`,
+  );
   for (const e of s.errors.slice(0, 3)) out(`${label}   error: ${e}`);
   return rate;
 }
 
-export async function runBenchCommand(argv: string[], out: Out = (l) => process.stdout.write(l + '\n')): Promise<number> {
+export async function runBenchCommand(
+  argv: string[],
+  out: Out = (l) => process.stdout.write(l + '\n'),
+): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help') {
     out(BENCH_USAGE);
     return argv.length === 0 ? 2 : 0;
@@ -81,7 +108,12 @@ export async function runBenchCommand(argv: string[], out: Out = (l) => process.
       return 0;
     }
     if (a.ceiling) {
-      const discard = await DiscardWorker.start({ host: '127.0.0.1', port: 0, flood: a.mode === 'sub', payloadSize: a.payloadSize });
+      const discard = await DiscardWorker.start({
+        host: '127.0.0.1',
+        port: 0,
+        flood: a.mode === 'sub',
+        payloadSize: a.payloadSize,
+      });
       try {
         await runLoad({ ...a, durationSec: Math.min(a.durationSec, 5) }, discard.port, '[ceiling]', out);
       } finally {

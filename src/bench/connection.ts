@@ -60,14 +60,18 @@ export class BenchConnection {
     failed.catch(() => undefined); // a late error after success is recorded in this.error, not thrown
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BenchError('PH_BENCH_CONNECT', `${clientId}: no CONNACK in ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new BenchError('PH_BENCH_CONNECT', `${clientId}: no CONNACK in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       const connack = this.receiver.waitFor(PACKET.CONNACK);
       socket.write(connectPacket({ clientId, version, keepaliveSec: this.opts.keepaliveSec ?? 600, cleanStart: true }));
       const body = await Promise.race([connack, failed, timeout]);
       // byte 1 of the CONNACK variable header is the return / reason code; 0 = accepted (3.1.1 §3.2.2.3, 5 §3.2.2.2)
-      if (body[1] !== 0) throw new BenchError('PH_BENCH_CONNECT', `${clientId}: CONNACK code 0x${body[1].toString(16)}`);
+      if (body[1] !== 0)
+        throw new BenchError('PH_BENCH_CONNECT', `${clientId}: CONNACK code 0x${body[1].toString(16)}`);
     } catch (err) {
       socket.destroy();
       throw err;

@@ -38,7 +38,13 @@ class PeerVisitor implements FrameVisitor {
     } else if (type === PACKET.SUBSCRIBE) {
       const v5 = this.version === 5;
       const granted = buf[end - 1] & 3;
-      this.out.push(Buffer.from(v5 ? [0x90, 4, buf[bodyStart], buf[bodyStart + 1], 0, granted] : [0x90, 3, buf[bodyStart], buf[bodyStart + 1], granted]));
+      this.out.push(
+        Buffer.from(
+          v5
+            ? [0x90, 4, buf[bodyStart], buf[bodyStart + 1], 0, granted]
+            : [0x90, 3, buf[bodyStart], buf[bodyStart + 1], granted],
+        ),
+      );
       this.server.addSubscriber(this.socket, this.version === 5);
     } else if (type === PACKET.PUBREL) {
       this.out.push(Buffer.from([PACKET.PUBCOMP << 4, 2, buf[bodyStart], buf[bodyStart + 1]]));

@@ -50,7 +50,8 @@ export class FrameWalker {
         mult *= 128;
       }
       if (!complete) {
-        if (i - pos - 1 >= 4) throw new ProtocolError('PH_BENCH_FRAME_MALFORMED', 'Remaining Length longer than 4 bytes');
+        if (i - pos - 1 >= 4)
+          throw new ProtocolError('PH_BENCH_FRAME_MALFORMED', 'Remaining Length longer than 4 bytes');
         break; // header split across chunks
       }
       if (value > this.maxFrame) {

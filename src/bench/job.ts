@@ -47,8 +47,18 @@ export interface LoadStats {
 
 export function emptyStats(): LoadStats {
   return {
-    clients: 0, connected: 0, connectFailed: 0, lost: 0, sent: 0, completed: 0, received: 0,
-    firstRecvAt: 0, lastRecvAt: 0, latencyUs: [], latencyOverflow: 0, errors: [],
+    clients: 0,
+    connected: 0,
+    connectFailed: 0,
+    lost: 0,
+    sent: 0,
+    completed: 0,
+    received: 0,
+    firstRecvAt: 0,
+    lastRecvAt: 0,
+    latencyUs: [],
+    latencyOverflow: 0,
+    errors: [],
   };
 }
 
@@ -63,7 +73,8 @@ export function mergeStats(all: LoadStats[]): LoadStats {
     out.sent += s.sent;
     out.completed += s.completed;
     out.received += s.received;
-    if (s.firstRecvAt > 0 && (out.firstRecvAt === 0 || s.firstRecvAt < out.firstRecvAt)) out.firstRecvAt = s.firstRecvAt;
+    if (s.firstRecvAt > 0 && (out.firstRecvAt === 0 || s.firstRecvAt < out.firstRecvAt))
+      out.firstRecvAt = s.firstRecvAt;
     out.lastRecvAt = Math.max(out.lastRecvAt, s.lastRecvAt);
     for (const v of s.latencyUs) out.latencyUs.push(v);
     out.latencyOverflow += s.latencyOverflow;

@@ -22,7 +22,12 @@ export async function waitUntil(cond: () => boolean, deadlineMs: number, pollMs 
  * Wait until `expected` messages have arrived, or nothing new arrived for `idleMs` (the broker drained what
  * it will deliver), bounded by `deadlineMs`.
  */
-export async function waitForArrivals(received: () => number, expected: number, idleMs: number, deadlineMs: number): Promise<void> {
+export async function waitForArrivals(
+  received: () => number,
+  expected: number,
+  idleMs: number,
+  deadlineMs: number,
+): Promise<void> {
   let last = -1;
   let lastChange = Date.now();
   await waitUntil(() => {
@@ -116,9 +121,19 @@ export interface LatencyResult {
 }
 
 /** One client publishing timestamped messages to a topic it subscribes to, at `ratePerSec`. */
-export async function runLatency(job: JobSpec, ratePerSec: number, durationSec: number, workers = 1, warmupSec = 0.5, window?: TrafficWindow): Promise<LatencyResult> {
+export async function runLatency(
+  job: JobSpec,
+  ratePerSec: number,
+  durationSec: number,
+  workers = 1,
+  warmupSec = 0.5,
+  window?: TrafficWindow,
+): Promise<LatencyResult> {
   const intervalMs = (job.clients * 1000) / ratePerSec;
-  const group = await LoadGroup.prepare({ ...job, intervalMs, limit: Math.round((ratePerSec / job.clients) * (durationSec + warmupSec)), mode: 'latency' }, workers);
+  const group = await LoadGroup.prepare(
+    { ...job, intervalMs, limit: Math.round((ratePerSec / job.clients) * (durationSec + warmupSec)), mode: 'latency' },
+    workers,
+  );
   window?.start();
   await Promise.race([group.go(), new Promise((r) => setTimeout(r, (durationSec + warmupSec) * 1000 + 5000))]);
   await waitUntil(() => group.current().received >= group.current().sent, 2000);
@@ -139,7 +154,10 @@ export async function runLatency(job: JobSpec, ratePerSec: number, durationSec: 
 }
 
 /** Open `clients` idle connections and keep them until the returned close() is called. */
-export async function holdConnections(job: JobSpec, workers: number): Promise<{ stats: LoadStats; close(): Promise<LoadStats> }> {
+export async function holdConnections(
+  job: JobSpec,
+  workers: number,
+): Promise<{ stats: LoadStats; close(): Promise<LoadStats> }> {
   const group = await LoadGroup.prepare({ ...job, mode: 'conn' }, workers);
   const stats = group.current();
   return { stats, close: () => group.stop() };

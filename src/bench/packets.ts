@@ -52,7 +52,10 @@ export interface ConnectOptions {
 
 export function connectPacket(o: ConnectOptions): Buffer {
   const flags = o.cleanStart ? 0x02 : 0x00;
-  const head = Buffer.concat([utf8('MQTT'), Buffer.from([o.version, flags, o.keepaliveSec >> 8, o.keepaliveSec & 0xff])]);
+  const head = Buffer.concat([
+    utf8('MQTT'),
+    Buffer.from([o.version, flags, o.keepaliveSec >> 8, o.keepaliveSec & 0xff]),
+  ]);
   const props = o.version === 5 ? Buffer.from([0]) : Buffer.alloc(0); // v5: empty property block
   return frame(PACKET.CONNECT << 4, Buffer.concat([head, props, utf8(o.clientId)]));
 }

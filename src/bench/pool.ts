@@ -25,7 +25,11 @@ const WORKER_FILE = HERE.replace(/pool\.(ts|js)$/, `worker${extname(HERE)}`);
 const LOADER = extname(HERE) === '.ts' ? ['--import', 'tsx'] : [];
 
 function forkLink(): Link {
-  const child = fork(WORKER_FILE, [], { execArgv: LOADER, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(WORKER_FILE, [], {
+    execArgv: LOADER,
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return {
     send: (m) => child.send(m),
     onMessage: (cb) => child.on('message', (m) => cb(m as FromWorker)),
@@ -35,12 +39,13 @@ function forkLink(): Link {
 
 /** Worker threads ignore --import loaders on Node 20, so from sources the thread registers tsx itself. */
 function threadLink(): Link {
-  const w = LOADER.length === 0
-    ? new Worker(WORKER_FILE)
-    : new Worker(
-        `import('tsx/esm/api').then((api) => api.register()).then(() => import(${JSON.stringify(pathToFileURL(WORKER_FILE).href)}))`,
-        { eval: true },
-      );
+  const w =
+    LOADER.length === 0
+      ? new Worker(WORKER_FILE)
+      : new Worker(
+          `import('tsx/esm/api').then((api) => api.register()).then(() => import(${JSON.stringify(pathToFileURL(WORKER_FILE).href)}))`,
+          { eval: true },
+        );
   return {
     send: (m) => w.postMessage(m),
     onMessage: (cb) => w.on('message', cb),
@@ -50,8 +55,17 @@ function threadLink(): Link {
 
 function inProcessLink(): Link {
   let deliver: (m: FromWorker) => void = () => undefined;
-  const handle = workerHandler((m) => queueMicrotask(() => deliver(m)), () => undefined);
-  return { send: (m) => handle(m), onMessage: (cb) => { deliver = cb; }, kill: () => undefined };
+  const handle = workerHandler(
+    (m) => queueMicrotask(() => deliver(m)),
+    () => undefined,
+  );
+  return {
+    send: (m) => handle(m),
+    onMessage: (cb) => {
+      deliver = cb;
+    },
+    kill: () => undefined,
+  };
 }
 
 function link(kind: WorkerKind, inProcess: boolean): Link {
@@ -87,7 +101,11 @@ export class LoadGroup {
   private constructor(private readonly members: Member[]) {}
 
   /** Fork `workers` workers (0 = run in this process), hand each a slice of clients, and wait until connected. */
-  static async prepare(job: Omit<LoadJob, 'clientFrom' | 'clientTo'> & { clients: number }, workers: number, kind: WorkerKind = 'process'): Promise<LoadGroup> {
+  static async prepare(
+    job: Omit<LoadJob, 'clientFrom' | 'clientTo'> & { clients: number },
+    workers: number,
+    kind: WorkerKind = 'process',
+  ): Promise<LoadGroup> {
     const n = Math.max(1, Math.min(workers, job.clients));
     const members = Array.from({ length: n }, () => new Member(link(kind, workers === 0)));
     const per = Math.ceil(job.clients / n);
@@ -95,7 +113,10 @@ export class LoadGroup {
       members.map((m, k) => {
         const { clients: _all, ...rest } = job;
         const ready = m.next('prepared');
-        m.link.send({ cmd: 'prepare', job: { ...rest, clientFrom: k * per, clientTo: Math.min(job.clients, (k + 1) * per) } });
+        m.link.send({
+          cmd: 'prepare',
+          job: { ...rest, clientFrom: k * per, clientTo: Math.min(job.clients, (k + 1) * per) },
+        });
         return ready;
       }),
     ).catch((err: unknown) => {
@@ -132,7 +153,10 @@ export class LoadGroup {
 
 /** A discard server in its own worker, so it never shares an event loop with the generator. */
 export class DiscardWorker {
-  private constructor(private readonly member: Member, readonly port: number) {}
+  private constructor(
+    private readonly member: Member,
+    readonly port: number,
+  ) {}
 
   static async start(opts: DiscardOptions, inProcess = false): Promise<DiscardWorker> {
     const m = new Member(link('process', inProcess));

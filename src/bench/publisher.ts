@@ -93,10 +93,13 @@ export class Publisher {
     if (sock.destroyed) return this.stop();
     if (intervalMs > 0 && this.timer === null && (limit === 0 || this.sent < limit)) {
       const nextDue = this.startedAt + this.sent * intervalMs;
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        if (this.running && !this.blocked) this.pump();
-      }, Math.max(0, nextDue - nowMs()));
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          if (this.running && !this.blocked) this.pump();
+        },
+        Math.max(0, nextDue - nowMs()),
+      );
     }
   }
 

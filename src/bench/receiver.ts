@@ -82,7 +82,8 @@ export class CountingReceiver implements FrameVisitor {
     this.publishes++;
     const qos = (firstByte >> 1) & 0x03;
     let p = bodyStart + 2 + ((buf[bodyStart] << 8) | buf[bodyStart + 1]); // past the topic name
-    if (qos === 1) this.pushAck(PACKET.PUBACK, buf[p], buf[p + 1]); // [MQTT-4.3.2-2]
+    if (qos === 1)
+      this.pushAck(PACKET.PUBACK, buf[p], buf[p + 1]); // [MQTT-4.3.2-2]
     else if (qos === 2) this.pushAck(PACKET.PUBREC, buf[p], buf[p + 1]); // [MQTT-4.3.3-2]
     if (this.latency === null) return;
     if (qos > 0) p += 2;

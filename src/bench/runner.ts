@@ -49,7 +49,11 @@ export class LoadRunner {
     const publishes = job.mode === 'pub' || job.mode === 'latency';
     let publisher: Publisher | null = null;
     const conn = new BenchConnection({
-      host: job.host, port: job.port, clientId, version: job.version, keepaliveSec: job.keepaliveSec,
+      host: job.host,
+      port: job.port,
+      clientId,
+      version: job.version,
+      keepaliveSec: job.keepaliveSec,
       latency: this.latency,
       onChunk: () => publisher?.onChunk(),
     });
@@ -58,8 +62,12 @@ export class LoadRunner {
     if (publishes) {
       const payload = Buffer.alloc(Math.max(job.payloadSize, job.mode === 'latency' ? 8 : 0), 0x61);
       publisher = new Publisher(conn, publishTemplate(topic, payload, job.qos, job.version), {
-        qos: job.qos, limit: job.limit, intervalMs: job.intervalMs, inflight: job.inflight,
-        batch: job.batch, stamp: job.mode === 'latency',
+        qos: job.qos,
+        limit: job.limit,
+        intervalMs: job.intervalMs,
+        inflight: job.inflight,
+        batch: job.batch,
+        stamp: job.mode === 'latency',
       });
     }
     return { conn, publisher };
@@ -86,7 +94,8 @@ export class LoadRunner {
       s.sent += publisher?.sent ?? 0;
       s.completed += r.completed;
       s.received += r.publishes;
-      if (r.firstPublishAt > 0 && (s.firstRecvAt === 0 || r.firstPublishAt < s.firstRecvAt)) s.firstRecvAt = r.firstPublishAt;
+      if (r.firstPublishAt > 0 && (s.firstRecvAt === 0 || r.firstPublishAt < s.firstRecvAt))
+        s.firstRecvAt = r.firstPublishAt;
       s.lastRecvAt = Math.max(s.lastRecvAt, r.lastPublishAt);
     }
     if (withLatency && this.latency) {

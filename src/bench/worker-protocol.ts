@@ -7,10 +7,7 @@ import { DiscardServer, type DiscardOptions } from './discard-server.js';
 import type { LoadJob, LoadStats } from './job.js';
 
 export type ToWorker =
-  | { cmd: 'prepare'; job: LoadJob }
-  | { cmd: 'serve'; opts: DiscardOptions }
-  | { cmd: 'go' }
-  | { cmd: 'stop' };
+  { cmd: 'prepare'; job: LoadJob } | { cmd: 'serve'; opts: DiscardOptions } | { cmd: 'go' } | { cmd: 'stop' };
 
 export type FromWorker =
   | { ev: 'prepared'; stats: LoadStats }
@@ -30,7 +27,15 @@ export function workerHandler(post: (m: FromWorker) => void, exit: () => void): 
   let ticker: NodeJS.Timeout | null = null;
   const snapshot = (): LoadStats => {
     if (runner) return runner.stats();
-    const s = { clients: 0, connected: 0, connectFailed: 0, lost: 0, sent: 0, completed: 0, received: discard?.received ?? 0 };
+    const s = {
+      clients: 0,
+      connected: 0,
+      connectFailed: 0,
+      lost: 0,
+      sent: 0,
+      completed: 0,
+      received: discard?.received ?? 0,
+    };
     return { ...s, firstRecvAt: 0, lastRecvAt: 0, latencyUs: [], latencyOverflow: 0, errors: [] };
   };
   const fail = (err: unknown): void => post({ ev: 'failed', message: (err as Error).message ?? String(err) });
@@ -52,13 +57,10 @@ export function workerHandler(post: (m: FromWorker) => void, exit: () => void): 
         if (ticker) clearInterval(ticker);
         const final = runner ? runner.stats(true) : snapshot();
         const closing = runner ? runner.stop() : (discard?.stop() ?? Promise.resolve());
-        closing.then(
-          () => {
-            post({ ev: 'stopped', stats: final });
-            exit();
-          },
-          fail,
-        );
+        closing.then(() => {
+          post({ ev: 'stopped', stats: final });
+          exit();
+        }, fail);
         return;
       }
     }

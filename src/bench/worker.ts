@@ -4,7 +4,10 @@ import { workerHandler, type FromWorker, type ToWorker } from './worker-protocol
 
 if (parentPort) {
   const port = parentPort;
-  const handle = workerHandler((m: FromWorker) => port.postMessage(m), () => port.close());
+  const handle = workerHandler(
+    (m: FromWorker) => port.postMessage(m),
+    () => port.close(),
+  );
   port.on('message', (m: ToWorker) => handle(m));
 } else if (process.send) {
   const send = process.send.bind(process);

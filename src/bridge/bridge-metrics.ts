@@ -7,7 +7,8 @@ import type { LinkState } from './upstream-link.js';
 
 const STATE_VALUE: Record<LinkState, number> = { stopped: 0, connecting: 1, connected: 2, backoff: 3 };
 
-export type DropReason = 'overflow' | 'qos0_offline' | 'qos0_backpressure' | 'rejected' | 'expired' | 'unroutable' | 'loop';
+export type DropReason =
+  'overflow' | 'qos0_offline' | 'qos0_backpressure' | 'rejected' | 'expired' | 'unroutable' | 'loop';
 
 export class BridgeMetrics {
   readonly #labels: { bridge: string };
@@ -25,14 +26,39 @@ export class BridgeMetrics {
 
   constructor(m: Metrics, bridge: string) {
     this.#labels = { bridge };
-    this.#state = m.gauge('protohub_bridge_state', 'bridge connection state: 0 stopped, 1 connecting, 2 connected, 3 backoff', ['bridge']);
-    this.#backlog = m.gauge('protohub_bridge_backlog', 'messages in the bridge cache not yet acknowledged by the upstream', ['bridge']);
-    this.#backlogBytes = m.gauge('protohub_bridge_backlog_bytes', 'bytes (topic + payload) in the bridge cache', ['bridge']);
-    this.#oldest = m.gauge('protohub_bridge_oldest_age_seconds', 'age of the oldest message in the bridge cache', ['bridge']);
-    this.#sent = m.fastCounter('protohub_bridge_sent_total', 'messages sent upstream (resends included)', ['bridge']).labels(this.#labels);
-    this.#acked = m.fastCounter('protohub_bridge_acked_total', 'messages acknowledged by the upstream and removed from the cache', ['bridge']).labels(this.#labels);
-    this.#dropped = m.counter('protohub_bridge_dropped_total', 'messages the bridge dropped, by reason', ['bridge', 'reason']);
-    this.#received = m.fastCounter('protohub_bridge_received_total', 'messages received from the upstream and published locally', ['bridge']).labels(this.#labels);
+    this.#state = m.gauge(
+      'protohub_bridge_state',
+      'bridge connection state: 0 stopped, 1 connecting, 2 connected, 3 backoff',
+      ['bridge'],
+    );
+    this.#backlog = m.gauge(
+      'protohub_bridge_backlog',
+      'messages in the bridge cache not yet acknowledged by the upstream',
+      ['bridge'],
+    );
+    this.#backlogBytes = m.gauge('protohub_bridge_backlog_bytes', 'bytes (topic + payload) in the bridge cache', [
+      'bridge',
+    ]);
+    this.#oldest = m.gauge('protohub_bridge_oldest_age_seconds', 'age of the oldest message in the bridge cache', [
+      'bridge',
+    ]);
+    this.#sent = m
+      .fastCounter('protohub_bridge_sent_total', 'messages sent upstream (resends included)', ['bridge'])
+      .labels(this.#labels);
+    this.#acked = m
+      .fastCounter('protohub_bridge_acked_total', 'messages acknowledged by the upstream and removed from the cache', [
+        'bridge',
+      ])
+      .labels(this.#labels);
+    this.#dropped = m.counter('protohub_bridge_dropped_total', 'messages the bridge dropped, by reason', [
+      'bridge',
+      'reason',
+    ]);
+    this.#received = m
+      .fastCounter('protohub_bridge_received_total', 'messages received from the upstream and published locally', [
+        'bridge',
+      ])
+      .labels(this.#labels);
     this.state('stopped');
   }
 

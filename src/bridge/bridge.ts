@@ -77,7 +77,11 @@ export class Bridge {
     this.name = d.name;
     this.clientId = `$hub/bridge/${d.name}`;
     const c = d.config.cache;
-    this.#cache = new BoundedCache(d.cache, { maxMessages: c.max_messages, maxBytes: c.max_bytes, overflow: c.overflow });
+    this.#cache = new BoundedCache(d.cache, {
+      maxMessages: c.max_messages,
+      maxBytes: c.max_bytes,
+      overflow: c.overflow,
+    });
     this.#stats = new BridgeMetrics(d.metrics, d.name);
     this.#router = new ForwardRouter(d.config, d.name, d.nodeName);
     this.#drainer = new Drainer(this.#cache, {
@@ -99,28 +103,48 @@ export class Bridge {
     this.#cacheOpen = true;
     this.#running = true;
     this.#downlink = new Downlink({
-      cfg, bridge: this.name, nodeName: this.#d.nodeName, clientId: this.clientId, broker: this.#d.broker,
-      metrics: this.#stats, logger, onError: (m) => this.#error(m),
+      cfg,
+      bridge: this.name,
+      nodeName: this.#d.nodeName,
+      clientId: this.clientId,
+      broker: this.#d.broker,
+      metrics: this.#stats,
+      logger,
+      onError: (m) => this.#error(m),
     });
-    this.#link = new UpstreamLink(cfg, this.name, this.#d.nodeName, tls, {
-      prepare: (client) => {
-        client.handleMessage = (packet, done) => this.#downlink!.handle(packet, done);
+    this.#link = new UpstreamLink(
+      cfg,
+      this.name,
+      this.#d.nodeName,
+      tls,
+      {
+        prepare: (client) => {
+          client.handleMessage = (packet, done) => this.#downlink!.handle(packet, done);
+        },
+        connected: (client, connack, server) => this.#onConnected(client, connack, server),
+        disconnected: () => this.#drainer.detach(),
+        stateChanged: () => this.#onStateChanged(),
       },
-      connected: (client, connack, server) => this.#onConnected(client, connack, server),
-      disconnected: () => this.#drainer.detach(),
-      stateChanged: () => this.#onStateChanged(),
-    }, logger);
+      logger,
+    );
     if (this.#router.filters.length > 0) {
-      this.#session = this.#d.broker.session$({
-        clientId: this.clientId,
-        persistent: true,
-        receiveMaximum: SESSION_RECEIVE_MAXIMUM,
-        // no-local: what this bridge published locally (commands from upstream) is never offered back to it
-        subscriptions: this.#router.filters.map((filter) => ({ filter, qos: this.#router.subscriptionQos(filter), noLocal: true, retainAsPublished: true })),
-      }).subscribe({
-        next: (d) => this.#onDelivery(d),
-        error: (err: Error) => this.#error(`local session failed: ${err.message}`),
-      });
+      this.#session = this.#d.broker
+        .session$({
+          clientId: this.clientId,
+          persistent: true,
+          receiveMaximum: SESSION_RECEIVE_MAXIMUM,
+          // no-local: what this bridge published locally (commands from upstream) is never offered back to it
+          subscriptions: this.#router.filters.map((filter) => ({
+            filter,
+            qos: this.#router.subscriptionQos(filter),
+            noLocal: true,
+            retainAsPublished: true,
+          })),
+        })
+        .subscribe({
+          next: (d) => this.#onDelivery(d),
+          error: (err: Error) => this.#error(`local session failed: ${err.message}`),
+        });
     }
     this.#link.start();
     this.#statusTimer = setInterval(() => this.#refreshStatus(), STATUS_INTERVAL_MS);
@@ -140,7 +164,12 @@ export class Bridge {
     await this.#link?.stop(async (client) => {
       if (!cfg.status.enable) return;
       // a clean DISCONNECT suppresses the will ([MQTT-3.1.2-10]), so say "offline" ourselves
-      await publishBounded(client, statusTopic(cfg, this.#d.nodeName), statusPayload(this.#d.nodeName, this.name, false), cfg.status.qos);
+      await publishBounded(
+        client,
+        statusTopic(cfg, this.#d.nodeName),
+        statusPayload(this.#d.nodeName, this.name, false),
+        cfg.status.qos,
+      );
     });
     this.#drainer.detach();
     this.#drainer.flushDeletes();
@@ -156,12 +185,16 @@ export class Bridge {
       name: this.name,
       state: link?.state ?? 'stopped',
       server: link?.server,
-      nextAttemptAt: link?.state === 'backoff' && link.nextAttemptAt ? new Date(link.nextAttemptAt).toISOString() : undefined,
+      nextAttemptAt:
+        link?.state === 'backoff' && link.nextAttemptAt ? new Date(link.nextAttemptAt).toISOString() : undefined,
       backlog: this.#cacheOpen ? this.#cache.count : 0,
       backlogBytes: this.#cacheOpen ? this.#cache.bytes : 0,
       oldestAgeSeconds: this.#cacheOpen ? this.#cache.oldestAgeSeconds() : 0,
       inflight: this.#drainer.inflight.size,
-      sent: s.sent, acked: s.acked, dropped: s.dropped, received: s.received,
+      sent: s.sent,
+      acked: s.acked,
+      dropped: s.dropped,
+      received: s.received,
       lastError: link?.lastError ?? this.#lastError,
     };
   }
@@ -184,7 +217,8 @@ export class Bridge {
     if (msg.qos === 0 && !this.#d.config.cache.qos0) {
       const client = this.#link?.client;
       if (!this.#drainer.attached || !client) this.#stats.dropped('qos0_offline');
-      else if (client.stream?.writableNeedDrain) this.#stats.dropped('qos0_backpressure'); // never queue QoS 0 without bound
+      else if (client.stream?.writableNeedDrain)
+        this.#stats.dropped('qos0_backpressure'); // never queue QoS 0 without bound
       else {
         client.publish(msg.topic, msg.payload, { qos: 0, retain: msg.retain, properties: msg.properties });
         this.#stats.sent();
@@ -205,7 +239,10 @@ export class Bridge {
     const batch = this.#pending.splice(0);
     let dropped: number;
     try {
-      dropped = this.#cache.append(batch.map((b) => b.msg), this.#drainer.protectedSeqs()).dropped;
+      dropped = this.#cache.append(
+        batch.map((b) => b.msg),
+        this.#drainer.protectedSeqs(),
+      ).dropped;
     } catch (err) {
       // not committed, so not acked: keep them and retry; the session window applies back-pressure meanwhile
       this.#error(`cache write failed: ${(err as Error).message}`);
@@ -226,7 +263,10 @@ export class Bridge {
     this.#lastError = undefined;
     this.#downlink!.subscribe(client, connack.sessionPresent);
     if (cfg.status.enable) {
-      client.publish(statusTopic(cfg, this.#d.nodeName), statusPayload(this.#d.nodeName, this.name, true), { qos: cfg.status.qos, retain: true });
+      client.publish(statusTopic(cfg, this.#d.nodeName), statusPayload(this.#d.nodeName, this.name, true), {
+        qos: cfg.status.qos,
+        retain: true,
+      });
     }
     // [MQTT-3.3.4-9] never more unacknowledged QoS>0 PUBLISHes than the server's Receive Maximum
     const window = Math.min(cfg.max_inflight, connack.properties?.receiveMaximum ?? 65535);
@@ -260,7 +300,11 @@ export class Bridge {
     const json = JSON.stringify(rest);
     if (!force && json === this.#lastStatusJson) return;
     this.#lastStatusJson = json;
-    const env = envelope(`$hub/bridges/${this.name}/status`, JSON.stringify(this.status()), { qos: 0, retain: true, origin: { bridge: this.name, clientId: this.clientId } });
+    const env = envelope(`$hub/bridges/${this.name}/status`, JSON.stringify(this.status()), {
+      qos: 0,
+      retain: true,
+      origin: { bridge: this.name, clientId: this.clientId },
+    });
     this.#d.broker.publish(env, { clientId: this.clientId }).catch(() => undefined); // a stopped broker has no one to tell
   }
 }
@@ -268,6 +312,9 @@ export class Bridge {
 function publishBounded(client: MqttClient, topic: string, payload: Buffer, qos: 0 | 1 | 2, ms = 1000): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    client.publish(topic, payload, { qos, retain: true }, () => { clearTimeout(t); resolve(); });
+    client.publish(topic, payload, { qos, retain: true }, () => {
+      clearTimeout(t);
+      resolve();
+    });
   });
 }

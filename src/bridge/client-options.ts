@@ -21,10 +21,16 @@ export function loadTlsMaterial(cfg: BridgeConfig): TlsMaterial {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new BridgeError('PH_BRIDGE_TLS_FILE', `cannot read ${what} ${file}: ${(err as Error).message}`, { cause: err });
+      throw new BridgeError('PH_BRIDGE_TLS_FILE', `cannot read ${what} ${file}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   };
-  return { ca: read('ssl.cacertfile', cfg.ssl.cacertfile), cert: read('ssl.certfile', cfg.ssl.certfile), key: read('ssl.keyfile', cfg.ssl.keyfile) };
+  return {
+    ca: read('ssl.cacertfile', cfg.ssl.cacertfile),
+    cert: read('ssl.certfile', cfg.ssl.certfile),
+    key: read('ssl.keyfile', cfg.ssl.keyfile),
+  };
 }
 
 export function statusTopic(cfg: BridgeConfig, nodeName: string): string {
@@ -39,11 +45,23 @@ export function defaultClientId(nodeName: string, bridge: string): string {
   return `protohub-${nodeName}-${bridge}`;
 }
 
-export function clientOptions(cfg: BridgeConfig, bridge: string, nodeName: string, url: string, tls: TlsMaterial): IClientOptions {
+export function clientOptions(
+  cfg: BridgeConfig,
+  bridge: string,
+  nodeName: string,
+  url: string,
+  tls: TlsMaterial,
+): IClientOptions {
   const v5 = cfg.proto_ver === 'v5';
   const secure = cfg.ssl.enable || /^(mqtts|wss|ssl):/.test(url);
   // mqtt:// with ssl.enable is TLS too; MQTT.js picks the transport from the URL scheme
-  const effectiveUrlProtocol = !secure ? undefined : /^(mqtt|tcp):/.test(url) ? 'mqtts' : /^ws:/.test(url) ? 'wss' : undefined;
+  const effectiveUrlProtocol = !secure
+    ? undefined
+    : /^(mqtt|tcp):/.test(url)
+      ? 'mqtts'
+      : /^ws:/.test(url)
+        ? 'wss'
+        : undefined;
   const opts: IClientOptions = {
     protocolVersion: v5 ? 5 : 4,
     clientId: cfg.clientid ?? defaultClientId(nodeName, bridge),
@@ -64,14 +82,25 @@ export function clientOptions(cfg: BridgeConfig, bridge: string, nodeName: strin
     opts.properties = {
       // [MQTT-3.1.2-23] the upstream keeps the session (our subscriptions, its queue for us) this long
       sessionExpiryInterval: Math.min(0xffffffff, Math.round(cfg.session_expiry / 1000)),
-      ...(cfg.connect_properties.receive_maximum !== undefined ? { receiveMaximum: cfg.connect_properties.receive_maximum } : {}),
-      ...(cfg.connect_properties.maximum_packet_size !== undefined ? { maximumPacketSize: cfg.connect_properties.maximum_packet_size } : {}),
-      ...(Object.keys(cfg.connect_properties.user_properties).length ? { userProperties: cfg.connect_properties.user_properties } : {}),
+      ...(cfg.connect_properties.receive_maximum !== undefined
+        ? { receiveMaximum: cfg.connect_properties.receive_maximum }
+        : {}),
+      ...(cfg.connect_properties.maximum_packet_size !== undefined
+        ? { maximumPacketSize: cfg.connect_properties.maximum_packet_size }
+        : {}),
+      ...(Object.keys(cfg.connect_properties.user_properties).length
+        ? { userProperties: cfg.connect_properties.user_properties }
+        : {}),
     };
   }
   if (cfg.status.enable) {
     // [MQTT-3.1.2-8] the upstream publishes the will when we vanish without DISCONNECT: "hub offline"
-    opts.will = { topic: statusTopic(cfg, nodeName), payload: statusPayload(nodeName, bridge, false), qos: cfg.status.qos, retain: true };
+    opts.will = {
+      topic: statusTopic(cfg, nodeName),
+      payload: statusPayload(nodeName, bridge, false),
+      qos: cfg.status.qos,
+      retain: true,
+    };
   }
   if (secure) {
     Object.assign(opts, {

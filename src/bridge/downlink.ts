@@ -41,7 +41,10 @@ export class Downlink {
     this.#hop = hopId(d.nodeName, d.bridge);
     this.#routes = d.cfg.subscriptions.map((s) => {
       const share = /^(\$share\/[^/]+\/)/.exec(s.remote)?.[1] ?? '';
-      const route = compileRoute(stripShare(s.remote).replaceAll('${node.name}', d.nodeName), s.local.replaceAll('${node.name}', d.nodeName));
+      const route = compileRoute(
+        stripShare(s.remote).replaceAll('${node.name}', d.nodeName),
+        s.local.replaceAll('${node.name}', d.nodeName),
+      );
       return { cfg: s, subscribeFilter: share + route.filter, route };
     });
   }
@@ -58,12 +61,12 @@ export class Downlink {
       const shared = r.subscribeFilter.startsWith('$share/');
       map[r.subscribeFilter] = this.#v5
         ? {
-          qos: r.cfg.qos,
-          // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error: the hop marker covers those
-          nl: r.cfg.no_local && !shared,
-          rap: r.cfg.retain_as_published,
-          rh: sessionPresent ? (Math.max(1, r.cfg.retain_handling) as 1 | 2) : r.cfg.retain_handling,
-        }
+            qos: r.cfg.qos,
+            // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error: the hop marker covers those
+            nl: r.cfg.no_local && !shared,
+            rap: r.cfg.retain_as_published,
+            rh: sessionPresent ? (Math.max(1, r.cfg.retain_handling) as 1 | 2) : r.cfg.retain_handling,
+          }
         : { qos: r.cfg.qos };
     }
     client.subscribe(map, (err, granted) => {
@@ -135,8 +138,16 @@ export class Downlink {
 /** Keep only end-to-end properties; Topic Alias and Subscription Identifier are per connection ([MQTT-3.3.2-7]). */
 function pickProperties(p: PublishProperties | undefined): PublishProperties | undefined {
   if (!p) return undefined;
-  const { payloadFormatIndicator, messageExpiryInterval, contentType, responseTopic, correlationData, userProperties } = p;
-  const out: PublishProperties = { payloadFormatIndicator, messageExpiryInterval, contentType, responseTopic, correlationData, userProperties };
+  const { payloadFormatIndicator, messageExpiryInterval, contentType, responseTopic, correlationData, userProperties } =
+    p;
+  const out: PublishProperties = {
+    payloadFormatIndicator,
+    messageExpiryInterval,
+    contentType,
+    responseTopic,
+    correlationData,
+    userProperties,
+  };
   for (const k of Object.keys(out) as (keyof PublishProperties)[]) if (out[k] === undefined) delete out[k];
   return Object.keys(out).length ? out : undefined;
 }

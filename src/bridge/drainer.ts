@@ -60,7 +60,10 @@ export class Drainer {
   #pumping = false;
   #readAheadScheduled = false;
 
-  constructor(private readonly cache: BoundedCache, private readonly events: DrainerEvents) {}
+  constructor(
+    private readonly cache: BoundedCache,
+    private readonly events: DrainerEvents,
+  ) {}
 
   get attached(): boolean {
     return this.#send !== undefined;

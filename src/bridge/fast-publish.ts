@@ -26,7 +26,18 @@ export function propertyBlock(p: PublishProperties | undefined): Buffer | undefi
   if (cached) return cached;
   let frame: Buffer;
   try {
-    frame = mqttPacket.generate({ cmd: 'publish', topic: 'a', payload: Buffer.alloc(0), qos: 0, dup: false, retain: false, properties: p } as mqttPacket.IPublishPacket, { protocolVersion: 5 });
+    frame = mqttPacket.generate(
+      {
+        cmd: 'publish',
+        topic: 'a',
+        payload: Buffer.alloc(0),
+        qos: 0,
+        dup: false,
+        retain: false,
+        properties: p,
+      } as mqttPacket.IPublishPacket,
+      { protocolVersion: 5 },
+    );
   } catch {
     return undefined;
   }
@@ -66,17 +77,36 @@ export class DrainPublisher {
     // MQTT.js replaying its own store (never, with the fresh client per connection the bridge uses)
     const replaying = c as unknown as { _storeProcessing?: boolean; _storeProcessingQueue?: unknown[] };
     const props = this.#v5 ? propertyBlock(msg.properties) : undefined;
-    const id = msg.qos > 0 && c.connected && !c.disconnecting && !replaying._storeProcessing && !replaying._storeProcessingQueue?.length && (!this.#v5 || props)
-      ? c.messageIdProvider.allocate()
-      : null;
+    const id =
+      msg.qos > 0 &&
+      c.connected &&
+      !c.disconnecting &&
+      !replaying._storeProcessing &&
+      !replaying._storeProcessingQueue?.length &&
+      (!this.#v5 || props)
+        ? c.messageIdProvider.allocate()
+        : null;
     if (id === null) {
       this.#flush(); // keep the order of what is already batched
-      c.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain, properties: msg.properties }, (err) => done(err as Error & { code?: unknown }));
+      c.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain, properties: msg.properties }, (err) =>
+        done(err as Error & { code?: unknown }),
+      );
       return;
     }
     // what publish() registers: the ack handlers look the callback up here and delete the store entry
     c.outgoing[id] = { volatile: false, cmd: 'publish', cb: done as (err: Error) => void };
-    c.outgoingStore.put({ cmd: 'publish', messageId: id, topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: false } as mqttPacket.IPublishPacket, () => undefined);
+    c.outgoingStore.put(
+      {
+        cmd: 'publish',
+        messageId: id,
+        topic: msg.topic,
+        payload: msg.payload,
+        qos: msg.qos,
+        retain: msg.retain,
+        dup: false,
+      } as mqttPacket.IPublishPacket,
+      () => undefined,
+    );
     this.#pending.push(encodePublish(msg.topic, msg.payload, msg.qos, msg.retain, false, id, props));
     if (!this.#scheduled) {
       this.#scheduled = true;

@@ -22,7 +22,10 @@ export class ForwardRouter {
   readonly #hop?: string;
 
   constructor(cfg: BridgeConfig, bridge: string, nodeName: string) {
-    this.#forwards = cfg.forwards.map((f) => ({ cfg: f, route: compileRoute(f.local, f.remote.replaceAll('${node.name}', nodeName)) }));
+    this.#forwards = cfg.forwards.map((f) => ({
+      cfg: f,
+      route: compileRoute(f.local, f.remote.replaceAll('${node.name}', nodeName)),
+    }));
     this.#v5 = cfg.proto_ver === 'v5';
     this.#hop = cfg.hop_marker && this.#v5 ? hopId(nodeName, bridge) : undefined;
   }
@@ -34,7 +37,9 @@ export class ForwardRouter {
 
   /** QoS the session subscribes a filter with: 2 so that `keep` can see the published QoS. */
   subscriptionQos(filter: string): QoS {
-    const qs = this.#forwards.filter((f) => f.route.filter === filter).map((f) => (f.cfg.qos === 'keep' ? 2 : f.cfg.qos));
+    const qs = this.#forwards
+      .filter((f) => f.route.filter === filter)
+      .map((f) => (f.cfg.qos === 'keep' ? 2 : f.cfg.qos));
     return Math.max(0, ...qs) as QoS;
   }
 

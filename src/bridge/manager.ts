@@ -39,8 +39,19 @@ export class BridgeManager {
     this.#bridges = Object.entries(config.mqtt)
       .filter(([, cfg]) => cfg.enable)
       .map(([name, cfg]) => {
-        const cache: CacheBackend = store.type === 'sqlite' ? new SqliteCacheBackend(join(store.dir, `bridge-${name}.db`)) : new MemoryCacheBackend();
-        return new Bridge({ name, config: cfg, broker, cache, nodeName, logger: logger.child({ bridge: name }), metrics });
+        const cache: CacheBackend =
+          store.type === 'sqlite'
+            ? new SqliteCacheBackend(join(store.dir, `bridge-${name}.db`))
+            : new MemoryCacheBackend();
+        return new Bridge({
+          name,
+          config: cfg,
+          broker,
+          cache,
+          nodeName,
+          logger: logger.child({ bridge: name }),
+          metrics,
+        });
       });
     const started: Bridge[] = [];
     try {

@@ -10,7 +10,16 @@ import { StoreError } from '../errors.js';
 import type { CacheBackend, CachedMessage, OutboundMessage } from './cache-types.js';
 
 /** A row as `readAfter` selects it (raw: an array, cheaper than a keyed object per row). */
-type RawRow = [seq: number, topic: string, payload: Buffer, qos: number, retain: number, props: string | null, receivedAt: number, size: number];
+type RawRow = [
+  seq: number,
+  topic: string,
+  payload: Buffer,
+  qos: number,
+  retain: number,
+  props: string | null,
+  receivedAt: number,
+  size: number,
+];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -27,7 +36,10 @@ function encodeProps(p: PublishProperties | undefined): string | null {
 function decodeProps(s: string | null): PublishProperties | undefined {
   if (!s) return undefined;
   const o = JSON.parse(s) as Omit<PublishProperties, 'correlationData'> & { correlationData?: string };
-  return { ...o, correlationData: o.correlationData === undefined ? undefined : Buffer.from(o.correlationData, 'base64') };
+  return {
+    ...o,
+    correlationData: o.correlationData === undefined ? undefined : Buffer.from(o.correlationData, 'base64'),
+  };
 }
 
 /** Lengths of the runs of consecutive seqs in a sorted list. */
@@ -74,26 +86,38 @@ export class SqliteCacheBackend implements CacheBackend {
       db.exec(SCHEMA);
       this.#db = db;
       this.#stmts = this.prepare(db);
-      const agg = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM messages').get() as { n: number; b: number };
+      const agg = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM messages').get() as {
+        n: number;
+        b: number;
+      };
       this.#count = agg.n;
       this.#bytes = agg.b;
-      const seqRow = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as { seq: number } | undefined;
+      const seqRow = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as
+        { seq: number } | undefined;
       this.#lastSeq = seqRow?.seq ?? 0;
     } catch (err) {
       this.#db?.close();
       this.#db = undefined;
-      throw new StoreError('PH_BRIDGE_CACHE_OPEN', `cannot open bridge cache ${this.file}: ${(err as Error).message}`, { cause: err });
+      throw new StoreError('PH_BRIDGE_CACHE_OPEN', `cannot open bridge cache ${this.file}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
   private prepare(db: Database.Database) {
     return {
-      insert: db.prepare('INSERT INTO messages (topic, payload, qos, retain, props, received_at, size) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insert: db.prepare(
+        'INSERT INTO messages (topic, payload, qos, retain, props, received_at, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
       del: db.prepare('DELETE FROM messages WHERE seq = ? RETURNING size'),
       // acknowledgements come in seq order, so a batch is a few ranges: one statement per range
       delRange: db.prepare('DELETE FROM messages WHERE seq BETWEEN ? AND ? RETURNING size').pluck(),
       delRangePlain: db.prepare('DELETE FROM messages WHERE seq BETWEEN ? AND ?'),
-      readAfter: db.prepare('SELECT seq, topic, payload, qos, retain, props, received_at, size FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
+      readAfter: db
+        .prepare(
+          'SELECT seq, topic, payload, qos, retain, props, received_at, size FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+        )
+        .raw(),
       begin: db.prepare('BEGIN'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
@@ -138,7 +162,15 @@ export class SqliteCacheBackend implements CacheBackend {
       this.#lastEncodedFor = msg.properties;
       this.#lastEncoded = encodeProps(msg.properties);
     }
-    const r = this.#s().insert.run(msg.topic, msg.payload, msg.qos, msg.retain ? 1 : 0, this.#lastEncoded, msg.receivedAt, size);
+    const r = this.#s().insert.run(
+      msg.topic,
+      msg.payload,
+      msg.qos,
+      msg.retain ? 1 : 0,
+      this.#lastEncoded,
+      msg.receivedAt,
+      size,
+    );
     this.#count++;
     this.#bytes += size;
     this.#lastSeq = Number(r.lastInsertRowid);
@@ -183,7 +215,10 @@ export class SqliteCacheBackend implements CacheBackend {
   }
 
   #recount(): void {
-    const agg = this.#db!.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM messages').get() as { n: number; b: number };
+    const agg = this.#db!.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM messages').get() as {
+      n: number;
+      b: number;
+    };
     this.#count = agg.n;
     this.#bytes = agg.b;
   }
@@ -193,7 +228,16 @@ export class SqliteCacheBackend implements CacheBackend {
     const out: CachedMessage[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
-      out[i] = { seq: r[0], topic: r[1], payload: r[2], qos: r[3] as QoS, retain: r[4] === 1, properties: this.#props(r[5]), receivedAt: r[6], size: r[7] };
+      out[i] = {
+        seq: r[0],
+        topic: r[1],
+        payload: r[2],
+        qos: r[3] as QoS,
+        retain: r[4] === 1,
+        properties: this.#props(r[5]),
+        receivedAt: r[6],
+        size: r[7],
+      };
     }
     return out;
   }

@@ -6,7 +6,8 @@ import { BridgeError } from '../errors.js';
 import { isValidTopicName, topicMatches } from './topic-filter.js';
 
 type FilterLevel = { kind: 'literal'; text: string } | { kind: 'one'; name?: string } | { kind: 'rest'; name?: string };
-type TemplatePart = { kind: 'text'; text: string } | { kind: 'capture'; name: string; rest: boolean } | { kind: 'topic' };
+type TemplatePart =
+  { kind: 'text'; text: string } | { kind: 'capture'; name: string; rest: boolean } | { kind: 'topic' };
 
 export interface CompiledRoute {
   /** The plain MQTT filter to subscribe with (captures replaced by `+` / `#`). */
@@ -42,13 +43,21 @@ function parseTemplate(template: string, names: Set<string>): TemplatePart[] {
   for (let m = re.exec(template); m; m = re.exec(template)) {
     if (m.index > at) parts.push({ kind: 'text', text: template.slice(at, m.index) });
     if (m[1] === 'topic' && !m[2] && !names.has('topic')) parts.push({ kind: 'topic' });
-    else if (!names.has(m[1])) throw new BridgeError('PH_BRIDGE_TEMPLATE', `"${template}": {${m[1]}${m[2] ?? ''}} is not captured by the filter`);
+    else if (!names.has(m[1]))
+      throw new BridgeError(
+        'PH_BRIDGE_TEMPLATE',
+        `"${template}": {${m[1]}${m[2] ?? ''}} is not captured by the filter`,
+      );
     else parts.push({ kind: 'capture', name: m[1], rest: Boolean(m[2]) });
     at = m.index + m[0].length;
   }
   if (at < template.length) parts.push({ kind: 'text', text: template.slice(at) });
   for (const p of parts) {
-    if (p.kind === 'text' && /[+#{}]/.test(p.text)) throw new BridgeError('PH_BRIDGE_TEMPLATE', `"${template}": wildcards and braces are not allowed in a topic template`);
+    if (p.kind === 'text' && /[+#{}]/.test(p.text))
+      throw new BridgeError(
+        'PH_BRIDGE_TEMPLATE',
+        `"${template}": wildcards and braces are not allowed in a topic template`,
+      );
   }
   return parts;
 }
@@ -86,7 +95,11 @@ export function compileRoute(filter: string, template: string): CompiledRoute {
           out = out.slice(0, -1);
         } else out += captures[p.name] ?? '';
       }
-      if (!isValidTopicName(out)) throw new BridgeError('PH_BRIDGE_TOPIC', `template "${template}" rendered invalid topic "${out}" from "${topic}"`);
+      if (!isValidTopicName(out))
+        throw new BridgeError(
+          'PH_BRIDGE_TOPIC',
+          `template "${template}" rendered invalid topic "${out}" from "${topic}"`,
+        );
       return out;
     },
   };

@@ -56,8 +56,14 @@ export class UpstreamLink {
     if (wasConnected && beforeClose) await beforeClose(client).catch(() => undefined);
     if (wasConnected) this.handlers.disconnected();
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { client.end(true); resolve(); }, 2000);
-      client.end(false, {}, () => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        client.end(true);
+        resolve();
+      }, 2000);
+      client.end(false, {}, () => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 

@@ -9,10 +9,16 @@ export interface ClientIdentity {
   acl?: unknown;
 }
 
-export type AuthResult = { ok: true; username?: string; acl?: unknown } | { ok: false; reason: 'bad_credentials' | 'not_authorized' };
+export type AuthResult =
+  { ok: true; username?: string; acl?: unknown } | { ok: false; reason: 'bad_credentials' | 'not_authorized' };
 
 export interface AccessControl {
-  authenticate(req: { clientId: string; username?: string; password?: Buffer; remoteAddress: string }): Promise<AuthResult>;
+  authenticate(req: {
+    clientId: string;
+    username?: string;
+    password?: Buffer;
+    remoteAddress: string;
+  }): Promise<AuthResult>;
   authorize(client: ClientIdentity, action: 'publish' | 'subscribe', topic: string): boolean;
 }
 

@@ -1,14 +1,28 @@
 /** Metric handles of the broker core, created once per hub. */
 import type { Metrics } from '../metrics.js';
 
-export type DropReason = 'queue_full' | 'expired' | 'too_large' | 'not_authorized' | 'no_route' | 'inflight_full' | 'slow_consumer' | 'session_gone';
+export type DropReason =
+  | 'queue_full'
+  | 'expired'
+  | 'too_large'
+  | 'not_authorized'
+  | 'no_route'
+  | 'inflight_full'
+  | 'slow_consumer'
+  | 'session_gone';
 
 export function brokerMetrics(m: Metrics) {
   return {
     connections: m.gauge('protohub_connections', 'open MQTT connections', ['listener']),
     connectionsTotal: m.counter('protohub_connections_total', 'MQTT connections accepted', ['listener']),
-    refused: m.counter('protohub_connections_refused_total', 'connections refused or closed by the broker', ['listener', 'reason']),
-    protocolErrors: m.counter('protohub_protocol_errors_total', 'malformed or protocol-violating packets', ['listener', 'reason']),
+    refused: m.counter('protohub_connections_refused_total', 'connections refused or closed by the broker', [
+      'listener',
+      'reason',
+    ]),
+    protocolErrors: m.counter('protohub_protocol_errors_total', 'malformed or protocol-violating packets', [
+      'listener',
+      'reason',
+    ]),
     sessions: m.gauge('protohub_sessions', 'sessions (connected and offline persistent)'),
     subscriptions: m.gauge('protohub_subscriptions', 'subscriptions over all sessions'),
     retained: m.gauge('protohub_retained_messages', 'retained messages'),

@@ -15,7 +15,13 @@ import { brokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { isExpired, messageFromEnvelope, type BrokerMessage, type Pending } from './message.js';
 import { Session, type SessionContext, type SessionSink } from './session.js';
 import { SharedGroup } from './shared.js';
-import { SubscriptionTrie, parseSharedFilter, topicMatches, validateTopicName, type SharedFilter } from './topic/index.js';
+import {
+  SubscriptionTrie,
+  parseSharedFilter,
+  topicMatches,
+  validateTopicName,
+  type SharedFilter,
+} from './topic/index.js';
 import { internalSession$ } from './internal-session.js';
 import { RetainedStore } from './retained.js';
 import { WillScheduler, type Will } from './will.js';
@@ -109,7 +115,15 @@ export class Broker implements BrokerApi {
       for (const sub of stored.subscriptions) this.#addSubscription(session, sub);
       for (const id of stored.awaitingRel ?? []) session.inboundQos2.add(id);
       for (const m of this.#deps.store.loadMessages(stored.clientId)) {
-        session.restore({ msg: m.message, qos: m.qos, retain: false, subIds: m.subscriptionIds, seq: m.seq, packetId: m.packetId, state: m.state });
+        session.restore({
+          msg: m.message,
+          qos: m.qos,
+          retain: false,
+          subIds: m.subscriptionIds,
+          seq: m.seq,
+          packetId: m.packetId,
+          state: m.state,
+        });
       }
       this.scheduleExpiry(session, now);
     }
@@ -131,7 +145,10 @@ export class Broker implements BrokerApi {
    * Find or create the session for a connecting client. `cleanStart` discards an existing one
    * ([MQTT-3.1.2-4]); otherwise it is resumed and `present` is true ([MQTT-3.2.2-2]).
    */
-  openSession(clientId: string, opts: { cleanStart: boolean; protocolVersion: 3 | 4 | 5; expiryInterval: number; internal?: boolean }): { session: Session; present: boolean } {
+  openSession(
+    clientId: string,
+    opts: { cleanStart: boolean; protocolVersion: 3 | 4 | 5; expiryInterval: number; internal?: boolean },
+  ): { session: Session; present: boolean } {
     let session = this.sessions.get(clientId);
     if (session?.expiryTimer) {
       clearTimeout(session.expiryTimer);
@@ -149,7 +166,12 @@ export class Broker implements BrokerApi {
       present = true;
       session.protocolVersion = opts.protocolVersion;
     } else {
-      session = new Session(this.#ctx, clientId, { protocolVersion: opts.protocolVersion, persistent: false, expiryInterval: 0, internal: opts.internal });
+      session = new Session(this.#ctx, clientId, {
+        protocolVersion: opts.protocolVersion,
+        persistent: false,
+        expiryInterval: 0,
+        internal: opts.internal,
+      });
       this.sessions.set(clientId, session);
       this.metrics.sessions.set(this.sessions.size);
     }
@@ -234,7 +256,8 @@ export class Broker implements BrokerApi {
   unsubscribe(session: Session, filter: string): boolean {
     if (!session.subscriptions.has(filter)) return false;
     this.#removeSubscription(session, filter);
-    if (session.persistent && this.sessions.get(session.clientId) === session) this.#deps.store.saveSession(session.toStored());
+    if (session.persistent && this.sessions.get(session.clientId) === session)
+      this.#deps.store.saveSession(session.toStored());
     return true;
   }
 
@@ -277,7 +300,13 @@ export class Broker implements BrokerApi {
     for (const msg of this.retained.matching(sub.filter, topicMatches)) {
       if (isExpired(msg, now)) continue;
       // [MQTT-3.3.1-8] RETAIN is 1 on messages sent because of a new subscription
-      session.deliver({ msg, qos: Math.min(msg.qos, sub.qos) as QoS, retain: true, subIds: sub.subscriptionId ? [sub.subscriptionId] : undefined, state: 'queued' });
+      session.deliver({
+        msg,
+        qos: Math.min(msg.qos, sub.qos) as QoS,
+        retain: true,
+        subIds: sub.subscriptionId ? [sub.subscriptionId] : undefined,
+        state: 'queued',
+      });
     }
   }
 
@@ -311,7 +340,13 @@ export class Broker implements BrokerApi {
         if (sub.subscriptionId) (agg.subIds ??= []).push(sub.subscriptionId);
         return;
       }
-      const fresh: Aggregate = { session, qos: sub.qos, rap: sub.retainAsPublished, subIds: sub.subscriptionId ? [sub.subscriptionId] : undefined, share };
+      const fresh: Aggregate = {
+        session,
+        qos: sub.qos,
+        rap: sub.retainAsPublished,
+        subIds: sub.subscriptionId ? [sub.subscriptionId] : undefined,
+        share,
+      };
       if (!first) first = fresh;
       else (more ??= new Map()).set(session, fresh);
     };
@@ -332,14 +367,26 @@ export class Broker implements BrokerApi {
   #hand(msg: BrokerMessage, agg: Aggregate): void {
     const qos = (msg.qos < agg.qos ? msg.qos : agg.qos) as QoS;
     // [MQTT-3.3.1-12] live delivery clears RETAIN unless Retain As Published [MQTT-3.3.1-13]
-    const p: Pending = { msg, qos, retain: agg.rap ? msg.retain : false, subIds: agg.subIds, state: 'queued', share: agg.share };
+    const p: Pending = {
+      msg,
+      qos,
+      retain: agg.rap ? msg.retain : false,
+      subIds: agg.subIds,
+      state: 'queued',
+      share: agg.share,
+    };
     agg.session.deliver(p);
   }
 
   #reroute(p: Pending, from: Session): void {
     if (!p.share || !this.#running) return;
     const m = this.#shared.get(p.share)?.pick(from);
-    if (m) m.session.deliver({ ...p, qos: Math.min(p.msg.qos, m.sub.qos) as QoS, subIds: m.sub.subscriptionId ? [m.sub.subscriptionId] : undefined });
+    if (m)
+      m.session.deliver({
+        ...p,
+        qos: Math.min(p.msg.qos, m.sub.qos) as QoS,
+        subIds: m.sub.subscriptionId ? [m.sub.subscriptionId] : undefined,
+      });
     else this.metrics.dropped.inc({ reason: 'session_gone' });
   }
 

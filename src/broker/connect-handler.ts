@@ -20,10 +20,18 @@ function isClosed(conn: Connection): boolean {
 export function refuseConnect(conn: Connection, rc: number, counterReason: string, reasonString?: string): void {
   const v5 = conn.protocolVersion === 5;
   conn.env.broker.metrics.refused.inc({ listener: conn.env.listener, reason: counterReason });
-  conn.logger.info({ remote: conn.remoteAddress, clientId: conn.identity?.clientId, reason: counterReason }, 'connection refused');
+  conn.logger.info(
+    { remote: conn.remoteAddress, clientId: conn.identity?.clientId, reason: counterReason },
+    'connection refused',
+  );
   conn.send(
     v5
-      ? { cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: reasonString ? { reasonString } : undefined }
+      ? {
+          cmd: 'connack',
+          sessionPresent: false,
+          reasonCode: rc,
+          properties: reasonString ? { reasonString } : undefined,
+        }
       : { cmd: 'connack', sessionPresent: false, returnCode: v3ConnackCode(rc) },
   );
   conn.close();
@@ -37,14 +45,16 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
   const v5 = version === 5;
   const props = packet.properties ?? {};
 
-  if (conn.env.refuse) return refuseConnect(conn, RC.SERVER_UNAVAILABLE, 'max_connections', 'listener connection limit reached');
+  if (conn.env.refuse)
+    return refuseConnect(conn, RC.SERVER_UNAVAILABLE, 'max_connections', 'listener connection limit reached');
   if (!broker.running) return refuseConnect(conn, RC.SERVER_UNAVAILABLE, 'stopping');
 
   let clientId = packet.clientId ?? '';
   let assigned = false;
   if (clientId.length === 0) {
     // [MQTT-3.1.3-8] v3.1.1 empty id needs clean session; v3.1 has no empty ids; v5 always assigns
-    if (version === 3 || (version === 4 && !packet.clean)) return refuseConnect(conn, RC.CLIENT_ID_NOT_VALID, 'bad_clientid');
+    if (version === 3 || (version === 4 && !packet.clean))
+      return refuseConnect(conn, RC.CLIENT_ID_NOT_VALID, 'bad_clientid');
     clientId = `auto-${randomBytes(8).toString('hex')}`; // [MQTT-3.1.3-6]
     assigned = true;
   }
@@ -67,9 +77,18 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
   });
   if (isClosed(conn)) return;
   if (!auth.ok) {
-    return refuseConnect(conn, auth.reason === 'bad_credentials' ? RC.BAD_USERNAME_OR_PASSWORD : RC.NOT_AUTHORIZED, auth.reason);
+    return refuseConnect(
+      conn,
+      auth.reason === 'bad_credentials' ? RC.BAD_USERNAME_OR_PASSWORD : RC.NOT_AUTHORIZED,
+      auth.reason,
+    );
   }
-  conn.identity = { clientId, username: auth.username ?? packet.username, remoteAddress: conn.remoteAddress, acl: auth.acl };
+  conn.identity = {
+    clientId,
+    username: auth.username ?? packet.username,
+    remoteAddress: conn.remoteAddress,
+    acl: auth.acl,
+  };
 
   const will = packet.will;
   if (will) {
@@ -85,7 +104,11 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
   if (isClosed(conn)) return;
 
   const requestedExpiry = v5 ? (props.sessionExpiryInterval ?? 0) : (packet.clean ?? true) ? 0 : NEVER_EXPIRES;
-  const { session, present } = broker.openSession(clientId, { cleanStart: packet.clean ?? true, protocolVersion: version, expiryInterval: requestedExpiry });
+  const { session, present } = broker.openSession(clientId, {
+    cleanStart: packet.clean ?? true,
+    protocolVersion: version,
+    expiryInterval: requestedExpiry,
+  });
   conn.session = session;
 
   const keepAlive = v5 && opts.server_keep_alive !== undefined ? opts.server_keep_alive : (packet.keepalive ?? 0);
@@ -149,6 +172,9 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
       ? { cmd: 'connack', sessionPresent: present, reasonCode: RC.SUCCESS, properties: connackProps }
       : { cmd: 'connack', sessionPresent: version === 4 && present, returnCode: 0 }, // [MQTT-3.2.2-1/2]
   );
-  conn.logger.debug({ clientId, remote: conn.remoteAddress, version, present, listener: conn.env.listener }, 'client connected');
+  conn.logger.debug(
+    { clientId, remote: conn.remoteAddress, version, present, listener: conn.env.listener },
+    'client connected',
+  );
   session.resume();
 }

@@ -41,7 +41,11 @@ function parseFrame(conn: Connection, bytes: Buffer): void {
     parser.parse(bytes);
   } finally {
     parsingFor = previous;
-    const internals = parser as unknown as { settings: { protocolVersion: number }; _list: { length: number }; error: unknown };
+    const internals = parser as unknown as {
+      settings: { protocolVersion: number };
+      _list: { length: number };
+      error: unknown;
+    };
     // a CONNECT makes mqtt-packet adopt the client's settings; the shared parser must not keep them
     internals.settings = { protocolVersion: version || 4 };
     // after an error or with bytes left over the parser's internal cursor is unreliable: replace it, so one
@@ -85,19 +89,35 @@ export class Connection {
   /** v5 Request Problem Information: reason strings allowed on acks ([MQTT-3.1.2-29]). */
   problemInformation = true;
   /** Per-listener metric children, bound once (label lookup per packet is measurable on the hot path). */
-  readonly counters: { received: { inc(n?: number): void }; sent: { inc(n?: number): void }; bytesIn: { inc(n?: number): void }; bytesOut: { inc(n?: number): void } };
+  readonly counters: {
+    received: { inc(n?: number): void };
+    sent: { inc(n?: number): void };
+    bytesIn: { inc(n?: number): void };
+    bytesOut: { inc(n?: number): void };
+  };
   readonly #framer: PacketFramer;
   #corked = false;
   #queuedPackets: Packet[] | undefined;
 
-  constructor(readonly socket: Duplex, readonly remoteAddress: string, readonly env: ConnectionEnv) {
+  constructor(
+    readonly socket: Duplex,
+    readonly remoteAddress: string,
+    readonly env: ConnectionEnv,
+  ) {
     const opts = env.broker.options;
     const m = env.broker.metrics;
     const l = { listener: env.listener };
-    this.counters = { received: m.received.labels(l), sent: m.sent.labels(l), bytesIn: m.bytesIn.labels(l), bytesOut: m.bytesOut.labels(l) };
+    this.counters = {
+      received: m.received.labels(l),
+      sent: m.sent.labels(l),
+      bytesIn: m.bytesIn.labels(l),
+      bytesOut: m.bytesOut.labels(l),
+    };
     this.#framer = new PacketFramer(opts.max_packet_size);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', (err: Error) => this.env.logger.debug({ err: err.message, remote: remoteAddress }, 'socket error'));
+    socket.on('error', (err: Error) =>
+      this.env.logger.debug({ err: err.message, remote: remoteAddress }, 'socket error'),
+    );
     socket.on('close', () => this.#onSocketClose());
     socket.on('drain', () => {
       this.stalled = false;
@@ -119,7 +139,11 @@ export class Connection {
     this.#framer.push(chunk, (frame) => {
       if (this.state === 'closed') return false;
       if (frame.kind === 'too_large') {
-        this.protocolError('packet_too_large', RC.PACKET_TOO_LARGE, `packet of ${frame.size} bytes exceeds maximum packet size ${this.#framer.maxPacketSize}`);
+        this.protocolError(
+          'packet_too_large',
+          RC.PACKET_TOO_LARGE,
+          `packet of ${frame.size} bytes exceeds maximum packet size ${this.#framer.maxPacketSize}`,
+        );
         return false;
       }
       if (frame.kind === 'malformed') {
@@ -129,7 +153,12 @@ export class Connection {
       const bytes = frame.bytes;
       if (this.state === 'connected') {
         const type = bytes[0] >> 4;
-        const p = type === 3 ? decodePublish(bytes, this.protocolVersion) : type >= 4 && type <= 7 ? decodeAck(bytes) : undefined;
+        const p =
+          type === 3
+            ? decodePublish(bytes, this.protocolVersion)
+            : type >= 4 && type <= 7
+              ? decodeAck(bytes)
+              : undefined;
         if (p === 'malformed') {
           this.protocolError('malformed', RC.MALFORMED, 'malformed PUBLISH');
           return false;
@@ -147,7 +176,10 @@ export class Connection {
   /** @internal called by the shared parser */
   onParseError(err: Error): void {
     if (this.state === 'closed') return;
-    if (this.state === 'awaiting_connect' && /protocol version|protocolId|Invalid header flag bits/i.test(err.message)) {
+    if (
+      this.state === 'awaiting_connect' &&
+      /protocol version|protocolId|Invalid header flag bits/i.test(err.message)
+    ) {
       // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 (v3) / 0x84 (v5), then close
       refuseConnect(this, RC.UNSUPPORTED_PROTOCOL_VERSION, 'unsupported_protocol');
       return;
@@ -203,20 +235,26 @@ export class Connection {
 
   #handle(packet: Packet): void {
     switch (packet.cmd) {
-      case 'publish': return handlePublish(this, packet);
+      case 'publish':
+        return handlePublish(this, packet);
       case 'puback':
       case 'pubrec':
-      case 'pubcomp': return handleOutboundAck(this, packet);
-      case 'pubrel': return handlePubrel(this, packet);
-      case 'subscribe': return handleSubscribe(this, packet);
-      case 'unsubscribe': return handleUnsubscribe(this, packet);
+      case 'pubcomp':
+        return handleOutboundAck(this, packet);
+      case 'pubrel':
+        return handlePubrel(this, packet);
+      case 'subscribe':
+        return handleSubscribe(this, packet);
+      case 'unsubscribe':
+        return handleUnsubscribe(this, packet);
       case 'pingreq':
         this.send({ cmd: 'pingresp' });
         return;
-      case 'disconnect': return this.#onDisconnect(packet);
+      case 'disconnect':
+        return this.#onDisconnect(packet);
       case 'auth':
         // v5 §4.12: no enhanced authentication configured for this connection
-        return this.disconnect(RC.BAD_AUTHENTICATION_METHOD, "bad_auth_method");
+        return this.disconnect(RC.BAD_AUTHENTICATION_METHOD, 'bad_auth_method');
       case 'connect':
         // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
         return this.protocolError('second_connect', RC.PROTOCOL_ERROR, 'second CONNECT');
@@ -232,7 +270,11 @@ export class Connection {
       if (expiry !== undefined) {
         if (session.expiryInterval === 0 && expiry !== 0) {
           // [MQTT-3.14.2-2] cannot set a non-zero expiry in DISCONNECT after connecting with zero
-          this.protocolError('disconnect_expiry', RC.PROTOCOL_ERROR, 'session expiry set in DISCONNECT after CONNECT had 0');
+          this.protocolError(
+            'disconnect_expiry',
+            RC.PROTOCOL_ERROR,
+            'session expiry set in DISCONNECT after CONNECT had 0',
+          );
           return;
         }
         this.env.broker.setExpiry(session, expiry);
@@ -273,7 +315,10 @@ export class Connection {
    */
   throttle(sinks: SessionSink[]): void {
     const waiting = sinks
-      .filter((s): s is ConnectionSink => s instanceof ConnectionSink && s.connection !== this && !s.writable && !s.connection.stalled)
+      .filter(
+        (s): s is ConnectionSink =>
+          s instanceof ConnectionSink && s.connection !== this && !s.writable && !s.connection.stalled,
+      )
       .map((s) => s.connection);
     if (waiting.length === 0 || this.#throttled || this.state !== 'connected') return;
     this.#throttled = true;
@@ -338,7 +383,10 @@ export class Connection {
   /** Malformed or forbidden input: count it, log it, tell a v5 client why, close. */
   protocolError(reason: string, reasonCode: number, detail: string): void {
     this.env.broker.metrics.protocolErrors.inc({ listener: this.env.listener, reason });
-    this.logger.info({ remote: this.remoteAddress, clientId: this.identity?.clientId, reason, detail }, 'protocol error, closing connection');
+    this.logger.info(
+      { remote: this.remoteAddress, clientId: this.identity?.clientId, reason, detail },
+      'protocol error, closing connection',
+    );
     this.disconnect(reasonCode);
   }
 

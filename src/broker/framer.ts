@@ -4,9 +4,7 @@
  * malformed Remaining Length is caught early ([MQTT-2.2.3-1]: at most 4 bytes).
  */
 export type FrameResult =
-  | { kind: 'packet'; bytes: Buffer }
-  | { kind: 'too_large'; size: number }
-  | { kind: 'malformed'; reason: string };
+  { kind: 'packet'; bytes: Buffer } | { kind: 'too_large'; size: number } | { kind: 'malformed'; reason: string };
 
 export class PacketFramer {
   #pending: Buffer[] = [];

@@ -67,11 +67,23 @@ export function internalSession$(broker: Broker, opts: InternalSessionOptions): 
     session.sink = sink;
     // replace subscriptions that are no longer wanted (config changed between runs)
     const wanted = new Set(opts.subscriptions.map((s) => s.filter));
-    for (const filter of [...session.subscriptions.keys()]) if (!wanted.has(filter)) broker.unsubscribe(session, filter);
+    for (const filter of [...session.subscriptions.keys()])
+      if (!wanted.has(filter)) broker.unsubscribe(session, filter);
     for (const s of opts.subscriptions) {
       const prev = session.subscriptions.get(s.filter);
-      const sub = { filter: s.filter, qos: s.qos, noLocal: s.noLocal ?? false, retainAsPublished: s.retainAsPublished ?? false, retainHandling: s.retainHandling ?? 0 };
-      if (!prev || prev.qos !== sub.qos || prev.noLocal !== sub.noLocal || prev.retainAsPublished !== sub.retainAsPublished) {
+      const sub = {
+        filter: s.filter,
+        qos: s.qos,
+        noLocal: s.noLocal ?? false,
+        retainAsPublished: s.retainAsPublished ?? false,
+        retainHandling: s.retainHandling ?? 0,
+      };
+      if (
+        !prev ||
+        prev.qos !== sub.qos ||
+        prev.noLocal !== sub.noLocal ||
+        prev.retainAsPublished !== sub.retainAsPublished
+      ) {
         broker.deliverRetained(session, sub, broker.subscribe(session, sub));
       }
     }

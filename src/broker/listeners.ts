@@ -52,15 +52,22 @@ export class ListenerSet {
   readonly #running: Running[] = [];
   #sweep?: NodeJS.Timeout;
 
-  constructor(private readonly config: ListenersConfig, private readonly deps: ListenerDeps) {}
+  constructor(
+    private readonly config: ListenersConfig,
+    private readonly deps: ListenerDeps,
+  ) {}
 
   async start(): Promise<void> {
     if (this.#running.length > 0) return;
     const c = this.config;
-    for (const [name, l] of Object.entries(c.tcp)) if (l.enable) await this.#listen('tcp', name, l.bind, l.max_connections);
-    for (const [name, l] of Object.entries(c.ssl)) if (l.enable) await this.#listen('ssl', name, l.bind, l.max_connections, l);
-    for (const [name, l] of Object.entries(c.ws)) if (l.enable) await this.#listen('ws', name, l.bind, l.max_connections, undefined, l.path);
-    for (const [name, l] of Object.entries(c.wss)) if (l.enable) await this.#listen('wss', name, l.bind, l.max_connections, l, l.path);
+    for (const [name, l] of Object.entries(c.tcp))
+      if (l.enable) await this.#listen('tcp', name, l.bind, l.max_connections);
+    for (const [name, l] of Object.entries(c.ssl))
+      if (l.enable) await this.#listen('ssl', name, l.bind, l.max_connections, l);
+    for (const [name, l] of Object.entries(c.ws))
+      if (l.enable) await this.#listen('ws', name, l.bind, l.max_connections, undefined, l.path);
+    for (const [name, l] of Object.entries(c.wss))
+      if (l.enable) await this.#listen('wss', name, l.bind, l.max_connections, l, l.path);
     this.#sweep = setInterval(() => this.#sweepTimeouts(), 500);
     this.#sweep.unref();
   }
@@ -92,11 +99,19 @@ export class ListenerSet {
     const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
     await Promise.race([closed, timer]);
     for (const stream of this.#streams) stream.destroy();
-    for (const r of running) if ('closeAllConnections' in r.server) (r.server as import('node:http').Server).closeAllConnections();
+    for (const r of running)
+      if ('closeAllConnections' in r.server) (r.server as import('node:http').Server).closeAllConnections();
     await Promise.race([closed, new Promise<void>((r) => setTimeout(r, 200).unref())]);
   }
 
-  async #listen(kind: Kind, name: string, bind: { host: string; port: number }, max: number, tls?: Parameters<typeof tlsOptions>[0] & { fail_if_no_peer_cert: boolean }, path?: string): Promise<void> {
+  async #listen(
+    kind: Kind,
+    name: string,
+    bind: { host: string; port: number },
+    max: number,
+    tls?: Parameters<typeof tlsOptions>[0] & { fail_if_no_peer_cert: boolean },
+    path?: string,
+  ): Promise<void> {
     const r: Running = { kind, name, max, open: 0, server: undefined as unknown as NetServer };
     const label = `${kind}:${name}`;
     const onStream = (stream: Duplex, remote: string) => this.#accept(r, label, stream, remote);
@@ -120,7 +135,8 @@ export class ListenerSet {
         path,
         maxPayload: this.deps.broker.options.max_packet_size + 8,
         // MQTT over WebSocket uses subprotocol "mqtt" (3.1.1 §6, 5.0 §6)
-        handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+        handleProtocols: (protocols) =>
+          protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false,
       });
       wss.on('connection', (ws: import('ws').WebSocket, req: import('node:http').IncomingMessage) => {
         if (kind === 'wss' && !this.#peerOk(req.socket as TLSSocket, tls!, label)) {
@@ -145,7 +161,10 @@ export class ListenerSet {
     const hasCert = cert && Object.keys(cert).length > 0;
     if ((hasCert && !s.authorized) || (!hasCert && tls.fail_if_no_peer_cert)) {
       this.deps.broker.metrics.refused.inc({ listener: label, reason: hasCert ? 'bad_certificate' : 'no_certificate' });
-      this.deps.logger.info({ listener: label, remote: s.remoteAddress, error: s.authorizationError }, 'client certificate refused');
+      this.deps.logger.info(
+        { listener: label, remote: s.remoteAddress, error: s.authorizationError },
+        'client certificate refused',
+      );
       s.destroy();
       return false;
     }

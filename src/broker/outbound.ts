@@ -22,7 +22,11 @@ export class ConnectionSink implements SessionSink {
   readonly receiveMaximum: number;
   readonly #aliases = new Map<string, number>();
 
-  constructor(private readonly conn: Connection, private readonly limits: ClientLimits, private readonly outboundBuffer: number) {
+  constructor(
+    private readonly conn: Connection,
+    private readonly limits: ClientLimits,
+    private readonly outboundBuffer: number,
+  ) {
     this.receiveMaximum = limits.receiveMaximum;
   }
 
@@ -43,7 +47,11 @@ export class ConnectionSink implements SessionSink {
     const conn = this.conn;
     const v5 = conn.protocolVersion === 5;
     const msg = p.msg;
-    if (!msg.properties && !(v5 && (p.subIds || this.limits.topicAliasMaximum > 0)) && msg.payload.length <= SHARED_WIRE_MAX) {
+    if (
+      !msg.properties &&
+      !(v5 && (p.subIds || this.limits.topicAliasMaximum > 0)) &&
+      msg.payload.length <= SHARED_WIRE_MAX
+    ) {
       return this.#publishShared(p, packetId, dup, v5);
     }
     let topic = msg.topic;
@@ -53,7 +61,8 @@ export class ConnectionSink implements SessionSink {
       const props = propertiesForDelivery(msg, Date.now());
       properties = props ? { ...props } : undefined;
       // [MQTT-3.3.4-3] every matching subscription identifier
-      if (p.subIds && p.subIds.length > 0) (properties ??= {}).subscriptionIdentifier = p.subIds.length === 1 ? p.subIds[0] : p.subIds;
+      if (p.subIds && p.subIds.length > 0)
+        (properties ??= {}).subscriptionIdentifier = p.subIds.length === 1 ? p.subIds[0] : p.subIds;
       if (this.limits.topicAliasMaximum > 0) {
         const alias = this.#aliases.get(topic);
         if (alias !== undefined) {
@@ -100,7 +109,15 @@ export class ConnectionSink implements SessionSink {
     const wire = (msg.wire ??= []);
     let buf = wire[key];
     if (!buf) {
-      buf = encodePublish(msg.topic, msg.payload, p.qos, p.retain, d, p.qos > 0 ? 1 : undefined, v5 ? EMPTY_PROPERTIES : undefined);
+      buf = encodePublish(
+        msg.topic,
+        msg.payload,
+        p.qos,
+        p.retain,
+        d,
+        p.qos > 0 ? 1 : undefined,
+        v5 ? EMPTY_PROPERTIES : undefined,
+      );
       wire[key] = buf;
     }
     if (buf.length > this.limits.maximumPacketSize) {

@@ -55,7 +55,15 @@ export const EMPTY_PROPERTIES: Buffer = Buffer.from([0]);
  * EMPTY_PROPERTIES for none), undefined for v3.1.1. mqtt-packet's generate() builds an EventEmitter-backed
  * accumulator per packet, which dominated the outbound profile.
  */
-export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, packetId: number | undefined, properties: Buffer | undefined): Buffer {
+export function encodePublish(
+  topic: string,
+  payload: Buffer,
+  qos: number,
+  retain: boolean,
+  dup: boolean,
+  packetId: number | undefined,
+  properties: Buffer | undefined,
+): Buffer {
   const topicLen = Buffer.byteLength(topic);
   const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + (properties ? properties.length : 0) + payload.length;
   let lenBytes = 1;
@@ -82,7 +90,12 @@ export function encodePublish(topic: string, payload: Buffer, qos: number, retai
   return buf;
 }
 
-const ACK_CMDS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
+const ACK_CMDS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = {
+  0x40: 'puback',
+  0x50: 'pubrec',
+  0x62: 'pubrel',
+  0x70: 'pubcomp',
+};
 
 /**
  * PUBACK / PUBREC / PUBREL / PUBCOMP with just a packet id (and, v5, an optional reason code), the other

@@ -15,7 +15,12 @@ function ack(conn: Connection, cmd: 'puback' | 'pubrec', messageId: number, reas
   }
   // reason strings only on failures, and only when the client asked for problem information ([MQTT-3.1.2-29])
   const reasonString = reasonCode >= 0x80 && conn.problemInformation ? REASON_TEXT[reasonCode] : undefined;
-  conn.send({ cmd, messageId, reasonCode, ...(reasonString ? { properties: { reasonString } } : {}) } as mqttPacket.Packet);
+  conn.send({
+    cmd,
+    messageId,
+    reasonCode,
+    ...(reasonString ? { properties: { reasonString } } : {}),
+  } as mqttPacket.Packet);
 }
 
 /** Resolve an inbound topic alias ([MQTT-3.3.2-8] .. [MQTT-3.3.2-12]); undefined after a protocol error. */
@@ -48,7 +53,8 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
   if (bad) return conn.protocolError('topic_name_invalid', RC.TOPIC_NAME_INVALID, bad); // [MQTT-3.3.2-2]
   const qos = packet.qos as QoS;
   if (qos > opts.max_qos_allowed) return conn.protocolError('qos_not_supported', RC.QOS_NOT_SUPPORTED, `QoS ${qos}`); // [MQTT-3.2.2-11]
-  if (packet.retain && !opts.retain_available) return conn.protocolError('retain_not_supported', RC.RETAIN_NOT_SUPPORTED, 'retain'); // [MQTT-3.2.2-14]
+  if (packet.retain && !opts.retain_available)
+    return conn.protocolError('retain_not_supported', RC.RETAIN_NOT_SUPPORTED, 'retain'); // [MQTT-3.2.2-14]
   const messageId = packet.messageId ?? 0;
 
   if (qos === 2 && session.inboundQos2.has(messageId)) {
@@ -58,14 +64,22 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
   }
   if (qos > 0 && conn.inboundUnacked + session.inboundQos2.size >= opts.receive_maximum) {
     // [MQTT-3.3.4-8] client exceeded our Receive Maximum
-    return conn.protocolError('receive_maximum_exceeded', RC.RECEIVE_MAXIMUM_EXCEEDED, 'too many unacknowledged QoS>0 PUBLISH');
+    return conn.protocolError(
+      'receive_maximum_exceeded',
+      RC.RECEIVE_MAXIMUM_EXCEEDED,
+      'too many unacknowledged QoS>0 PUBLISH',
+    );
   }
 
   if (qos === 2 && session.inboundQos2.size >= opts.max_awaiting_rel) {
     // too many QoS 2 exchanges open: refuse this one (v5 quota exceeded; v3.1.1 has no negative ack)
     broker.metrics.dropped.inc({ reason: 'inflight_full' });
     if (conn.protocolVersion === 5) return ack(conn, 'pubrec', messageId, RC.QUOTA_EXCEEDED);
-    return conn.protocolError('awaiting_rel_full', RC.QUOTA_EXCEEDED, `more than ${opts.max_awaiting_rel} QoS 2 messages awaiting PUBREL`);
+    return conn.protocolError(
+      'awaiting_rel_full',
+      RC.QUOTA_EXCEEDED,
+      `more than ${opts.max_awaiting_rel} QoS 2 messages awaiting PUBREL`,
+    );
   }
   if (!conn.env.access.authorize(identity, 'publish', topic)) {
     broker.metrics.dropped.inc({ reason: 'not_authorized' });
@@ -126,11 +140,19 @@ export function handlePubrel(conn: Connection, packet: mqttPacket.IPubrelPacket)
   const id = packet.messageId ?? 0;
   const known = session.releaseRel(id);
   // [MQTT-4.3.3-11] PUBCOMP releases the packet id; v5 0x92 when we never saw it
-  if (conn.protocolVersion === 5) conn.send({ cmd: 'pubcomp', messageId: id, reasonCode: known ? RC.SUCCESS : RC.PACKET_ID_NOT_FOUND } as mqttPacket.Packet);
+  if (conn.protocolVersion === 5)
+    conn.send({
+      cmd: 'pubcomp',
+      messageId: id,
+      reasonCode: known ? RC.SUCCESS : RC.PACKET_ID_NOT_FOUND,
+    } as mqttPacket.Packet);
   else conn.send({ cmd: 'pubcomp', messageId: id });
 }
 
-export function handleOutboundAck(conn: Connection, packet: mqttPacket.IPubackPacket | mqttPacket.IPubrecPacket | mqttPacket.IPubcompPacket): void {
+export function handleOutboundAck(
+  conn: Connection,
+  packet: mqttPacket.IPubackPacket | mqttPacket.IPubrecPacket | mqttPacket.IPubcompPacket,
+): void {
   const session = conn.session;
   if (!session) return;
   const id = packet.messageId ?? 0;
@@ -140,8 +162,10 @@ export function handleOutboundAck(conn: Connection, packet: mqttPacket.IPubackPa
       session.complete(id); // §4.3.3: a PUBREC with an error ends the exchange
       return;
     }
-    if (session.received(id)) conn.send({ cmd: 'pubrel', messageId: id }); // [MQTT-4.3.3-4]
-    else if (conn.protocolVersion === 5) conn.send({ cmd: 'pubrel', messageId: id, reasonCode: RC.PACKET_ID_NOT_FOUND } as mqttPacket.Packet);
+    if (session.received(id))
+      conn.send({ cmd: 'pubrel', messageId: id }); // [MQTT-4.3.3-4]
+    else if (conn.protocolVersion === 5)
+      conn.send({ cmd: 'pubrel', messageId: id, reasonCode: RC.PACKET_ID_NOT_FOUND } as mqttPacket.Packet);
     return;
   }
   session.complete(id);

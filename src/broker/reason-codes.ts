@@ -45,12 +45,18 @@ export const V3_CONNACK = {
 /** v5 CONNACK reason code → closest v3.1.1 return code. */
 export function v3ConnackCode(rc: number): number {
   switch (rc) {
-    case RC.SUCCESS: return V3_CONNACK.ACCEPTED;
-    case RC.UNSUPPORTED_PROTOCOL_VERSION: return V3_CONNACK.UNACCEPTABLE_PROTOCOL;
-    case RC.CLIENT_ID_NOT_VALID: return V3_CONNACK.IDENTIFIER_REJECTED;
-    case RC.BAD_USERNAME_OR_PASSWORD: return V3_CONNACK.BAD_USERNAME_OR_PASSWORD;
-    case RC.NOT_AUTHORIZED: return V3_CONNACK.NOT_AUTHORIZED;
-    default: return V3_CONNACK.SERVER_UNAVAILABLE;
+    case RC.SUCCESS:
+      return V3_CONNACK.ACCEPTED;
+    case RC.UNSUPPORTED_PROTOCOL_VERSION:
+      return V3_CONNACK.UNACCEPTABLE_PROTOCOL;
+    case RC.CLIENT_ID_NOT_VALID:
+      return V3_CONNACK.IDENTIFIER_REJECTED;
+    case RC.BAD_USERNAME_OR_PASSWORD:
+      return V3_CONNACK.BAD_USERNAME_OR_PASSWORD;
+    case RC.NOT_AUTHORIZED:
+      return V3_CONNACK.NOT_AUTHORIZED;
+    default:
+      return V3_CONNACK.SERVER_UNAVAILABLE;
   }
 }
 

@@ -9,7 +9,10 @@ import { isExpired, type BrokerMessage } from './message.js';
 export class RetainedStore {
   readonly #byTopic = new Map<string, BrokerMessage>();
 
-  constructor(private readonly store: BrokerStore, private readonly metrics: BrokerMetrics) {}
+  constructor(
+    private readonly store: BrokerStore,
+    private readonly metrics: BrokerMetrics,
+  ) {}
 
   get size(): number {
     return this.#byTopic.size;

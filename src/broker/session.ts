@@ -59,7 +59,11 @@ export class Session {
   #nextPacketId = 1;
   readonly #ctx: SessionContext;
 
-  constructor(ctx: SessionContext, clientId: string, opts: { protocolVersion: 3 | 4 | 5; persistent: boolean; expiryInterval: number; internal?: boolean }) {
+  constructor(
+    ctx: SessionContext,
+    clientId: string,
+    opts: { protocolVersion: 3 | 4 | 5; persistent: boolean; expiryInterval: number; internal?: boolean },
+  ) {
     this.#ctx = ctx;
     this.clientId = clientId;
     this.protocolVersion = opts.protocolVersion;
@@ -212,7 +216,10 @@ export class Session {
       moved.push(p);
     }
     for (const p of moved) {
-      this.#ctx.reroute({ msg: p.msg, qos: p.qos, retain: p.retain, subIds: p.subIds, state: 'queued', share: p.share, dup: false }, this);
+      this.#ctx.reroute(
+        { msg: p.msg, qos: p.qos, retain: p.retain, subIds: p.subIds, state: 'queued', share: p.share, dup: false },
+        this,
+      );
     }
   }
 
@@ -229,7 +236,10 @@ export class Session {
   #admit(p: Pending): boolean {
     const limits = this.#ctx.limits;
     const size = payloadBytes(p.msg);
-    while (this.#queue.length > 0 && (this.#queue.length + 1 > limits.maxMessages || this.#queuedBytes + size > limits.maxBytes)) {
+    while (
+      this.#queue.length > 0 &&
+      (this.#queue.length + 1 > limits.maxMessages || this.#queuedBytes + size > limits.maxBytes)
+    ) {
       if (limits.overflow === 'drop_newest') {
         this.#drop(p, 'queue_full');
         return false;
@@ -275,7 +285,13 @@ export class Session {
     return undefined;
   }
 
-  toStored(): { clientId: string; protocolVersion: 3 | 4 | 5; expiryInterval: number; disconnectedAt?: number; subscriptions: StoredSubscription[] } {
+  toStored(): {
+    clientId: string;
+    protocolVersion: 3 | 4 | 5;
+    expiryInterval: number;
+    disconnectedAt?: number;
+    subscriptions: StoredSubscription[];
+  } {
     return {
       clientId: this.clientId,
       protocolVersion: this.protocolVersion,

@@ -15,7 +15,10 @@ export class SharedGroup {
   readonly members = new Map<string, Member>();
   #rr = 0;
 
-  constructor(readonly group: string, readonly filter: string) {
+  constructor(
+    readonly group: string,
+    readonly filter: string,
+  ) {
     this.key = `$share/${group}/${filter}`;
   }
 

@@ -34,9 +34,11 @@ export function handleSubscribe(conn: Connection, packet: mqttPacket.ISubscribeP
   const v5 = conn.protocolVersion === 5;
   const subId = v5 ? packet.properties?.subscriptionIdentifier : undefined;
   const subIdValue = Array.isArray(subId) ? subId[0] : subId;
-  if (subIdValue === 0) return conn.protocolError('subscription_id_zero', RC.PROTOCOL_ERROR, 'subscription identifier 0'); // [MQTT-3.8.2-?] range 1..268435455
+  if (subIdValue === 0)
+    return conn.protocolError('subscription_id_zero', RC.PROTOCOL_ERROR, 'subscription identifier 0'); // [MQTT-3.8.2-?] range 1..268435455
   // [MQTT-3.8.3-2] a SUBSCRIBE must carry at least one filter; [MQTT-3.10.3-2] likewise UNSUBSCRIBE
-  if (packet.subscriptions.length === 0) return conn.protocolError('empty_subscribe', RC.PROTOCOL_ERROR, 'SUBSCRIBE without topic filters');
+  if (packet.subscriptions.length === 0)
+    return conn.protocolError('empty_subscribe', RC.PROTOCOL_ERROR, 'SUBSCRIBE without topic filters');
   const granted: number[] = [];
   const accepted: Array<{ sub: StoredSubscription; isNew: boolean }> = [];
   const max = broker.options.max_subscriptions;
@@ -46,7 +48,8 @@ export function handleSubscribe(conn: Connection, packet: mqttPacket.ISubscribeP
       return conn.protocolError('shared_no_local', RC.PROTOCOL_ERROR, 'no local set on a shared subscription');
     }
     let rc = check(conn, s);
-    if (rc < 0x80 && max > 0 && !session.subscriptions.has(s.topic) && session.subscriptions.size >= max) rc = RC.QUOTA_EXCEEDED;
+    if (rc < 0x80 && max > 0 && !session.subscriptions.has(s.topic) && session.subscriptions.size >= max)
+      rc = RC.QUOTA_EXCEEDED;
     if (rc >= 0x80) {
       // v3.1.1 knows only 0x80 Failure ([MQTT-3.9.3-2])
       granted.push(v5 ? rc : 0x80);
@@ -66,7 +69,12 @@ export function handleSubscribe(conn: Connection, packet: mqttPacket.ISubscribeP
   // [MQTT-3.8.4-1] SUBACK with the same packet id, one code per filter in order ([MQTT-3.8.4-6])
   const failed = granted.find((g) => g >= 0x80);
   const reasonString = v5 && failed !== undefined && conn.problemInformation ? REASON_TEXT[failed] : undefined;
-  conn.send({ cmd: 'suback', messageId: packet.messageId, granted, ...(reasonString ? { properties: { reasonString } } : {}) } as mqttPacket.Packet);
+  conn.send({
+    cmd: 'suback',
+    messageId: packet.messageId,
+    granted,
+    ...(reasonString ? { properties: { reasonString } } : {}),
+  } as mqttPacket.Packet);
   // retained messages follow the SUBACK
   for (const { sub, isNew } of accepted) broker.deliverRetained(session, sub, isNew);
 }
@@ -74,9 +82,13 @@ export function handleSubscribe(conn: Connection, packet: mqttPacket.ISubscribeP
 export function handleUnsubscribe(conn: Connection, packet: mqttPacket.IUnsubscribePacket): void {
   const broker = conn.env.broker;
   const session = conn.session!;
-  if (packet.unsubscriptions.length === 0) return conn.protocolError('empty_unsubscribe', RC.PROTOCOL_ERROR, 'UNSUBSCRIBE without topic filters');
-  const codes = packet.unsubscriptions.map((filter) => (broker.unsubscribe(session, filter) ? RC.SUCCESS : RC.NO_SUBSCRIPTION_EXISTED));
+  if (packet.unsubscriptions.length === 0)
+    return conn.protocolError('empty_unsubscribe', RC.PROTOCOL_ERROR, 'UNSUBSCRIBE without topic filters');
+  const codes = packet.unsubscriptions.map((filter) =>
+    broker.unsubscribe(session, filter) ? RC.SUCCESS : RC.NO_SUBSCRIPTION_EXISTED,
+  );
   // [MQTT-3.10.4-4] UNSUBACK even when nothing was removed; v5 carries a reason code per filter
-  if (conn.protocolVersion === 5) conn.send({ cmd: 'unsuback', messageId: packet.messageId, granted: codes, properties: {} } as mqttPacket.Packet);
+  if (conn.protocolVersion === 5)
+    conn.send({ cmd: 'unsuback', messageId: packet.messageId, granted: codes, properties: {} } as mqttPacket.Packet);
   else conn.send({ cmd: 'unsuback', messageId: packet.messageId } as mqttPacket.Packet);
 }

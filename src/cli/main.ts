@@ -77,8 +77,15 @@ async function start(args: StartArgs): Promise<number> {
   if (typeof loaded === 'number') return loaded;
   const { config, sources } = loaded;
   const format = config.log.format;
-  const logger: Logger = createLogger({ level: args.logLevel ?? config.log.level, pretty: format === 'auto' ? undefined : format === 'text' });
-  const hub = new Hub(config, { logger, configFile: args.config, resolveFile: (path, name) => sources.resolveFile(path, name) });
+  const logger: Logger = createLogger({
+    level: args.logLevel ?? config.log.level,
+    pretty: format === 'auto' ? undefined : format === 'text',
+  });
+  const hub = new Hub(config, {
+    logger,
+    configFile: args.config,
+    resolveFile: (path, name) => sources.resolveFile(path, name),
+  });
   // Signal handlers go in before start(): a SIGTERM right after start-up must still end in a clean exit 0.
   let resolveExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((r) => (resolveExit = r));

@@ -27,7 +27,9 @@ export const cborCodec: Codec = {
   aliases: ['cbor'],
   decode(bytes: Buffer): unknown {
     // cborg rejects trailing data and bounds declared lengths by the input size
-    return asCodecError('PH_CODEC_DECODE', MEDIA_TYPE, () => toBuffers(decode(bytes, { rejectDuplicateMapKeys: true })));
+    return asCodecError('PH_CODEC_DECODE', MEDIA_TYPE, () =>
+      toBuffers(decode(bytes, { rejectDuplicateMapKeys: true })),
+    );
   },
   encode(value: unknown): Buffer {
     return asCodecError('PH_CODEC_ENCODE', MEDIA_TYPE, () => {

@@ -29,7 +29,8 @@ function toJsonValue(this: unknown, key: string, value: unknown): unknown {
 export function stringifyJson(value: unknown): string {
   return asCodecError('PH_CODEC_ENCODE', MEDIA_TYPE, () => {
     const text = JSON.stringify(value, toJsonValue);
-    if (text === undefined) throw new CodecError('PH_CODEC_ENCODE', `${MEDIA_TYPE}: ${typeof value} has no JSON representation`);
+    if (text === undefined)
+      throw new CodecError('PH_CODEC_ENCODE', `${MEDIA_TYPE}: ${typeof value} has no JSON representation`);
     return text;
   });
 }

@@ -24,7 +24,10 @@ export class CodecRegistry {
     const names = [codec.mediaType, ...codec.aliases].map(normalizeMediaType);
     const taken = names.filter((n) => this.#byName.has(n));
     if (taken.length > 0) {
-      throw new CodecError('PH_CODEC_DUPLICATE', `codec ${codec.mediaType}: name(s) already registered: ${taken.join(', ')}`);
+      throw new CodecError(
+        'PH_CODEC_DUPLICATE',
+        `codec ${codec.mediaType}: name(s) already registered: ${taken.join(', ')}`,
+      );
     }
     for (const n of names) this.#byName.set(n, codec);
     this.#codecs.push(codec);

@@ -23,7 +23,9 @@ function toBoolean(s: string): boolean | undefined {
 
 /** A string → the literal it spells, when a union of literals has no string option that matches it. */
 function toLiteral(options: z.ZodType[], s: string): unknown {
-  const literals = options.flatMap((o) => [...((unwrap(o).base as unknown as { _zod: { values?: Set<unknown> } })._zod.values ?? [])]);
+  const literals = options.flatMap((o) => [
+    ...((unwrap(o).base as unknown as { _zod: { values?: Set<unknown> } })._zod.values ?? []),
+  ]);
   if (literals.includes(s)) return s;
   const n = toNumber(s);
   if (n !== undefined && literals.includes(n)) return n;

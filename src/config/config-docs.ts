@@ -21,7 +21,11 @@ export interface ConfigSection {
 
 const MAX_DEPTH = 16;
 /** Messages of the duration/size/bind helpers in types.ts: "expected a duration like "30s" (0ms..100ms)". */
-const UNIT_KINDS: [RegExp, string][] = [[/^expected a duration/, 'duration'], [/^expected a size/, 'size'], [/^expected "host:port"/, 'host:port']];
+const UNIT_KINDS: [RegExp, string][] = [
+  [/^expected a duration/, 'duration'],
+  [/^expected a size/, 'size'],
+  [/^expected "host:port"/, 'host:port'],
+];
 const RANGE_RE = /\((\d+)(ms)?\.\.(\d+)(ms)?(?: bytes)?\)/;
 
 function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
@@ -49,14 +53,23 @@ function unitKind(pipe: z.ZodType): { type: string; range: string } | undefined 
 
 /** 3600000 → "1h": the largest unit that divides the value exactly, as a user would write it. */
 function humanMs(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
 }
 
 function humanBytes(n: number): string {
-  for (const [unit, size] of [['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
+  for (const [unit, size] of [
+    ['GB', 1024 ** 3],
+    ['MB', 1024 ** 2],
+    ['KB', 1024],
+  ] as const) {
     if (n >= size && n % size === 0) return `${n / size}${unit}`;
   }
   return `${n}B`;
@@ -95,7 +108,8 @@ function describeRange(base: z.ZodType): string {
   if (def.type === 'enum') return ((js.enum as unknown[]) ?? []).map((v) => JSON.stringify(v)).join(' | ');
   const parts: string[] = [];
   // z.number().int() carries the safe-integer limits; they are no user-facing bound.
-  const bounded = (v: unknown): unknown => (typeof v === 'number' && Math.abs(v) >= Number.MAX_SAFE_INTEGER ? undefined : v);
+  const bounded = (v: unknown): unknown =>
+    typeof v === 'number' && Math.abs(v) >= Number.MAX_SAFE_INTEGER ? undefined : v;
   const lo = bounded(js.minimum) ?? (js.exclusiveMinimum !== undefined ? `>${String(js.exclusiveMinimum)}` : undefined);
   const hi = bounded(js.maximum) ?? (js.exclusiveMaximum !== undefined ? `<${String(js.exclusiveMaximum)}` : undefined);
   if (lo !== undefined && hi !== undefined) parts.push(`${String(lo)} .. ${String(hi)}`);
@@ -105,7 +119,8 @@ function describeRange(base: z.ZodType): string {
   if (js.maxItems !== undefined) parts.push(`≤ ${String(js.maxItems)} item(s)`);
   if (js.minLength !== undefined) parts.push(`≥ ${String(js.minLength)} char(s)`);
   if (js.maxLength !== undefined) parts.push(`≤ ${String(js.maxLength)} char(s)`);
-  if (js.format === 'starts_with' && typeof js.pattern === 'string') parts.push(`starts with \`${js.pattern.replace(/^\^|\.\*$/g, '').replace(/\\(.)/g, '$1')}\``);
+  if (js.format === 'starts_with' && typeof js.pattern === 'string')
+    parts.push(`starts with \`${js.pattern.replace(/^\^|\.\*$/g, '').replace(/\\(.)/g, '$1')}\``);
   else if (typeof js.pattern === 'string') parts.push(`matches \`/${js.pattern}/\``);
   return parts.join(', ');
 }
@@ -185,7 +200,10 @@ export function renderTable(rows: ConfigRow[]): string {
 
 /** The loader rejects keys that non-strict objects would strip; say so to editors too. */
 function closeObjects(node: unknown): void {
-  if (Array.isArray(node)) { node.forEach(closeObjects); return; }
+  if (Array.isArray(node)) {
+    node.forEach(closeObjects);
+    return;
+  }
   if (typeof node !== 'object' || node === null) return;
   const o = node as Record<string, unknown>;
   if (o.type === 'object' && o.properties && o.additionalProperties === undefined) o.additionalProperties = false;

@@ -32,7 +32,10 @@ export function tokenize(text: string, file: string): Token[] {
   const here = (): SourcePosition => ({ file, line, col });
   const advance = (n: number): void => {
     for (let k = 0; k < n; k++) {
-      if (text[i] === '\n') { line++; col = 1; } else col++;
+      if (text[i] === '\n') {
+        line++;
+        col = 1;
+      } else col++;
       i++;
     }
   };
@@ -43,7 +46,10 @@ export function tokenize(text: string, file: string): Token[] {
     for (;;) {
       const c = text[i];
       if (c === undefined || c === '\n') throw syntaxError(pos, 'unterminated quoted string');
-      if (c === '"') { advance(1); return s; }
+      if (c === '"') {
+        advance(1);
+        return s;
+      }
       if (c === '\\') {
         const e = text[i + 1];
         if (e === 'u') {
@@ -91,15 +97,28 @@ export function tokenize(text: string, file: string): Token[] {
     for (;;) {
       const c = text[i];
       if (c === undefined || c === '\n') throw syntaxError(pos, 'unterminated substitution, expected }');
-      if (c === '}') { endSeg(here()); advance(1); return { path: segs, optional }; }
-      if (c === '"') { cur += readQuoted(here()); curQuoted = true; continue; }
-      if (c === '.') { endSeg(here()); advance(1); continue; }
+      if (c === '}') {
+        endSeg(here());
+        advance(1);
+        return { path: segs, optional };
+      }
+      if (c === '"') {
+        cur += readQuoted(here());
+        curQuoted = true;
+        continue;
+      }
+      if (c === '.') {
+        endSeg(here());
+        advance(1);
+        continue;
+      }
       if (isSpace(c)) {
         while (i < text.length && isSpace(text[i])) advance(1);
         if (text[i] !== '}') throw syntaxError(here(), 'whitespace inside a substitution path; quote the key');
         continue;
       }
-      if (FORBIDDEN.has(c)) throw syntaxError(here(), `character '${c}' is not allowed in a substitution path; quote it`);
+      if (FORBIDDEN.has(c))
+        throw syntaxError(here(), `character '${c}' is not allowed in a substitution path; quote it`);
       cur += c;
       advance(1);
     }
@@ -108,7 +127,11 @@ export function tokenize(text: string, file: string): Token[] {
   while (i < text.length) {
     const c = text[i];
     const pos = here();
-    if (c === '\n') { out.push({ t: 'nl', pos }); advance(1); continue; }
+    if (c === '\n') {
+      out.push({ t: 'nl', pos });
+      advance(1);
+      continue;
+    }
     if (isSpace(c)) {
       const start = i;
       while (i < text.length && isSpace(text[i])) advance(1);
@@ -130,7 +153,11 @@ export function tokenize(text: string, file: string): Token[] {
       advance(2);
       continue;
     }
-    if (PUNCT.has(c)) { out.push({ t: 'punct', v: c as Punct, pos }); advance(1); continue; }
+    if (PUNCT.has(c)) {
+      out.push({ t: 'punct', v: c as Punct, pos });
+      advance(1);
+      continue;
+    }
     if (c === '$') {
       if (text[i + 1] !== '{') throw syntaxError(pos, "'$' must start a substitution '${...}'; quote the value");
       out.push({ t: 'subst', ...readSubst(pos), pos });

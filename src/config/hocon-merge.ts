@@ -24,8 +24,14 @@ export function descend(target: HObject, segments: string[], pos: SourcePosition
   let cur = target;
   for (const seg of segments) {
     const existing = cur.fields.get(seg);
-    if (existing?.kind === 'object') { cur = existing; continue; }
-    if (existing?.kind === 'merge') { cur = existing.over; continue; }
+    if (existing?.kind === 'object') {
+      cur = existing;
+      continue;
+    }
+    if (existing?.kind === 'merge') {
+      cur = existing.over;
+      continue;
+    }
     const child = newObject(pos);
     cur.keyPos.set(seg, pos);
     if (existing && (existing.kind === 'subst' || existing.kind === 'concat')) {
@@ -53,8 +59,14 @@ export function assignField(target: HObject, key: string, value: HNode, opts: As
   target.keyPos.set(key, opts.pos);
   if (v === existing) return;
   if (v.kind === 'object') {
-    if (existing?.kind === 'object') { mergeObjects(existing, v); return; }
-    if (existing?.kind === 'merge') { mergeObjects(existing.over, v); return; }
+    if (existing?.kind === 'object') {
+      mergeObjects(existing, v);
+      return;
+    }
+    if (existing?.kind === 'merge') {
+      mergeObjects(existing.over, v);
+      return;
+    }
     if (existing && (existing.kind === 'subst' || existing.kind === 'concat')) {
       target.fields.set(key, { kind: 'merge', under: existing, over: v, pos: opts.pos });
       return;
@@ -95,7 +107,10 @@ function replaceSelfReferences(value: HNode, path: string[], existing: HNode | u
   if (value.kind === 'concat') {
     const parts = [];
     for (const p of value.parts) {
-      if (p.kind !== 'subst') { parts.push(p); continue; }
+      if (p.kind !== 'subst') {
+        parts.push(p);
+        continue;
+      }
       const r = swap(p);
       if (r) parts.push(r);
     }

@@ -5,7 +5,15 @@
  */
 import { tokenize, type Token } from './hocon-lexer.js';
 import { assignField, descend } from './hocon-merge.js';
-import { syntaxError, type HArray, type HNode, type HObject, type HScalar, type HSpace, type SourcePosition } from './hocon-types.js';
+import {
+  syntaxError,
+  type HArray,
+  type HNode,
+  type HObject,
+  type HScalar,
+  type HSpace,
+  type SourcePosition,
+} from './hocon-types.js';
 import { readInclude } from './hocon-include.js';
 
 const MAX_DEPTH = 200;
@@ -47,21 +55,35 @@ class Parser {
     }
   }
 
-  private peek(): Token { return this.toks[this.#i]; }
-  private isPunct(v: string): boolean { const t = this.peek(); return t.t === 'punct' && t.v === v; }
+  private peek(): Token {
+    return this.toks[this.#i];
+  }
+  private isPunct(v: string): boolean {
+    const t = this.peek();
+    return t.t === 'punct' && t.v === v;
+  }
   private skip(newlines: boolean): void {
     for (let t = this.peek(); t.t === 'ws' || (newlines && t.t === 'nl'); t = this.peek()) this.#i++;
   }
-  private fail(pos: SourcePosition, message: string): never { throw syntaxError(pos, message); }
+  private fail(pos: SourcePosition, message: string): never {
+    throw syntaxError(pos, message);
+  }
   private describe(t: Token): string {
     switch (t.t) {
-      case 'eof': return 'end of file';
-      case 'nl': return 'end of line';
-      case 'punct': return `'${t.v}'`;
-      case 'quoted': return `"${t.v}"`;
-      case 'unquoted': return `'${t.v}'`;
-      case 'subst': return 'a substitution';
-      default: return 'whitespace';
+      case 'eof':
+        return 'end of file';
+      case 'nl':
+        return 'end of line';
+      case 'punct':
+        return `'${t.v}'`;
+      case 'quoted':
+        return `"${t.v}"`;
+      case 'unquoted':
+        return `'${t.v}'`;
+      case 'subst':
+        return 'a substitution';
+      default:
+        return 'whitespace';
     }
   }
 
@@ -81,16 +103,25 @@ class Parser {
       this.skip(false);
       const sep = this.peek();
       if (sep.t === 'nl') continue;
-      if (sep.t === 'punct' && sep.v === ',') { this.#i++; continue; }
+      if (sep.t === 'punct' && sep.v === ',') {
+        this.#i++;
+        continue;
+      }
       if (close === '}' ? this.isPunct('}') : sep.t === 'eof') return;
-      this.fail(sep.pos, `expected a newline, ',' or ${close === '}' ? "'}'" : 'end of file'} after a field, got ${this.describe(sep)}`);
+      this.fail(
+        sep.pos,
+        `expected a newline, ',' or ${close === '}' ? "'}'" : 'end of file'} after a field, got ${this.describe(sep)}`,
+      );
     }
   }
 
   private isInclude(): boolean {
     const next = this.toks[this.#i + 1];
     const after = this.toks[this.#i + 2];
-    return next?.t === 'ws' && (after?.t === 'quoted' || (after?.t === 'unquoted' && /^(required|file|url|classpath)\(/.test(after.v)));
+    return (
+      next?.t === 'ws' &&
+      (after?.t === 'quoted' || (after?.t === 'unquoted' && /^(required|file|url|classpath)\(/.test(after.v)))
+    );
   }
 
   /** HOCON.md "Includes": include "f" | include file("f") | include required("f") | include required(file("f")). */
@@ -103,7 +134,8 @@ class Parser {
       // '(' is legal in unquoted text, so `required(file(` arrives as one token.
       if (!/^(?:[a-z]+\()+$/.test(head.v)) this.fail(head.pos, 'expected include "file" or include required("file")');
       for (const w of head.v.split('(').slice(0, -1)) {
-        if (w !== 'required' && w !== 'file') this.fail(head.pos, `include ${w}(...) is not supported; use a file path`);
+        if (w !== 'required' && w !== 'file')
+          this.fail(head.pos, `include ${w}(...) is not supported; use a file path`);
         wrappers.push(w);
       }
       this.#i++;
@@ -116,7 +148,8 @@ class Parser {
     while (closing.length > 0) {
       this.skip(false);
       const t = this.peek();
-      if (t.t !== 'unquoted' || !closing.startsWith(t.v)) this.fail(t.pos, `expected '${closing}' to close the include`);
+      if (t.t !== 'unquoted' || !closing.startsWith(t.v))
+        this.fail(t.pos, `expected '${closing}' to close the include`);
       closing = closing.slice(t.v.length);
       this.#i++;
     }
@@ -133,10 +166,16 @@ class Parser {
     let cur = '';
     let hasContent = false;
     for (let t = this.peek(); t.t === 'unquoted' || t.t === 'quoted'; t = this.peek()) {
-      if (t.t === 'quoted') { cur += t.v; hasContent = true; }
-      else {
+      if (t.t === 'quoted') {
+        cur += t.v;
+        hasContent = true;
+      } else {
         for (const c of t.v) {
-          if (c !== '.') { cur += c; hasContent = true; continue; }
+          if (c !== '.') {
+            cur += c;
+            hasContent = true;
+            continue;
+          }
           if (!hasContent) this.fail(t.pos, `empty element in key path '${t.v}'`);
           segments.push(cur);
           cur = '';
@@ -145,7 +184,11 @@ class Parser {
       }
       this.#i++;
     }
-    if (!hasContent) this.fail(this.peek().pos, segments.length ? 'key path ends with "."' : `expected a key, got ${this.describe(this.peek())}`);
+    if (!hasContent)
+      this.fail(
+        this.peek().pos,
+        segments.length ? 'key path ends with "."' : `expected a key, got ${this.describe(this.peek())}`,
+      );
     segments.push(cur);
     return { segments, pos };
   }
@@ -160,8 +203,12 @@ class Parser {
       this.#i++;
       this.skip(true);
     } else if (!(sep.t === 'punct' && sep.v === '{')) {
-      const hint = sep.t === 'ws' || sep.t === 'unquoted' || sep.t === 'quoted' ? ' (keys with spaces must be quoted)' : '';
-      this.fail(sep.pos, `expected '=', ':' or '{' after key '${segments.join('.')}', got ${this.describe(sep)}${hint}`);
+      const hint =
+        sep.t === 'ws' || sep.t === 'unquoted' || sep.t === 'quoted' ? ' (keys with spaces must be quoted)' : '';
+      this.fail(
+        sep.pos,
+        `expected '=', ':' or '{' after key '${segments.join('.')}', got ${this.describe(sep)}${hint}`,
+      );
     }
     const fieldPath = [...path, ...segments];
     if (fieldPath.length > MAX_DEPTH) this.fail(pos, `key path deeper than ${MAX_DEPTH} levels`);
@@ -206,13 +253,18 @@ class Parser {
       case 'subst':
         this.#i++;
         return {
-          kind: 'subst', path: [...this.basePath, ...t.path], written: t.path,
-          optional: t.optional, envOnly: false, pos: t.pos,
+          kind: 'subst',
+          path: [...this.basePath, ...t.path],
+          written: t.path,
+          optional: t.optional,
+          envOnly: false,
+          pos: t.pos,
         };
       case 'punct':
         if (t.v === '{') return this.parseObject(path);
         if (t.v === '[') return this.parseArray(path);
-        if (t.v === ':' || t.v === '=') this.fail(t.pos, `'${t.v}' is not allowed in an unquoted value; quote the value`);
+        if (t.v === ':' || t.v === '=')
+          this.fail(t.pos, `'${t.v}' is not allowed in an unquoted value; quote the value`);
         return undefined;
       default:
         return undefined;
@@ -241,7 +293,10 @@ class Parser {
       if (this.peek().t === 'eof') this.fail(open.pos, 'unterminated array, expected ]');
       arr.items.push(this.parseValue([...path, String(arr.items.length)]));
       this.skip(false);
-      if (this.isPunct(',')) { this.#i++; continue; }
+      if (this.isPunct(',')) {
+        this.#i++;
+        continue;
+      }
       if (this.peek().t === 'nl' || this.isPunct(']')) continue;
       this.fail(this.peek().pos, `expected ',', a newline or ']' in array, got ${this.describe(this.peek())}`);
     }

@@ -4,8 +4,13 @@
  * records the source position of every path.
  */
 import {
-  substitutionError, syntaxError,
-  type HConcat, type HNode, type HObject, type HSubst, type SourcePosition,
+  substitutionError,
+  syntaxError,
+  type HConcat,
+  type HNode,
+  type HObject,
+  type HSubst,
+  type SourcePosition,
 } from './hocon-types.js';
 
 const UNDEFINED = Symbol('undefined');
@@ -35,7 +40,10 @@ export class Resolver {
   readonly #memo = new Map<HNode, Resolved>();
   readonly #active = new Set<HNode>();
 
-  constructor(private readonly root: HObject, private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly root: HObject,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
 
   /** The value a node resolved to (after resolveRoot), for position bookkeeping. */
   resolvedValue(node: HNode): unknown {
@@ -139,7 +147,10 @@ export class Resolver {
     let text = '';
     let pendingSpace = '';
     for (const part of node.parts) {
-      if (part.kind === 'space') { if (values.length) pendingSpace += part.text; continue; }
+      if (part.kind === 'space') {
+        if (values.length) pendingSpace += part.text;
+        continue;
+      }
       const v = this.resolve(part);
       if (v === UNDEFINED) continue;
       const piece = part.kind === 'scalar' ? part.text : stringOf(v);
@@ -150,11 +161,19 @@ export class Resolver {
     if (values.length === 0) return UNDEFINED;
     if (values.length === 1) return values[0].v;
     if (values.every((x) => isPlainObject(x.v))) {
-      return values.slice(1).reduce<Record<string, unknown>>((acc, x) => deepMerge(acc, x.v as Record<string, unknown>), values[0].v as Record<string, unknown>);
+      return values
+        .slice(1)
+        .reduce<Record<string, unknown>>(
+          (acc, x) => deepMerge(acc, x.v as Record<string, unknown>),
+          values[0].v as Record<string, unknown>,
+        );
     }
     if (values.every((x) => Array.isArray(x.v))) return values.flatMap((x) => x.v as unknown[]);
     if (values.some((x) => typeof x.v === 'object' && x.v !== null)) {
-      throw syntaxError(node.pos, 'cannot concatenate an object or array with a string; put a newline or comma between values');
+      throw syntaxError(
+        node.pos,
+        'cannot concatenate an object or array with a string; put a newline or comma between values',
+      );
     }
     return text;
   }
@@ -179,8 +198,11 @@ export function collectPositions(root: HObject, resolvedOf: (node: HNode) => unk
   const out = new Map<string, SourcePosition>();
   let marked = 0;
   const mark = (value: unknown, path: string[], pos: SourcePosition): void => {
-    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const)
-      : isPlainObject(value) ? Object.entries(value) : [];
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [String(i), v] as const)
+      : isPlainObject(value)
+        ? Object.entries(value)
+        : [];
     for (const [k, v] of entries) {
       if (++marked > MAX_MARKED) return;
       out.set(pathKey([...path, k]), pos);

@@ -28,14 +28,24 @@ export function describeValue(v: unknown): string {
   if (Array.isArray(v)) return v.length === 0 ? 'an empty array' : `an array of ${v.length}`;
   if (typeof v === 'object' && v !== null) {
     const keys = Object.keys(v);
-    return keys.length === 0 ? 'an empty object' : `an object { ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''} }`;
+    return keys.length === 0
+      ? 'an empty object'
+      : `an object { ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''} }`;
   }
   return String(v);
 }
 
 const TYPE_NAMES: Record<string, string> = {
-  record: 'an object', object: 'an object', array: 'an array', string: 'a string', number: 'a number',
-  int: 'an integer', boolean: 'true or false', null: 'null', never: 'nothing', bigint: 'an integer',
+  record: 'an object',
+  object: 'an object',
+  array: 'an array',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  null: 'null',
+  never: 'nothing',
+  bigint: 'an integer',
 };
 
 function quoteAll(values: readonly unknown[]): string {
@@ -63,14 +73,16 @@ function describeOptions(schema: z.ZodType, path: PropertyKey[]): string | undef
   if (!at) return undefined;
   const def = defOf(unwrap(at).base);
   if (def.type !== 'union' || !def.options) return undefined;
-  return def.options.map((o) => {
-    const base = unwrap(o).base;
-    const keys = declaredKeys(base);
-    if (keys) return `{ ${keys.join(', ')} }`;
-    const values = (base as unknown as { _zod: { values?: Set<unknown> } })._zod.values;
-    if (values) return quoteAll([...values]);
-    return TYPE_NAMES[defOf(base).type] ?? defOf(base).type;
-  }).join(' or ');
+  return def.options
+    .map((o) => {
+      const base = unwrap(o).base;
+      const keys = declaredKeys(base);
+      if (keys) return `{ ${keys.join(', ')} }`;
+      const values = (base as unknown as { _zod: { values?: Set<unknown> } })._zod.values;
+      if (values) return quoteAll([...values]);
+      return TYPE_NAMES[defOf(base).type] ?? defOf(base).type;
+    })
+    .join(' or ');
 }
 
 function describeIssue(issue: Issue, schema: z.ZodType, prefix: PropertyKey[]): ConfigProblem[] {
@@ -79,7 +91,8 @@ function describeIssue(issue: Issue, schema: z.ZodType, prefix: PropertyKey[]): 
   const one = (text: string): ConfigProblem[] => [{ path, text }];
   switch (issue.code) {
     case 'invalid_type':
-      if (issue.input === undefined) return one(`expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got nothing (required key missing)`);
+      if (issue.input === undefined)
+        return one(`expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got nothing (required key missing)`);
       return one(`expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${got}`);
     case 'too_small':
     case 'too_big':
@@ -88,11 +101,16 @@ function describeIssue(issue: Issue, schema: z.ZodType, prefix: PropertyKey[]): 
       return one(`expected ${issue.values.length === 1 ? '' : 'one of '}${quoteAll(issue.values)}, got ${got}`);
     case 'invalid_format': {
       const f = issue as { format: string; pattern?: string; prefix?: string; suffix?: string; includes?: string };
-      const want = f.format === 'regex' ? `a string matching ${f.pattern}`
-        : f.format === 'starts_with' ? `a string starting with ${JSON.stringify(f.prefix)}`
-        : f.format === 'ends_with' ? `a string ending with ${JSON.stringify(f.suffix)}`
-        : f.format === 'includes' ? `a string containing ${JSON.stringify(f.includes)}`
-        : `a valid ${f.format}`;
+      const want =
+        f.format === 'regex'
+          ? `a string matching ${f.pattern}`
+          : f.format === 'starts_with'
+            ? `a string starting with ${JSON.stringify(f.prefix)}`
+            : f.format === 'ends_with'
+              ? `a string ending with ${JSON.stringify(f.suffix)}`
+              : f.format === 'includes'
+                ? `a string containing ${JSON.stringify(f.includes)}`
+                : `a valid ${f.format}`;
       return one(`expected ${want}, got ${got}`);
     }
     case 'not_multiple_of':
@@ -116,7 +134,9 @@ function describeIssue(issue: Issue, schema: z.ZodType, prefix: PropertyKey[]): 
       return one(`expected ${describeOptions(schema, path) ?? 'a different value'}, got ${got}`);
     }
     case 'custom':
-      return one(issue.message.startsWith('expected') ? `${issue.message}, got ${got}` : `${issue.message} (got ${got})`);
+      return one(
+        issue.message.startsWith('expected') ? `${issue.message}, got ${got}` : `${issue.message} (got ${got})`,
+      );
     default:
       return one(`${issue.message}, got ${got}`);
   }

@@ -69,7 +69,8 @@ function validate(doc: HoconDocument, opts: LoadConfigOptions): LoadedConfig {
   const sources: ConfigSources = {
     files: doc.files,
     positionOf(path) {
-      if (overridden.some((o) => o.every((seg, i) => String(path[i]) === seg))) return { file: OVERRIDE_FILE, line: 0, col: 0 };
+      if (overridden.some((o) => o.every((seg, i) => String(path[i]) === seg)))
+        return { file: OVERRIDE_FILE, line: 0, col: 0 };
       return doc.positionOf([...path]);
     },
     resolveFile(path, name) {
@@ -106,8 +107,12 @@ function locate(problems: ConfigProblem[], sources: ConfigSources): string[] {
     const where = !pos ? '' : pos.line === 0 ? `${pos.file} ` : `${displayFile(pos.file)}:${pos.line} `;
     return { pos, line: `${where}${renderPath(p.path)}: ${p.text}` };
   });
-  located.sort((a, b) => (fileRank(a.pos?.file ?? '') - fileRank(b.pos?.file ?? ''))
-    || ((a.pos?.line ?? 0) - (b.pos?.line ?? 0)) || ((a.pos?.col ?? 0) - (b.pos?.col ?? 0)));
+  located.sort(
+    (a, b) =>
+      fileRank(a.pos?.file ?? '') - fileRank(b.pos?.file ?? '') ||
+      (a.pos?.line ?? 0) - (b.pos?.line ?? 0) ||
+      (a.pos?.col ?? 0) - (b.pos?.col ?? 0),
+  );
   return [...new Set(located.map((l) => l.line))];
 }
 

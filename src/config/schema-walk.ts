@@ -48,9 +48,19 @@ export function unwrap(schema: z.ZodType): Unwrapped {
       out.defaultValue = def.defaultValue;
     }
     if (def.type === 'optional') out.optional = true;
-    if (WRAPPERS.has(def.type) && def.innerType) { cur = def.innerType; continue; }
-    if (def.type === 'pipe' && def.in) { out.pipe ??= cur; cur = def.in; continue; }
-    if (def.type === 'lazy' && def.getter) { cur = def.getter(); continue; }
+    if (WRAPPERS.has(def.type) && def.innerType) {
+      cur = def.innerType;
+      continue;
+    }
+    if (def.type === 'pipe' && def.in) {
+      out.pipe ??= cur;
+      cur = def.in;
+      continue;
+    }
+    if (def.type === 'lazy' && def.getter) {
+      cur = def.getter();
+      continue;
+    }
     break;
   }
   out.base = cur;
@@ -69,7 +79,8 @@ export function schemaAt(root: z.ZodType, path: readonly PropertyKey[]): z.ZodTy
   for (const seg of path) {
     if (!cur) return undefined;
     const def = defOf(unwrap(cur).base);
-    if (def.type === 'object' && def.shape) cur = Object.hasOwn(def.shape, String(seg)) ? def.shape[String(seg)] : def.catchall;
+    if (def.type === 'object' && def.shape)
+      cur = Object.hasOwn(def.shape, String(seg)) ? def.shape[String(seg)] : def.catchall;
     else if (def.type === 'record') cur = def.valueType;
     else if (def.type === 'array') cur = def.element;
     else return undefined;

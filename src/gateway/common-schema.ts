@@ -7,7 +7,9 @@ import { byteSize, duration } from '../config/types.js';
 
 export const gatewayOverflowPolicy = z
   .enum(['drop_oldest', 'drop_newest', 'block'])
-  .describe('what a full buffer does with one more message: drop the oldest, drop the new one, or pause the source where the protocol allows (past the limit it then drops the new one)');
+  .describe(
+    'what a full buffer does with one more message: drop the oldest, drop the new one, or pause the source where the protocol allows (past the limit it then drops the new one)',
+  );
 
 export const bufferSchema = z.object({
   max_messages: z.number().int().min(1).max(10_000_000).default(10_000).describe('messages this buffer holds'),
@@ -17,14 +19,19 @@ export const bufferSchema = z.object({
 
 export const restartSchema = z.object({
   initial_backoff: duration('wait before the first restart of a failed instance', 10, 3_600_000).prefault('500ms'),
-  max_backoff: duration('longest wait between restarts (the backoff doubles up to this)', 10, 3_600_000).prefault('30s'),
+  max_backoff: duration('longest wait between restarts (the backoff doubles up to this)', 10, 3_600_000).prefault(
+    '30s',
+  ),
   jitter: z.number().min(0).max(1).default(0.2).describe('random spread of each backoff, as a fraction of it'),
 });
 
 export const commonGatewayShape = {
   enable: z.boolean().default(true).describe('start this gateway instance'),
-  mapping: z.string().min(1).optional()
-    .describe('mapping file (HOCON), relative to the config file; default: the gateway\'s documented convention'),
+  mapping: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("mapping file (HOCON), relative to the config file; default: the gateway's documented convention"),
   uplink_buffer: bufferSchema.prefault({}).describe('messages from peers waiting to be published into the broker'),
   downlink_buffer: bufferSchema.prefault({}).describe('broker messages waiting to be sent to peers'),
   restart: restartSchema.prefault({}).describe('supervisor restart backoff'),

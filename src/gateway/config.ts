@@ -6,7 +6,10 @@ import { gatewayDefinitions } from '../../gateways/registry.js';
 
 const shape: Record<string, z.ZodType> = {};
 for (const def of gatewayDefinitions) {
-  shape[def.protocol] = z.record(z.string(), def.configSchema).default({}).describe(`${def.protocol} gateway instances by name`);
+  shape[def.protocol] = z
+    .record(z.string(), def.configSchema)
+    .default({})
+    .describe(`${def.protocol} gateway instances by name`);
 }
 
 export const gatewaysSchema = z.object(shape).strict().prefault({});

@@ -57,7 +57,8 @@ export class GatewayManager {
 
   stop(): Promise<void> {
     if (!this.#started) return Promise.resolve();
-    this.#stopped ??= this.#started.catch(() => undefined)
+    this.#stopped ??= this.#started
+      .catch(() => undefined)
       .then(() => Promise.all(this.#supervisors.map((s) => s.stop())))
       .then(() => undefined);
     return this.#stopped;
@@ -83,7 +84,9 @@ export class GatewayManager {
     const id = `${p.definition.protocol}.${p.name}`;
     const file = p.config.mapping;
     if (file) {
-      const path = this.#deps.resolveFile?.(['gateways', p.definition.protocol, p.name, 'mapping'], file) ?? resolve(this.#deps.baseDir, file);
+      const path =
+        this.#deps.resolveFile?.(['gateways', p.definition.protocol, p.name, 'mapping'], file) ??
+        resolve(this.#deps.baseDir, file);
       return loadMappingFile(path);
     }
     return compileMapping(p.definition.defaultMapping(p.name, p.config), { source: `default:${id}` });
@@ -95,22 +98,31 @@ export class GatewayManager {
     const runnable = planned.filter((p) => p.config.enable).map((p) => ({ ...p, mapping: this.#mapping(p) }));
     for (const p of planned.filter((x) => !x.config.enable)) {
       this.#disabled.push({
-        id: `${p.definition.protocol}.${p.name}`, protocol: p.definition.protocol, name: p.name, state: 'disabled',
-        connection: 'closed', peers: 0, restarts: 0, mapping: p.config.mapping ?? 'default', since: Date.now(),
+        id: `${p.definition.protocol}.${p.name}`,
+        protocol: p.definition.protocol,
+        name: p.name,
+        state: 'disabled',
+        connection: 'closed',
+        peers: 0,
+        restarts: 0,
+        mapping: p.config.mapping ?? 'default',
+        since: Date.now(),
       });
     }
     for (const p of runnable) {
       const id = `${p.definition.protocol}.${p.name}`;
-      this.#supervisors.push(new GatewaySupervisor({
-        definition: p.definition,
-        name: p.name,
-        config: p.config,
-        mapping: p.mapping,
-        broker: this.#deps.broker,
-        logger: this.#deps.logger,
-        metrics: new GatewayMetrics(this.#deps.metrics, id),
-        replies: p.definition.replyOptions?.(p.name, p.config),
-      }));
+      this.#supervisors.push(
+        new GatewaySupervisor({
+          definition: p.definition,
+          name: p.name,
+          config: p.config,
+          mapping: p.mapping,
+          broker: this.#deps.broker,
+          logger: this.#deps.logger,
+          metrics: new GatewayMetrics(this.#deps.metrics, id),
+          replies: p.definition.replyOptions?.(p.name, p.config),
+        }),
+      );
     }
     await Promise.all(this.#supervisors.map((s) => s.start()));
   }

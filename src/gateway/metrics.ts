@@ -10,14 +10,26 @@ export class GatewayMetrics {
   readonly #metrics: Metrics;
   readonly #gateway: string;
   /** Per-message series bound once (prom-client hashes labels on every inc()/set(): ~15% of a gateway's CPU). */
-  readonly #perMessage: Record<Direction, { count: CounterChild; bytes: CounterChild; depth: { set(v: number): void } }>;
+  readonly #perMessage: Record<
+    Direction,
+    { count: CounterChild; bytes: CounterChild; depth: { set(v: number): void } }
+  >;
 
   constructor(metrics: Metrics, gateway: string) {
     this.#metrics = metrics;
     this.#gateway = gateway;
-    const messages = metrics.fastCounter('protohub_gateway_messages_total', 'messages a gateway moved, by direction', ['gateway', 'direction']);
-    const bytes = metrics.fastCounter('protohub_gateway_bytes_total', 'payload bytes a gateway moved, by direction', ['gateway', 'direction']);
-    const depth = metrics.fastGauge('protohub_gateway_queue_depth', 'messages waiting in a gateway buffer', ['gateway', 'direction']);
+    const messages = metrics.fastCounter('protohub_gateway_messages_total', 'messages a gateway moved, by direction', [
+      'gateway',
+      'direction',
+    ]);
+    const bytes = metrics.fastCounter('protohub_gateway_bytes_total', 'payload bytes a gateway moved, by direction', [
+      'gateway',
+      'direction',
+    ]);
+    const depth = metrics.fastGauge('protohub_gateway_queue_depth', 'messages waiting in a gateway buffer', [
+      'gateway',
+      'direction',
+    ]);
     const bind = (direction: Direction) => {
       const labels = { gateway, direction };
       return { count: messages.labels(labels), bytes: bytes.labels(labels), depth: depth.labels(labels) };
@@ -33,33 +45,44 @@ export class GatewayMetrics {
   }
 
   dropped(reason: string, n = 1): void {
-    this.#metrics.counter('protohub_gateway_dropped_total', 'messages a gateway dropped, by reason', ['gateway', 'reason'])
+    this.#metrics
+      .counter('protohub_gateway_dropped_total', 'messages a gateway dropped, by reason', ['gateway', 'reason'])
       .inc({ gateway: this.#gateway, reason }, n);
   }
 
   deadLettered(reason: string): void {
-    this.#metrics.counter('protohub_gateway_dlq_total', 'messages a gateway sent to its dead-letter topic, by reason', ['gateway', 'reason'])
+    this.#metrics
+      .counter('protohub_gateway_dlq_total', 'messages a gateway sent to its dead-letter topic, by reason', [
+        'gateway',
+        'reason',
+      ])
       .inc({ gateway: this.#gateway, reason });
   }
 
   /** A socket/transport event (connect, disconnect, handshake_failed…). */
   socketEvent(event: string): void {
-    this.#metrics.counter('protohub_gateway_socket_events_total', 'transport events seen by a gateway', ['gateway', 'event'])
+    this.#metrics
+      .counter('protohub_gateway_socket_events_total', 'transport events seen by a gateway', ['gateway', 'event'])
       .inc({ gateway: this.#gateway, event });
   }
 
   restarted(): void {
-    this.#metrics.counter('protohub_gateway_restarts_total', 'times the supervisor restarted a failed gateway', ['gateway'])
+    this.#metrics
+      .counter('protohub_gateway_restarts_total', 'times the supervisor restarted a failed gateway', ['gateway'])
       .inc({ gateway: this.#gateway });
   }
 
   /** 1 while the instance is running, 0 otherwise. */
   up(running: boolean): void {
-    this.#metrics.gauge('protohub_gateway_up', '1 while the gateway instance is running', ['gateway']).set({ gateway: this.#gateway }, running ? 1 : 0);
+    this.#metrics
+      .gauge('protohub_gateway_up', '1 while the gateway instance is running', ['gateway'])
+      .set({ gateway: this.#gateway }, running ? 1 : 0);
   }
 
   peers(n: number): void {
-    this.#metrics.gauge('protohub_gateway_peers', 'peers connected to a gateway instance', ['gateway']).set({ gateway: this.#gateway }, n);
+    this.#metrics
+      .gauge('protohub_gateway_peers', 'peers connected to a gateway instance', ['gateway'])
+      .set({ gateway: this.#gateway }, n);
   }
 
   queueDepth(direction: Direction, n: number): void {

@@ -107,7 +107,9 @@ export class GatewaySupervisor {
     this.#deps.metrics.up(state === 'running');
     // Retained, like bridges' status, so an operator's client sees the current state on subscribe.
     const status = envelope(`$hub/gateways/${this.id}/status`, JSON.stringify(this.health()), {
-      qos: 0, retain: true, origin: { gateway: this.id, clientId: gatewayClientId(this.id) },
+      qos: 0,
+      retain: true,
+      origin: { gateway: this.id, clientId: gatewayClientId(this.id) },
     });
     this.#deps.broker.publish(status).catch(() => undefined); // the broker may already be stopping
   }
@@ -118,7 +120,12 @@ export class GatewaySupervisor {
     this.#setState('starting');
     let instance: GatewayInstance;
     try {
-      instance = await d.definition.create(d.config, { name: d.name, id: this.id, logger: this.#log, metrics: d.metrics });
+      instance = await d.definition.create(d.config, {
+        name: d.name,
+        id: this.id,
+        logger: this.#log,
+        metrics: d.metrics,
+      });
     } catch (err) {
       await this.#fail(err);
       return;
@@ -133,16 +140,28 @@ export class GatewaySupervisor {
     }
     if (!this.#wanted) return; // stop() arrived during start; its teardown closes the instance
     this.#startedAt = Date.now();
-    this.#replies = d.replies ? new ReplyRouter({ ...d.replies, onTimeout: () => d.metrics.dropped('reply_timeout') }) : undefined;
+    this.#replies = d.replies
+      ? new ReplyRouter({ ...d.replies, onTimeout: () => d.metrics.dropped('reply_timeout') })
+      : undefined;
     this.#setState('running');
     this.#log.info('gateway running');
-    this.#wiring = wireGateway({ id: this.id, instance, mapping: d.mapping, broker: d.broker, metrics: d.metrics, config: d.config, replies: this.#replies })
-      .subscribe({
-        error: (err) => { this.#cycle = this.#cycle.then(() => this.#fail(err)); },
-        complete: () => {
-          if (this.#wanted && this.#state === 'running') this.#cycle = this.#cycle.then(() => this.#fail(new Error('ingress completed while running')));
-        },
-      });
+    this.#wiring = wireGateway({
+      id: this.id,
+      instance,
+      mapping: d.mapping,
+      broker: d.broker,
+      metrics: d.metrics,
+      config: d.config,
+      replies: this.#replies,
+    }).subscribe({
+      error: (err) => {
+        this.#cycle = this.#cycle.then(() => this.#fail(err));
+      },
+      complete: () => {
+        if (this.#wanted && this.#state === 'running')
+          this.#cycle = this.#cycle.then(() => this.#fail(new Error('ingress completed while running')));
+      },
+    });
   }
 
   async #fail(err: unknown): Promise<void> {
@@ -155,7 +174,11 @@ export class GatewaySupervisor {
     // Only a run that lasted resets the backoff; consumed here so repeated start failures keep growing it.
     if (this.#startedAt > 0 && Date.now() - this.#startedAt >= restart.max_backoff) this.#attempt = 0;
     this.#startedAt = 0;
-    const delay = backoffDelay(this.#attempt++, { initialMs: restart.initial_backoff, maxMs: restart.max_backoff, jitter: restart.jitter }, this.#deps.random);
+    const delay = backoffDelay(
+      this.#attempt++,
+      { initialMs: restart.initial_backoff, maxMs: restart.max_backoff, jitter: restart.jitter },
+      this.#deps.random,
+    );
     this.#setState('restarting');
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

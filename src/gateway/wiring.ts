@@ -39,29 +39,38 @@ export function wireGateway(deps: WireDeps): Observable<UplinkResult | DownlinkR
 
 function uplink$(deps: WireDeps): Observable<UplinkResult> {
   const { instance, metrics, config } = deps;
-  const publish = publishUplink({ gatewayId: deps.id, broker: deps.broker, metrics, dlq: config.dlq, replies: deps.replies });
+  const publish = publishUplink({
+    gatewayId: deps.id,
+    broker: deps.broker,
+    metrics,
+    dlq: config.dlq,
+    replies: deps.replies,
+  });
   const publishFast = publishAccepted({ gatewayId: deps.id, broker: deps.broker, metrics, dlq: config.dlq });
   const blocking = config.uplink_buffer.overflow === 'block';
   return instance.ingress$.pipe(
-    bufferedConcatMap((item: IngressItem) => {
-      const outcome = mapIngressItem(item, deps.mapping, deps.id);
-      // Fire-and-forget peers (no reply handle) need not wait for the store commit: the broker routes
-      // synchronously, so order is kept, and a failed commit still goes to the DLQ. With overflow = block the
-      // user asked for back-pressure to the source, so there each message waits until it is durable.
-      return outcome.ok && !outcome.reply && !blocking ? publishFast(outcome.envelope) : publish(outcome);
-    }, {
-      maxMessages: config.uplink_buffer.max_messages,
-      maxBytes: config.uplink_buffer.max_bytes,
-      policy: config.uplink_buffer.overflow,
-      sizeOf: (item) => item.payload.length,
-      onDrop: ({ item, reason }) => {
-        metrics.dropped(reason === 'too_large' ? 'too_large' : 'uplink_overflow');
-        item.reply?.fail('overloaded', 'gateway uplink buffer full');
+    bufferedConcatMap(
+      (item: IngressItem) => {
+        const outcome = mapIngressItem(item, deps.mapping, deps.id);
+        // Fire-and-forget peers (no reply handle) need not wait for the store commit: the broker routes
+        // synchronously, so order is kept, and a failed commit still goes to the DLQ. With overflow = block the
+        // user asked for back-pressure to the source, so there each message waits until it is durable.
+        return outcome.ok && !outcome.reply && !blocking ? publishFast(outcome.envelope) : publish(outcome);
       },
-      onDiscard: (item) => item.reply?.fail('stopped', 'gateway stopped'),
-      onPressure: (full) => (full ? instance.pause?.() : instance.resume?.()),
-      onDepth: (n) => metrics.queueDepth('uplink', n),
-    }),
+      {
+        maxMessages: config.uplink_buffer.max_messages,
+        maxBytes: config.uplink_buffer.max_bytes,
+        policy: config.uplink_buffer.overflow,
+        sizeOf: (item) => item.payload.length,
+        onDrop: ({ item, reason }) => {
+          metrics.dropped(reason === 'too_large' ? 'too_large' : 'uplink_overflow');
+          item.reply?.fail('overloaded', 'gateway uplink buffer full');
+        },
+        onDiscard: (item) => item.reply?.fail('stopped', 'gateway stopped'),
+        onPressure: (full) => (full ? instance.pause?.() : instance.resume?.()),
+        onDepth: (n) => metrics.queueDepth('uplink', n),
+      },
+    ),
   );
 }
 
@@ -82,17 +91,28 @@ function downlink$(deps: WireDeps): Observable<DownlinkResult> {
     receiveMaximum: Math.min(config.downlink_buffer.max_messages, 65_535),
   });
   return deliveries$.pipe(
-    bufferedConcatMap(sendDownlink({ gatewayId: deps.id, mapping: deps.mapping, gateway: deps.instance, broker: deps.broker, metrics, dlq: config.dlq, replies: deps.replies }), {
-      maxMessages: config.downlink_buffer.max_messages,
-      maxBytes: config.downlink_buffer.max_bytes,
-      // The broker session cannot be paused for QoS 0; `block` relies on the in-flight window and drops past it.
-      policy: config.downlink_buffer.overflow,
-      sizeOf: (d: Delivery) => d.envelope.payload.length,
-      onDrop: ({ item, reason }) => {
-        metrics.dropped(reason === 'too_large' ? 'too_large' : 'downlink_overflow');
-        item.ack();
+    bufferedConcatMap(
+      sendDownlink({
+        gatewayId: deps.id,
+        mapping: deps.mapping,
+        gateway: deps.instance,
+        broker: deps.broker,
+        metrics,
+        dlq: config.dlq,
+        replies: deps.replies,
+      }),
+      {
+        maxMessages: config.downlink_buffer.max_messages,
+        maxBytes: config.downlink_buffer.max_bytes,
+        // The broker session cannot be paused for QoS 0; `block` relies on the in-flight window and drops past it.
+        policy: config.downlink_buffer.overflow,
+        sizeOf: (d: Delivery) => d.envelope.payload.length,
+        onDrop: ({ item, reason }) => {
+          metrics.dropped(reason === 'too_large' ? 'too_large' : 'downlink_overflow');
+          item.ack();
+        },
+        onDepth: (n) => metrics.queueDepth('downlink', n),
       },
-      onDepth: (n) => metrics.queueDepth('downlink', n),
-    }),
+    ),
   );
 }

@@ -15,7 +15,10 @@ export interface HttpDeps {
 export class HttpApi {
   #server?: Server;
 
-  constructor(private readonly bind: { host: string; port: number }, private readonly deps: HttpDeps) {}
+  constructor(
+    private readonly bind: { host: string; port: number },
+    private readonly deps: HttpDeps,
+  ) {}
 
   async start(): Promise<void> {
     if (this.#server) return;

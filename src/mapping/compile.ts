@@ -43,11 +43,19 @@ function checkReachability(direction: Direction, rules: ParsedPattern[], issues:
   rules.forEach((rule, j) => {
     for (const earlier of rules.slice(0, j)) {
       if (samePattern(earlier.pattern, rule.pattern)) {
-        issues.add([direction, rule.index, field], rule.name, `conflicts with rule ${earlier.name}: identical ${field} pattern "${rule.pattern.source}"`);
+        issues.add(
+          [direction, rule.index, field],
+          rule.name,
+          `conflicts with rule ${earlier.name}: identical ${field} pattern "${rule.pattern.source}"`,
+        );
         return;
       }
       if (covers(earlier.pattern, rule.pattern)) {
-        issues.add([direction, rule.index, field], rule.name, `unreachable: earlier rule ${earlier.name} ("${earlier.pattern.source}") matches every ${field} "${rule.pattern.source}" matches`);
+        issues.add(
+          [direction, rule.index, field],
+          rule.name,
+          `unreachable: earlier rule ${earlier.name} ("${earlier.pattern.source}") matches every ${field} "${rule.pattern.source}" matches`,
+        );
         return;
       }
     }
@@ -70,9 +78,11 @@ export function compileMapping(def: MappingDefinition | unknown, opts: CompileOp
   const registry = opts.codecs ?? defaultCodecs();
   const issues = new IssueList(opts.source, opts.positionOf);
   const top: Record<string, unknown> = isPlainObject(def) ? def : {};
-  if (!isPlainObject(def)) issues.add([], undefined, 'a mapping must be an object with "uplink" and/or "downlink" lists');
+  if (!isPlainObject(def))
+    issues.add([], undefined, 'a mapping must be an object with "uplink" and/or "downlink" lists');
   for (const key of Object.keys(top)) {
-    if (key !== 'uplink' && key !== 'downlink') issues.add([key], undefined, `unknown key "${key}" (expected "uplink" and/or "downlink")`);
+    if (key !== 'uplink' && key !== 'downlink')
+      issues.add([key], undefined, `unknown key "${key}" (expected "uplink" and/or "downlink")`);
   }
   const names = new Map<string, string>();
   const patterns: Record<Direction, ParsedPattern[]> = { uplink: [], downlink: [] };
@@ -86,14 +96,16 @@ export function compileMapping(def: MappingDefinition | unknown, opts: CompileOp
     }
     list.forEach((raw: unknown, index) => {
       const name = ruleLabel(raw, direction, index);
-      const report = (field: (string | number)[], message: string) => issues.add([direction, index, ...field], name, message);
+      const report = (field: (string | number)[], message: string) =>
+        issues.add([direction, index, ...field], name, message);
       const previous = names.get(name);
       if (previous) report(['name'], `rule name "${name}" is already used by ${previous}`);
       names.set(name, `${direction}#${index}`);
       if (direction === 'uplink') {
         // zod silently drops a "__proto__" record key; refuse it instead of losing a user property.
         const props = isPlainObject(raw) ? raw.user_properties : undefined;
-        if (isPlainObject(props) && Object.hasOwn(props, '__proto__')) report(['user_properties'], 'user property name "__proto__" is not supported');
+        if (isPlainObject(props) && Object.hasOwn(props, '__proto__'))
+          report(['user_properties'], 'user property name "__proto__" is not supported');
         const parsed = uplinkRuleSchema.safeParse(raw);
         if (!parsed.success) return reportSchemaIssues(parsed.error, report);
         const { pattern, rule } = compileUplinkRule(name, parsed.data, registry, report);

@@ -9,7 +9,15 @@ import { matchPattern, toTopicFilter, type Captures } from './pattern.js';
 import type { CompiledDownlinkRule, CompiledUplinkRule } from './rules.js';
 import { renderTemplate } from './template.js';
 import { topicNameProblem, utf8StringProblem } from './topic-check.js';
-import type { CompiledMapping, DownlinkFilter, MapFailure, MappedDownlink, MappedUplink, MapResult, UplinkInput } from './types.js';
+import type {
+  CompiledMapping,
+  DownlinkFilter,
+  MapFailure,
+  MappedDownlink,
+  MappedUplink,
+  MapResult,
+  UplinkInput,
+} from './types.js';
 
 const MAX_QUOTED = 120;
 
@@ -71,7 +79,10 @@ export class CompiledRules implements CompiledMapping {
       let properties: PublishProperties | undefined;
       if (userProperties) properties = { userProperties };
       if (rule.contentType) properties = { ...properties, contentType: rule.contentType };
-      return { ok: true, value: { rule: rule.name, topic, payload: payload.value, qos: rule.qos, retain: rule.retain, properties } };
+      return {
+        ok: true,
+        value: { rule: rule.name, topic, payload: payload.value, qos: rule.qos, retain: rule.retain, properties },
+      };
     }
     return fail('no_match', `no uplink rule matches address ${quote(input.address)}`);
   }

@@ -35,7 +35,8 @@ export interface CompiledDownlinkRule {
 function codecs(rule: { payload: { in: string; out: string } }, registry: CodecRegistry, report: Report) {
   const lookup = (side: 'in' | 'out') => {
     const codec = registry.get(rule.payload[side]);
-    if (!codec) report(['payload', side], `unknown codec "${rule.payload[side]}" (known: ${registry.names().join(', ')})`);
+    if (!codec)
+      report(['payload', side], `unknown codec "${rule.payload[side]}" (known: ${registry.names().join(', ')})`);
     return codec;
   };
   return { from: lookup('in'), to: lookup('out') };
@@ -44,7 +45,8 @@ function codecs(rule: { payload: { in: string; out: string } }, registry: CodecR
 function topicTemplateProblems(template: Template): string[] {
   const problems: string[] = [];
   if (template.source.length === 0) problems.push('topic template is empty'); // [MQTT-4.7.3-1]
-  if (template.source.startsWith('$')) problems.push("topic template starts with '$' (reserved for the server, MQTT 4.7.2)");
+  if (template.source.startsWith('$'))
+    problems.push("topic template starts with '$' (reserved for the server, MQTT 4.7.2)");
   if (/[+#]/.test(template.literalText)) problems.push('topic template contains a wildcard + or # ([MQTT-3.3.2-2])');
   if (template.literalText.includes('\u0000')) problems.push('topic template contains U+0000 ([MQTT-1.5.4-2])');
   return problems;
@@ -56,7 +58,12 @@ export interface RuleResult<R> {
   rule?: R;
 }
 
-export function compileUplinkRule(name: string, rule: UplinkRule, registry: CodecRegistry, report: Report): RuleResult<CompiledUplinkRule> {
+export function compileUplinkRule(
+  name: string,
+  rule: UplinkRule,
+  registry: CodecRegistry,
+  report: Report,
+): RuleResult<CompiledUplinkRule> {
   let failed = false;
   const fail: Report = (f, m) => ((failed = true), report(f, m));
   const parsed = parsePattern(rule.address, false);
@@ -67,7 +74,8 @@ export function compileUplinkRule(name: string, rule: UplinkRule, registry: Code
   for (const e of topicTemplateProblems(topic.template)) fail(['topic'], e);
   const userProperties: (readonly [string, Template])[] = [];
   for (const [key, value] of Object.entries(rule.user_properties)) {
-    if (key.length === 0 || key.includes('\u0000')) fail(['user_properties', key], 'user property name must be non-empty without U+0000');
+    if (key.length === 0 || key.includes('\u0000'))
+      fail(['user_properties', key], 'user property name must be non-empty without U+0000');
     const t = parseTemplate(value, captures);
     for (const e of t.errors) if (parsed.pattern) fail(['user_properties', key], `user property "${key}": ${e}`);
     userProperties.push([key, t.template]);
@@ -76,11 +84,26 @@ export function compileUplinkRule(name: string, rule: UplinkRule, registry: Code
   if (failed || !parsed.pattern || !from || !to) return { pattern: parsed.pattern };
   // An explicit target codec labels the payload; raw bytes say nothing about their content.
   const contentType = rule.content_type ?? (to.mediaType === 'application/octet-stream' ? undefined : to.mediaType);
-  const compiled = { name, pattern: parsed.pattern, topic: topic.template, qos: rule.qos, retain: rule.retain, from, to, userProperties, contentType };
+  const compiled = {
+    name,
+    pattern: parsed.pattern,
+    topic: topic.template,
+    qos: rule.qos,
+    retain: rule.retain,
+    from,
+    to,
+    userProperties,
+    contentType,
+  };
   return { pattern: parsed.pattern, rule: compiled };
 }
 
-export function compileDownlinkRule(name: string, rule: DownlinkRule, registry: CodecRegistry, report: Report): RuleResult<CompiledDownlinkRule> {
+export function compileDownlinkRule(
+  name: string,
+  rule: DownlinkRule,
+  registry: CodecRegistry,
+  report: Report,
+): RuleResult<CompiledDownlinkRule> {
   let failed = false;
   const fail: Report = (f, m) => ((failed = true), report(f, m));
   const parsed = parsePattern(rule.filter, true);
@@ -89,5 +112,8 @@ export function compileDownlinkRule(name: string, rule: DownlinkRule, registry: 
   for (const e of address.errors) if (parsed.pattern) fail(['address'], `address template: ${e}`);
   const { from, to } = codecs(rule, registry, fail);
   if (failed || !parsed.pattern || !from || !to) return { pattern: parsed.pattern };
-  return { pattern: parsed.pattern, rule: { name, pattern: parsed.pattern, address: address.template, qos: rule.qos, from, to } };
+  return {
+    pattern: parsed.pattern,
+    rule: { name, pattern: parsed.pattern, address: address.template, qos: rule.qos, from, to },
+  };
 }

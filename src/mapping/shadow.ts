@@ -19,7 +19,10 @@ function sameSegment(a: Segment, b: Segment): boolean {
 export function covers(general: Pattern, specific: Pattern): boolean {
   const g = general.segments;
   // Every address has at least one level, so a leading {r*} matches the same as {x}/{r*}.
-  const s = specific.segments[0].kind === 'rest' ? [{ kind: 'one', name: '', slot: -1 } as const, ...specific.segments] : specific.segments;
+  const s =
+    specific.segments[0].kind === 'rest'
+      ? [{ kind: 'one', name: '', slot: -1 } as const, ...specific.segments]
+      : specific.segments;
   // [MQTT-4.7.2-1] a leading placeholder in a filter skips '$' topics that a leading literal "$…" matches.
   if (general.isFilter && g[0].kind !== 'literal' && s[0].kind === 'literal' && s[0].text.startsWith('$')) return false;
   for (let i = 0; i < g.length; i++) {

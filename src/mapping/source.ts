@@ -19,7 +19,9 @@ function readJson(path: string): MappingSource {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new MappingError('PH_MAPPING_LOAD', `mapping ${path}: cannot read: ${(err as Error).message}`, { cause: err });
+    throw new MappingError('PH_MAPPING_LOAD', `mapping ${path}: cannot read: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     return { value: JSON.parse(text) as unknown };

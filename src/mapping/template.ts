@@ -36,7 +36,8 @@ export function parseTemplate(source: string, captures: readonly string[]): { te
     }
     if (last < level.length) parts.push(level.slice(last));
     const text = parts.filter((p): p is string => typeof p === 'string').join('');
-    if (text.includes('{') || text.includes('}')) errors.push(`"${level}": malformed placeholder, expected {name} or {name*}`);
+    if (text.includes('{') || text.includes('}'))
+      errors.push(`"${level}": malformed placeholder, expected {name} or {name*}`);
     literalText += text;
     return parts;
   });

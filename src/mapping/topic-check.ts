@@ -19,7 +19,8 @@ export function utf8StringProblem(text: string): string | undefined {
     }
     if (c >= 0xdc00 && c <= 0xdfff) return 'contains an unpaired surrogate (not well-formed UTF-8)'; // [MQTT-1.5.4-1]
   }
-  if (text.length > MAX_UTF8_STRING / 3 && Buffer.byteLength(text, 'utf8') > MAX_UTF8_STRING) return 'is longer than 65535 bytes';
+  if (text.length > MAX_UTF8_STRING / 3 && Buffer.byteLength(text, 'utf8') > MAX_UTF8_STRING)
+    return 'is longer than 65535 bytes';
   return undefined;
 }
 

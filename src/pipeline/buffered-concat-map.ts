@@ -35,99 +35,103 @@ export class Immediate<R> {
 
 export const immediate = <R>(value: R): Immediate<R> => new Immediate(value);
 
-export function bufferedConcatMap<T, R>(project: (item: T) => Observable<R> | Immediate<R>, opts: BufferedConcatMapOptions<T>): OperatorFunction<T, R> {
-  return (source) => new Observable<R>((subscriber) => {
-    const queue = new BoundedQueue<T>(opts);
-    let active: Subscription | undefined;
-    let sourceDone = false;
-    let pressured = false;
-    let depth = 0;
+export function bufferedConcatMap<T, R>(
+  project: (item: T) => Observable<R> | Immediate<R>,
+  opts: BufferedConcatMapOptions<T>,
+): OperatorFunction<T, R> {
+  return (source) =>
+    new Observable<R>((subscriber) => {
+      const queue = new BoundedQueue<T>(opts);
+      let active: Subscription | undefined;
+      let sourceDone = false;
+      let pressured = false;
+      let depth = 0;
 
-    const reportDepth = (): void => {
-      if (queue.length === depth) return;
-      depth = queue.length;
-      opts.onDepth?.(depth);
-    };
+      const reportDepth = (): void => {
+        if (queue.length === depth) return;
+        depth = queue.length;
+        opts.onDepth?.(depth);
+      };
 
-    /** Run one item's projection; true when it finished synchronously (the caller may start the next). */
-    const run = (item: T): boolean => {
-      const projected = project(item);
-      if (projected instanceof Immediate) {
-        subscriber.next(projected.value);
-        return true;
-      }
-      let sync = true;
-      let completedSync = false;
-      const sub = projected.subscribe({
-        next: (r) => subscriber.next(r),
-        error: (e) => subscriber.error(e),
-        complete: () => {
-          if (sync) {
-            completedSync = true;
-            return;
-          }
-          active = undefined;
-          next();
-        },
-      });
-      sync = false;
-      if (completedSync || sub.closed) return true;
-      active = sub;
-      return false;
-    };
-
-    const setPressure = (full: boolean): void => {
-      if (opts.policy !== 'block' || full === pressured) return;
-      pressured = full;
-      opts.onPressure?.(full);
-    };
-
-    const next = (): void => {
-      // Loop rather than recurse so a long run of synchronous projections cannot overflow the stack.
-      while (!active && !subscriber.closed) {
-        const item = queue.shift();
-        reportDepth();
-        if (!queue.isFull()) setPressure(false);
-        if (item === undefined) {
-          if (sourceDone) subscriber.complete();
-          return;
+      /** Run one item's projection; true when it finished synchronously (the caller may start the next). */
+      const run = (item: T): boolean => {
+        const projected = project(item);
+        if (projected instanceof Immediate) {
+          subscriber.next(projected.value);
+          return true;
         }
-        run(item);
-      }
-    };
+        let sync = true;
+        let completedSync = false;
+        const sub = projected.subscribe({
+          next: (r) => subscriber.next(r),
+          error: (e) => subscriber.error(e),
+          complete: () => {
+            if (sync) {
+              completedSync = true;
+              return;
+            }
+            active = undefined;
+            next();
+          },
+        });
+        sync = false;
+        if (completedSync || sub.closed) return true;
+        active = sub;
+        return false;
+      };
 
-    const sourceSub = source.subscribe({
-      next: (item) => {
-        // Nothing waiting and nothing running: the item skips the queue (the common case at any rate the
-        // projections keep up with); it is still refused when it could never fit.
-        if (!active && queue.length === 0) {
-          if (opts.sizeOf(item) > opts.maxBytes) {
-            opts.onDrop?.({ item, reason: 'too_large' });
+      const setPressure = (full: boolean): void => {
+        if (opts.policy !== 'block' || full === pressured) return;
+        pressured = full;
+        opts.onPressure?.(full);
+      };
+
+      const next = (): void => {
+        // Loop rather than recurse so a long run of synchronous projections cannot overflow the stack.
+        while (!active && !subscriber.closed) {
+          const item = queue.shift();
+          reportDepth();
+          if (!queue.isFull()) setPressure(false);
+          if (item === undefined) {
+            if (sourceDone) subscriber.complete();
             return;
           }
           run(item);
-          return;
         }
-        for (const d of queue.push(item)) opts.onDrop?.(d);
-        next();
-        reportDepth();
-        if (queue.isFull()) setPressure(true);
-      },
-      error: (e) => {
-        for (const item of queue.drain()) opts.onDiscard?.(item);
-        subscriber.error(e);
-      },
-      complete: () => {
-        sourceDone = true;
-        next();
-      },
-    });
+      };
 
-    return () => {
-      sourceSub.unsubscribe();
-      active?.unsubscribe();
-      for (const item of queue.drain()) opts.onDiscard?.(item);
-      reportDepth();
-    };
-  });
+      const sourceSub = source.subscribe({
+        next: (item) => {
+          // Nothing waiting and nothing running: the item skips the queue (the common case at any rate the
+          // projections keep up with); it is still refused when it could never fit.
+          if (!active && queue.length === 0) {
+            if (opts.sizeOf(item) > opts.maxBytes) {
+              opts.onDrop?.({ item, reason: 'too_large' });
+              return;
+            }
+            run(item);
+            return;
+          }
+          for (const d of queue.push(item)) opts.onDrop?.(d);
+          next();
+          reportDepth();
+          if (queue.isFull()) setPressure(true);
+        },
+        error: (e) => {
+          for (const item of queue.drain()) opts.onDiscard?.(item);
+          subscriber.error(e);
+        },
+        complete: () => {
+          sourceDone = true;
+          next();
+        },
+      });
+
+      return () => {
+        sourceSub.unsubscribe();
+        active?.unsubscribe();
+        for (const item of queue.drain()) opts.onDiscard?.(item);
+        reportDepth();
+      };
+    });
 }

@@ -13,7 +13,10 @@ export interface DeadLetterDeps {
   dlq: boolean;
 }
 
-export async function deadLetter(deps: DeadLetterDeps, fault: Fault): Promise<{ kind: 'dead_lettered' | 'dropped'; reason: string }> {
+export async function deadLetter(
+  deps: DeadLetterDeps,
+  fault: Fault,
+): Promise<{ kind: 'dead_lettered' | 'dropped'; reason: string }> {
   if (deps.dlq) {
     try {
       await deps.broker.publish(dlqEnvelope(deps.gatewayId, fault));

@@ -21,7 +21,11 @@ export function dlqTopic(gatewayId: string): string {
 }
 
 export function dlqEnvelope(gatewayId: string, fault: Fault): Envelope {
-  const userProperties: Record<string, string> = { reason: fault.reason, error: fault.error, address: fault.address ?? '' };
+  const userProperties: Record<string, string> = {
+    reason: fault.reason,
+    error: fault.error,
+    address: fault.address ?? '',
+  };
   if (fault.peer !== undefined) userProperties.peer = fault.peer;
   // QoS 1 so a persistent DLQ consumer gets every dead letter, like any other message it subscribed to.
   return envelope(dlqTopic(gatewayId), fault.payload, {

@@ -22,9 +22,17 @@ export function mapDelivery(delivery: Delivery, mapping: CompiledMapping): Downl
     result = { ok: false as const, reason: 'codec' as const, error: err instanceof Error ? err.message : String(err) };
   }
   if (!result.ok) {
-    return { ok: false, delivery, fault: { reason: result.reason, error: result.error, payload: env.payload, address: env.topic } };
+    return {
+      ok: false,
+      delivery,
+      fault: { reason: result.reason, error: result.error, payload: env.payload, address: env.topic },
+    };
   }
-  return { ok: true, delivery, message: { address: result.value.address, payload: result.value.payload, envelope: env } };
+  return {
+    ok: true,
+    delivery,
+    message: { address: result.value.address, payload: result.value.payload, envelope: env },
+  };
 }
 
 export function mapDownlink(mapping: CompiledMapping): OperatorFunction<Delivery, DownlinkOutcome> {

@@ -13,9 +13,18 @@ export type UplinkOutcome =
   | { readonly ok: true; readonly envelope: Envelope; readonly reply?: ReplyHandle }
   | { readonly ok: false; readonly fault: Fault; readonly reply?: ReplyHandle };
 
-export function mapIngressItem(item: IngressItem, mapping: CompiledMapping, gatewayId: string, now = Date.now()): UplinkOutcome {
+export function mapIngressItem(
+  item: IngressItem,
+  mapping: CompiledMapping,
+  gatewayId: string,
+  now = Date.now(),
+): UplinkOutcome {
   if (item.kind === 'fault') {
-    return { ok: false, reply: item.reply, fault: { reason: item.reason, error: item.error, payload: item.payload, address: item.address, peer: item.peer } };
+    return {
+      ok: false,
+      reply: item.reply,
+      fault: { reason: item.reason, error: item.error, payload: item.payload, address: item.address, peer: item.peer },
+    };
   }
   let result;
   try {
@@ -25,7 +34,17 @@ export function mapIngressItem(item: IngressItem, mapping: CompiledMapping, gate
     result = { ok: false as const, reason: 'codec' as const, error: err instanceof Error ? err.message : String(err) };
   }
   if (!result.ok) {
-    return { ok: false, reply: item.reply, fault: { reason: result.reason, error: result.error, payload: item.payload, address: item.address, peer: item.peer } };
+    return {
+      ok: false,
+      reply: item.reply,
+      fault: {
+        reason: result.reason,
+        error: result.error,
+        payload: item.payload,
+        address: item.address,
+        peer: item.peer,
+      },
+    };
   }
   const m = result.value;
   return {

@@ -30,40 +30,47 @@ export interface PublishUplinkDeps {
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export function publishUplink(deps: PublishUplinkDeps): (outcome: UplinkOutcome) => Observable<UplinkResult> {
-  return (outcome) => defer(async (): Promise<UplinkResult> => {
-    if (!outcome.ok) {
-      outcome.reply?.fail(outcome.fault.reason, outcome.fault.error);
-      return deadLetter(deps, outcome.fault);
-    }
-    let env = outcome.envelope;
-    let responseTopic: string | undefined;
-    if (outcome.reply) {
-      if (!deps.replies) {
-        outcome.reply.fail('unsupported', 'this gateway instance has no request/response routing');
-        deps.metrics.dropped('reply_unsupported');
-        return { kind: 'dropped', reason: 'reply_unsupported' };
+  return (outcome) =>
+    defer(async (): Promise<UplinkResult> => {
+      if (!outcome.ok) {
+        outcome.reply?.fail(outcome.fault.reason, outcome.fault.error);
+        return deadLetter(deps, outcome.fault);
       }
-      const props = deps.replies.register(outcome.reply);
-      if (!props) {
-        deps.metrics.dropped('reply_overloaded');
-        return { kind: 'dropped', reason: 'reply_overloaded' };
+      let env = outcome.envelope;
+      let responseTopic: string | undefined;
+      if (outcome.reply) {
+        if (!deps.replies) {
+          outcome.reply.fail('unsupported', 'this gateway instance has no request/response routing');
+          deps.metrics.dropped('reply_unsupported');
+          return { kind: 'dropped', reason: 'reply_unsupported' };
+        }
+        const props = deps.replies.register(outcome.reply);
+        if (!props) {
+          deps.metrics.dropped('reply_overloaded');
+          return { kind: 'dropped', reason: 'reply_overloaded' };
+        }
+        responseTopic = props.responseTopic;
+        // [MQTT-4.10] request/response: the responder answers on Response Topic echoing Correlation Data.
+        env = { ...env, properties: { ...env.properties, ...props } };
       }
-      responseTopic = props.responseTopic;
-      // [MQTT-4.10] request/response: the responder answers on Response Topic echoing Correlation Data.
-      env = { ...env, properties: { ...env.properties, ...props } };
-    }
-    try {
-      await deps.broker.publish(env);
-    } catch (err) {
-      if (responseTopic !== undefined) {
-        deps.replies?.cancel(responseTopic);
-        outcome.reply?.fail('publish', errorText(err));
+      try {
+        await deps.broker.publish(env);
+      } catch (err) {
+        if (responseTopic !== undefined) {
+          deps.replies?.cancel(responseTopic);
+          outcome.reply?.fail('publish', errorText(err));
+        }
+        return deadLetter(deps, {
+          reason: 'publish',
+          error: errorText(err),
+          payload: env.payload,
+          address: env.origin?.address,
+          peer: env.origin?.peer,
+        });
       }
-      return deadLetter(deps, { reason: 'publish', error: errorText(err), payload: env.payload, address: env.origin?.address, peer: env.origin?.peer });
-    }
-    deps.metrics.message('uplink', env.payload.length);
-    return { kind: 'published', envelope: env };
-  });
+      deps.metrics.message('uplink', env.payload.length);
+      return { kind: 'published', envelope: env };
+    });
 }
 
 /**
@@ -75,7 +82,13 @@ export function publishUplink(deps: PublishUplinkDeps): (outcome: UplinkOutcome)
 export function publishAccepted(deps: Omit<PublishUplinkDeps, 'replies'>): (env: Envelope) => Immediate<UplinkResult> {
   return (env) => {
     deps.broker.publish(env).catch((err: unknown) => {
-      void deadLetter(deps, { reason: 'publish', error: errorText(err), payload: env.payload, address: env.origin?.address, peer: env.origin?.peer });
+      void deadLetter(deps, {
+        reason: 'publish',
+        error: errorText(err),
+        payload: env.payload,
+        address: env.origin?.address,
+        peer: env.origin?.peer,
+      });
     });
     deps.metrics.message('uplink', env.payload.length);
     return immediate({ kind: 'published', envelope: env });

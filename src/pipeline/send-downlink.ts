@@ -31,29 +31,30 @@ export interface SendDownlinkDeps {
 }
 
 export function sendDownlink(deps: SendDownlinkDeps): (delivery: Delivery) => Observable<DownlinkResult> {
-  return (delivery) => defer(async (): Promise<DownlinkResult> => {
-    try {
-      const env = delivery.envelope;
-      if (deps.replies?.isResponseTopic(env.topic)) {
-        if (deps.replies.resolve(env)) return { kind: 'replied' };
-        // A second answer, or one after the timeout: the request is gone (first reply wins).
-        deps.metrics.dropped('late_reply');
-        return { kind: 'dropped', reason: 'late_reply' };
-      }
-      const outcome = mapDelivery(delivery, deps.mapping);
-      if (!outcome.ok) return await deadLetter(deps, outcome.fault);
+  return (delivery) =>
+    defer(async (): Promise<DownlinkResult> => {
       try {
-        await deps.gateway.send({ ...outcome.message, respond: responder(deps, env) });
-      } catch (err) {
-        const error = err instanceof Error ? err.message : String(err);
-        return await deadLetter(deps, { reason: 'send', error, payload: env.payload, address: env.topic });
+        const env = delivery.envelope;
+        if (deps.replies?.isResponseTopic(env.topic)) {
+          if (deps.replies.resolve(env)) return { kind: 'replied' };
+          // A second answer, or one after the timeout: the request is gone (first reply wins).
+          deps.metrics.dropped('late_reply');
+          return { kind: 'dropped', reason: 'late_reply' };
+        }
+        const outcome = mapDelivery(delivery, deps.mapping);
+        if (!outcome.ok) return await deadLetter(deps, outcome.fault);
+        try {
+          await deps.gateway.send({ ...outcome.message, respond: responder(deps, env) });
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          return await deadLetter(deps, { reason: 'send', error, payload: env.payload, address: env.topic });
+        }
+        deps.metrics.message('downlink', outcome.message.payload.length);
+        return { kind: 'sent', address: outcome.message.address };
+      } finally {
+        delivery.ack();
       }
-      deps.metrics.message('downlink', outcome.message.payload.length);
-      return { kind: 'sent', address: outcome.message.address };
-    } finally {
-      delivery.ack();
-    }
-  });
+    });
 }
 
 /** Publishes a peer's answer to an MQTT 5 request on its Response Topic, echoing the Correlation Data. */
@@ -61,9 +62,12 @@ function responder(deps: SendDownlinkDeps, request: Envelope): ((payload: Buffer
   const topic = request.properties?.responseTopic;
   if (!topic) return undefined;
   const correlationData = request.properties?.correlationData;
-  return (payload) => deps.broker.publish(envelope(topic, payload, {
-    qos: request.qos,
-    properties: correlationData ? { correlationData } : undefined,
-    origin: { gateway: deps.gatewayId, clientId: `$hub/gateway/${deps.gatewayId}` },
-  }));
+  return (payload) =>
+    deps.broker.publish(
+      envelope(topic, payload, {
+        qos: request.qos,
+        properties: correlationData ? { correlationData } : undefined,
+        origin: { gateway: deps.gatewayId, clientId: `$hub/gateway/${deps.gatewayId}` },
+      }),
+    );
 }

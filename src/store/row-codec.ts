@@ -6,7 +6,6 @@ import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import type { PublishProperties, QoS } from '../envelope.js';
 import type { StoredMessage } from './types.js';
 
-
 export function encodeProperties(props: PublishProperties | undefined): Buffer | null {
   if (props === undefined) return null;
   const defined: Record<string, unknown> = {};
@@ -22,7 +21,8 @@ export function encodeProperties(props: PublishProperties | undefined): Buffer |
 function plain(v: unknown): unknown {
   if (v instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of v) Object.defineProperty(out, String(k), { value: plain(x), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of v)
+      Object.defineProperty(out, String(k), { value: plain(x), enumerable: true, writable: true, configurable: true });
     return out;
   }
   if (Array.isArray(v)) return v.map(plain);
@@ -49,7 +49,8 @@ export function encodeSubscriptionIds(ids: number[] | undefined): string | null 
 export function decodeSubscriptionIds(text: string | null): number[] | undefined {
   if (text === null) return undefined;
   const ids: unknown = JSON.parse(text);
-  if (!Array.isArray(ids) || !ids.every((n) => Number.isInteger(n))) throw new TypeError('sub_ids is not an integer array');
+  if (!Array.isArray(ids) || !ids.every((n) => Number.isInteger(n)))
+    throw new TypeError('sub_ids is not an integer array');
   return ids as number[];
 }
 
@@ -85,7 +86,15 @@ export function messageColumns(m: StoredMessage): MessageColumns {
 export type MessageValues = [string, Buffer, number, number, Buffer | null, number | null, number];
 
 export function messageValues(m: StoredMessage): MessageValues {
-  return [m.topic, m.payload, m.qos, m.retain ? 1 : 0, encodeProperties(m.properties), m.expiresAt ?? null, m.receivedAt];
+  return [
+    m.topic,
+    m.payload,
+    m.qos,
+    m.retain ? 1 : 0,
+    encodeProperties(m.properties),
+    m.expiresAt ?? null,
+    m.receivedAt,
+  ];
 }
 
 export function messageFromColumns(row: MessageColumns): StoredMessage {

@@ -45,7 +45,12 @@ function subscriptionFromRow(row: SubscriptionRow): StoredSubscription {
 function sessionFromRow(row: SessionRow): StoredSession {
   const v = row.protocol_version;
   if (v !== 3 && v !== 4 && v !== 5) throw new TypeError(`protocol_version ${v} unknown`);
-  const s: StoredSession = { clientId: row.client_id, protocolVersion: v, expiryInterval: row.expiry_interval, subscriptions: [] };
+  const s: StoredSession = {
+    clientId: row.client_id,
+    protocolVersion: v,
+    expiryInterval: row.expiry_interval,
+    subscriptions: [],
+  };
   if (row.disconnected_at !== null) s.disconnectedAt = row.disconnected_at;
   return s;
 }
@@ -64,7 +69,9 @@ export function sessionsFromRows(
     try {
       byClient.set(row.client_id, sessionFromRow(row));
     } catch (cause) {
-      onCorrupt(new StoreError(STORE_CODES.corrupt, `skipped undecodable session ${JSON.stringify(row.client_id)}`, { cause }));
+      onCorrupt(
+        new StoreError(STORE_CODES.corrupt, `skipped undecodable session ${JSON.stringify(row.client_id)}`, { cause }),
+      );
     }
   }
   for (const row of subscriptionRows) {
@@ -73,7 +80,13 @@ export function sessionsFromRows(
     try {
       session.subscriptions.push(subscriptionFromRow(row));
     } catch (cause) {
-      onCorrupt(new StoreError(STORE_CODES.corrupt, `skipped undecodable subscription ${JSON.stringify(row.filter)} of ${JSON.stringify(row.client_id)}`, { cause }));
+      onCorrupt(
+        new StoreError(
+          STORE_CODES.corrupt,
+          `skipped undecodable subscription ${JSON.stringify(row.filter)} of ${JSON.stringify(row.client_id)}`,
+          { cause },
+        ),
+      );
     }
   }
   return [...byClient.values()];

@@ -86,16 +86,12 @@ export function prepareStatements(db: Database): Statements {
          props, expires_at, received_at)
        VALUES (?, ?, NULL, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    markInflight: db.prepare(
-      'UPDATE session_messages SET packet_id = ?, state = ? WHERE client_id = ? AND seq = ?',
-    ),
+    markInflight: db.prepare('UPDATE session_messages SET packet_id = ?, state = ? WHERE client_id = ? AND seq = ?'),
     removeMessage: db.prepare('DELETE FROM session_messages WHERE client_id = ? AND seq = ?'),
     deleteMessages: db.prepare('DELETE FROM session_messages WHERE client_id = ?'),
     selectMessages: db.prepare('SELECT * FROM session_messages WHERE client_id = ? ORDER BY seq'),
     countMessages: db.prepare('SELECT count(*) AS n FROM session_messages WHERE client_id = ?'),
-    selectRetained: db.prepare(
-      'SELECT topic, payload, msg_qos, retain, props, expires_at, received_at FROM retained',
-    ),
+    selectRetained: db.prepare('SELECT topic, payload, msg_qos, retain, props, expires_at, received_at FROM retained'),
     upsertRetained: db.prepare(
       `INSERT INTO retained (topic, payload, msg_qos, retain, props, expires_at, received_at)
        VALUES (@topic, @payload, @msg_qos, @retain, @props, @expires_at, @received_at)

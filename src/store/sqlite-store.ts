@@ -158,7 +158,12 @@ export class SqliteStore implements BrokerStore {
 
   enqueue(clientId: string, message: StoredMessage, qos: QoS, subscriptionIds?: number[]): number {
     return this.#write('enqueue', (s) => {
-      const info = s.insertMessage.run(clientId, qos, encodeSubscriptionIds(subscriptionIds), ...messageValues(message));
+      const info = s.insertMessage.run(
+        clientId,
+        qos,
+        encodeSubscriptionIds(subscriptionIds),
+        ...messageValues(message),
+      );
       return Number(info.lastInsertRowid);
     });
   }
@@ -208,8 +213,16 @@ export class SqliteStore implements BrokerStore {
   #newBatch(db: Database.Database, stmts: Statements): WriteBatch {
     const m = this.#opts.metrics;
     const commits = m?.counter('protohub_store_commits_total', 'store transactions committed');
-    const writes = m?.counter('protohub_store_writes_total', 'store write calls made durable (divide by commits for the batch size)');
-    const commitSeconds = m?.histogram('protohub_store_commit_seconds', 'time to COMMIT one batch (fsync included with synchronous=full)', [], [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1]);
+    const writes = m?.counter(
+      'protohub_store_writes_total',
+      'store write calls made durable (divide by commits for the batch size)',
+    );
+    const commitSeconds = m?.histogram(
+      'protohub_store_commit_seconds',
+      'time to COMMIT one batch (fsync included with synchronous=full)',
+      [],
+      [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    );
     return new WriteBatch(
       {
         begin: () => stmts.begin.run(),
@@ -281,7 +294,9 @@ export class SqliteStore implements BrokerStore {
   }
 
   #count(err: StoreError): StoreError {
-    this.#opts.metrics?.counter('protohub_store_errors_total', 'store failures by error code', ['code']).inc({ code: err.code });
+    this.#opts.metrics
+      ?.counter('protohub_store_errors_total', 'store failures by error code', ['code'])
+      .inc({ code: err.code });
     return err;
   }
 }

@@ -81,7 +81,9 @@ export class WriteBatch {
     } catch (rollbackError) {
       this.#hooks.logger.error({ err: rollbackError }, 'store rollback after failed commit failed');
     }
-    const err = new StoreError(STORE_CODES.commit, `store commit failed; ${dropped} afterCommit callback(s) dropped`, { cause });
+    const err = new StoreError(STORE_CODES.commit, `store commit failed; ${dropped} afterCommit callback(s) dropped`, {
+      cause,
+    });
     this.#hooks.logger.error({ err }, err.message);
     this.#hooks.onError(err);
   }

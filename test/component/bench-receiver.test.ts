@@ -21,9 +21,22 @@ afterAll(async () => {
 
 function job(mode: JobSpec['mode'], over: Partial<JobSpec>): JobSpec {
   return {
-    mode, host: '127.0.0.1', port: hub.port, version: 4, qos: 0, topic: 'bench/t', payloadSize: 16, limit: 0,
-    intervalMs: 0, inflight: 16, batch: 8, clients: 1, clientPrefix: `${mode}-${Math.random().toString(36).slice(2)}-`,
-    connectConcurrency: 8, keepaliveSec: 60, ...over,
+    mode,
+    host: '127.0.0.1',
+    port: hub.port,
+    version: 4,
+    qos: 0,
+    topic: 'bench/t',
+    payloadSize: 16,
+    limit: 0,
+    intervalMs: 0,
+    inflight: 16,
+    batch: 8,
+    clients: 1,
+    clientPrefix: `${mode}-${Math.random().toString(36).slice(2)}-`,
+    connectConcurrency: 8,
+    keepaliveSec: 60,
+    ...over,
   };
 }
 
@@ -40,13 +53,16 @@ async function flow(qos: number, version: 4 | 5, publishers: number, perPublishe
 }
 
 describe('bench tool vs the hub', () => {
-  it.each([4, 5] as const)('QoS 1 fan-in (v%i): every PUBLISH acked by the hub and counted once by the subscriber', async (version) => {
-    const r = await flow(1, version, 5, 200, 1);
-    expect(r.pub.completed).toBe(1000); // hub PUBACKed all our publishes
-    expect(r.received).toBe(1000); // 1000 > 32 in flight: our PUBACKs freed the window
-    expect(r.missing).toBe(0);
-    expect(r.sub.lost + r.pub.lost).toBe(0);
-  });
+  it.each([4, 5] as const)(
+    'QoS 1 fan-in (v%i): every PUBLISH acked by the hub and counted once by the subscriber',
+    async (version) => {
+      const r = await flow(1, version, 5, 200, 1);
+      expect(r.pub.completed).toBe(1000); // hub PUBACKed all our publishes
+      expect(r.received).toBe(1000); // 1000 > 32 in flight: our PUBACKs freed the window
+      expect(r.missing).toBe(0);
+      expect(r.sub.lost + r.pub.lost).toBe(0);
+    },
+  );
 
   it('QoS 2 both ways: PUBREC→PUBREL→PUBCOMP completes and the subscriber gets each message once', async () => {
     const r = await flow(2, 4, 2, 100, 2);
@@ -62,7 +78,12 @@ describe('bench tool vs the hub', () => {
 
   it('counts what an independent client (MQTT.js) published', async () => {
     for (const connectClient of [connectV3, connectV5]) {
-      const sub = new BenchConnection({ host: '127.0.0.1', port: hub.port, clientId: `cnt-${Math.random()}`, version: 4 });
+      const sub = new BenchConnection({
+        host: '127.0.0.1',
+        port: hub.port,
+        clientId: `cnt-${Math.random()}`,
+        version: 4,
+      });
       await sub.open();
       expect(await sub.subscribe('ext/#', 1)).toBe(1);
       const pub = await connectClient(hub.url);
@@ -93,14 +114,22 @@ describe('discard server', () => {
       const acked = await runFlow({
         pub: { ...job('pub', { qos: 1, clients: 2, limit: 300 }), port },
         sub: { ...job('sub', { clients: 1 }), port },
-        workers: { pub: 0, sub: 0 }, fanout: 0, durationSec: 0, idleMs: 1000, maxWaitMs: 10_000,
+        workers: { pub: 0, sub: 0 },
+        fanout: 0,
+        durationSec: 0,
+        idleMs: 1000,
+        maxWaitMs: 10_000,
       });
       expect(acked.pub.completed).toBe(600);
       expect(server.received).toBe(600);
       const relayed = await runFlow({
         pub: { ...job('pub', { clients: 2, limit: 300 }), port },
         sub: { ...job('sub', { clients: 2 }), port },
-        workers: { pub: 0, sub: 0 }, fanout: 2, durationSec: 0, idleMs: 2000, maxWaitMs: 10_000,
+        workers: { pub: 0, sub: 0 },
+        fanout: 2,
+        durationSec: 0,
+        idleMs: 2000,
+        maxWaitMs: 10_000,
       });
       expect(relayed.received).toBe(1200);
     } finally {

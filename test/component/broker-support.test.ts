@@ -11,9 +11,14 @@ import { removeTempDirs } from '../support/tmp.js';
 
 describeWithPeers(['mosquitto', 'mosquitto_pub', 'mosquitto_sub'], 'broker test helpers vs mosquitto', () => {
   let mosq: MosquittoInstance;
-  beforeAll(async () => { mosq = await startMosquitto(); });
+  beforeAll(async () => {
+    mosq = await startMosquitto();
+  });
   afterEach(() => closeAllClients());
-  afterAll(async () => { await mosq.stop(); removeTempDirs(); });
+  afterAll(async () => {
+    await mosq.stop();
+    removeTempDirs();
+  });
 
   it('MQTT.js helpers: collect and collectUntil', async () => {
     const sub = await connectV5(mosq.url);
@@ -34,7 +39,15 @@ describeWithPeers(['mosquitto', 'mosquitto_pub', 'mosquitto_sub'], 'broker test 
     expect(connack.reasonCode).toBe(0);
     client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'r/x', qos: 1 }] });
     expect((await client.next<{ granted: number[] }>('suback')).granted).toEqual([1]);
-    client.send({ cmd: 'publish', topic: 'r/x', payload: Buffer.from('p'), qos: 1, messageId: 2, retain: false, dup: false });
+    client.send({
+      cmd: 'publish',
+      topic: 'r/x',
+      payload: Buffer.from('p'),
+      qos: 1,
+      messageId: 2,
+      retain: false,
+      dup: false,
+    });
     const [ack, msg] = await Promise.all([client.next('puback'), client.next<{ payload: Buffer }>('publish')]);
     expect(ack.cmd).toBe('puback');
     expect(msg.payload.toString()).toBe('p');
@@ -50,5 +63,4 @@ describeWithPeers(['mosquitto', 'mosquitto_pub', 'mosquitto_sub'], 'broker test 
     const res = await sub.done;
     expect(res.messages).toEqual([{ topic: 'c/1', payload: Buffer.from('hi there'), retain: false, qos: 1 }]);
   });
-
 });

@@ -19,12 +19,22 @@ export interface ExampleHub {
 
 export async function startExample(name: string): Promise<ExampleHub> {
   const file = fileURLToPath(new URL(`../../config/examples/${name}`, import.meta.url));
-  const { config, sources } = loadConfig(file, { env: {}, overrides: { 'listeners.tcp.default.bind': '127.0.0.1:0', 'http.enable': false } });
+  const { config, sources } = loadConfig(file, {
+    env: {},
+    overrides: { 'listeners.tcp.default.bind': '127.0.0.1:0', 'http.enable': false },
+  });
   // The hub gets no gateways so only this manager binds the example's fixed gateway ports.
-  const hub = new Hub({ ...config, gateways: Object.fromEntries(Object.keys(config.gateways).map((k) => [k, {}])) as typeof config.gateways });
+  const hub = new Hub({
+    ...config,
+    gateways: Object.fromEntries(Object.keys(config.gateways).map((k) => [k, {}])) as typeof config.gateways,
+  });
   await hub.start();
   const manager = new GatewayManager({
-    config: config.gateways, broker: hub.broker, logger: silentLogger(), metrics: hub.metrics, baseDir: dirname(file),
+    config: config.gateways,
+    broker: hub.broker,
+    logger: silentLogger(),
+    metrics: hub.metrics,
+    baseDir: dirname(file),
     resolveFile: (path, n) => sources.resolveFile(path, n),
   });
   try {

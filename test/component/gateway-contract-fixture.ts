@@ -20,7 +20,11 @@ export interface GatewayHub {
   stop(): Promise<void>;
 }
 
-export async function startGatewayHub(protocol: string, name: string, rawConfig: Record<string, unknown>): Promise<GatewayHub> {
+export async function startGatewayHub(
+  protocol: string,
+  name: string,
+  rawConfig: Record<string, unknown>,
+): Promise<GatewayHub> {
   const def = gatewayDefinitions.find((d) => d.protocol === protocol);
   if (!def) throw new Error(`no gateway ${protocol}`);
   const config = def.configSchema.parse(rawConfig);

@@ -19,7 +19,9 @@ import { startGatewayHub, type GatewayHub } from './gateway-contract-fixture.js'
 import { nanocat, nngPeer } from './nng-peer-helper.js';
 import { PyZmqPeer } from './zeromq-peer-helper.js';
 
-interface Killable { kill(): Promise<void> }
+interface Killable {
+  kill(): Promise<void>;
+}
 
 interface ContractCase {
   protocol: string;
@@ -40,17 +42,36 @@ const CASES: ContractCase[] = [
   {
     protocol: 'zeromq',
     peers: ['pyzmq'],
-    config: (i, o) => ({ sockets: { in: { type: 'pull', bind: [`tcp://127.0.0.1:${i}`] }, out: { type: 'push', connect: [`tcp://127.0.0.1:${o}`], reconnect_interval: '50ms' } } }),
+    config: (i, o) => ({
+      sockets: {
+        in: { type: 'pull', bind: [`tcp://127.0.0.1:${i}`] },
+        out: { type: 'push', connect: [`tcp://127.0.0.1:${o}`], reconnect_interval: '50ms' },
+      },
+    }),
     deadPeer: (o) => PyZmqPeer.start('pull', 'bind', `tcp://127.0.0.1:${o}`),
-    sendMalformed: async (i) => { const p = await PyZmqPeer.start('push', 'connect', `tcp://127.0.0.1:${i}`); p.send(['one frame only']); return p; },
-    sendGood: async (i, topic) => { const p = await PyZmqPeer.start('push', 'connect', `tcp://127.0.0.1:${i}`); p.send([topic, 'good']); return p; },
+    sendMalformed: async (i) => {
+      const p = await PyZmqPeer.start('push', 'connect', `tcp://127.0.0.1:${i}`);
+      p.send(['one frame only']);
+      return p;
+    },
+    sendGood: async (i, topic) => {
+      const p = await PyZmqPeer.start('push', 'connect', `tcp://127.0.0.1:${i}`);
+      p.send([topic, 'good']);
+      return p;
+    },
     uplinkTopic: (t) => `zmq/c/up/${t}`,
     bindConflict: (port) => ({ sockets: { in: { type: 'pull', bind: [`tcp://127.0.0.1:${port}`] } } }),
   },
   {
     protocol: 'nng',
     peers: ['nanocat', 'libnng'],
-    config: (i, o) => ({ dial_probe_interval: '100ms', sockets: { in: { type: 'pull', listen: [`tcp://127.0.0.1:${i}`] }, out: { type: 'push', dial: [`tcp://127.0.0.1:${o}`] } } }),
+    config: (i, o) => ({
+      dial_probe_interval: '100ms',
+      sockets: {
+        in: { type: 'pull', listen: [`tcp://127.0.0.1:${i}`] },
+        out: { type: 'push', dial: [`tcp://127.0.0.1:${o}`] },
+      },
+    }),
     deadPeer: async (o) => {
       const p = nngPeer(['pull', `tcp://127.0.0.1:${o}`]);
       await p.waitFor((l) => l.includes('ready'));
@@ -86,9 +107,18 @@ for (const c of CASES) {
     it('start/stop are idempotent, stop completes ingress$, send and start after stop reject', async () => {
       const raw = c.config(await freePort(), await freePort());
       const metrics = new Metrics();
-      const inst = await def.create(def.configSchema.parse(raw), { name: 'c', id: `${c.protocol}.c`, logger: silentLogger(), metrics: new GatewayMetrics(metrics, `${c.protocol}.c`) });
+      const inst = await def.create(def.configSchema.parse(raw), {
+        name: 'c',
+        id: `${c.protocol}.c`,
+        logger: silentLogger(),
+        metrics: new GatewayMetrics(metrics, `${c.protocol}.c`),
+      });
       let completed = false;
-      inst.ingress$.subscribe({ complete: () => { completed = true; } });
+      inst.ingress$.subscribe({
+        complete: () => {
+          completed = true;
+        },
+      });
       await Promise.all([inst.start(), inst.start()]);
       await inst.start();
       expect(inst.health().connection).not.toBe('closed');
@@ -96,7 +126,9 @@ for (const c of CASES) {
       expect(completed).toBe(true);
       await inst.stop();
       expect(inst.health().connection).toBe('closed');
-      await expect(inst.send({ address: 'a', payload: Buffer.from('x'), envelope: envelope('t', 'x') })).rejects.toMatchObject({ code: 'PH_STATE_STOPPED' });
+      await expect(
+        inst.send({ address: 'a', payload: Buffer.from('x'), envelope: envelope('t', 'x') }),
+      ).rejects.toMatchObject({ code: 'PH_STATE_STOPPED' });
       await expect(inst.start()).rejects.toMatchObject({ code: 'PH_STATE_STOPPED' });
     });
 

@@ -35,7 +35,9 @@ describeWithPeers(['nanocat', 'libnng'], 'config/examples/nng.conf as shipped', 
     app.on('message', (topic, payload, packet) => {
       const rt = packet.properties?.responseTopic;
       if (topic.startsWith('nng/req/') && rt) {
-        app.publish(rt, `answer to ${topic}: ${payload.toString()}`, { properties: { correlationData: packet.properties?.correlationData } });
+        app.publish(rt, `answer to ${topic}: ${payload.toString()}`, {
+          properties: { correlationData: packet.properties?.correlationData },
+        });
       }
     });
     const req = nngPeer(['req', 'tcp://127.0.0.1:5572', 'calc/add 1 2']);

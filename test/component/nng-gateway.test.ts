@@ -29,7 +29,13 @@ async function gateway(raw: Record<string, unknown>): Promise<GatewayHub> {
 }
 
 /** Publish on MQTT until the SP subscriber prints a line (PUB/SUB has no subscription-arrived event). */
-async function publishUntilSeen(h: GatewayHub, topic: string, payload: string, peer: LinePeer, expected: string): Promise<void> {
+async function publishUntilSeen(
+  h: GatewayHub,
+  topic: string,
+  payload: string,
+  peer: LinePeer,
+  expected: string,
+): Promise<void> {
   const c = await h.client();
   await eventually(() => {
     if (peer.lines.includes(expected)) return true;
@@ -125,7 +131,10 @@ describeWithPeers(['nanocat', 'libnng'], 'nng gateway vs nanocat and libnng', ()
         const p = packet.properties;
         if (!p?.responseTopic) return;
         const [a, b] = payload.toString().split(' ').map(Number);
-        responder.publish(p.responseTopic, String(a + b), { qos: 1, properties: { correlationData: p.correlationData } });
+        responder.publish(p.responseTopic, String(a + b), {
+          qos: 1,
+          properties: { correlationData: p.correlationData },
+        });
         responder.publish(p.responseTopic, 'second answer is ignored', { qos: 1 });
       });
       const req = track(start(u));
@@ -162,7 +171,9 @@ describeWithPeers(['nanocat', 'libnng'], 'nng gateway vs nanocat and libnng', ()
   it('ipc and ws transports', async () => {
     const ipc = `ipc://${join(tempDir('nng-ipc-'), 'gw.ipc')}`;
     const ws = `ws://127.0.0.1:${await freePort()}`;
-    const h = await gateway({ sockets: { overIpc: { type: 'pull', listen: [ipc] }, overWs: { type: 'pull', listen: [ws] } } });
+    const h = await gateway({
+      sockets: { overIpc: { type: 'pull', listen: [ipc] }, overWs: { type: 'pull', listen: [ws] } },
+    });
     const c = await h.client();
     await subscribe(c, 'nng/t/up/#');
     const got = collect(c, 2);
@@ -175,7 +186,9 @@ describeWithPeers(['nanocat', 'libnng'], 'nng gateway vs nanocat and libnng', ()
 describe('nng config', () => {
   it('rejects a socket without endpoints and a ws URL with a path', async () => {
     await expect(startGatewayHub('nng', 'bad', { sockets: { s: { type: 'pull' } } })).rejects.toThrow(/listen or dial/);
-    await expect(startGatewayHub('nng', 'bad', { sockets: { s: { type: 'pull', listen: ['ws://127.0.0.1:1/x'] } } })).rejects.toThrow(/ws:\/\/host:port/);
+    await expect(
+      startGatewayHub('nng', 'bad', { sockets: { s: { type: 'pull', listen: ['ws://127.0.0.1:1/x'] } } }),
+    ).rejects.toThrow(/ws:\/\/host:port/);
   });
 });
 
@@ -229,7 +242,10 @@ describeWithPeers(['nanocat'], 'nng gateway req socket', () => {
     const c = await h.client();
     await subscribe(c, 'app/replies/#');
     const got = collect(c, 1);
-    c.publish('nng/t/down/ping', 'hello', { qos: 1, properties: { responseTopic: 'app/replies/1', correlationData: Buffer.from('c-1') } });
+    c.publish('nng/t/down/ping', 'hello', {
+      qos: 1,
+      properties: { responseTopic: 'app/replies/1', correlationData: Buffer.from('c-1') },
+    });
     const [m] = await got;
     expect(m.topic).toBe('app/replies/1');
     expect(m.payload.toString()).toBe('pong');

@@ -3,7 +3,13 @@
  * `store.type`. SQLite runs on a real database file in a temp dir.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore, SqliteStore, type BrokerStore, type StoredMessage, type StoredSession } from '../../src/store/index.js';
+import {
+  MemoryStore,
+  SqliteStore,
+  type BrokerStore,
+  type StoredMessage,
+  type StoredSession,
+} from '../../src/store/index.js';
 import { StateError } from '../../src/errors.js';
 import { removeTempDirs, tempDir } from '../support/tmp.js';
 
@@ -53,10 +59,17 @@ const session = (clientId: string, filters: string[] = ['a/#']): StoredSession =
   clientId,
   protocolVersion: 5,
   expiryInterval: 0xffffffff,
-  subscriptions: filters.map((filter, i) => ({ filter, qos: 1, noLocal: i % 2 === 1, retainAsPublished: false, retainHandling: 0 })),
+  subscriptions: filters.map((filter, i) => ({
+    filter,
+    qos: 1,
+    noLocal: i % 2 === 1,
+    retainAsPublished: false,
+    retainHandling: 0,
+  })),
 });
 
-const payloads = (s: BrokerStore, clientId: string): string[] => s.loadMessages(clientId).map((m) => m.message.payload.toString());
+const payloads = (s: BrokerStore, clientId: string): string[] =>
+  s.loadMessages(clientId).map((m) => m.message.payload.toString());
 
 afterAll(removeTempDirs);
 
@@ -89,17 +102,32 @@ describe.each(implementations)('BrokerStore contract: %s', (_name, make) => {
       expiryInterval: 120,
       disconnectedAt: 1_700_000_001_234,
       subscriptions: [
-        { filter: '$share/g/a/+', qos: 2, noLocal: true, retainAsPublished: true, retainHandling: 2, subscriptionId: 268_435_455 },
+        {
+          filter: '$share/g/a/+',
+          qos: 2,
+          noLocal: true,
+          retainAsPublished: true,
+          retainHandling: 2,
+          subscriptionId: 268_435_455,
+        },
         { filter: 'b/#', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 1 },
       ],
     };
     store.saveSession(full);
     store.saveSession(session('dev-2', []));
-    expect(h.reopen().loadSessions().sort((a, b) => a.clientId.localeCompare(b.clientId))).toEqual([full, session('dev-2', [])]);
+    expect(
+      h
+        .reopen()
+        .loadSessions()
+        .sort((a, b) => a.clientId.localeCompare(b.clientId)),
+    ).toEqual([full, session('dev-2', [])]);
 
     const s2 = h.reopen();
     s2.saveSession({ ...full, disconnectedAt: undefined, subscriptions: [full.subscriptions[1]] });
-    const loaded = h.reopen().loadSessions().find((s) => s.clientId === 'dev-1');
+    const loaded = h
+      .reopen()
+      .loadSessions()
+      .find((s) => s.clientId === 'dev-1');
     expect(loaded).toEqual({ ...full, disconnectedAt: undefined, subscriptions: [full.subscriptions[1]] });
   });
 
@@ -121,7 +149,12 @@ describe.each(implementations)('BrokerStore contract: %s', (_name, make) => {
 
   it('enqueue assigns increasing seqs across clients and loadMessages returns them in seq order', () => {
     setup();
-    const seqs = [store.enqueue('a', msg('1'), 1), store.enqueue('b', msg('2'), 2), store.enqueue('a', msg('3'), 0), store.enqueue('a', msg('4'), 1)];
+    const seqs = [
+      store.enqueue('a', msg('1'), 1),
+      store.enqueue('b', msg('2'), 2),
+      store.enqueue('a', msg('3'), 0),
+      store.enqueue('a', msg('4'), 1),
+    ];
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
     expect(new Set(seqs).size).toBe(4);
     const s = h.reopen();
@@ -193,11 +226,17 @@ describe.each(implementations)('BrokerStore contract: %s', (_name, make) => {
     setup();
     store.setRetained('a', msg('a', { retain: true }));
     store.setRetained('b', msg('b', { retain: true }));
-    store.setRetained('a', msg('a', { retain: true, payload: Buffer.from('new'), properties: { contentType: 'text/plain' } }));
+    store.setRetained(
+      'a',
+      msg('a', { retain: true, payload: Buffer.from('new'), properties: { contentType: 'text/plain' } }),
+    );
     store.setRetained('b', null);
     store.setRetained('never-set', null);
     expect(h.reopen().loadRetained()).toEqual([
-      { topic: 'a', message: msg('a', { retain: true, payload: Buffer.from('new'), properties: { contentType: 'text/plain' } }) },
+      {
+        topic: 'a',
+        message: msg('a', { retain: true, payload: Buffer.from('new'), properties: { contentType: 'text/plain' } }),
+      },
     ]);
   });
 

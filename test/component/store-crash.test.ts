@@ -28,10 +28,13 @@ interface ChildRun {
 
 function runChild(args: string[], stop: (lines: string[]) => boolean, ulimitBlocks?: number): ChildRun {
   const node = [process.execPath, '--import', 'tsx', CHILD, ...args];
-  const child = ulimitBlocks === undefined
-    ? spawn(node[0], node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
-    // ulimit -f is in 512-byte blocks under POSIX sh.
-    : spawn('/bin/sh', ['-c', `ulimit -f ${ulimitBlocks} && exec "$@"`, 'sh', ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child =
+    ulimitBlocks === undefined
+      ? spawn(node[0], node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
+      : // ulimit -f is in 512-byte blocks under POSIX sh.
+        spawn('/bin/sh', ['-c', `ulimit -f ${ulimitBlocks} && exec "$@"`, 'sh', ...node], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
   children.add(child);
   const lines: string[] = [];
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -59,28 +62,31 @@ describe('SqliteStore under process death', () => {
   it.each([
     ['normal', 300],
     ['full', 40],
-  ] as const)('synchronous=%s: after SIGKILL every message reported committed is present, in order', async (sync, stopAfter) => {
-    const dir = tempDir('protohub-crash-');
-    const run = runChild(['enqueue', dir, sync], (lines) => lines.length >= stopAfter);
-    await Promise.race([run.killed, run.exit]); // an early exit fails the assertion below instead of hanging
-    expect((await run.exit).signal).toBe('SIGKILL');
-    const reported = run.lines.filter((l) => l.startsWith('committed ')).map((l) => Number(l.split(' ')[1]));
-    const lastReported = Math.max(...reported);
-    expect(reported.length).toBeGreaterThanOrEqual(stopAfter);
+  ] as const)(
+    'synchronous=%s: after SIGKILL every message reported committed is present, in order',
+    async (sync, stopAfter) => {
+      const dir = tempDir('protohub-crash-');
+      const run = runChild(['enqueue', dir, sync], (lines) => lines.length >= stopAfter);
+      await Promise.race([run.killed, run.exit]); // an early exit fails the assertion below instead of hanging
+      expect((await run.exit).signal).toBe('SIGKILL');
+      const reported = run.lines.filter((l) => l.startsWith('committed ')).map((l) => Number(l.split(' ')[1]));
+      const lastReported = Math.max(...reported);
+      expect(reported.length).toBeGreaterThanOrEqual(stopAfter);
 
-    const store = reopen(dir);
-    expect(store.loadSessions().map((s) => s.clientId)).toEqual(['c']);
-    const messages = store.loadMessages('c');
-    const indices = messages.map((m) => Number(m.message.payload.toString()));
-    // Batches commit atomically, so what survived is exactly a prefix 0..n-1 that covers everything reported.
-    expect(indices).toEqual(Array.from({ length: indices.length }, (_, i) => i));
-    expect(indices.length).toBeGreaterThan(lastReported);
-    const seqs = messages.map((m) => m.seq);
-    expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1])).toBe(true);
-    store.close();
-  });
+      const store = reopen(dir);
+      expect(store.loadSessions().map((s) => s.clientId)).toEqual(['c']);
+      const messages = store.loadMessages('c');
+      const indices = messages.map((m) => Number(m.message.payload.toString()));
+      // Batches commit atomically, so what survived is exactly a prefix 0..n-1 that covers everything reported.
+      expect(indices).toEqual(Array.from({ length: indices.length }, (_, i) => i));
+      expect(indices.length).toBeGreaterThan(lastReported);
+      const seqs = messages.map((m) => m.seq);
+      expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1])).toBe(true);
+      store.close();
+    },
+  );
 
-  it('a commit that fails on a full file reports PH_STORE_COMMIT, never runs that batch\'s callbacks, and the process lives', async () => {
+  it("a commit that fails on a full file reports PH_STORE_COMMIT, never runs that batch's callbacks, and the process lives", async () => {
     const dir = tempDir('protohub-fsize-');
     const run = runChild(['fsize', dir, 'normal'], () => false, 2048);
     const { code } = await run.exit;

@@ -4,7 +4,13 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryStore, SqliteStore, type BrokerStore, type StoredMessage, type StoredSession } from '../../src/store/index.js';
+import {
+  MemoryStore,
+  SqliteStore,
+  type BrokerStore,
+  type StoredMessage,
+  type StoredSession,
+} from '../../src/store/index.js';
 import { removeTempDirs, tempDir } from '../support/tmp.js';
 
 afterAll(removeTempDirs);
@@ -20,7 +26,11 @@ const props = fc.record(
     contentType: fc.string(),
     responseTopic: fc.string(),
     correlationData: fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b)),
-    userProperties: fc.dictionary(fc.string({ maxLength: 5 }), fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 })), { maxKeys: 3 }),
+    userProperties: fc.dictionary(
+      fc.string({ maxLength: 5 }),
+      fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 })),
+      { maxKeys: 3 },
+    ),
   },
   { requiredKeys: [] },
 );
@@ -52,12 +62,49 @@ const client = fc.constantFrom(...CLIENTS);
 const pick = fc.nat({ max: 1000 });
 
 const op = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('saveSession' as const), clientId: client, protocolVersion: fc.constantFrom(3 as const, 4 as const, 5 as const), expiryInterval: fc.nat({ max: 0xffffffff }), disconnectedAt: fc.option(fc.nat(), { nil: undefined }), subscriptions: fc.array(subscription, { maxLength: 4 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('saveSession' as const),
+      clientId: client,
+      protocolVersion: fc.constantFrom(3 as const, 4 as const, 5 as const),
+      expiryInterval: fc.nat({ max: 0xffffffff }),
+      disconnectedAt: fc.option(fc.nat(), { nil: undefined }),
+      subscriptions: fc.array(subscription, { maxLength: 4 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteSession' as const), clientId: client }) },
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('enqueue' as const), clientId: client, message, qos, subscriptionIds: fc.option(fc.array(fc.integer({ min: 1, max: 268_435_455 }), { maxLength: 3 }), { nil: undefined }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('markInflight' as const), clientId: client, pick, packetId: fc.integer({ min: 1, max: 65535 }), state: fc.constantFrom('publish' as const, 'pubrel' as const) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('enqueue' as const),
+      clientId: client,
+      message,
+      qos,
+      subscriptionIds: fc.option(fc.array(fc.integer({ min: 1, max: 268_435_455 }), { maxLength: 3 }), {
+        nil: undefined,
+      }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('markInflight' as const),
+      clientId: client,
+      pick,
+      packetId: fc.integer({ min: 1, max: 65535 }),
+      state: fc.constantFrom('publish' as const, 'pubrel' as const),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('remove' as const), clientId: client, pick }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('setRetained' as const), topic: fc.constantFrom(...TOPICS), message: fc.option(message, { nil: null }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('setRetained' as const),
+      topic: fc.constantFrom(...TOPICS),
+      message: fc.option(message, { nil: null }),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'flush' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'turn' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
@@ -72,7 +119,12 @@ function seqFor(model: BrokerStore, clientId: string, pickIndex: number): number
 function apply(store: BrokerStore, model: BrokerStore, o: Exclude<Op, { kind: 'flush' | 'turn' | 'restart' }>): void {
   switch (o.kind) {
     case 'saveSession': {
-      const s: StoredSession = { clientId: o.clientId, protocolVersion: o.protocolVersion, expiryInterval: o.expiryInterval, subscriptions: o.subscriptions };
+      const s: StoredSession = {
+        clientId: o.clientId,
+        protocolVersion: o.protocolVersion,
+        expiryInterval: o.expiryInterval,
+        subscriptions: o.subscriptions,
+      };
       if (o.disconnectedAt !== undefined) s.disconnectedAt = o.disconnectedAt;
       store.saveSession(s);
       model.saveSession(s);
@@ -83,7 +135,9 @@ function apply(store: BrokerStore, model: BrokerStore, o: Exclude<Op, { kind: 'f
       model.deleteSession(o.clientId);
       return;
     case 'enqueue':
-      expect(store.enqueue(o.clientId, o.message, o.qos, o.subscriptionIds)).toBe(model.enqueue(o.clientId, o.message, o.qos, o.subscriptionIds));
+      expect(store.enqueue(o.clientId, o.message, o.qos, o.subscriptionIds)).toBe(
+        model.enqueue(o.clientId, o.message, o.qos, o.subscriptionIds),
+      );
       return;
     case 'markInflight': {
       const seq = seqFor(model, o.clientId, o.pick % 8);
@@ -103,7 +157,10 @@ function apply(store: BrokerStore, model: BrokerStore, o: Exclude<Op, { kind: 'f
   }
 }
 
-const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byKey =
+  <T>(key: (x: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 function snapshot(s: BrokerStore) {
   return {

@@ -15,7 +15,13 @@ import { removeTempDirs, tempDir } from '../support/tmp.js';
 
 afterAll(removeTempDirs);
 
-const msg = (topic: string): StoredMessage => ({ topic, payload: Buffer.from(topic), qos: 1, retain: false, receivedAt: 1 });
+const msg = (topic: string): StoredMessage => ({
+  topic,
+  payload: Buffer.from(topic),
+  qos: 1,
+  retain: false,
+  receivedAt: 1,
+});
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function openStore(extra: Partial<ConstructorParameters<typeof SqliteStore>[0]> = {}) {
@@ -81,7 +87,13 @@ describe('SqliteStore', () => {
     const { dir, store, metrics } = openStore();
     mkdirSync(dir, { recursive: true });
     writeFileSync(store.path, Buffer.alloc(8192, 0x5a));
-    const err = (() => { try { store.open(); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        store.open();
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(StoreError);
     expect(err).toMatchObject({ code: 'PH_STORE_OPEN', message: expect.stringContaining(store.path) });
     expect(await metrics.value('protohub_store_errors_total', { code: 'PH_STORE_OPEN' })).toBe(1);
@@ -96,14 +108,18 @@ describe('SqliteStore', () => {
     const fd = openSync(store.path, 'r+');
     writeSync(fd, Buffer.alloc(3000, 0xab), 0, 3000, 100); // keep the 100-byte header, smash sqlite_schema
     closeSync(fd);
-    expect(() => store.open()).toThrow(expect.objectContaining({ code: 'PH_STORE_OPEN', message: expect.stringContaining('malformed') }));
+    expect(() => store.open()).toThrow(
+      expect.objectContaining({ code: 'PH_STORE_OPEN', message: expect.stringContaining('malformed') }),
+    );
   });
 
   it('a dir that is a file fails open() with PH_STORE_OPEN', () => {
     const file = join(tempDir('protohub-sqlite-'), 'not-a-dir');
     writeFileSync(file, 'x');
     const store = new SqliteStore({ dir: file, synchronous: 'full' });
-    expect(() => store.open()).toThrow(expect.objectContaining({ code: 'PH_STORE_OPEN', message: expect.stringContaining(file) }));
+    expect(() => store.open()).toThrow(
+      expect.objectContaining({ code: 'PH_STORE_OPEN', message: expect.stringContaining(file) }),
+    );
   });
 
   it('a database from a newer schema fails open() with PH_STORE_SCHEMA and is left untouched', () => {
@@ -165,7 +181,9 @@ describe('SqliteStore', () => {
     store.enqueue('c', msg('queued before backup'), 1); // still in the open batch
     const dest = join(tempDir('protohub-backup-'), 'copy.db');
     await store.backup(dest);
-    await expect(store.backup(join(dest, 'not', 'a', 'dir', 'x.db'))).rejects.toMatchObject({ code: 'PH_STORE_BACKUP' });
+    await expect(store.backup(join(dest, 'not', 'a', 'dir', 'x.db'))).rejects.toMatchObject({
+      code: 'PH_STORE_BACKUP',
+    });
     store.close();
     const copy = new SqliteStore({ dir: join(dest, '..'), synchronous: 'normal' });
     // The copy is a complete protohub.db: open it as a store under its own name.

@@ -53,6 +53,8 @@ describe('SqliteStore at volume', () => {
     expect(store.countMessages('big')).toBe(0);
     expect(store.countMessages('other')).toBe(1);
     store.close();
-    console.log(`store volume: enqueue ${N} ${enqueueMs.toFixed(0)} ms, load ${loadMs.toFixed(0)} ms, markInflight+remove ${ackMs.toFixed(0)} ms`);
+    console.log(
+      `store volume: enqueue ${N} ${enqueueMs.toFixed(0)} ms, load ${loadMs.toFixed(0)} ms, markInflight+remove ${ackMs.toFixed(0)} ms`,
+    );
   });
 });

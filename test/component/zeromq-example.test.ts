@@ -25,8 +25,16 @@ describeWithPeers(['pyzmq'], 'config/examples/zeromq.conf as shipped', () => {
     const got = collect(app, 1);
     // PUB/SUB: no event says the gateway's subscription arrived; resend until the first copy is through.
     let arrived = false;
-    void got.then(() => { arrived = true; }, () => undefined);
-    await eventually(() => { if (!arrived) pub.send(['sensors/line1/temp', bytes]); return arrived; }, 'first uplink message');
+    void got.then(
+      () => {
+        arrived = true;
+      },
+      () => undefined,
+    );
+    await eventually(() => {
+      if (!arrived) pub.send(['sensors/line1/temp', bytes]);
+      return arrived;
+    }, 'first uplink message');
     const [m] = await got;
     expect(m.topic).toBe('zmq/sensors/line1/temp');
     expect(m.payload.equals(bytes)).toBe(true);

@@ -33,8 +33,18 @@ async function gateway(raw: Record<string, unknown>): Promise<GatewayHub> {
 /** PUB/SUB has no event for "subscription arrived": send probes until one gets through (deadline-bounded). */
 async function untilDelivered(send: () => void, arrived: Promise<unknown>): Promise<void> {
   let done = false;
-  void arrived.then(() => { done = true; }, () => { done = true; });
-  await eventually(() => { if (!done) send(); return done; }, 'probe delivered');
+  void arrived.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  await eventually(() => {
+    if (!done) send();
+    return done;
+  }, 'probe delivered');
   await arrived;
 }
 
@@ -58,7 +68,9 @@ describeWithPeers(['pyzmq'], 'zeromq gateway vs python3-zmq', () => {
   it('SUB subscription prefixes filter what the gateway receives', async () => {
     const port = await freePort();
     const pub = await peer('pub', 'bind', `tcp://127.0.0.1:${port}`);
-    const h = await gateway({ sockets: { in: { type: 'sub', connect: [`tcp://127.0.0.1:${port}`], subscribe: ['keep/'] } } });
+    const h = await gateway({
+      sockets: { in: { type: 'sub', connect: [`tcp://127.0.0.1:${port}`], subscribe: ['keep/'] } },
+    });
     const c = await h.client();
     await subscribe(c, 'zmq/t/up/#');
     await untilDelivered(() => pub.send(['keep/probe', 'x']), collect(c, 1));
@@ -71,7 +83,10 @@ describeWithPeers(['pyzmq'], 'zeromq gateway vs python3-zmq', () => {
 
   it('PULL uplink bound, python PUSH connects; prefix framing', async () => {
     const port = await freePort();
-    const h = await gateway({ framing: { mode: 'prefix', delimiter: ' ' }, sockets: { in: { type: 'pull', bind: [`tcp://127.0.0.1:${port}`] } } });
+    const h = await gateway({
+      framing: { mode: 'prefix', delimiter: ' ' },
+      sockets: { in: { type: 'pull', bind: [`tcp://127.0.0.1:${port}`] } },
+    });
     const c = await h.client();
     await subscribe(c, 'zmq/t/up/#');
     const push = await peer('push', 'connect', `tcp://127.0.0.1:${port}`);
@@ -105,7 +120,10 @@ describeWithPeers(['pyzmq'], 'zeromq gateway vs python3-zmq', () => {
     const h = await gateway({ sockets: { out: { type: 'pub', bind: [`tcp://127.0.0.1:${port}`] } } });
     const sub = await peer('sub', 'connect', `tcp://127.0.0.1:${port}`);
     const c = await h.client();
-    await untilDelivered(() => c.publish('zmq/t/down/probe', 'x'), sub.waitFor((r) => r.length > 0));
+    await untilDelivered(
+      () => c.publish('zmq/t/down/probe', 'x'),
+      sub.waitFor((r) => r.length > 0),
+    );
     c.publish('zmq/t/down/line1/valve', Buffer.from([9, 8, 7]), { qos: 1 });
     await sub.waitFor((r) => r.some((f) => f[0].toString() === 'line1/valve'));
     const msg = sub.received.find((f) => f[0].toString() === 'line1/valve')!;
@@ -145,7 +163,9 @@ describeWithPeers(['pyzmq'], 'zeromq gateway vs python3-zmq', () => {
   it('a dead peer shows in health (connection and last error) and a restarted peer reconnects', async () => {
     const port = await freePort();
     const pub = await peer('pub', 'bind', `tcp://127.0.0.1:${port}`);
-    const h = await gateway({ sockets: { in: { type: 'sub', connect: [`tcp://127.0.0.1:${port}`], reconnect_interval: '50ms' } } });
+    const h = await gateway({
+      sockets: { in: { type: 'sub', connect: [`tcp://127.0.0.1:${port}`], reconnect_interval: '50ms' } },
+    });
     await eventually(() => h.manager.health()[0].connection === 'connected', 'connected');
     await pub.kill();
     await eventually(() => h.manager.health()[0].connection === 'connecting', 'connection lost shows');
@@ -171,7 +191,10 @@ describeWithPeers(['pyzmq'], 'zeromq gateway vs python3-zmq', () => {
     const total = 400;
     for (let i = 0; i < total; i++) c.publish('zmq/t/down/flood', payload, { qos: 0 });
     // Every message is either still in flight at the socket, queued (≤ 20), or counted as dropped.
-    await eventually(async () => (await h.metric('protohub_gateway_dropped_total', { reason: 'downlink_overflow' })) > 0, 'drops counted');
+    await eventually(
+      async () => (await h.metric('protohub_gateway_dropped_total', { reason: 'downlink_overflow' })) > 0,
+      'drops counted',
+    );
     await eventually(async () => {
       const dropped = await h.metric('protohub_gateway_dropped_total', { reason: 'downlink_overflow' });
       const sent = await h.metric('protohub_gateway_messages_total', { direction: 'downlink' });
@@ -191,7 +214,10 @@ describeWithPeers(['pyzmq'], 'zeromq gateway vs python3-zmq', () => {
       raw.write(Buffer.alloc(64, 0xee));
     });
     raw.on('error', () => undefined);
-    await eventually(async () => (await h.metric('protohub_gateway_socket_events_total', { event: 'handshake_failed' })) >= 1, 'handshake failure counted');
+    await eventually(
+      async () => (await h.metric('protohub_gateway_socket_events_total', { event: 'handshake_failed' })) >= 1,
+      'handshake failure counted',
+    );
     raw.destroy();
     expect(h.manager.health()[0].lastError).toMatch(/handshake .* failed|disconnected/);
     expect(h.manager.health()[0].state).toBe('running');

@@ -31,7 +31,12 @@ export class PyZmqPeer {
     this.#proc.stderr.on('data', (d: Buffer) => process.stderr.write(`[zmq-peer] ${d.toString()}`));
   }
 
-  static async start(kind: 'sub' | 'pull' | 'pub' | 'push', mode: 'bind' | 'connect', endpoint: string, hwm?: number): Promise<PyZmqPeer> {
+  static async start(
+    kind: 'sub' | 'pull' | 'pub' | 'push',
+    mode: 'bind' | 'connect',
+    endpoint: string,
+    hwm?: number,
+  ): Promise<PyZmqPeer> {
     const peer = new PyZmqPeer([kind, mode, endpoint, ...(hwm === undefined ? [] : [String(hwm)])]);
     await peer.#ready;
     return peer;

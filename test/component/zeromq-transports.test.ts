@@ -27,7 +27,10 @@ const s = new zmq.Push({ linger: 1000 });
 s.connect(${JSON.stringify(endpoint)});
 await s.send([${JSON.stringify(topic)}, ${JSON.stringify(payload)}]);
 s.close();`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: process.cwd(),
+    stdio: 'inherit',
+  });
   return new Promise((resolve) => child.once('exit', resolve));
 }
 
@@ -50,18 +53,24 @@ describeWithPeers(['pyzmq'], 'zeromq transports and peers', () => {
 
   it('a gateway never receives its own uplink messages back (No Local), even when its rules overlap', async () => {
     const mapping = join(tempDir('zmq-map-'), 'loop.json');
-    writeFileSync(mapping, JSON.stringify({
-      uplink: [{ address: '{a*}', topic: 'loop/{a*}' }],
-      downlink: [{ filter: 'loop/{a*}', address: '{a*}', qos: 0 }],
-    }));
+    writeFileSync(
+      mapping,
+      JSON.stringify({
+        uplink: [{ address: '{a*}', topic: 'loop/{a*}' }],
+        downlink: [{ filter: 'loop/{a*}', address: '{a*}', qos: 0 }],
+      }),
+    );
     const inPort = await freePort();
     const outPort = await freePort();
     const pull = await PyZmqPeer.start('pull', 'bind', `tcp://127.0.0.1:${outPort}`);
     peers.push(pull);
-    const h = await startGatewayHub('zeromq', 't', { mapping, sockets: {
-      in: { type: 'pull', bind: [`tcp://127.0.0.1:${inPort}`] },
-      out: { type: 'push', connect: [`tcp://127.0.0.1:${outPort}`] },
-    } });
+    const h = await startGatewayHub('zeromq', 't', {
+      mapping,
+      sockets: {
+        in: { type: 'pull', bind: [`tcp://127.0.0.1:${inPort}`] },
+        out: { type: 'push', connect: [`tcp://127.0.0.1:${outPort}`] },
+      },
+    });
     hubs.push(h);
     const c = await h.client();
     await subscribe(c, 'loop/#');

@@ -39,13 +39,18 @@ describeWithPeers(['mosquitto'], 'bridge backlog across an upstream outage', () 
     const drainMs = Date.now() - started;
     await first.collector.reconnect(mosq.url);
     await first.collector.waitCount(N);
-    const report = arrivalReport(first.collector.messages.map((m) => m.payload), range(0, N));
+    const report = arrivalReport(
+      first.collector.messages.map((m) => m.payload),
+      range(0, N),
+    );
     expect(report.missing).toEqual([]);
     expect(report.duplicates).toBe(0);
     expect(report.firstArrivalsInOrder).toBe(true);
     expect(first.collector.messages[0].topic).toBe('edge/edge1/sensors/s/0');
     expect(await hub.metrics.value('protohub_bridge_acked_total', { bridge: 'cloud' })).toBe(N);
-    console.log(`bridge drain: ${N} msgs in ${drainMs} ms = ${Math.round(N / (drainMs / 1000))} msg/s (max_inflight 32)`);
+    console.log(
+      `bridge drain: ${N} msgs in ${drainMs} ms = ${Math.round(N / (drainMs / 1000))} msg/s (max_inflight 32)`,
+    );
     await mosq.stop();
   });
 });

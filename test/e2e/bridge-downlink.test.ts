@@ -22,19 +22,21 @@ afterAll(removeTempDirs);
 async function setup(over: Record<string, unknown> = {}) {
   const mosq = await startMosquitto();
   mosquittos.push(mosq);
-  const started = await startHub(bridgeInput([mosq.url], {
-    forwards: [
-      { local: 'sensors/#', remote: 'edge/edge1/{topic}', qos: 1 },
-      { local: 'cmd/#', remote: 'edge/edge1/{topic}', qos: 1 }, // would send commands straight back up
-      { local: 'loop/{rest*}', remote: 'loop/{rest*}', qos: 1 },
-    ],
-    subscriptions: [
-      { remote: 'cloud/edge1/cmd/{rest*}', local: 'cmd/{rest*}', qos: 1 },
-      { remote: '$share/hubs/cloud/all/{rest*}', local: 'shared/{rest*}', qos: 1 },
-      { remote: 'loop/{rest*}', local: 'loop/{rest*}', qos: 1 },
-    ],
-    ...over,
-  }));
+  const started = await startHub(
+    bridgeInput([mosq.url], {
+      forwards: [
+        { local: 'sensors/#', remote: 'edge/edge1/{topic}', qos: 1 },
+        { local: 'cmd/#', remote: 'edge/edge1/{topic}', qos: 1 }, // would send commands straight back up
+        { local: 'loop/{rest*}', remote: 'loop/{rest*}', qos: 1 },
+      ],
+      subscriptions: [
+        { remote: 'cloud/edge1/cmd/{rest*}', local: 'cmd/{rest*}', qos: 1 },
+        { remote: '$share/hubs/cloud/all/{rest*}', local: 'shared/{rest*}', qos: 1 },
+        { remote: 'loop/{rest*}', local: 'loop/{rest*}', qos: 1 },
+      ],
+      ...over,
+    }),
+  );
   const status = () => (started.hub.status().components as { bridges: Array<{ state: string }> }).bridges[0];
   await eventually(() => status().state === 'connected', 'bridge connected');
   const cloud = await connectV5(mosq.url, { clientId: 'cloud-app' });
@@ -52,10 +54,16 @@ describeWithPeers(['mosquitto'], 'bridge subscriptions and loop prevention', () 
       return (await hub.metrics.value('protohub_bridge_received_total', { bridge: 'cloud' })) > 0;
     }, 'upstream subscription active');
     const got = collect(local, 2, { filter: (m) => m.topic !== 'cmd/probe' });
-    await cloud.publishAsync('cloud/edge1/cmd/valve/7/open', '{"on":true}', { qos: 1, properties: { contentType: 'application/json', userProperties: { req: '42' } } });
+    await cloud.publishAsync('cloud/edge1/cmd/valve/7/open', '{"on":true}', {
+      qos: 1,
+      properties: { contentType: 'application/json', userProperties: { req: '42' } },
+    });
     await cloud.publishAsync('cloud/all/reboot', 'now', { qos: 1 });
     const msgs = await got;
-    expect(msgs.map((m) => [m.topic, m.payload.toString()])).toEqual([['cmd/valve/7/open', '{"on":true}'], ['shared/reboot', 'now']]);
+    expect(msgs.map((m) => [m.topic, m.payload.toString()])).toEqual([
+      ['cmd/valve/7/open', '{"on":true}'],
+      ['shared/reboot', 'now'],
+    ]);
     expect(msgs[0].packet.properties?.contentType).toBe('application/json');
     expect(msgs[0].packet.properties?.userProperties).toMatchObject({ req: '42' });
   });
@@ -83,7 +91,9 @@ describeWithPeers(['mosquitto'], 'bridge subscriptions and loop prevention', () 
     expect((await cloudSees)[0].packet.properties?.userProperties).toMatchObject({ 'protohub-hop': 'edge1/cloud' });
     await cloud.publishAsync('loop/sentinel', 's', { qos: 1 }); // after any echo on the same upstream connection
     expect((await localSees).map((m) => m.topic).filter((t) => t.startsWith('loop/'))).toEqual(['loop/a']);
-    expect(await hub.metrics.value('protohub_bridge_dropped_total', { bridge: 'cloud', reason: 'loop' })).toBe(loopDrops);
+    expect(await hub.metrics.value('protohub_bridge_dropped_total', { bridge: 'cloud', reason: 'loop' })).toBe(
+      loopDrops,
+    );
 
     // down: a command published locally by the bridge is not forwarded back up by the `cmd/#` forward
     const upstreamSees = collectUntil(cloud, 'edge/edge1/sensors/sentinel');

@@ -55,7 +55,9 @@ describeWithPeers(['mosquitto'], 'config/examples/bridge.conf', () => {
 
     const up = collect(cloud, 1, { filter: (m) => m.topic.startsWith('edge/edge1/sensors/') });
     await local.publishAsync('sensors/line1/temp', '21.5', { qos: 1 });
-    expect((await up).map((m) => [m.topic, m.payload.toString(), m.packet.qos])).toEqual([['edge/edge1/sensors/line1/temp', '21.5', 1]]);
+    expect((await up).map((m) => [m.topic, m.payload.toString(), m.packet.qos])).toEqual([
+      ['edge/edge1/sensors/line1/temp', '21.5', 1],
+    ]);
 
     const down = collect(local, 1);
     await eventually(async () => {
@@ -84,11 +86,19 @@ describeWithPeers(['mosquitto'], 'config/examples/bridge.conf', () => {
     const local = await connectV5(`mqtt://127.0.0.1:${hub.address('tcp').port}`, { clientId: 'ops' });
     const hubStatus = collect(local, 1);
     await subscribe(local, '$hub/bridges/cloud/status');
-    expect(JSON.parse((await hubStatus)[0].payload.toString())).toMatchObject({ name: 'cloud', state: 'connected', backlog: 0 });
+    expect(JSON.parse((await hubStatus)[0].payload.toString())).toMatchObject({
+      name: 'cloud',
+      state: 'connected',
+      backlog: 0,
+    });
 
     const offline = collect(observer, 1);
     await proxy.kill(); // the link drops without DISCONNECT: mosquitto publishes our will
-    expect(JSON.parse((await offline)[0].payload.toString())).toEqual({ node: 'edge1', bridge: 'cloud', online: false });
+    expect(JSON.parse((await offline)[0].payload.toString())).toEqual({
+      node: 'edge1',
+      bridge: 'cloud',
+      online: false,
+    });
     await eventually(() => status().state !== 'connected', 'bridge noticed');
   });
 });

@@ -36,7 +36,11 @@ describeWithPeers(['mosquitto'], 'bridge failover', () => {
     await onA.waitCount(500);
     await proxyA.kill();
     await publishing;
-    await eventually(() => status().state === 'connected' && status().server === b.url, 'failed over to server B', 20_000);
+    await eventually(
+      () => status().state === 'connected' && status().server === b.url,
+      'failed over to server B',
+      20_000,
+    );
     await eventually(() => status().backlog === 0, 'backlog drained on B', 30_000);
     // acknowledged by B is not yet delivered by B to its subscriber: wait for the collectors, not a timer
     const all = () => [...onA.messages, ...onB.messages].map((m) => m.payload);
@@ -46,7 +50,12 @@ describeWithPeers(['mosquitto'], 'bridge failover', () => {
     expect(report.duplicates).toBeLessThanOrEqual(32); // at most the in-flight window at the cut
     expect(onB.messages.length).toBeGreaterThan(0);
     // on B the backlog from the switch and the messages published since interleave, each stream in order
-    expect(arrivalReport(onB.messages.map((m) => m.payload), []).interleavedStreams).toBeLessThanOrEqual(2);
+    expect(
+      arrivalReport(
+        onB.messages.map((m) => m.payload),
+        [],
+      ).interleavedStreams,
+    ).toBeLessThanOrEqual(2);
     await Promise.all([a.stop(), b.stop()]);
   });
 });

@@ -35,7 +35,10 @@ export function bridgeInput(servers: string[], over: Obj = {}): HubConfigInput {
  * Mosquitto with persistence, and a collector session (clean start off, never expires) subscribed to `filter`
  * before the bridge can reach it: the broker queues everything for the collector even while it is offline.
  */
-export async function upstreamWithCollector(filter: string, opts: MosquittoOptions = {}): Promise<{ mosq: MosquittoInstance; collector: Collector }> {
+export async function upstreamWithCollector(
+  filter: string,
+  opts: MosquittoOptions = {},
+): Promise<{ mosq: MosquittoInstance; collector: Collector }> {
   const mosq = await startMosquitto({ persistence: true, ...opts });
   const collector = await Collector.connect(mosq.url, filter);
   return { mosq, collector };
@@ -55,33 +58,50 @@ export class Collector {
 
   async reconnect(url: string): Promise<void> {
     this.client?.end(true);
-    this.client = await connectClient(url, { clientId: 'collector', clean: false, properties: { sessionExpiryInterval: 0xffffffff } }, (client) => {
-      client.on('message', (topic, payload, packet) => {
-        this.messages.push({ topic, payload: payload.toString(), properties: packet.properties as Obj | undefined, retain: packet.retain });
-        this.#waiters = this.#waiters.filter((w) => (this.messages.length >= w.n ? (w.resolve(), false) : true));
-      });
-    });
+    this.client = await connectClient(
+      url,
+      { clientId: 'collector', clean: false, properties: { sessionExpiryInterval: 0xffffffff } },
+      (client) => {
+        client.on('message', (topic, payload, packet) => {
+          this.messages.push({
+            topic,
+            payload: payload.toString(),
+            properties: packet.properties as Obj | undefined,
+            retain: packet.retain,
+          });
+          this.#waiters = this.#waiters.filter((w) => (this.messages.length >= w.n ? (w.resolve(), false) : true));
+        });
+      },
+    );
   }
 
   /** Resolves once `n` messages arrived in total (event-driven; the timeout only turns a hang into a failure). */
   waitCount(n: number, timeoutMs = 60_000): Promise<void> {
     if (this.messages.length >= n) return Promise.resolve();
-    return withTimeout(new Promise<void>((resolve) => this.#waiters.push({ n, resolve })), timeoutMs, `collector expected ${n} messages, has ${this.messages.length}`);
+    return withTimeout(
+      new Promise<void>((resolve) => this.#waiters.push({ n, resolve })),
+      timeoutMs,
+      `collector expected ${n} messages, has ${this.messages.length}`,
+    );
   }
 
   /** Resolves once `n` different payloads arrived (duplicates do not count). */
   waitDistinct(n: number, timeoutMs = 60_000): Promise<void> {
     const distinct = () => new Set(this.messages.map((m) => m.payload)).size;
-    return withTimeout(new Promise<void>((resolve) => {
-      const check = () => {
-        if (distinct() >= n) {
-          this.client?.off('message', check);
-          resolve();
-        }
-      };
-      this.client?.on('message', check);
-      check();
-    }), timeoutMs, `collector expected ${n} distinct messages, has ${distinct()}`);
+    return withTimeout(
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (distinct() >= n) {
+            this.client?.off('message', check);
+            resolve();
+          }
+        };
+        this.client?.on('message', check);
+        check();
+      }),
+      timeoutMs,
+      `collector expected ${n} distinct messages, has ${distinct()}`,
+    );
   }
 
   close(): void {
@@ -90,8 +110,17 @@ export class Collector {
 }
 
 /** Publish `count` QoS 1 messages `sensors/s/<i>` with payload `<i>` to the hub and await every PUBACK. */
-export async function publishMany(url: string, from: number, count: number, topic = (i: number) => `sensors/s/${i % 10}`): Promise<void> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, clientId: `pub-${from}-${Date.now()}` });
+export async function publishMany(
+  url: string,
+  from: number,
+  count: number,
+  topic = (i: number) => `sensors/s/${i % 10}`,
+): Promise<void> {
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    clientId: `pub-${from}-${Date.now()}`,
+  });
   try {
     // MQTT.js does not honour the server's Receive Maximum ([MQTT-3.3.4-9]); keep at most 32 unacknowledged
     const window = Math.min(32, client.options.properties?.receiveMaximum ?? 32);

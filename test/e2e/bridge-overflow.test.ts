@@ -28,7 +28,10 @@ describeWithPeers(['mosquitto'], 'bridge cache overflow', () => {
     prep.collector.close();
     await prep.mosq.stop();
 
-    const { hub, url } = await startHub(bridgeInput([`mqtt://127.0.0.1:${port}`], { cache: { max_messages: 1000, overflow } }), {});
+    const { hub, url } = await startHub(
+      bridgeInput([`mqtt://127.0.0.1:${port}`], { cache: { max_messages: 1000, overflow } }),
+      {},
+    );
     await publishMany(url, 0, 5000);
     const dropped = () => hub.metrics.value('protohub_bridge_dropped_total', { bridge: 'cloud', reason: 'overflow' });
     await eventually(async () => (await dropped()) >= 4000, 'overflow drops counted', 30_000);
@@ -38,7 +41,10 @@ describeWithPeers(['mosquitto'], 'bridge cache overflow', () => {
     const mosq = await startMosquitto({ port, dir, persistence: true });
     await prep.collector.reconnect(mosq.url);
     await prep.collector.waitCount(1000);
-    await eventually(async () => (await hub.metrics.value('protohub_bridge_acked_total', { bridge: 'cloud' })) === 1000, 'all 1000 acknowledged');
+    await eventually(
+      async () => (await hub.metrics.value('protohub_bridge_acked_total', { bridge: 'cloud' })) === 1000,
+      'all 1000 acknowledged',
+    );
     expect(prep.collector.messages.map((m) => Number(m.payload))).toEqual(expected);
     await mosq.stop();
   });

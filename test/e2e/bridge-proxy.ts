@@ -8,7 +8,10 @@ export class TcpProxy {
   readonly #sockets = new Set<Socket>();
   #server?: Server;
 
-  private constructor(readonly port: number, readonly targetPort: number) {}
+  private constructor(
+    readonly port: number,
+    readonly targetPort: number,
+  ) {}
 
   static async start(targetPort: number, port = 0): Promise<TcpProxy> {
     const server = createServer();
@@ -24,7 +27,10 @@ export class TcpProxy {
       for (const s of [client, upstream]) {
         p.#sockets.add(s);
         s.on('close', () => p.#sockets.delete(s));
-        s.on('error', () => { client.destroy(); upstream.destroy(); });
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
       }
       client.pipe(upstream);
       upstream.pipe(client);

@@ -40,7 +40,10 @@ describeWithPeers(['mosquitto'], 'bridge across a hub SIGKILL', () => {
 
     const again = await spawnHub(hub.configFile);
     await collector.waitDistinct(N);
-    const report = arrivalReport(collector.messages.map((m) => m.payload), range(0, N));
+    const report = arrivalReport(
+      collector.messages.map((m) => m.payload),
+      range(0, N),
+    );
     console.log(`SIGKILL after ${atKill} of ${N} arrived; duplicates after restart: ${report.duplicates}`);
     expect(atKill).toBeLessThan(N); // the kill really happened mid-drain
     expect(report.missing).toEqual([]);

@@ -28,7 +28,13 @@ describeWithPeers(['mosquitto', 'openssl'], 'bridge over TLS with client certifi
   async function tlsUpstream() {
     const tlsPort = await freePort();
     const mosq = await startMosquitto({
-      extraConfig: [`listener ${tlsPort} 127.0.0.1`, `cafile ${pki.caCert}`, `certfile ${pki.serverCert}`, `keyfile ${pki.serverKey}`, 'require_certificate true'],
+      extraConfig: [
+        `listener ${tlsPort} 127.0.0.1`,
+        `cafile ${pki.caCert}`,
+        `certfile ${pki.serverCert}`,
+        `keyfile ${pki.serverKey}`,
+        'require_certificate true',
+      ],
     });
     mosquittos.push(mosq);
     return { mosq, tlsUrl: `mqtts://127.0.0.1:${tlsPort}` };
@@ -38,7 +44,11 @@ describeWithPeers(['mosquitto', 'openssl'], 'bridge over TLS with client certifi
     const { mosq, tlsUrl } = await tlsUpstream();
     const cloud = await connectV5(mosq.url, { clientId: 'cloud-app' });
     await subscribe(cloud, 'edge/edge1/#');
-    const { hub, url } = await startHub(bridgeInput([tlsUrl], { ssl: { cacertfile: pki.caCert, certfile: pki.clientCert, keyfile: pki.clientKey, verify: 'verify_peer' } }));
+    const { hub, url } = await startHub(
+      bridgeInput([tlsUrl], {
+        ssl: { cacertfile: pki.caCert, certfile: pki.clientCert, keyfile: pki.clientKey, verify: 'verify_peer' },
+      }),
+    );
     const status = () => (hub.status().components as { bridges: Status[] }).bridges[0];
     await eventually(() => status().state === 'connected', 'bridge connected over TLS');
     const got = collect(cloud, 1);
@@ -48,7 +58,9 @@ describeWithPeers(['mosquitto', 'openssl'], 'bridge over TLS with client certifi
 
   it('a client certificate from another CA is refused: the bridge backs off and reports why', async () => {
     const { tlsUrl } = await tlsUpstream();
-    const { hub } = await startHub(bridgeInput([tlsUrl], { ssl: { cacertfile: pki.caCert, certfile: pki.rogueCert, keyfile: pki.rogueKey } }));
+    const { hub } = await startHub(
+      bridgeInput([tlsUrl], { ssl: { cacertfile: pki.caCert, certfile: pki.rogueCert, keyfile: pki.rogueKey } }),
+    );
     const status = () => (hub.status().components as { bridges: Status[] }).bridges[0];
     await eventually(() => /unknown ca|alert/i.test(status().lastError ?? ''), 'the TLS alert as last error');
     expect(status().state).not.toBe('connected');
@@ -56,8 +68,13 @@ describeWithPeers(['mosquitto', 'openssl'], 'bridge over TLS with client certifi
 
   it('a server certificate not signed by the configured CA is refused (verify_peer)', async () => {
     const { tlsUrl } = await tlsUpstream();
-    const { hub } = await startHub(bridgeInput([tlsUrl], { ssl: { cacertfile: pki.clientCert, certfile: pki.clientCert, keyfile: pki.clientKey } }));
+    const { hub } = await startHub(
+      bridgeInput([tlsUrl], { ssl: { cacertfile: pki.clientCert, certfile: pki.clientCert, keyfile: pki.clientKey } }),
+    );
     const status = () => (hub.status().components as { bridges: Status[] }).bridges[0];
-    await eventually(() => /certificate|verify|issuer/i.test(status().lastError ?? ''), 'a certificate verification error');
+    await eventually(
+      () => /certificate|verify|issuer/i.test(status().lastError ?? ''),
+      'a certificate verification error',
+    );
   });
 });

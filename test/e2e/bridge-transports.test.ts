@@ -22,7 +22,8 @@ afterEach(async () => {
 afterAll(removeTempDirs);
 
 type Status = { name: string; state: string; backlog: number };
-const bridges = (hub: { status(): Record<string, unknown> }) => (hub.status().components as { bridges: Status[] }).bridges;
+const bridges = (hub: { status(): Record<string, unknown> }) =>
+  (hub.status().components as { bridges: Status[] }).bridges;
 
 describeWithPeers(['mosquitto'], 'bridge connection variants', () => {
   it('MQTT 3.1.1 (proto_ver v4): forwards go up and commands come down', async () => {
@@ -49,7 +50,9 @@ describeWithPeers(['mosquitto'], 'bridge connection variants', () => {
   });
 
   it('ws:// upstream', async () => {
-    const upstream = await startHub({ listeners: { tcp: { default: { bind: '127.0.0.1:0' } }, ws: { default: { bind: '127.0.0.1:0', path: '/mqtt' } } } });
+    const upstream = await startHub({
+      listeners: { tcp: { default: { bind: '127.0.0.1:0' } }, ws: { default: { bind: '127.0.0.1:0', path: '/mqtt' } } },
+    });
     const wsUrl = `ws://127.0.0.1:${upstream.hub.address('ws').port}/mqtt`;
     const cloud = await connectV5(upstream.url, { clientId: 'cloud-app' });
     await subscribe(cloud, 'edge/edge1/#');
@@ -62,25 +65,39 @@ describeWithPeers(['mosquitto'], 'bridge connection variants', () => {
 
   it('QoS 0 while offline: dropped and counted by default, cached with cache.qos0 = true', async () => {
     const port = await freePort();
-    const a = await startHub(bridgeInput([`mqtt://127.0.0.1:${port}`], { forwards: [{ local: 'sensors/#', remote: '{topic}' }] }));
-    const b = await startHub({ ...bridgeInput([`mqtt://127.0.0.1:${port}`], { forwards: [{ local: 'sensors/#', remote: '{topic}' }], cache: { qos0: true } }) });
+    const a = await startHub(
+      bridgeInput([`mqtt://127.0.0.1:${port}`], { forwards: [{ local: 'sensors/#', remote: '{topic}' }] }),
+    );
+    const b = await startHub({
+      ...bridgeInput([`mqtt://127.0.0.1:${port}`], {
+        forwards: [{ local: 'sensors/#', remote: '{topic}' }],
+        cache: { qos0: true },
+      }),
+    });
     for (const h of [a, b]) {
       const c = await connectV5(h.url);
       for (let i = 0; i < 5; i++) await c.publishAsync('sensors/q0', String(i), { qos: 0 });
       await c.publishAsync('sensors/q1', 'fence', { qos: 1 }); // QoS 1 after them: once it is cached, they were handled
     }
     await eventually(() => bridges(a.hub)[0].backlog === 1 && bridges(b.hub)[0].backlog === 6, 'QoS 1 fences cached');
-    expect(await a.hub.metrics.value('protohub_bridge_dropped_total', { bridge: 'cloud', reason: 'qos0_offline' })).toBe(5);
+    expect(
+      await a.hub.metrics.value('protohub_bridge_dropped_total', { bridge: 'cloud', reason: 'qos0_offline' }),
+    ).toBe(5);
     expect(await b.hub.metrics.value('protohub_bridge_dropped_total', { bridge: 'cloud' })).toBe(0);
   });
 
   it('an unreachable upstream: backoff with the next attempt time, the error and the state metric', async () => {
     const port = await freePort();
-    const { hub } = await startHub(bridgeInput([`mqtt://127.0.0.1:${port}`], { reconnect: { initial: '5s', max: '5s' } }));
+    const { hub } = await startHub(
+      bridgeInput([`mqtt://127.0.0.1:${port}`], { reconnect: { initial: '5s', max: '5s' } }),
+    );
     type Full = Status & { nextAttemptAt?: string; lastError?: string; server?: string };
     const st = () => (hub.status().components as { bridges: Full[] }).bridges[0];
     await eventually(() => st().state === 'backoff', 'in backoff');
-    expect(st()).toMatchObject({ server: `mqtt://127.0.0.1:${port}`, lastError: expect.stringContaining('ECONNREFUSED') });
+    expect(st()).toMatchObject({
+      server: `mqtt://127.0.0.1:${port}`,
+      lastError: expect.stringContaining('ECONNREFUSED'),
+    });
     expect(Date.parse(st().nextAttemptAt!)).toBeGreaterThan(Date.now());
     expect(await hub.metrics.value('protohub_bridge_state', { bridge: 'cloud' })).toBe(3);
   });
@@ -89,7 +106,12 @@ describeWithPeers(['mosquitto'], 'bridge connection variants', () => {
     const [m1, m2] = await Promise.all([startMosquitto(), startMosquitto()]);
     mosquittos.push(m1, m2);
     const input = bridgeInput([m1.url]) as { bridges: { mqtt: Record<string, unknown> } };
-    input.bridges.mqtt.backup = { servers: [m2.url], clientid: 'protohub-edge1-backup', forwards: [{ local: 'sensors/#', remote: 'backup/{topic}', qos: 1 }], reconnect: { initial: '50ms' } };
+    input.bridges.mqtt.backup = {
+      servers: [m2.url],
+      clientid: 'protohub-edge1-backup',
+      forwards: [{ local: 'sensors/#', remote: 'backup/{topic}', qos: 1 }],
+      reconnect: { initial: '50ms' },
+    };
     const [c1, c2] = await Promise.all([connectV5(m1.url), connectV5(m2.url)]);
     await subscribe(c1, '#');
     await subscribe(c2, '#');
@@ -100,6 +122,10 @@ describeWithPeers(['mosquitto'], 'bridge connection variants', () => {
     await publishMany(url, 5, 1);
     expect((await got1)[0].topic).toBe('edge/edge1/sensors/s/5');
     expect((await got2)[0].topic).toBe('backup/sensors/s/5');
-    expect(bridges(hub).map((b) => b.name).sort()).toEqual(['backup', 'cloud']);
+    expect(
+      bridges(hub)
+        .map((b) => b.name)
+        .sort(),
+    ).toEqual(['backup', 'cloud']);
   });
 });

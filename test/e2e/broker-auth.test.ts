@@ -5,7 +5,18 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { upsertUser } from '../../src/auth/password-file-write.js';
-import { closeAllClients, collect, collectUntil, connectClient, connectError, connectV3, connectV5, payloadIs, RawClient, type Version } from '../support/clients.js';
+import {
+  closeAllClients,
+  collect,
+  collectUntil,
+  connectClient,
+  connectError,
+  connectV3,
+  connectV5,
+  payloadIs,
+  RawClient,
+  type Version,
+} from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { removeTempDirs, tempDir } from '../support/tmp.js';
 
@@ -44,11 +55,26 @@ describe('authentication', () => {
   });
 
   it('[MQTT-3.1.4-2] wrong password refused: v5 0x86, v3 0x04; unknown user likewise', async () => {
-    const v5 = await connectError(h.url, { protocolVersion: 5, clientId: 'bad-5', username: 'alice', password: 'nope' });
+    const v5 = await connectError(h.url, {
+      protocolVersion: 5,
+      clientId: 'bad-5',
+      username: 'alice',
+      password: 'nope',
+    });
     expect(v5.code).toBe(0x86);
-    const v3 = await connectError(h.url, { protocolVersion: 4, clientId: 'bad-3', username: 'alice', password: 'nope' });
+    const v3 = await connectError(h.url, {
+      protocolVersion: 4,
+      clientId: 'bad-3',
+      username: 'alice',
+      password: 'nope',
+    });
     expect(v3.code).toBe(0x04);
-    const ghost = await connectError(h.url, { protocolVersion: 5, clientId: 'ghost', username: 'mallory', password: 'x' });
+    const ghost = await connectError(h.url, {
+      protocolVersion: 5,
+      clientId: 'ghost',
+      username: 'mallory',
+      password: 'x',
+    });
     expect(ghost.code).toBe(0x86);
   });
 
@@ -67,10 +93,26 @@ describe.each([5, 4] as Version[])('authorization, protocol version %i', (v) => 
     const before = collectUntil(alice, payloadIs('allowed'));
     const droppedBefore = await dropped();
     const { client } = await RawClient.connect(h.port, bob, { version: v });
-    client.send({ cmd: 'publish', topic: 'secret/plans', payload: Buffer.from('leak'), qos: 1, messageId: 1, retain: false, dup: false });
+    client.send({
+      cmd: 'publish',
+      topic: 'secret/plans',
+      payload: Buffer.from('leak'),
+      qos: 1,
+      messageId: 1,
+      retain: false,
+      dup: false,
+    });
     const ack = await client.next<{ reasonCode?: number }>('puback');
     if (v === 5) expect(ack.reasonCode).toBe(0x87);
-    client.send({ cmd: 'publish', topic: 'open/x', payload: Buffer.from('allowed'), qos: 1, messageId: 2, retain: false, dup: false });
+    client.send({
+      cmd: 'publish',
+      topic: 'open/x',
+      payload: Buffer.from('allowed'),
+      qos: 1,
+      messageId: 2,
+      retain: false,
+      dup: false,
+    });
     await client.next('puback');
     expect(await before).toEqual([]);
     expect(await dropped()).toBe(droppedBefore + 1);
@@ -79,13 +121,25 @@ describe.each([5, 4] as Version[])('authorization, protocol version %i', (v) => 
 
   it('[MQTT-3.9.3-1] a denied subscription gets SUBACK 0x87 (v5) / 0x80 (v3); the others in the packet are granted', async () => {
     const { client } = await RawClient.connect(h.port, { ...bob, clientId: `bob-sub-${v}` }, { version: v });
-    client.send({ cmd: 'subscribe', messageId: 5, subscriptions: [{ topic: 'secret/#', qos: 1 }, { topic: 'readonly/#', qos: 1 }] });
+    client.send({
+      cmd: 'subscribe',
+      messageId: 5,
+      subscriptions: [
+        { topic: 'secret/#', qos: 1 },
+        { topic: 'readonly/#', qos: 1 },
+      ],
+    });
     const { granted } = await client.next<{ granted: number[] }>('suback');
     expect(granted).toEqual([v === 5 ? 0x87 : 0x80, 1]);
   });
 
   it('per-user rule: alice may publish and subscribe under secret/#', async () => {
-    const alice = await connectClient(h.url, { protocolVersion: v, clientId: `alice-${v}`, username: 'alice', password: 'wonderland' });
+    const alice = await connectClient(h.url, {
+      protocolVersion: v,
+      clientId: `alice-${v}`,
+      username: 'alice',
+      password: 'wonderland',
+    });
     const grants = await alice.subscribeAsync('secret/#', { qos: 1 });
     expect(grants[0].qos).toBe(1);
     const got = collect(alice, 1);

@@ -13,12 +13,32 @@ afterAll(() => stopAllHubs());
 
 const N = 20_000;
 const PAYLOAD = Buffer.alloc(1024, 0x61);
-const PUBLISH = mqttPacket.generate({ cmd: 'publish', topic: 'bp/t', payload: PAYLOAD, qos: 0, retain: false, dup: false });
+const PUBLISH = mqttPacket.generate({
+  cmd: 'publish',
+  topic: 'bp/t',
+  payload: PAYLOAD,
+  qos: 0,
+  retain: false,
+  dup: false,
+});
 
 function connect(port: number, clientId: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 0, clientId })));
-    s.once('data', (d) => (d[0] === 0x20 && d[3] === 0 ? resolve(s) : reject(new Error(`CONNACK ${d.toString('hex')}`))));
+    const s = net.connect(port, '127.0.0.1', () =>
+      s.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          keepalive: 0,
+          clientId,
+        }),
+      ),
+    );
+    s.once('data', (d) =>
+      d[0] === 0x20 && d[3] === 0 ? resolve(s) : reject(new Error(`CONNACK ${d.toString('hex')}`)),
+    );
     s.once('error', reject);
   });
 }

@@ -3,7 +3,16 @@
  * server keep alive, enhanced AUTH refusal and max_connections: the hub vs MQTT.js and raw clients.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllClients, connackOf, connectError, connectV3, connectV5, encode, eventually, RawClient } from '../support/clients.js';
+import {
+  closeAllClients,
+  connackOf,
+  connectError,
+  connectV3,
+  connectV5,
+  encode,
+  eventually,
+  RawClient,
+} from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
@@ -19,7 +28,10 @@ afterAll(async () => {
 
 /** CONNECT bytes with a hand-edited variable header (protocol name at 4..7, level at 8, flags at 9). */
 function patchedConnect(edit: (b: Buffer) => void, version: 4 | 5 = 4, clientId = 'patched'): Buffer {
-  const b = encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, keepalive: 0, clientId }, version);
+  const b = encode(
+    { cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, keepalive: 0, clientId },
+    version,
+  );
   edit(b);
   return b;
 }
@@ -37,7 +49,15 @@ describe('CONNECT / CONNACK', () => {
     expect(ok.connack.returnCode).toBe(0);
     // mqtt-packet refuses to encode this CONNECT, so clear Clean Session (flag bit 1) by hand.
     const refused = await RawClient.open(h.port, { version: 4 });
-    refused.sendBytes(patchedConnect((b) => { b[9] &= ~0x02; }, 4, ''));
+    refused.sendBytes(
+      patchedConnect(
+        (b) => {
+          b[9] &= ~0x02;
+        },
+        4,
+        '',
+      ),
+    );
     expect((await refused.next<{ returnCode: number }>('connack')).returnCode).toBe(0x02);
     await refused.waitClose();
   });
@@ -64,7 +84,11 @@ describe('CONNECT / CONNACK', () => {
     const c = await RawClient.open(h.port, { version: 4 });
     const raw: Buffer[] = [];
     c.socket.on('data', (d: Buffer) => raw.push(d));
-    c.sendBytes(patchedConnect((b) => { b[8] = 6; }));
+    c.sendBytes(
+      patchedConnect((b) => {
+        b[8] = 6;
+      }),
+    );
     await c.waitClose();
     const bytes = Buffer.concat(raw);
     expect(bytes[0]).toBe(0x20);
@@ -73,7 +97,11 @@ describe('CONNECT / CONNACK', () => {
 
   it('[MQTT-3.1.2-3] reserved CONNECT flag set closes the connection', async () => {
     const c = await RawClient.open(h.port, { version: 4 });
-    c.sendBytes(patchedConnect((b) => { b[9] |= 0x01; }));
+    c.sendBytes(
+      patchedConnect((b) => {
+        b[9] |= 0x01;
+      }),
+    );
     const got = await c.waitClose();
     expect(got.filter((p) => p.cmd === 'connack' && (p as { returnCode?: number }).returnCode === 0)).toEqual([]);
   });
@@ -86,7 +114,14 @@ describe('CONNECT / CONNACK', () => {
 
   it('[MQTT-3.1.0-2] a second CONNECT is a protocol error: v5 DISCONNECT 0x82', async () => {
     const { client } = await RawClient.connect(h.port, { clientId: 'second-connect' });
-    client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 0, clientId: 'second-connect' });
+    client.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 5,
+      clean: true,
+      keepalive: 0,
+      clientId: 'second-connect',
+    });
     const got = await client.waitClose();
     expect(got.find((p) => p.cmd === 'disconnect')).toMatchObject({ reasonCode: 0x82 });
   });
@@ -158,7 +193,10 @@ describe('CONNECT / CONNACK', () => {
   });
 
   it('[MQTT-4.12.0-1] CONNECT with an unsupported authentication method gets CONNACK 0x8C', async () => {
-    const { client, connack } = await RawClient.connect(h.port, { clientId: 'auth-m', properties: { authenticationMethod: 'SCRAM-SHA-1' } });
+    const { client, connack } = await RawClient.connect(h.port, {
+      clientId: 'auth-m',
+      properties: { authenticationMethod: 'SCRAM-SHA-1' },
+    });
     expect(connack.reasonCode).toBe(0x8c);
     await client.waitClose();
   });

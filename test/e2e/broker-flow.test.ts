@@ -4,13 +4,33 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IPublishPacket } from 'mqtt';
-import { closeAllClients, collect, collectUntil, connackOf, connectClient, connectV5, delay, payloadIs, RawClient, type Received, type Version } from '../support/clients.js';
+import {
+  closeAllClients,
+  collect,
+  collectUntil,
+  connackOf,
+  connectClient,
+  connectV5,
+  delay,
+  payloadIs,
+  RawClient,
+  type Received,
+  type Version,
+} from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
 let h: StartedHub;
 beforeAll(async () => {
-  h = await startHub({ mqtt: { max_mqueue_len: 5, mqueue_overflow: 'drop_oldest', max_inflight: 3, receive_maximum: 3, max_packet_size: '1KB' } });
+  h = await startHub({
+    mqtt: {
+      max_mqueue_len: 5,
+      mqueue_overflow: 'drop_oldest',
+      max_inflight: 3,
+      receive_maximum: 3,
+      max_packet_size: '1KB',
+    },
+  });
 });
 afterEach(() => closeAllClients());
 afterAll(async () => {
@@ -23,7 +43,12 @@ const dropped = (reason: string) => h.hub.metrics.value('protohub_messages_dropp
 describe.each([5, 4] as Version[])('offline queue, protocol version %i', (v) => {
   it('[MQTT-3.1.2-5][MQTT-4.5.0-1] a persistent session queues while offline; overflow drops the oldest and counts it', async () => {
     const t = `queue/v${v}`;
-    const session = { protocolVersion: v, clientId: `queue-${v}`, clean: false, ...(v === 5 ? { properties: { sessionExpiryInterval: 600 } } : {}) };
+    const session = {
+      protocolVersion: v,
+      clientId: `queue-${v}`,
+      clean: false,
+      ...(v === 5 ? { properties: { sessionExpiryInterval: 600 } } : {}),
+    };
     const sub = await connectClient(h.url, session);
     await sub.subscribeAsync(t, { qos: 1 });
     await sub.endAsync();
@@ -32,7 +57,9 @@ describe.each([5, 4] as Version[])('offline queue, protocol version %i', (v) => 
     for (let i = 0; i < 8; i++) await pub.publishAsync(t, String(i), { qos: 1 });
     expect(await dropped('queue_full')).toBe(droppedBefore + 3);
     let got!: Promise<Received[]>;
-    const back = await connectClient(h.url, session, (c) => { got = collect(c, 5); });
+    const back = await connectClient(h.url, session, (c) => {
+      got = collect(c, 5);
+    });
     expect((await got).map((m) => m.payload.toString())).toEqual(['3', '4', '5', '6', '7']);
     expect(connackOf(back).sessionPresent).toBe(true);
   });
@@ -48,7 +75,9 @@ describe('message expiry and request/response (v5)', () => {
     await pub.publishAsync('exp/dec', 'x', { qos: 1, properties: { messageExpiryInterval: 100 } });
     await delay(2_100); // the property under test is elapsed time: there is no event to await
     let got!: Promise<Received[]>;
-    await connectV5(h.url, session, (c) => { got = collect(c, 1); });
+    await connectV5(h.url, session, (c) => {
+      got = collect(c, 1);
+    });
     const left = (await got)[0].packet.properties?.messageExpiryInterval;
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThanOrEqual(98);
@@ -61,10 +90,16 @@ describe('message expiry and request/response (v5)', () => {
     await sub.endAsync();
     const pub = await connectV5(h.url, { clientId: 'expiry-gone-pub' });
     await pub.publishAsync('exp/gone', 'stale', { qos: 1, properties: { messageExpiryInterval: 1 } });
-    await pub.publishAsync('exp/gone/retained', 'stale', { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } });
+    await pub.publishAsync('exp/gone/retained', 'stale', {
+      qos: 1,
+      retain: true,
+      properties: { messageExpiryInterval: 1 },
+    });
     await delay(2_100); // expiry is wall-clock time: there is no event to await
     let before!: Promise<Received[]>;
-    const back = await connectV5(h.url, session, (c) => { before = collectUntil(c, payloadIs('fresh')); });
+    const back = await connectV5(h.url, session, (c) => {
+      before = collectUntil(c, payloadIs('fresh'));
+    });
     await back.subscribeAsync('exp/gone/retained', { qos: 1 });
     await pub.publishAsync('exp/gone', 'fresh', { qos: 1 });
     expect((await before).map((m) => m.payload.toString())).toEqual([]);
@@ -111,7 +146,15 @@ describe('Receive Maximum (v5)', () => {
     expect(connack.properties?.receiveMaximum).toBe(3);
     // QoS 2 without PUBREL keeps each message in flight.
     for (let id = 1; id <= 4; id++) {
-      client.send({ cmd: 'publish', topic: 'rm/in', payload: Buffer.from(String(id)), qos: 2, messageId: id, retain: false, dup: false });
+      client.send({
+        cmd: 'publish',
+        topic: 'rm/in',
+        payload: Buffer.from(String(id)),
+        qos: 2,
+        messageId: id,
+        retain: false,
+        dup: false,
+      });
     }
     const got = await client.waitClose();
     expect(got.filter((p) => p.cmd === 'pubrec')).toHaveLength(3);

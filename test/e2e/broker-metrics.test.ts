@@ -8,7 +8,9 @@ import { scrapeMetric, startHub, stopAllHubs, type StartedHub } from '../support
 import { removeTempDirs } from '../support/tmp.js';
 
 let h: StartedHub;
-beforeAll(async () => { h = await startHub({ http: { enable: true, bind: '127.0.0.1:0' } }); });
+beforeAll(async () => {
+  h = await startHub({ http: { enable: true, bind: '127.0.0.1:0' } });
+});
 afterEach(() => closeAllClients());
 afterAll(async () => {
   await stopAllHubs();
@@ -20,7 +22,11 @@ const value = (name: string, labels: Record<string, string> = {}) => h.hub.metri
 
 describe('broker metrics', () => {
   it('connections, sessions and subscriptions gauges follow clients', async () => {
-    const base = { conns: await value('protohub_connections', tcp), sessions: await value('protohub_sessions'), subs: await value('protohub_subscriptions') };
+    const base = {
+      conns: await value('protohub_connections', tcp),
+      sessions: await value('protohub_sessions'),
+      subs: await value('protohub_subscriptions'),
+    };
     const a = await connectV5(h.url, { clientId: 'm-a' });
     const b = await connectV3(h.url, { clientId: 'm-b' });
     expect(await value('protohub_connections', tcp)).toBe(base.conns + 2);
@@ -32,7 +38,10 @@ describe('broker metrics', () => {
     await a.endAsync();
     await b.endAsync();
     // The hub sees the close after the client does: poll (no event reaches the test).
-    await eventually(async () => (await value('protohub_connections', tcp)) === base.conns, 'connections back to baseline');
+    await eventually(
+      async () => (await value('protohub_connections', tcp)) === base.conns,
+      'connections back to baseline',
+    );
     expect(await value('protohub_sessions')).toBe(base.sessions);
     expect(await value('protohub_subscriptions')).toBe(base.subs);
   });
@@ -65,7 +74,9 @@ describe('broker metrics', () => {
     const inProcess = await value('protohub_connections', tcp);
     const port = h.hub.address('http').port;
     expect(await scrapeMetric(port, 'protohub_connections', tcp)).toBe(inProcess);
-    expect(await scrapeMetric(port, 'protohub_messages_received_total', tcp)).toBe(await value('protohub_messages_received_total', tcp));
+    expect(await scrapeMetric(port, 'protohub_messages_received_total', tcp)).toBe(
+      await value('protohub_messages_received_total', tcp),
+    );
     await c.endAsync();
   });
 });

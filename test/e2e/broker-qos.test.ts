@@ -4,12 +4,22 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IPublishPacket } from 'mqtt';
-import { closeAllClients, collect, collectUntil, connectClient, publishMany, RawClient, type Version } from '../support/clients.js';
+import {
+  closeAllClients,
+  collect,
+  collectUntil,
+  connectClient,
+  publishMany,
+  RawClient,
+  type Version,
+} from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
 let h: StartedHub;
-beforeAll(async () => { h = await startHub(); });
+beforeAll(async () => {
+  h = await startHub();
+});
 afterEach(() => closeAllClients());
 afterAll(async () => {
   await stopAllHubs();
@@ -29,8 +39,16 @@ describe.each(versions)('QoS with protocol version %i', (v) => {
     const got2 = collect(sub2, 3);
     const got1 = collect(sub1, 3);
     for (const qos of [0, 1, 2] as const) await pub.publishAsync(t, `q${qos}`, { qos });
-    expect((await got2).map((m) => [m.payload.toString(), m.packet.qos])).toEqual([['q0', 0], ['q1', 1], ['q2', 2]]);
-    expect((await got1).map((m) => [m.payload.toString(), m.packet.qos])).toEqual([['q0', 0], ['q1', 1], ['q2', 1]]);
+    expect((await got2).map((m) => [m.payload.toString(), m.packet.qos])).toEqual([
+      ['q0', 0],
+      ['q1', 1],
+      ['q2', 2],
+    ]);
+    expect((await got1).map((m) => [m.payload.toString(), m.packet.qos])).toEqual([
+      ['q0', 0],
+      ['q1', 1],
+      ['q2', 1],
+    ]);
   });
 
   it('[MQTT-4.6.0-6] QoS 1 messages from one publisher arrive in order', async () => {
@@ -39,7 +57,11 @@ describe.each(versions)('QoS with protocol version %i', (v) => {
     const pub = await connectClient(h.url, { protocolVersion: v, clientId: `q-ord-pub-${v}` });
     await sub.subscribeAsync(t, { qos: 1 });
     const got = collect(sub, 200);
-    await publishMany(pub, t, Array.from({ length: 200 }, (_, i) => String(i)));
+    await publishMany(
+      pub,
+      t,
+      Array.from({ length: 200 }, (_, i) => String(i)),
+    );
     expect((await got).map((m) => Number(m.payload))).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 
@@ -49,7 +71,15 @@ describe.each(versions)('QoS with protocol version %i', (v) => {
     await sub.subscribeAsync([t, `${t}/end`], { qos: 2 });
     const before = collectUntil(sub, `${t}/end`);
     const { client } = await RawClient.connect(h.port, { clientId: `q-once-raw-${v}` }, { version: v });
-    const publish = { cmd: 'publish' as const, topic: t, payload: Buffer.from('once'), qos: 2 as const, messageId: 7, retain: false, dup: false };
+    const publish = {
+      cmd: 'publish' as const,
+      topic: t,
+      payload: Buffer.from('once'),
+      qos: 2 as const,
+      messageId: 7,
+      retain: false,
+      dup: false,
+    };
     client.send(publish);
     expect(await client.next('pubrec')).toMatchObject({ messageId: 7 });
     client.send({ ...publish, dup: true });

@@ -26,7 +26,13 @@ describe('restart (sqlite store)', () => {
 
     const pub = await connectV5(url(), { clientId: 'restart-pub' });
     // publishAsync resolves on PUBACK (and rejects on a v5 PUBACK reason >= 0x80), one message at a time in order.
-    await publishMany(pub, 'restart/t', Array.from({ length: COUNT }, (_, i) => String(i)), { qos: 1 }, 1);
+    await publishMany(
+      pub,
+      'restart/t',
+      Array.from({ length: COUNT }, (_, i) => String(i)),
+      { qos: 1 },
+      1,
+    );
     await pub.publishAsync('restart/retained', 'kept across kill -9', { qos: 1, retain: true });
     pub.end(true);
 
@@ -67,8 +73,14 @@ describe('restart (sqlite store)', () => {
     const second = await spawnHub(first.configFile);
     const url2 = `mqtt://127.0.0.1:${second.address('tcp').port}`;
     let got!: Promise<Received[]>;
-    await connectV5(url2, session, (c) => { got = collect(c, 3); });
-    expect((await got).map((m) => [m.payload.toString(), m.packet.qos])).toEqual([['a', 2], ['b', 2], ['c', 2]]);
+    await connectV5(url2, session, (c) => {
+      got = collect(c, 3);
+    });
+    expect((await got).map((m) => [m.payload.toString(), m.packet.qos])).toEqual([
+      ['a', 2],
+      ['b', 2],
+      ['c', 2],
+    ]);
     const late = await connectV5(url2, { clientId: 'term-restart-late' });
     const retained = collect(late, 1);
     await late.subscribeAsync('term/retained', { qos: 1 });

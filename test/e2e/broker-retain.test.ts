@@ -3,12 +3,22 @@
  * Published. "Not delivered" is proven with a live sentinel on the same topic published afterwards.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllClients, collect, collectUntil, connectClient, connectV5, payloadIs, type Version } from '../support/clients.js';
+import {
+  closeAllClients,
+  collect,
+  collectUntil,
+  connectClient,
+  connectV5,
+  payloadIs,
+  type Version,
+} from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
 let h: StartedHub;
-beforeAll(async () => { h = await startHub(); });
+beforeAll(async () => {
+  h = await startHub();
+});
 afterEach(() => closeAllClients());
 afterAll(async () => {
   await stopAllHubs();

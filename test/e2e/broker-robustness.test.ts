@@ -6,7 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllClients, collect, connectV3, connectV5, encode, eventually, RawClient, withTimeout } from '../support/clients.js';
+import {
+  closeAllClients,
+  collect,
+  connectV3,
+  connectV5,
+  encode,
+  eventually,
+  RawClient,
+  withTimeout,
+} from '../support/clients.js';
 import { scrapeMetric, spawnConfig, spawnHub, stopAllHubs, type SpawnedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
@@ -16,11 +25,19 @@ let httpPort: number;
 let baselineRssKb: number;
 
 beforeAll(async () => {
-  hub = await spawnHub(spawnConfig({
-    store: { type: 'memory' },
-    http: { enable: true, bind: '127.0.0.1:0' },
-    mqtt: { idle_timeout: '2s', max_mqueue_len: 1000, max_mqueue_bytes: '2MB', outbound_buffer: '256KB', max_packet_size: '1MB' },
-  }));
+  hub = await spawnHub(
+    spawnConfig({
+      store: { type: 'memory' },
+      http: { enable: true, bind: '127.0.0.1:0' },
+      mqtt: {
+        idle_timeout: '2s',
+        max_mqueue_len: 1000,
+        max_mqueue_bytes: '2MB',
+        outbound_buffer: '256KB',
+        max_packet_size: '1MB',
+      },
+    }),
+  );
   port = hub.address('tcp').port;
   httpPort = hub.address('http').port;
   await servesAFreshClient();
@@ -62,18 +79,39 @@ async function sendAndClose(bytes: Buffer, closeAfterWrite = true): Promise<RawC
   return c;
 }
 
-const connectBytes = encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 30, clientId: 'fuzz' });
-const publishBytes = encode({ cmd: 'publish', topic: 'fuzz/t', payload: Buffer.from('payload'), qos: 1, messageId: 9, retain: false, dup: false, properties: { contentType: 'text/plain' } });
+const connectBytes = encode({
+  cmd: 'connect',
+  protocolId: 'MQTT',
+  protocolVersion: 5,
+  clean: true,
+  keepalive: 30,
+  clientId: 'fuzz',
+});
+const publishBytes = encode({
+  cmd: 'publish',
+  topic: 'fuzz/t',
+  payload: Buffer.from('payload'),
+  qos: 1,
+  messageId: 9,
+  retain: false,
+  dup: false,
+  properties: { contentType: 'text/plain' },
+});
 
 describe('robustness of a spawned hub', () => {
   it('random bytes: no crash, protocol errors counted, still serving', async () => {
     const before = await metric('protohub_protocol_errors_total');
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 512 }), async (bytes) => {
-      await sendAndClose(Buffer.from(bytes));
-    }), { numRuns: 100 });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 512 }), async (bytes) => {
+        await sendAndClose(Buffer.from(bytes));
+      }),
+      { numRuns: 100 },
+    );
     // Garbage after a valid CONNECT reaches the packet parser rather than the CONNECT check. We half-close
     // (FIN) after it: a garbage prefix of a valid packet may wait for more bytes, but EOF must end it.
-    const garbled = await Promise.all(Array.from({ length: 50 }, () => sendAndClose(Buffer.concat([connectBytes, randomBytes(64)]), false)));
+    const garbled = await Promise.all(
+      Array.from({ length: 50 }, () => sendAndClose(Buffer.concat([connectBytes, randomBytes(64)]), false)),
+    );
     for (const c of garbled) c.end();
     await Promise.all(garbled.map((c) => c.waitClose()));
     await servesAFreshClient();
@@ -83,7 +121,8 @@ describe('robustness of a spawned hub', () => {
 
   it('truncated CONNECT and PUBLISH at every length: no crash, still serving', async () => {
     for (let cut = 1; cut < connectBytes.length; cut++) await sendAndClose(connectBytes.subarray(0, cut));
-    for (let cut = 1; cut < publishBytes.length; cut++) await sendAndClose(Buffer.concat([connectBytes, publishBytes.subarray(0, cut)]));
+    for (let cut = 1; cut < publishBytes.length; cut++)
+      await sendAndClose(Buffer.concat([connectBytes, publishBytes.subarray(0, cut)]));
     await servesAFreshClient();
     // Connections whose peer vanished mid-packet are cleaned up (the gauge counts only the fresh clients, now gone).
     await eventually(async () => (await metric('protohub_connections')) === 0, 'all broken connections closed');
@@ -103,9 +142,14 @@ describe('robustness of a spawned hub', () => {
 
   it('a flood of 400 CONNECTs: all answered or refused, then cleaned up, still serving', async () => {
     const total = await metric('protohub_connections_total');
-    const results = await Promise.allSettled(Array.from({ length: 400 }, (_, i) =>
-      RawClient.connect(port, { clientId: `flood-${i}` }, { version: i % 2 ? 4 : 5 })));
-    const connacks = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof RawClient.connect>>>).value);
+    const results = await Promise.allSettled(
+      Array.from({ length: 400 }, (_, i) =>
+        RawClient.connect(port, { clientId: `flood-${i}` }, { version: i % 2 ? 4 : 5 }),
+      ),
+    );
+    const connacks = results
+      .filter((r) => r.status === 'fulfilled')
+      .map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof RawClient.connect>>>).value);
     expect(connacks.length).toBe(400);
     expect(await metric('protohub_connections_total')).toBeGreaterThanOrEqual(total + 400);
     closeAllClients();
@@ -118,7 +162,10 @@ describe('robustness of a spawned hub', () => {
   });
 
   it('[MQTT-4.5.0] a subscriber that never reads: hub memory stays bounded, drops are counted, others served', async () => {
-    const { client: stuck } = await RawClient.connect(port, { clientId: 'never-reads', properties: { receiveMaximum: 65535 } });
+    const { client: stuck } = await RawClient.connect(port, {
+      clientId: 'never-reads',
+      properties: { receiveMaximum: 65535 },
+    });
     stuck.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'flood/#', qos: 1 }] });
     await stuck.next('suback');
     stuck.socket.pause(); // stop reading: the kernel buffers fill and the hub must stop writing
@@ -127,7 +174,9 @@ describe('robustness of a spawned hub', () => {
     const last = collect(watcher, 1, { timeoutMs: 60_000 });
     const droppedBefore = await metric('protohub_messages_dropped_total');
     let maxRss = 0;
-    const sampler = setInterval(() => { maxRss = Math.max(maxRss, hub.rssKb()); }, 50);
+    const sampler = setInterval(() => {
+      maxRss = Math.max(maxRss, hub.rssKb());
+    }, 50);
     try {
       const pub = await connectV5(`mqtt://127.0.0.1:${port}`, { clientId: 'flood-pub' });
       const payload = randomBytes(4096);
@@ -147,9 +196,12 @@ describe('robustness of a spawned hub', () => {
     // Its own hub: if this kills the process, the other robustness tests still say something.
     const own = await spawnHub(spawnConfig({ store: { type: 'memory' } }));
     const ownPort = own.address('tcp').port;
-    const connectOrExplain = (clientId: string, after: string) => RawClient.connect(ownPort, { clientId }).catch((err: Error) => {
-      throw new Error(`hub stopped serving after ${after} (exit code ${own.child.exitCode}): ${err.message}\n${own.output().slice(-1500)}`);
-    });
+    const connectOrExplain = (clientId: string, after: string) =>
+      RawClient.connect(ownPort, { clientId }).catch((err: Error) => {
+        throw new Error(
+          `hub stopped serving after ${after} (exit code ${own.child.exitCode}): ${err.message}\n${own.output().slice(-1500)}`,
+        );
+      });
     const frames: Array<[string, number[]]> = [
       ['SUBSCRIBE without topic filters', [0x82, 3, 0, 1, 0]],
       ['PUBLISH with QoS 3', [0x36, 9, 0, 3, 0x61, 0x2f, 0x62, 0, 1, 0, 0x78]],

@@ -9,7 +9,9 @@ import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
 let h: StartedHub;
-beforeAll(async () => { h = await startHub(); });
+beforeAll(async () => {
+  h = await startHub();
+});
 afterEach(() => closeAllClients());
 afterAll(async () => {
   await stopAllHubs();
@@ -47,7 +49,10 @@ describe('shared subscriptions', () => {
   });
 
   it('§4.8.2 (SHOULD) unacknowledged QoS 1 messages of a member whose session ended go to another member', async () => {
-    const { client: greedy } = await RawClient.connect(h.port, { clientId: 'sh-greedy', properties: { sessionExpiryInterval: 0 } });
+    const { client: greedy } = await RawClient.connect(h.port, {
+      clientId: 'sh-greedy',
+      properties: { sessionExpiryInterval: 0 },
+    });
     greedy.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g3/sh/redeliver', qos: 1 }] });
     await greedy.next('suback');
     const pub = await connectV5(h.url, { clientId: 'sh-re-pub' });
@@ -65,7 +70,15 @@ describe('shared subscriptions', () => {
 
   it('[MQTT-4.8.2-1][MQTT-4.8.2-2] a malformed share name gets SUBACK 0x8F (v5) / 0x80 (v3)', async () => {
     const v5 = await RawClient.connect(h.port, { clientId: 'sh-bad-5' });
-    v5.client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share//x', qos: 1 }, { topic: '$share/g+/x', qos: 1 }, { topic: '$share/g', qos: 1 }] });
+    v5.client.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [
+        { topic: '$share//x', qos: 1 },
+        { topic: '$share/g+/x', qos: 1 },
+        { topic: '$share/g', qos: 1 },
+      ],
+    });
     expect((await v5.client.next<{ granted: number[] }>('suback')).granted).toEqual([0x8f, 0x8f, 0x8f]);
     const v3 = await RawClient.connect(h.port, { clientId: 'sh-bad-3' }, { version: 4 });
     v3.client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g#/x', qos: 1 }] });

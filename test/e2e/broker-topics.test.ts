@@ -5,12 +5,22 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IPublishPacket } from 'mqtt';
 import { envelope } from '../../src/envelope.js';
-import { closeAllClients, collect, collectUntil, connectV3, connectV5, payloadIs, RawClient } from '../support/clients.js';
+import {
+  closeAllClients,
+  collect,
+  collectUntil,
+  connectV3,
+  connectV5,
+  payloadIs,
+  RawClient,
+} from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
 let h: StartedHub;
-beforeAll(async () => { h = await startHub({ mqtt: { max_topic_alias: 10 } }); });
+beforeAll(async () => {
+  h = await startHub({ mqtt: { max_topic_alias: 10 } });
+});
 afterEach(() => closeAllClients());
 afterAll(async () => {
   await stopAllHubs();
@@ -47,10 +57,25 @@ describe('topic names and filters', () => {
 
   it('[MQTT-4.7.1-1][MQTT-4.7.1-2][MQTT-3.9.3-1] an invalid filter gets SUBACK 0x8F (v5) / 0x80 (v3), valid ones still granted', async () => {
     const v5 = await RawClient.connect(h.port, { clientId: 'bad-filter-5' });
-    v5.client.send({ cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: 'a/#/b', qos: 1 }, { topic: 'ok/+', qos: 1 }, { topic: 'a+/b', qos: 0 }] });
+    v5.client.send({
+      cmd: 'subscribe',
+      messageId: 3,
+      subscriptions: [
+        { topic: 'a/#/b', qos: 1 },
+        { topic: 'ok/+', qos: 1 },
+        { topic: 'a+/b', qos: 0 },
+      ],
+    });
     expect((await v5.client.next<{ granted: number[] }>('suback')).granted).toEqual([0x8f, 1, 0x8f]);
     const v3 = await RawClient.connect(h.port, { clientId: 'bad-filter-3' }, { version: 4 });
-    v3.client.send({ cmd: 'subscribe', messageId: 4, subscriptions: [{ topic: 'x/#/y', qos: 1 }, { topic: 'ok/#', qos: 2 }] });
+    v3.client.send({
+      cmd: 'subscribe',
+      messageId: 4,
+      subscriptions: [
+        { topic: 'x/#/y', qos: 1 },
+        { topic: 'ok/#', qos: 2 },
+      ],
+    });
     expect((await v3.client.next<{ granted: number[] }>('suback')).granted).toEqual([0x80, 2]);
   });
 
@@ -101,7 +126,10 @@ describe('topic aliases', () => {
     const base = { cmd: 'publish' as const, payload: Buffer.from('a'), qos: 1 as const, retain: false, dup: false };
     client.send({ ...base, topic: 'alias/in', messageId: 1, properties: { topicAlias: 4 } });
     client.send({ ...base, topic: '', payload: Buffer.from('b'), messageId: 2, properties: { topicAlias: 4 } });
-    expect((await got).map((m) => [m.topic, m.payload.toString()])).toEqual([['alias/in', 'a'], ['alias/in', 'b']]);
+    expect((await got).map((m) => [m.topic, m.payload.toString()])).toEqual([
+      ['alias/in', 'a'],
+      ['alias/in', 'b'],
+    ]);
     // The alias is per connection: the subscriber never sees it.
     expect((await got).every((m) => m.packet.properties?.topicAlias === undefined)).toBe(true);
   });
@@ -109,7 +137,15 @@ describe('topic aliases', () => {
   it('[MQTT-3.3.2-8][MQTT-3.3.2-9] alias 0 or above Topic Alias Maximum: DISCONNECT 0x94', async () => {
     for (const alias of [0, 11]) {
       const { client } = await RawClient.connect(h.port, { clientId: `alias-bad-${alias}` });
-      client.send({ cmd: 'publish', topic: 'alias/bad', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: alias } });
+      client.send({
+        cmd: 'publish',
+        topic: 'alias/bad',
+        payload: Buffer.from('x'),
+        qos: 0,
+        retain: false,
+        dup: false,
+        properties: { topicAlias: alias },
+      });
       expect((await client.waitClose()).find((p) => p.cmd === 'disconnect')).toMatchObject({ reasonCode: 0x94 });
     }
   });

@@ -4,12 +4,24 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IClientOptions } from 'mqtt';
-import { closeAllClients, collect, collectUntil, connectClient, connectV5, dropConnection, eventually, RawClient, type Version } from '../support/clients.js';
+import {
+  closeAllClients,
+  collect,
+  collectUntil,
+  connectClient,
+  connectV5,
+  dropConnection,
+  eventually,
+  RawClient,
+  type Version,
+} from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { removeTempDirs } from '../support/tmp.js';
 
 let h: StartedHub;
-beforeAll(async () => { h = await startHub(); });
+beforeAll(async () => {
+  h = await startHub();
+});
 afterEach(() => closeAllClients());
 afterAll(async () => {
   await stopAllHubs();
@@ -64,7 +76,10 @@ describe('v5 will options', () => {
     const watcher = await connectV5(h.url, { clientId: 'w-watch4' });
     await watcher.subscribeAsync(t, { qos: 1 });
     const got = collect(watcher, 1);
-    const { client } = await RawClient.connect(h.port, { clientId: 'w-04', will: { topic: t, payload: Buffer.from('04'), qos: 1, retain: false } });
+    const { client } = await RawClient.connect(h.port, {
+      clientId: 'w-04',
+      will: { topic: t, payload: Buffer.from('04'), qos: 1, retain: false },
+    });
     client.send({ cmd: 'disconnect', reasonCode: 0x04 });
     expect((await got)[0].payload.toString()).toBe('04');
   });

@@ -13,7 +13,12 @@ const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLI = join(ROOT, 'src/cli/run.ts');
 
 function protohub(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, input, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: ROOT,
+    input,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -21,7 +26,12 @@ afterAll(() => removeTempDirs());
 
 describe('protohub CLI', () => {
   it('check accepts every shipped config', () => {
-    for (const file of ['config/protohub.conf', 'config/examples/zeromq.conf', 'config/examples/nng.conf', 'config/examples/bridge.conf']) {
+    for (const file of [
+      'config/protohub.conf',
+      'config/examples/zeromq.conf',
+      'config/examples/nng.conf',
+      'config/examples/bridge.conf',
+    ]) {
       const r = protohub(['check', '-c', file]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`${file}: ok`);
@@ -31,7 +41,10 @@ describe('protohub CLI', () => {
   it('check lists every problem as file:line path and exits 2; an include is overridden by later keys', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'base.conf'), 'store.dir = "/nonexistent/base"\nmqtt.max_qos_allowed = 7\n');
-    writeFileSync(join(dir, 'site.conf'), 'include "base.conf"\nstore.dir = "/var/lib/protohub"\nlisteners.tcp.default.bind = "nowhere"\nbogus = 1\n');
+    writeFileSync(
+      join(dir, 'site.conf'),
+      'include "base.conf"\nstore.dir = "/var/lib/protohub"\nlisteners.tcp.default.bind = "nowhere"\nbogus = 1\n',
+    );
     const r = protohub(['check', '-c', join(dir, 'site.conf')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/base\.conf:2 mqtt\.max_qos_allowed: expected/);

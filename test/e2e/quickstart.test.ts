@@ -17,7 +17,10 @@ const CONF = join(ROOT, 'config/protohub.conf');
 function portBusy(port: number): Promise<boolean> {
   return new Promise((r) => {
     const s = createConnection(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); r(true); });
+    s.once('connect', () => {
+      s.destroy();
+      r(true);
+    });
     s.once('error', () => r(false));
   });
 }
@@ -55,7 +58,8 @@ let busy = false;
 beforeAll(async () => {
   // the quick start binds the default ports; outside CI a locally running broker makes this test meaningless
   busy = (await portBusy(1883)) || (await portBusy(8081));
-  if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(join(ROOT, 'dist/src/cli/main.js')))
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
 }, 180_000);
 
 afterAll(() => {
@@ -74,13 +78,43 @@ describeWithPeers(['mosquitto_pub', 'mosquitto_sub'], 'quick start', () => {
   it('bin/protohub.js start -c config/protohub.conf serves mosquitto_sub -V mqttv5 and mosquitto_pub on 1883; SIGTERM exits 0', async (ctx) => {
     if (busy && !isCI) ctx.skip();
     const cwd = tempDir();
-    const hub = spawn(process.execPath, [join(ROOT, 'bin/protohub.js'), 'start', '-c', CONF], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PROTOHUB_LOG_LEVEL: 'info' } });
+    const hub = spawn(process.execPath, [join(ROOT, 'bin/protohub.js'), 'start', '-c', CONF], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PROTOHUB_LOG_LEVEL: 'info' },
+    });
     children.push(hub);
     await started(hub);
     // retained, so the subscriber gets it whatever the start-up order of the two clients
-    const pub = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', '1883', '-q', '1', '-r', '-t', 'quickstart/hello', '-m', 'world']);
+    const pub = await run('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      '1883',
+      '-q',
+      '1',
+      '-r',
+      '-t',
+      'quickstart/hello',
+      '-m',
+      'world',
+    ]);
     expect(pub.code).toBe(0);
-    const sub = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', '1883', '-V', 'mqttv5', '-t', '#', '-v', '-C', '1', '-W', '10']);
+    const sub = await run('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      '1883',
+      '-V',
+      'mqttv5',
+      '-t',
+      '#',
+      '-v',
+      '-C',
+      '1',
+      '-W',
+      '10',
+    ]);
     expect(sub.code).toBe(0);
     expect(sub.stdout.trim()).toBe('quickstart/hello world');
     const done = exited(hub);
@@ -118,7 +152,12 @@ describeWithPeers(['mosquitto_pub', 'mosquitto_sub'], 'quick start', () => {
 
 /** `npm start` in its own process group (so cleanup reaches the hub), with a throwaway store directory. */
 function startNpm(): ChildProcess {
-  const npm = spawn('npm', ['start', '--silent'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PROTOHUB_STORE_DIR: tempDir() } });
+  const npm = spawn('npm', ['start', '--silent'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PROTOHUB_STORE_DIR: tempDir() },
+  });
   groups.push(npm.pid!);
   return npm;
 }

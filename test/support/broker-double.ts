@@ -56,7 +56,11 @@ export function delivery(env: Envelope): DeliveryDouble {
     envelope: env,
     qos: env.qos,
     redelivered: false,
-    ack: () => { acked = true; },
-    get acked() { return acked; },
+    ack: () => {
+      acked = true;
+    },
+    get acked() {
+      return acked;
+    },
   };
 }

@@ -25,8 +25,26 @@ function ssl(args: string[], cwd: string): void {
 }
 
 function issue(dir: string, name: string, cn: string, ca: string, caKey: string, ext?: string): void {
-  ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
-  const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-sha256'];
+  ssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`],
+    dir,
+  );
+  const args = [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    ca,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    '-sha256',
+  ];
   if (ext) {
     writeFileSync(join(dir, `${name}.ext`), ext);
     args.push('-extfile', `${name}.ext`);
@@ -37,17 +55,45 @@ function issue(dir: string, name: string, cn: string, ca: string, caKey: string,
 export function makeTestPki(): TestPki {
   const dir = tempDir('protohub-pki-');
   for (const ca of ['ca', 'rogue-ca']) {
-    ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=protohub test ${ca}`], dir);
+    ssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${ca}.key`,
+        '-out',
+        `${ca}.crt`,
+        '-days',
+        '2',
+        '-subj',
+        `/CN=protohub test ${ca}`,
+      ],
+      dir,
+    );
   }
-  issue(dir, 'server', 'localhost', 'ca.crt', 'ca.key', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  issue(
+    dir,
+    'server',
+    'localhost',
+    'ca.crt',
+    'ca.key',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+  );
   issue(dir, 'client', 'test-client', 'ca.crt', 'ca.key', 'extendedKeyUsage=clientAuth\n');
   issue(dir, 'rogue', 'rogue-client', 'rogue-ca.crt', 'rogue-ca.key', 'extendedKeyUsage=clientAuth\n');
   const p = (f: string) => join(dir, f);
   return {
     dir,
-    caCert: p('ca.crt'), caKey: p('ca.key'),
-    serverCert: p('server.crt'), serverKey: p('server.key'),
-    clientCert: p('client.crt'), clientKey: p('client.key'),
-    rogueCert: p('rogue.crt'), rogueKey: p('rogue.key'),
+    caCert: p('ca.crt'),
+    caKey: p('ca.key'),
+    serverCert: p('server.crt'),
+    serverKey: p('server.key'),
+    clientCert: p('client.crt'),
+    clientKey: p('client.key'),
+    rogueCert: p('rogue.crt'),
+    rogueKey: p('rogue.key'),
   };
 }

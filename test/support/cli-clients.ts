@@ -46,8 +46,12 @@ function run(bin: string, args: string[], timeoutMs: number): { child: ChildProc
   const child = spawn('stdbuf', ['-oL', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => { stdout += d; });
-  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   const exited = new Promise<CliResult>((resolve) => {
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });

@@ -33,7 +33,10 @@ export function delay(ms: number): Promise<void> {
 export async function withTimeout<T>(p: Promise<T>, ms: number, message: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${typeof message === 'function' ? message() : message} within ${ms} ms`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`${typeof message === 'function' ? message() : message} within ${ms} ms`)),
+      ms,
+    );
   });
   try {
     return await Promise.race([p, timeout]);
@@ -46,7 +49,11 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, message: string 
  * Poll `probe` until it returns true. Only for state that raises no event (metrics, /proc); the deadline
  * turns a hang into a clear failure, it never decides pass/fail on speed.
  */
-export async function eventually(probe: () => boolean | Promise<boolean>, message: string, timeoutMs = 10_000): Promise<void> {
+export async function eventually(
+  probe: () => boolean | Promise<boolean>,
+  message: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await probe()) return;
@@ -60,17 +67,28 @@ export async function eventually(probe: () => boolean | Promise<boolean>, messag
  * `beforeConnect` runs before the CONNECT is sent, to attach listeners (e.g. `collect`) that must not miss
  * messages a resumed session delivers right after CONNACK.
  */
-export async function connectClient(url: string, opts: IClientOptions = {}, beforeConnect?: (c: MqttClient) => void): Promise<MqttClient> {
+export async function connectClient(
+  url: string,
+  opts: IClientOptions = {},
+  beforeConnect?: (c: MqttClient) => void,
+): Promise<MqttClient> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, protocolVersion: 5, ...opts });
   beforeConnect?.(client);
   const handle = { close: () => client.end(true) };
   open.add(handle);
   try {
-    await withTimeout(new Promise<void>((resolve, reject) => {
-      client.once('connect', (connack) => { connacks.set(client, connack); resolve(); });
-      client.once('error', reject);
-      client.once('close', () => reject(new Error('connection closed before CONNACK')));
-    }), DEFAULT_WAIT_MS, `connect to ${url}`);
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        client.once('connect', (connack) => {
+          connacks.set(client, connack);
+          resolve();
+        });
+        client.once('error', reject);
+        client.once('close', () => reject(new Error('connection closed before CONNACK')));
+      }),
+      DEFAULT_WAIT_MS,
+      `connect to ${url}`,
+    );
   } catch (err) {
     client.end(true);
     open.delete(handle);
@@ -104,7 +122,11 @@ export interface Received {
 }
 
 /** Start collecting now; resolves with the first `n` messages (optionally only those matching `filter`). */
-export function collect(client: MqttClient, n: number, opts: { timeoutMs?: number; filter?: (m: Received) => boolean } = {}): Promise<Received[]> {
+export function collect(
+  client: MqttClient,
+  n: number,
+  opts: { timeoutMs?: number; filter?: (m: Received) => boolean } = {},
+): Promise<Received[]> {
   const got: Received[] = [];
   let listener: (topic: string, payload: Buffer, packet: IPublishPacket) => void = () => {};
   const done = new Promise<Received[]>((resolve) => {
@@ -116,15 +138,22 @@ export function collect(client: MqttClient, n: number, opts: { timeoutMs?: numbe
     };
     client.on('message', listener);
   });
-  return withTimeout(done, opts.timeoutMs ?? DEFAULT_WAIT_MS, () => `expected ${n} messages, got ${got.length}`)
-    .finally(() => client.off('message', listener));
+  return withTimeout(
+    done,
+    opts.timeoutMs ?? DEFAULT_WAIT_MS,
+    () => `expected ${n} messages, got ${got.length}`,
+  ).finally(() => client.off('message', listener));
 }
 
 /**
  * Collect every message until the sentinel arrives (a topic, or a predicate); returns those before it. Used to prove a
  * message was NOT delivered without sleeping: the sentinel is published after it by the same publisher.
  */
-export function collectUntil(client: MqttClient, sentinel: string | ((m: Received) => boolean), timeoutMs = DEFAULT_WAIT_MS): Promise<Received[]> {
+export function collectUntil(
+  client: MqttClient,
+  sentinel: string | ((m: Received) => boolean),
+  timeoutMs = DEFAULT_WAIT_MS,
+): Promise<Received[]> {
   const isSentinel = typeof sentinel === 'string' ? (m: Received) => m.topic === sentinel : sentinel;
   const got: Received[] = [];
   let listener: (topic: string, payload: Buffer, packet: IPublishPacket) => void = () => {};
@@ -136,17 +165,25 @@ export function collectUntil(client: MqttClient, sentinel: string | ((m: Receive
     };
     client.on('message', listener);
   });
-  return withTimeout(done, timeoutMs, () => `sentinel not received (got ${got.length} before)`).finally(() => client.off('message', listener));
+  return withTimeout(done, timeoutMs, () => `sentinel not received (got ${got.length} before)`).finally(() =>
+    client.off('message', listener),
+  );
 }
 
 /** Sentinel predicate: a message whose payload is exactly `text`. */
 export const payloadIs = (text: string) => (m: Received) => m.payload.toString() === text;
 
 /** Next packet of type `cmd` the client receives (from now on). */
-export function nextPacket<T extends Packet = Packet>(client: MqttClient, cmd: Packet['cmd'], timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
+export function nextPacket<T extends Packet = Packet>(
+  client: MqttClient,
+  cmd: Packet['cmd'],
+  timeoutMs = DEFAULT_WAIT_MS,
+): Promise<T> {
   let listener: (p: Packet) => void = () => {};
   const got = new Promise<T>((resolve) => {
-    listener = (p) => { if (p.cmd === cmd) resolve(p as T); };
+    listener = (p) => {
+      if (p.cmd === cmd) resolve(p as T);
+    };
     client.on('packetreceive', listener);
   });
   return withTimeout(got, timeoutMs, `no ${cmd} packet`).finally(() => client.off('packetreceive', listener));
@@ -162,7 +199,13 @@ export function closed(client: MqttClient, timeoutMs = DEFAULT_WAIT_MS): Promise
  * Publish many messages keeping at most `window` QoS>0 publishes in flight: MQTT.js 5 ignores the server's
  * Receive Maximum, and the hub (rightly, [MQTT-3.3.4-7]) disconnects a client that exceeds it.
  */
-export async function publishMany(client: MqttClient, topic: string, payloads: Array<string | Buffer>, opts: mqtt.IClientPublishOptions = { qos: 1 }, window = 16): Promise<void> {
+export async function publishMany(
+  client: MqttClient,
+  topic: string,
+  payloads: Array<string | Buffer>,
+  opts: mqtt.IClientPublishOptions = { qos: 1 },
+  window = 16,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < payloads.length) await client.publishAsync(topic, payloads[next++], opts);
@@ -170,7 +213,11 @@ export async function publishMany(client: MqttClient, topic: string, payloads: A
   await Promise.all(Array.from({ length: Math.min(window, payloads.length) }, worker));
 }
 
-export async function subscribe(client: MqttClient, filter: string | string[], opts: mqtt.IClientSubscribeOptions = { qos: 1 }): Promise<mqtt.ISubscriptionGrant[]> {
+export async function subscribe(
+  client: MqttClient,
+  filter: string | string[],
+  opts: mqtt.IClientSubscribeOptions = { qos: 1 },
+): Promise<mqtt.ISubscriptionGrant[]> {
   return client.subscribeAsync(filter, opts);
 }
 
@@ -197,7 +244,10 @@ export class RawClient {
   #isClosed = false;
   #raw: Buffer[] = [];
 
-  private constructor(readonly socket: Socket, version: Version) {
+  private constructor(
+    readonly socket: Socket,
+    version: Version,
+  ) {
     this.version = version;
     const parser = mqttPacket.parser({ protocolVersion: version });
     parser.on('packet', (p) => this.#deliver(p as AnyPacket));
@@ -207,28 +257,47 @@ export class RawClient {
       parser.parse(d);
     });
     socket.on('error', () => {});
-    this.closed = new Promise((r) => socket.once('close', () => { this.#isClosed = true; r(); }));
+    this.closed = new Promise((r) =>
+      socket.once('close', () => {
+        this.#isClosed = true;
+        r();
+      }),
+    );
   }
 
   static async open(port: number, opts: RawOptions = {}): Promise<RawClient> {
     const host = opts.host ?? '127.0.0.1';
-    const socket = opts.tls
-      ? tlsConnect({ host, port, ...opts.tls })
-      : netConnect({ host, port });
-    await withTimeout(new Promise<void>((resolve, reject) => {
-      socket.once(opts.tls ? 'secureConnect' : 'connect', () => resolve());
-      socket.once('error', reject);
-    }), DEFAULT_WAIT_MS, `raw connect to ${port}`);
+    const socket = opts.tls ? tlsConnect({ host, port, ...opts.tls }) : netConnect({ host, port });
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        socket.once(opts.tls ? 'secureConnect' : 'connect', () => resolve());
+        socket.once('error', reject);
+      }),
+      DEFAULT_WAIT_MS,
+      `raw connect to ${port}`,
+    );
     const c = new RawClient(socket, opts.version ?? 5);
     open.add(c);
     return c;
   }
 
   /** Open, send CONNECT (clean start, keep alive 0 by default) and return the CONNACK. */
-  static async connect(port: number, connect: Partial<mqttPacket.IConnectPacket> = {}, opts: RawOptions = {}): Promise<{ client: RawClient; connack: mqttPacket.IConnackPacket }> {
+  static async connect(
+    port: number,
+    connect: Partial<mqttPacket.IConnectPacket> = {},
+    opts: RawOptions = {},
+  ): Promise<{ client: RawClient; connack: mqttPacket.IConnackPacket }> {
     const client = await RawClient.open(port, opts);
     const version = opts.version ?? 5;
-    client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, keepalive: 0, clientId: '', ...connect } as mqttPacket.IConnectPacket);
+    client.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: version,
+      clean: true,
+      keepalive: 0,
+      clientId: '',
+      ...connect,
+    } as mqttPacket.IConnectPacket);
     const connack = await client.next<mqttPacket.IConnackPacket>('connack');
     return { client, connack };
   }
@@ -254,10 +323,13 @@ export class RawClient {
   next<T = AnyPacket>(cmd?: string, timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
     const i = this.received.findIndex((p) => !cmd || p.cmd === cmd);
     if (i >= 0) return Promise.resolve(this.received.splice(i, 1)[0] as T);
-    if (this.#isClosed) return Promise.reject(new Error(`connection closed, no ${cmd ?? 'packet'} (got ${this.#summary()})`));
+    if (this.#isClosed)
+      return Promise.reject(new Error(`connection closed, no ${cmd ?? 'packet'} (got ${this.#summary()})`));
     const got = new Promise<AnyPacket>((resolve, reject) => {
       this.#waiters.push({ cmd, resolve });
-      void this.closed.then(() => reject(new Error(`connection closed while waiting for ${cmd ?? 'a packet'} (got ${this.#summary()})`)));
+      void this.closed.then(() =>
+        reject(new Error(`connection closed while waiting for ${cmd ?? 'a packet'} (got ${this.#summary()})`)),
+      );
     });
     return withTimeout(got, timeoutMs, () => `no ${cmd ?? 'packet'} (got ${this.#summary()})`) as Promise<T>;
   }

@@ -113,8 +113,10 @@ export interface SpawnedHub {
 
 /** Config for a spawned hub: like testConfigInput but with a sqlite store in a temp dir and JSON info logs. */
 export function spawnConfig(input: HubConfigInput = {}): HubConfigInput {
-  return merge(testConfigInput({ store: { type: 'sqlite', dir: tempDir('protohub-store-') } }), merge(
-    { log: { level: 'info', format: 'json' } }, input as Obj)) as HubConfigInput;
+  return merge(
+    testConfigInput({ store: { type: 'sqlite', dir: tempDir('protohub-store-') } }),
+    merge({ log: { level: 'info', format: 'json' } }, input as Obj),
+  ) as HubConfigInput;
 }
 
 /**
@@ -141,7 +143,9 @@ export async function spawnHub(config: HubConfigInput | string, opts: SpawnOptio
     child.once('exit', (code, signal) => res({ code, signal }));
   });
   let onStarted: () => void = () => {};
-  const started = new Promise<void>((res) => { onStarted = res; });
+  const started = new Promise<void>((res) => {
+    onStarted = res;
+  });
   child.stdout!.on('data', (d: Buffer) => {
     output += d;
     pending += d;
@@ -158,7 +162,9 @@ export async function spawnHub(config: HubConfigInput | string, opts: SpawnOptio
       }
     }
   });
-  child.stderr!.on('data', (d: Buffer) => { output += d; });
+  child.stderr!.on('data', (d: Buffer) => {
+    output += d;
+  });
 
   const handle: SpawnedHub = {
     child,
@@ -218,7 +224,11 @@ export async function stopAllHubs(): Promise<void> {
 }
 
 /** GET http://127.0.0.1:<port>/metrics and return one sample (sum over matching label sets). */
-export async function scrapeMetric(httpPort: number, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function scrapeMetric(
+  httpPort: number,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
   const text = await res.text();
   return sumMetric(text, name, labels);

@@ -15,8 +15,14 @@ afterAll(removeTempDirs);
 const SECRET = 'authenticator-test-secret-0123456789';
 const FAST = { N: 16, r: 1, p: 1 };
 const pw = (s: string) => Buffer.from(s);
-const req = (username?: string, password?: Buffer) => ({ clientId: 'c1', username, password, remoteAddress: '127.0.0.1' });
-const token = (payload: Record<string, unknown>) => new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+const req = (username?: string, password?: Buffer) => ({
+  clientId: 'c1',
+  username,
+  password,
+  remoteAddress: '127.0.0.1',
+});
+const token = (payload: Record<string, unknown>) =>
+  new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
 
 async function started(auth: Record<string, unknown>, metrics?: Metrics) {
   const a = new Authenticator(authSchema.parse(auth), { metrics });
@@ -28,12 +34,22 @@ async function started(auth: Record<string, unknown>, metrics?: Metrics) {
 describe('Authenticator', () => {
   it('anonymous clients depend on allow_anonymous', async () => {
     expect(await (await started({})).authenticate(req())).toEqual({ ok: true, method: 'anonymous' });
-    expect(await (await started({ allow_anonymous: false })).authenticate(req())).toMatchObject({ ok: false, reason: 'not_authorized' });
+    expect(await (await started({ allow_anonymous: false })).authenticate(req())).toMatchObject({
+      ok: false,
+      reason: 'not_authorized',
+    });
   });
 
   it('with no password file and no JWT, a username is only a label', async () => {
-    expect(await (await started({})).authenticate(req('any', pw('x')))).toEqual({ ok: true, method: 'anonymous', username: 'any' });
-    expect(await (await started({ allow_anonymous: false })).authenticate(req('any', pw('x')))).toMatchObject({ ok: false, reason: 'not_authorized' });
+    expect(await (await started({})).authenticate(req('any', pw('x')))).toEqual({
+      ok: true,
+      method: 'anonymous',
+      username: 'any',
+    });
+    expect(await (await started({ allow_anonymous: false })).authenticate(req('any', pw('x')))).toMatchObject({
+      ok: false,
+      reason: 'not_authorized',
+    });
   });
 
   it('verifies password-file users and rejects unknown users, wrong and missing passwords', async () => {
@@ -41,12 +57,22 @@ describe('Authenticator', () => {
     await upsertUser(file, 'alice', 'wonder', FAST);
     const metrics = new Metrics();
     const a = await started({ password_file: file }, metrics);
-    expect(await a.authenticate(req('alice', pw('wonder')))).toEqual({ ok: true, method: 'password', username: 'alice' });
+    expect(await a.authenticate(req('alice', pw('wonder')))).toEqual({
+      ok: true,
+      method: 'password',
+      username: 'alice',
+    });
     expect(await a.authenticate(req('alice', pw('wrong')))).toMatchObject({ ok: false, reason: 'bad_credentials' });
     expect(await a.authenticate(req('alice'))).toMatchObject({ ok: false, reason: 'bad_credentials' });
-    expect(await a.authenticate(req('bob', pw('wonder')))).toMatchObject({ ok: false, reason: 'bad_credentials', detail: 'unknown user' });
+    expect(await a.authenticate(req('bob', pw('wonder')))).toMatchObject({
+      ok: false,
+      reason: 'bad_credentials',
+      detail: 'unknown user',
+    });
     expect(await metrics.value('protohub_auth_attempts_total', { method: 'password', result: 'ok' })).toBe(1);
-    expect(await metrics.value('protohub_auth_attempts_total', { method: 'password', result: 'bad_credentials' })).toBe(3);
+    expect(await metrics.value('protohub_auth_attempts_total', { method: 'password', result: 'bad_credentials' })).toBe(
+      3,
+    );
   });
 
   it('picks up `protohub passwd` changes without a restart, and survives a broken edit', async () => {
@@ -73,8 +99,17 @@ describe('Authenticator', () => {
     await upsertUser(file, 'alice', 'wonder', FAST);
     const a = await started({ password_file: file, allow_anonymous: false, jwt: { enable: true, secret: SECRET } });
     const t = await token({ username: 'dev7', acl: { pub: ['dev/${username}/#'], sub: [] } });
-    expect(await a.authenticate(req('dev7', pw(t)))).toMatchObject({ ok: true, method: 'jwt', username: 'dev7', acl: { pub: ['dev/${username}/#'] } });
-    expect(await a.authenticate(req('dev8', pw(t)))).toMatchObject({ ok: false, reason: 'bad_credentials', detail: expect.stringMatching(/username_mismatch/) });
+    expect(await a.authenticate(req('dev7', pw(t)))).toMatchObject({
+      ok: true,
+      method: 'jwt',
+      username: 'dev7',
+      acl: { pub: ['dev/${username}/#'] },
+    });
+    expect(await a.authenticate(req('dev8', pw(t)))).toMatchObject({
+      ok: false,
+      reason: 'bad_credentials',
+      detail: expect.stringMatching(/username_mismatch/),
+    });
     expect(await a.authenticate(req('dev7'))).toMatchObject({ ok: false, reason: 'bad_credentials' });
     expect(await a.authenticate(req('alice', pw(t)))).toMatchObject({ ok: false, reason: 'bad_credentials' }); // file users never use JWT
     expect(await a.authenticate(req('dev7', pw('garbage')))).toMatchObject({ ok: false, reason: 'bad_credentials' });
@@ -82,8 +117,15 @@ describe('Authenticator', () => {
 
   it('treats a password without username as a JWT when JWT is enabled (MQTT 5)', async () => {
     const a = await started({ allow_anonymous: true, jwt: { enable: true, secret: SECRET } });
-    expect(await a.authenticate(req(undefined, pw(await token({ username: 'm5' }))))).toMatchObject({ ok: true, method: 'jwt', username: 'm5' });
-    expect(await a.authenticate(req(undefined, pw(await token({ exp: 1 }))))).toMatchObject({ ok: false, reason: 'bad_credentials' });
+    expect(await a.authenticate(req(undefined, pw(await token({ username: 'm5' }))))).toMatchObject({
+      ok: true,
+      method: 'jwt',
+      username: 'm5',
+    });
+    expect(await a.authenticate(req(undefined, pw(await token({ exp: 1 }))))).toMatchObject({
+      ok: false,
+      reason: 'bad_credentials',
+    });
     expect(await a.authenticate(req())).toMatchObject({ ok: true, method: 'anonymous' });
   });
 

@@ -11,7 +11,8 @@ import { Metrics } from '../../src/metrics.js';
 import type { z } from 'zod';
 
 type AuthzInput = z.input<typeof authorizationSchema>;
-const authorizer = (input: AuthzInput, metrics?: Metrics) => new Authorizer(authorizationSchema.parse(input), { metrics });
+const authorizer = (input: AuthzInput, metrics?: Metrics) =>
+  new Authorizer(authorizationSchema.parse(input), { metrics });
 
 const alice: AuthzClient = { clientId: 'c1', username: 'alice', remoteAddress: '127.0.0.1' };
 const anon: AuthzClient = { clientId: 'c2', remoteAddress: '10.1.2.3' };
@@ -71,7 +72,10 @@ describe('Authorizer rules', () => {
   });
 
   it('eq matches the filter text exactly', () => {
-    const a = authorizer({ no_match: 'deny', rules: [{ permission: 'allow', action: 'subscribe', topics: ['eq t/#'] }] });
+    const a = authorizer({
+      no_match: 'deny',
+      rules: [{ permission: 'allow', action: 'subscribe', topics: ['eq t/#'] }],
+    });
     expect(a.authorize(alice, 'subscribe', 't/#')).toBe('allow');
     expect(a.authorize(alice, 'subscribe', 't/x')).toBe('deny');
     expect(a.authorize(alice, 'subscribe', '$share/g/t/#')).toBe('allow');
@@ -80,7 +84,9 @@ describe('Authorizer rules', () => {
   it('substitutes ${username} and ${clientid}; a client without username never matches ${username}', () => {
     const a = authorizer({
       no_match: 'deny',
-      rules: [{ permission: 'allow', topics: ['users/${username}/#', 'devices/${clientid}/+', 'eq box/${clientid}/#'] }],
+      rules: [
+        { permission: 'allow', topics: ['users/${username}/#', 'devices/${clientid}/+', 'eq box/${clientid}/#'] },
+      ],
     });
     expect(a.authorize(alice, 'publish', 'users/alice/x')).toBe('allow');
     expect(a.authorize(alice, 'publish', 'users/bob/x')).toBe('deny');
@@ -109,8 +115,8 @@ describe('Authorizer rules', () => {
   });
 
   it('bad rules fail at construction naming the rule', () => {
-    const bad = (topics: string[], who?: z.input<typeof aclRuleSchema>['who']) =>
-      () => authorizer({ rules: [{ permission: 'allow', topics, ...(who ? { who } : {}) }] });
+    const bad = (topics: string[], who?: z.input<typeof aclRuleSchema>['who']) => () =>
+      authorizer({ rules: [{ permission: 'allow', topics, ...(who ? { who } : {}) }] });
     expect(bad(['a/#/b'])).toThrow(/authorization\.rules\[0\]\.topics\[0\]/);
     expect(bad(['a/${nobody}'])).toThrow(/unknown placeholder/);
     expect(bad(['a'], { ipaddress: '10.0.0.0/33' })).toThrow(AuthError);
@@ -122,7 +128,11 @@ describe('Authorizer with a JWT acl', () => {
   const rules = authorizer({ no_match: 'allow', rules: [{ permission: 'deny', topics: ['blocked/#'] }] });
 
   it('is an extra allow-list applied before the rules', () => {
-    const c: AuthzClient = { clientId: 'c', username: 'u', acl: { pub: ['up/${username}/#', 'blocked/x'], sub: ['down/#'] } };
+    const c: AuthzClient = {
+      clientId: 'c',
+      username: 'u',
+      acl: { pub: ['up/${username}/#', 'blocked/x'], sub: ['down/#'] },
+    };
     expect(rules.authorize(c, 'publish', 'up/u/t')).toBe('allow');
     expect(rules.authorize(c, 'publish', 'up/v/t')).toBe('deny');
     expect(rules.authorize(c, 'publish', 'blocked/x')).toBe('deny'); // allowed by the token, denied by a rule
@@ -156,32 +166,47 @@ describe('Authorizer cache', () => {
     };
     const cached = authorizer(input);
     const lvl = fc.constantFrom('a', 'b', 'c', '+', '#');
-    const clientArb = fc.record({ clientId: fc.constantFrom('a', 'b'), username: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }) });
+    const clientArb = fc.record({
+      clientId: fc.constantFrom('a', 'b'),
+      username: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
+    });
     fc.assert(
-      fc.property(clientArb, fc.constantFrom('publish' as const, 'subscribe' as const), fc.array(lvl, { minLength: 1, maxLength: 3 }), (client, action, ls) => {
-        const topic = ls.join('/');
-        expect(cached.authorize(client, action, topic)).toBe(authorizer(input).authorize(client, action, topic));
-      }),
+      fc.property(
+        clientArb,
+        fc.constantFrom('publish' as const, 'subscribe' as const),
+        fc.array(lvl, { minLength: 1, maxLength: 3 }),
+        (client, action, ls) => {
+          const topic = ls.join('/');
+          expect(cached.authorize(client, action, topic)).toBe(authorizer(input).authorize(client, action, topic));
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('with allow rules only, an allowed subscription never delivers a topic the client could not publish to (property)', () => {
     const lvl = fc.constantFrom('a', 'b', '${username}', '+');
-    const ruleArb = fc.tuple(fc.array(lvl, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([ls, h]) => (h ? [...ls, '#'] : ls).join('/'));
+    const ruleArb = fc
+      .tuple(fc.array(lvl, { minLength: 1, maxLength: 3 }), fc.boolean())
+      .map(([ls, h]) => (h ? [...ls, '#'] : ls).join('/'));
     const concrete = fc.constantFrom('a', 'b', 'u', '+', '#');
     let allowed = 0;
     fc.assert(
-      fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 3 }), fc.array(concrete, { minLength: 1, maxLength: 4 }), fc.array(fc.constantFrom('a', 'b', 'u'), { minLength: 1, maxLength: 5 }), (topics, fl, tl) => {
-        const filter = fl.join('/');
-        const topic = tl.join('/');
-        fc.pre(isValidTopicFilter(filter) && matchTopic(filter, topic));
-        const a = authorizer({ no_match: 'deny', rules: [{ permission: 'allow', topics }] });
-        const client = { clientId: 'c', username: 'u' };
-        if (a.authorize(client, 'subscribe', filter) !== 'allow') return;
-        allowed++;
-        expect(a.authorize(client, 'publish', topic)).toBe('allow');
-      }),
+      fc.property(
+        fc.array(ruleArb, { minLength: 1, maxLength: 3 }),
+        fc.array(concrete, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.constantFrom('a', 'b', 'u'), { minLength: 1, maxLength: 5 }),
+        (topics, fl, tl) => {
+          const filter = fl.join('/');
+          const topic = tl.join('/');
+          fc.pre(isValidTopicFilter(filter) && matchTopic(filter, topic));
+          const a = authorizer({ no_match: 'deny', rules: [{ permission: 'allow', topics }] });
+          const client = { clientId: 'c', username: 'u' };
+          if (a.authorize(client, 'subscribe', filter) !== 'allow') return;
+          allowed++;
+          expect(a.authorize(client, 'publish', topic)).toBe('allow');
+        },
+      ),
       { numRuns: 300 },
     );
     expect(allowed).toBeGreaterThan(10); // the property was exercised, not vacuously true
@@ -235,14 +260,19 @@ describe('compileIpMatcher', () => {
 
   it('an address inside a /n prefix matches iff its first n bits equal the prefix (property)', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (net, addr, n) => {
-        const dotted = (x: number) => [24, 16, 8, 0].map((s) => (x >>> s) & 255).join('.');
-        const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
-        const expected = ((net & mask) >>> 0) === ((addr & mask) >>> 0);
-        const m = compileIpMatcher(`${dotted((net & mask) >>> 0)}/${n}`);
-        expect(m(dotted(addr))).toBe(expected);
-        expect(m(`::ffff:${dotted(addr)}`)).toBe(expected);
-      }),
+      fc.property(
+        fc.nat({ max: 0xffffffff }),
+        fc.nat({ max: 0xffffffff }),
+        fc.integer({ min: 0, max: 32 }),
+        (net, addr, n) => {
+          const dotted = (x: number) => [24, 16, 8, 0].map((s) => (x >>> s) & 255).join('.');
+          const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
+          const expected = (net & mask) >>> 0 === (addr & mask) >>> 0;
+          const m = compileIpMatcher(`${dotted((net & mask) >>> 0)}/${n}`);
+          expect(m(dotted(addr))).toBe(expected);
+          expect(m(`::ffff:${dotted(addr)}`)).toBe(expected);
+        },
+      ),
     );
   });
 });

@@ -25,7 +25,12 @@ describe('JwtVerifier HS256', () => {
   it('accepts a valid token and returns username, acl and expiry', async () => {
     const exp = now() + 600;
     const token = await sign({ username: 'alice', exp, acl: { pub: ['up/#'], sub: ['down/#'] } }, hsKey);
-    expect(await verifier.verify(token, 'alice')).toEqual({ ok: true, username: 'alice', acl: { pub: ['up/#'], sub: ['down/#'] }, expiresAt: exp * 1000 });
+    expect(await verifier.verify(token, 'alice')).toEqual({
+      ok: true,
+      username: 'alice',
+      acl: { pub: ['up/#'], sub: ['down/#'] },
+      expiresAt: exp * 1000,
+    });
   });
 
   it('takes the username from the claim when CONNECT has none', async () => {
@@ -34,15 +39,31 @@ describe('JwtVerifier HS256', () => {
   });
 
   it('rejects a username mismatch, expired, not-yet-valid, wrong-secret and tampered tokens', async () => {
-    expect(await verifier.verify(await sign({ username: 'alice' }, hsKey), 'mallory')).toMatchObject({ ok: false, failure: 'username_mismatch' });
-    expect(await verifier.verify(await sign({ exp: now() - 60 }, hsKey), 'a')).toMatchObject({ ok: false, failure: 'expired' });
-    expect(await verifier.verify(await sign({ nbf: now() + 600 }, hsKey), 'a')).toMatchObject({ ok: false, failure: 'not_yet_valid' });
-    expect(await verifier.verify(await sign({}, new TextEncoder().encode('another-secret-another-secret!!')), 'a')).toMatchObject({ ok: false, failure: 'bad_signature' });
+    expect(await verifier.verify(await sign({ username: 'alice' }, hsKey), 'mallory')).toMatchObject({
+      ok: false,
+      failure: 'username_mismatch',
+    });
+    expect(await verifier.verify(await sign({ exp: now() - 60 }, hsKey), 'a')).toMatchObject({
+      ok: false,
+      failure: 'expired',
+    });
+    expect(await verifier.verify(await sign({ nbf: now() + 600 }, hsKey), 'a')).toMatchObject({
+      ok: false,
+      failure: 'not_yet_valid',
+    });
+    expect(
+      await verifier.verify(await sign({}, new TextEncoder().encode('another-secret-another-secret!!')), 'a'),
+    ).toMatchObject({ ok: false, failure: 'bad_signature' });
 
     const [h, p, s] = (await sign({ username: 'alice', acl: { pub: ['up/alice'], sub: [] } }, hsKey)).split('.');
-    const forged = Buffer.from(JSON.stringify({ username: 'alice', acl: { pub: ['#'], sub: ['#'] } })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ username: 'alice', acl: { pub: ['#'], sub: ['#'] } })).toString(
+      'base64url',
+    );
     expect(p).not.toBe(forged);
-    expect(await verifier.verify(`${h}.${forged}.${s}`, 'alice')).toMatchObject({ ok: false, failure: 'bad_signature' });
+    expect(await verifier.verify(`${h}.${forged}.${s}`, 'alice')).toMatchObject({
+      ok: false,
+      failure: 'bad_signature',
+    });
   });
 
   it('rejects garbage and unsigned (alg none) tokens as malformed', async () => {
@@ -54,17 +75,32 @@ describe('JwtVerifier HS256', () => {
 
   it('rejects acl claims of the wrong shape or with invalid filters', async () => {
     for (const acl of [['a'], 'a', { pub: 'a' }, { sub: [1] }, { pub: ['a/#/b'] }]) {
-      expect(await verifier.verify(await sign({ acl }, hsKey), 'u'), JSON.stringify(acl)).toMatchObject({ ok: false, failure: 'bad_acl' });
+      expect(await verifier.verify(await sign({ acl }, hsKey), 'u'), JSON.stringify(acl)).toMatchObject({
+        ok: false,
+        failure: 'bad_acl',
+      });
     }
-    expect(await verifier.verify(await sign({ acl: { pub: ['a'] } }, hsKey), 'u')).toMatchObject({ ok: true, acl: { pub: ['a'], sub: [] } });
+    expect(await verifier.verify(await sign({ acl: { pub: ['a'] } }, hsKey), 'u')).toMatchObject({
+      ok: true,
+      acl: { pub: ['a'], sub: [] },
+    });
   });
 
   it('honours custom claim names and rejects a non-string username claim', async () => {
     const v = new JwtVerifier(jwtConfig({ secret: SECRET, username_claim: 'sub', acl_claim: 'perm' }));
     await v.start();
-    expect(await v.verify(await sign({ sub: 'dev1', perm: { pub: ['x'] } }, hsKey), 'dev1')).toMatchObject({ ok: true, acl: { pub: ['x'] } });
-    expect(await v.verify(await sign({ sub: 'dev1' }, hsKey), 'dev2')).toMatchObject({ ok: false, failure: 'username_mismatch' });
-    expect(await v.verify(await sign({ sub: 42 } as unknown as JWTPayload, hsKey), 'dev1')).toMatchObject({ ok: false, failure: 'claim_invalid' });
+    expect(await v.verify(await sign({ sub: 'dev1', perm: { pub: ['x'] } }, hsKey), 'dev1')).toMatchObject({
+      ok: true,
+      acl: { pub: ['x'] },
+    });
+    expect(await v.verify(await sign({ sub: 'dev1' }, hsKey), 'dev2')).toMatchObject({
+      ok: false,
+      failure: 'username_mismatch',
+    });
+    expect(await v.verify(await sign({ sub: 42 } as unknown as JWTPayload, hsKey), 'dev1')).toMatchObject({
+      ok: false,
+      failure: 'claim_invalid',
+    });
   });
 
   it('reads the secret from key_file without its trailing newline', async () => {
@@ -89,38 +125,69 @@ describe('JwtVerifier RS256', () => {
   });
 
   it('accepts a token signed with the private key', async () => {
-    expect(await verifier.verify(await sign({ username: 'r' }, privateKey, 'RS256'), 'r')).toMatchObject({ ok: true, username: 'r' });
+    expect(await verifier.verify(await sign({ username: 'r' }, privateKey, 'RS256'), 'r')).toMatchObject({
+      ok: true,
+      username: 'r',
+    });
   });
 
   it('rejects another key pair, and HS256 tokens keyed with the public PEM (alg confusion)', async () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    expect(await verifier.verify(await sign({}, other, 'RS256'), 'r')).toMatchObject({ ok: false, failure: 'bad_signature' });
-    expect(await verifier.verify(await sign({}, new TextEncoder().encode(pem), 'HS256'), 'r')).toMatchObject({ ok: false, failure: 'malformed' });
+    expect(await verifier.verify(await sign({}, other, 'RS256'), 'r')).toMatchObject({
+      ok: false,
+      failure: 'bad_signature',
+    });
+    expect(await verifier.verify(await sign({}, new TextEncoder().encode(pem), 'HS256'), 'r')).toMatchObject({
+      ok: false,
+      failure: 'malformed',
+    });
   });
 
   it('rejects an expired RS256 token', async () => {
-    expect(await verifier.verify(await sign({ exp: now() - 1 }, privateKey, 'RS256'), 'r')).toMatchObject({ ok: false, failure: 'expired' });
+    expect(await verifier.verify(await sign({ exp: now() - 1 }, privateKey, 'RS256'), 'r')).toMatchObject({
+      ok: false,
+      failure: 'expired',
+    });
   });
 });
 
 describe('JwtVerifier config', () => {
   it('rejects incomplete or contradictory config with PH_AUTH_JWT_CONFIG', () => {
-    for (const jwt of [{}, { secret: '' }, { secret: 's', key_file: 'f' }, { algorithm: 'RS256' }, { algorithm: 'RS256', secret: 's', key_file: 'f' }]) {
-      expect(() => new JwtVerifier(jwtConfig(jwt)), JSON.stringify(jwt)).toThrow(expect.objectContaining({ code: 'PH_AUTH_JWT_CONFIG' }));
+    for (const jwt of [
+      {},
+      { secret: '' },
+      { secret: 's', key_file: 'f' },
+      { algorithm: 'RS256' },
+      { algorithm: 'RS256', secret: 's', key_file: 'f' },
+    ]) {
+      expect(() => new JwtVerifier(jwtConfig(jwt)), JSON.stringify(jwt)).toThrow(
+        expect.objectContaining({ code: 'PH_AUTH_JWT_CONFIG' }),
+      );
     }
   });
 
   it('start() fails with PH_AUTH_JWT_KEY on a missing file or a non-RSA key', async () => {
     const dir = tempDir();
-    await expect(new JwtVerifier(jwtConfig({ algorithm: 'RS256', key_file: join(dir, 'none.pem') })).start()).rejects.toMatchObject({ code: 'PH_AUTH_JWT_KEY' });
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    await expect(
+      new JwtVerifier(jwtConfig({ algorithm: 'RS256', key_file: join(dir, 'none.pem') })).start(),
+    ).rejects.toMatchObject({ code: 'PH_AUTH_JWT_KEY' });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    }) as string;
     await writeFile(join(dir, 'ec.pem'), ec);
-    await expect(new JwtVerifier(jwtConfig({ algorithm: 'RS256', key_file: join(dir, 'ec.pem') })).start()).rejects.toThrow(/expected an RSA public key/);
+    await expect(
+      new JwtVerifier(jwtConfig({ algorithm: 'RS256', key_file: join(dir, 'ec.pem') })).start(),
+    ).rejects.toThrow(/expected an RSA public key/);
     await writeFile(join(dir, 'junk.pem'), 'not a key');
-    await expect(new JwtVerifier(jwtConfig({ algorithm: 'RS256', key_file: join(dir, 'junk.pem') })).start()).rejects.toMatchObject({ code: 'PH_AUTH_JWT_KEY' });
+    await expect(
+      new JwtVerifier(jwtConfig({ algorithm: 'RS256', key_file: join(dir, 'junk.pem') })).start(),
+    ).rejects.toMatchObject({ code: 'PH_AUTH_JWT_KEY' });
   });
 
   it('verify() before start() is a state error', async () => {
-    await expect(new JwtVerifier(jwtConfig({ secret: SECRET })).verify('x')).rejects.toMatchObject({ code: 'PH_AUTH_NOT_STARTED' });
+    await expect(new JwtVerifier(jwtConfig({ secret: SECRET })).verify('x')).rejects.toMatchObject({
+      code: 'PH_AUTH_NOT_STARTED',
+    });
   });
 });

@@ -27,14 +27,23 @@ async function users(file: string) {
 describe('protohub passwd', () => {
   it('round trip: add (-b), change (stdin), delete (-D)', async () => {
     const file = join(tempDir(), 'passwd');
-    expect(await run(['-f', file, '-b', 'alice', 'first'])).toMatchObject({ code: 0, out: `added user "alice" in ${file}\n` });
+    expect(await run(['-f', file, '-b', 'alice', 'first'])).toMatchObject({
+      code: 0,
+      out: `added user "alice" in ${file}\n`,
+    });
     expect(await verifyPassword('first', (await users(file)).get('alice')!.hash)).toBe(true);
 
-    expect(await run(['-f', file, 'alice'], 'second\r\nignored\n')).toMatchObject({ code: 0, out: expect.stringMatching(/^updated/) });
+    expect(await run(['-f', file, 'alice'], 'second\r\nignored\n')).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^updated/),
+    });
     expect(await verifyPassword('second', (await users(file)).get('alice')!.hash)).toBe(true);
 
     expect(await run(['-f', file, '-b', 'bob', 'pw'])).toMatchObject({ code: 0 });
-    expect(await run(['-D', '-f', file, 'alice'])).toMatchObject({ code: 0, out: expect.stringMatching(/^deleted user "alice"/) });
+    expect(await run(['-D', '-f', file, 'alice'])).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^deleted user "alice"/),
+    });
     expect([...(await users(file)).keys()]).toEqual(['bob']);
     expect(await run(['-f', file, '-D', 'alice'])).toMatchObject({ code: 1, err: expect.stringMatching(/not found/) });
   });
@@ -47,7 +56,15 @@ describe('protohub passwd', () => {
 
   it('usage errors exit 2 and change nothing', async () => {
     const file = join(tempDir(), 'passwd');
-    for (const argv of [[], ['-f'], ['-x', 'u'], ['-b', 'u'], ['u', 'pw'], ['-D', 'u', 'pw'], ['-b', 'u', 'pw', 'extra']]) {
+    for (const argv of [
+      [],
+      ['-f'],
+      ['-x', 'u'],
+      ['-b', 'u'],
+      ['u', 'pw'],
+      ['-D', 'u', 'pw'],
+      ['-b', 'u', 'pw', 'extra'],
+    ]) {
       const r = await run(['-f', file, ...argv].slice(argv[0] === '-f' ? 2 : 0));
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toMatch(/usage: protohub passwd/);
@@ -58,8 +75,14 @@ describe('protohub passwd', () => {
 
   it('runtime errors exit 1 with the error code', async () => {
     const file = join(tempDir(), 'passwd');
-    expect(await run(['-f', file, 'dave'], '\n')).toMatchObject({ code: 1, err: expect.stringMatching(/empty.*PH_AUTH_PASSWORD_EMPTY/) });
-    expect(await run(['-f', file, '-b', 'a:b', 'pw'])).toMatchObject({ code: 1, err: expect.stringMatching(/PH_AUTH_USERNAME_INVALID/) });
+    expect(await run(['-f', file, 'dave'], '\n')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/empty.*PH_AUTH_PASSWORD_EMPTY/),
+    });
+    expect(await run(['-f', file, '-b', 'a:b', 'pw'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/PH_AUTH_USERNAME_INVALID/),
+    });
     expect(await run(['-f', file, '-b', '--', '-dash', 'pw'])).toMatchObject({ code: 0 });
   });
 });

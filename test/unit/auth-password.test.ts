@@ -41,8 +41,15 @@ describe('password hashes', () => {
   it('rejects malformed or out-of-range hashes with PH_AUTH_HASH_INVALID', async () => {
     const salt = Buffer.alloc(16, 1).toString('base64');
     const key = Buffer.alloc(32, 2).toString('base64');
-    for (const bad of ['', 'plain', `$scrypt$N=1000,r=8,p=1$${salt}$${key}`, `$scrypt$N=4194304,r=8,p=1$${salt}$${key}`,
-      `$scrypt$N=16,r=0,p=1$${salt}$${key}`, `$scrypt$N=16,r=8,p=1$$${key}`, `$bcrypt$N=16,r=8,p=1$${salt}$${key}`]) {
+    for (const bad of [
+      '',
+      'plain',
+      `$scrypt$N=1000,r=8,p=1$${salt}$${key}`,
+      `$scrypt$N=4194304,r=8,p=1$${salt}$${key}`,
+      `$scrypt$N=16,r=0,p=1$${salt}$${key}`,
+      `$scrypt$N=16,r=8,p=1$$${key}`,
+      `$bcrypt$N=16,r=8,p=1$${salt}$${key}`,
+    ]) {
       expect(() => parseHash(bad), bad).toThrow(expect.objectContaining({ code: 'PH_AUTH_HASH_INVALID' }));
     }
     await expect(verifyPassword('x', 'nope')).rejects.toBeInstanceOf(AuthError);

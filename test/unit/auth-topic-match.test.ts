@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { coversFilter, isValidTopicFilter, isValidTopicName, levels, matchLevels, matchTopic, unshare } from '../../src/auth/topic-match.js';
+import {
+  coversFilter,
+  isValidTopicFilter,
+  isValidTopicName,
+  levels,
+  matchLevels,
+  matchTopic,
+  unshare,
+} from '../../src/auth/topic-match.js';
 
 describe('matchTopic', () => {
   it.each([
@@ -59,7 +67,12 @@ describe('validity and $share', () => {
 const LITERALS = ['a', 'b', '', '$s'];
 const level = fc.constantFrom(...LITERALS, '+');
 const filterArb = fc.oneof(
-  { weight: 9, arbitrary: fc.tuple(fc.array(level, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([ls, hash]) => (hash ? [...ls, '#'] : ls).join('/')) },
+  {
+    weight: 9,
+    arbitrary: fc
+      .tuple(fc.array(level, { minLength: 1, maxLength: 4 }), fc.boolean())
+      .map(([ls, hash]) => (hash ? [...ls, '#'] : ls).join('/')),
+  },
   { weight: 1, arbitrary: fc.constant('#') },
 );
 const topicArb = fc.array(fc.constantFrom(...LITERALS, 'z'), { minLength: 1, maxLength: 6 }).map((ls) => ls.join('/'));

@@ -7,8 +7,43 @@ import { median, medians } from '../../bench/report.js';
 
 describe('bench args', () => {
   it('parses the emqtt-bench style flags', () => {
-    const a = parseBenchArgs(['pub', '-h', '127.0.0.1', '-p', '1884', '-c', '10', '-I', '2', '-t', 't/%i', '-q', '1', '-s', '32', '-V', '5', '-L', '100', '-w', '2', '--threads']);
-    expect(a).toMatchObject({ mode: 'pub', port: 1884, clients: 10, intervalMs: 2, topic: 't/%i', qos: 1, payloadSize: 32, version: 5, limit: 100, workers: 2, workerKind: 'thread' });
+    const a = parseBenchArgs([
+      'pub',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      '1884',
+      '-c',
+      '10',
+      '-I',
+      '2',
+      '-t',
+      't/%i',
+      '-q',
+      '1',
+      '-s',
+      '32',
+      '-V',
+      '5',
+      '-L',
+      '100',
+      '-w',
+      '2',
+      '--threads',
+    ]);
+    expect(a).toMatchObject({
+      mode: 'pub',
+      port: 1884,
+      clients: 10,
+      intervalMs: 2,
+      topic: 't/%i',
+      qos: 1,
+      payloadSize: 32,
+      version: 5,
+      limit: 100,
+      workers: 2,
+      workerKind: 'thread',
+    });
   });
 
   it('-R total rate becomes a per-client interval', () => {
@@ -21,13 +56,18 @@ describe('bench args', () => {
 
   it('bad input is a PH_BENCH_USAGE error, never a crash', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constantFrom('-q', '-V', '-p', '-c', '--nope', 'x', '-1', '3', '70000')), { maxLength: 6 }), (rest) => {
-        try {
-          parseBenchArgs(['pub', ...rest]);
-        } catch (err) {
-          expect((err as { code?: string }).code).toBe('PH_BENCH_USAGE');
-        }
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom('-q', '-V', '-p', '-c', '--nope', 'x', '-1', '3', '70000')), {
+          maxLength: 6,
+        }),
+        (rest) => {
+          try {
+            parseBenchArgs(['pub', ...rest]);
+          } catch (err) {
+            expect((err as { code?: string }).code).toBe('PH_BENCH_USAGE');
+          }
+        },
+      ),
     );
     expect(() => parseBenchArgs(['fly'])).toThrow(/unknown bench mode/);
     expect(() => parseBenchArgs(['pub', '-q', '3'])).toThrow(/-q must be/);

@@ -12,7 +12,12 @@ import { LatencyRecorder, percentile } from '../../src/bench/latency-recorder.js
 import { ackPacket, PACKET, publishTemplate, encodeVarint } from '../../src/bench/packets.js';
 import { ProtocolError } from '../../src/errors.js';
 
-interface Pub { qos: 0 | 1 | 2; id: number; topic: string; payload: Buffer }
+interface Pub {
+  qos: 0 | 1 | 2;
+  id: number;
+  topic: string;
+  payload: Buffer;
+}
 
 const pubArb = fc.record({
   qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2),
@@ -22,11 +27,20 @@ const pubArb = fc.record({
 });
 
 function encode(p: Pub, version: 4 | 5): Buffer {
-  return mqttPacket.generate({
-    cmd: 'publish', topic: p.topic, payload: p.payload, qos: p.qos, dup: false, retain: false,
-    messageId: p.qos > 0 ? p.id : undefined, protocolVersion: version,
-    ...(version === 5 ? { properties: { userProperties: { k: 'v' } } } : {}),
-  } as mqttPacket.IPublishPacket, { protocolVersion: version });
+  return mqttPacket.generate(
+    {
+      cmd: 'publish',
+      topic: p.topic,
+      payload: p.payload,
+      qos: p.qos,
+      dup: false,
+      retain: false,
+      messageId: p.qos > 0 ? p.id : undefined,
+      protocolVersion: version,
+      ...(version === 5 ? { properties: { userProperties: { k: 'v' } } } : {}),
+    } as mqttPacket.IPublishPacket,
+    { protocolVersion: version },
+  );
 }
 
 function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
@@ -55,19 +69,31 @@ function feed(version: 4 | 5, chunks: Buffer[], latency: LatencyRecorder | null 
 describe('bench counting receiver', () => {
   it('counts every PUBLISH and acks QoS 1/2 with the right ids, whatever the chunking', () => {
     fc.assert(
-      fc.property(fc.array(pubArb, { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 30 }), fc.constantFrom<4 | 5>(4, 5), (pubs, cuts, version) => {
-        const stream = Buffer.concat(pubs.map((p) => encode(p, version)));
-        const { r, w, acks } = feed(version, splitAt(stream, cuts));
-        expect(r.publishes).toBe(pubs.length);
-        expect(w.pendingBytes).toBe(0);
-        const expected = pubs.filter((p) => p.qos > 0).map((p) => ackPacket(p.qos === 1 ? PACKET.PUBACK : PACKET.PUBREC, p.id));
-        expect(acks.equals(Buffer.concat(expected))).toBe(true);
-      }),
+      fc.property(
+        fc.array(pubArb, { maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        fc.constantFrom<4 | 5>(4, 5),
+        (pubs, cuts, version) => {
+          const stream = Buffer.concat(pubs.map((p) => encode(p, version)));
+          const { r, w, acks } = feed(version, splitAt(stream, cuts));
+          expect(r.publishes).toBe(pubs.length);
+          expect(w.pendingBytes).toBe(0);
+          const expected = pubs
+            .filter((p) => p.qos > 0)
+            .map((p) => ackPacket(p.qos === 1 ? PACKET.PUBACK : PACKET.PUBREC, p.id));
+          expect(acks.equals(Buffer.concat(expected))).toBe(true);
+        },
+      ),
     );
   });
 
   it('answers PUBREL with PUBCOMP, PUBREC with PUBREL (flags 0b0010), and counts PUBACK/PUBCOMP as completed', () => {
-    const stream = Buffer.concat([ackPacket(PACKET.PUBACK, 7), ackPacket(PACKET.PUBREC, 8), ackPacket(PACKET.PUBCOMP, 8), ackPacket(PACKET.PUBREL, 9)]);
+    const stream = Buffer.concat([
+      ackPacket(PACKET.PUBACK, 7),
+      ackPacket(PACKET.PUBREC, 8),
+      ackPacket(PACKET.PUBCOMP, 8),
+      ackPacket(PACKET.PUBREL, 9),
+    ]);
     const { r, acks } = feed(4, splitAt(stream, [1, 5, 9]));
     expect(r.completed).toBe(2);
     expect([...acks]).toEqual([0x62, 2, 0, 8, 0x70, 2, 0, 9]);

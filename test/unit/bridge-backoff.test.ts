@@ -11,13 +11,20 @@ describe('backoffDelay', () => {
   });
 
   it('property: delay lies in [base·(1−jitter), base] and never exceeds the cap', () => {
-    fc.assert(fc.property(fc.nat(1000), fc.double({ min: 0, max: 0.999999, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (attempt, r, jitter) => {
-      const o = { ...opts, jitter };
-      const base = Math.min(o.max, o.initial * 2 ** Math.min(attempt, 64));
-      const d = backoffDelay(attempt, o, () => r);
-      expect(d).toBeLessThanOrEqual(o.max);
-      expect(d).toBeGreaterThanOrEqual(Math.floor(base * (1 - jitter)));
-      expect(d).toBeLessThanOrEqual(base);
-    }));
+    fc.assert(
+      fc.property(
+        fc.nat(1000),
+        fc.double({ min: 0, max: 0.999999, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (attempt, r, jitter) => {
+          const o = { ...opts, jitter };
+          const base = Math.min(o.max, o.initial * 2 ** Math.min(attempt, 64));
+          const d = backoffDelay(attempt, o, () => r);
+          expect(d).toBeLessThanOrEqual(o.max);
+          expect(d).toBeGreaterThanOrEqual(Math.floor(base * (1 - jitter)));
+          expect(d).toBeLessThanOrEqual(base);
+        },
+      ),
+    );
   });
 });

@@ -10,7 +10,13 @@ import { removeTempDirs, tempDir } from '../support/tmp.js';
 
 afterAll(removeTempDirs);
 
-const msg = (i: number, payload = `m${i}`): OutboundMessage => ({ topic: `t/${i}`, payload: Buffer.from(payload), qos: 1, retain: false, receivedAt: 1000 + i });
+const msg = (i: number, payload = `m${i}`): OutboundMessage => ({
+  topic: `t/${i}`,
+  payload: Buffer.from(payload),
+  qos: 1,
+  retain: false,
+  receivedAt: 1000 + i,
+});
 
 const backends: Array<[string, () => CacheBackend]> = [
   ['memory', () => new MemoryCacheBackend()],
@@ -39,7 +45,10 @@ describe.each(backends)('%s cache backend', (_kind, make) => {
     const b = make();
     b.open();
     const c = new BoundedCache(b, { maxMessages: 100, maxBytes: 1 << 20, overflow: 'drop_oldest' });
-    const seqs = c.append([1, 2, 3, 4, 5, 6].map((i) => msg(i)), new Set()).seqs as number[];
+    const seqs = c.append(
+      [1, 2, 3, 4, 5, 6].map((i) => msg(i)),
+      new Set(),
+    ).seqs as number[];
     c.remove([seqs[4], seqs[0], seqs[1]], 15); // two ranges, out of order
     expect(c.readAfter(0, 10).map((m) => m.topic)).toEqual(['t/3', 't/4', 't/6']);
     expect([c.count, c.bytes]).toEqual([3, 15]);
@@ -52,7 +61,12 @@ describe.each(backends)('%s cache backend', (_kind, make) => {
   it('keeps v5 properties including binary correlation data', () => {
     const b = make();
     b.open();
-    const props = { contentType: 'application/json', correlationData: Buffer.from([0, 255, 7]), messageExpiryInterval: 60, userProperties: { a: 'b', h: ['x', 'y'] } };
+    const props = {
+      contentType: 'application/json',
+      correlationData: Buffer.from([0, 255, 7]),
+      messageExpiryInterval: 60,
+      userProperties: { a: 'b', h: ['x', 'y'] },
+    };
     b.insert({ ...msg(1), properties: props }, 4);
     expect(b.readAfter(0, 1)[0].properties).toEqual(props);
     b.close();
@@ -63,7 +77,10 @@ describe.each(backends)('%s cache backend', (_kind, make) => {
     b.open();
     const c = new BoundedCache(b, { maxMessages: 10, maxBytes: 1 << 20, overflow: 'drop_oldest' });
     const first = c.append([msg(0)], new Set()).seqs[0]!;
-    const r = c.append(Array.from({ length: 49 }, (_, i) => msg(i + 1)), new Set([first]));
+    const r = c.append(
+      Array.from({ length: 49 }, (_, i) => msg(i + 1)),
+      new Set([first]),
+    );
     expect(r.dropped).toBe(40);
     const left = c.readAfter(0, 100).map((m) => m.topic);
     expect(left).toEqual(['t/0', ...Array.from({ length: 9 }, (_, i) => `t/${i + 41}`)]);
@@ -83,23 +100,34 @@ describe.each(backends)('%s cache backend', (_kind, make) => {
   });
 
   it('property: count ≤ max_messages and stored + dropped = offered, for both policies', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 40 }),
-      fc.constantFrom<'drop_oldest' | 'drop_new'>('drop_oldest', 'drop_new'), (batches, max, overflow) => {
-        const b = new MemoryCacheBackend();
-        const c = new BoundedCache(b, { maxMessages: max, maxBytes: 1 << 20, overflow });
-        let offered = 0;
-        let dropped = 0;
-        for (const n of batches) {
-          dropped += c.append(Array.from({ length: n }, (_, i) => msg(offered + i)), new Set()).dropped;
-          offered += n;
-          expect(c.count).toBeLessThanOrEqual(max);
-        }
-        expect(c.count + dropped).toBe(offered);
-        const kept = c.readAfter(0, 10_000).map((m) => Number(m.topic.slice(2)));
-        const expected = overflow === 'drop_oldest' ? Array.from({ length: Math.min(max, offered) }, (_, i) => offered - Math.min(max, offered) + i)
-          : Array.from({ length: Math.min(max, offered) }, (_, i) => i);
-        expect(kept).toEqual(expected);
-      }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom<'drop_oldest' | 'drop_new'>('drop_oldest', 'drop_new'),
+        (batches, max, overflow) => {
+          const b = new MemoryCacheBackend();
+          const c = new BoundedCache(b, { maxMessages: max, maxBytes: 1 << 20, overflow });
+          let offered = 0;
+          let dropped = 0;
+          for (const n of batches) {
+            dropped += c.append(
+              Array.from({ length: n }, (_, i) => msg(offered + i)),
+              new Set(),
+            ).dropped;
+            offered += n;
+            expect(c.count).toBeLessThanOrEqual(max);
+          }
+          expect(c.count + dropped).toBe(offered);
+          const kept = c.readAfter(0, 10_000).map((m) => Number(m.topic.slice(2)));
+          const expected =
+            overflow === 'drop_oldest'
+              ? Array.from({ length: Math.min(max, offered) }, (_, i) => offered - Math.min(max, offered) + i)
+              : Array.from({ length: Math.min(max, offered) }, (_, i) => i);
+          expect(kept).toEqual(expected);
+        },
+      ),
+    );
   });
 });
 
@@ -125,7 +153,12 @@ describe('sqlite cache across restarts', () => {
   it('a failed transaction rolls back the tallies too', () => {
     const b = new SqliteCacheBackend(join(tempDir('bridge-cache-'), 'bridge-t.db'));
     b.open();
-    expect(() => b.transaction(() => { b.insert(msg(1), 5); throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      b.transaction(() => {
+        b.insert(msg(1), 5);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(b.count()).toBe(0);
     expect(b.readAfter(0, 10)).toEqual([]);
     b.close();

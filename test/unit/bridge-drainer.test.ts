@@ -4,21 +4,43 @@ import type { CachedMessage, OutboundMessage } from '../../src/bridge/cache-type
 import { Drainer } from '../../src/bridge/drainer.js';
 import { MemoryCacheBackend } from '../../src/bridge/memory-cache.js';
 
-const msg = (i: number, extra: Partial<OutboundMessage> = {}): OutboundMessage => ({ topic: `t/${i}`, payload: Buffer.from(String(i)), qos: 1, retain: false, receivedAt: Date.now(), ...extra });
+const msg = (i: number, extra: Partial<OutboundMessage> = {}): OutboundMessage => ({
+  topic: `t/${i}`,
+  payload: Buffer.from(String(i)),
+  qos: 1,
+  retain: false,
+  receivedAt: Date.now(),
+  ...extra,
+});
 type Done = (err?: Error & { code?: unknown }) => void;
 
 function setup(n: number) {
-  const cache = new BoundedCache(new MemoryCacheBackend(), { maxMessages: 100_000, maxBytes: 1 << 30, overflow: 'drop_oldest' });
-  cache.append(Array.from({ length: n }, (_, i) => msg(i)), new Set());
+  const cache = new BoundedCache(new MemoryCacheBackend(), {
+    maxMessages: 100_000,
+    maxBytes: 1 << 30,
+    overflow: 'drop_oldest',
+  });
+  cache.append(
+    Array.from({ length: n }, (_, i) => msg(i)),
+    new Set(),
+  );
   const events = { acked: 0, discarded: [] as string[] };
   const drainer = new Drainer(cache, {
     sent: () => undefined,
-    acked: () => { events.acked++; },
-    discarded: (_m, reason) => { events.discarded.push(reason); },
-    error: (e) => { throw e; },
+    acked: () => {
+      events.acked++;
+    },
+    discarded: (_m, reason) => {
+      events.discarded.push(reason);
+    },
+    error: (e) => {
+      throw e;
+    },
   });
   const wire: Array<{ m: CachedMessage; done: Done }> = [];
-  const send = (m: CachedMessage, done: Done) => { wire.push({ m, done }); };
+  const send = (m: CachedMessage, done: Done) => {
+    wire.push({ m, done });
+  };
   return { cache, drainer, wire, send, events };
 }
 
@@ -79,10 +101,25 @@ describe('Drainer', () => {
   });
 
   it('expired messages are not sent; the rest carry the time left ([MQTT-3.3.2-5], [MQTT-3.3.2-6])', async () => {
-    const cache = new BoundedCache(new MemoryCacheBackend(), { maxMessages: 10, maxBytes: 1 << 20, overflow: 'drop_oldest' });
-    cache.append([msg(1, { properties: { messageExpiryInterval: 5 }, receivedAt: Date.now() - 10_000 }), msg(2, { properties: { messageExpiryInterval: 60 }, receivedAt: Date.now() - 10_000 })], new Set());
+    const cache = new BoundedCache(new MemoryCacheBackend(), {
+      maxMessages: 10,
+      maxBytes: 1 << 20,
+      overflow: 'drop_oldest',
+    });
+    cache.append(
+      [
+        msg(1, { properties: { messageExpiryInterval: 5 }, receivedAt: Date.now() - 10_000 }),
+        msg(2, { properties: { messageExpiryInterval: 60 }, receivedAt: Date.now() - 10_000 }),
+      ],
+      new Set(),
+    );
     const discarded: string[] = [];
-    const d = new Drainer(cache, { sent: () => undefined, acked: () => undefined, discarded: (_m, r) => discarded.push(r), error: () => undefined });
+    const d = new Drainer(cache, {
+      sent: () => undefined,
+      acked: () => undefined,
+      discarded: (_m, r) => discarded.push(r),
+      error: () => undefined,
+    });
     const sent: CachedMessage[] = [];
     d.attach((m) => sent.push(m), 4);
     expect(discarded).toEqual(['expired']);

@@ -35,7 +35,9 @@ describe('compileRoute', () => {
     ['a/#', 'b/+/c', 'wildcards'],
   ])('refuses filter %s → template %s (%s)', (filter, template, why) => {
     expect(() => compileRoute(filter, template)).toThrow(BridgeError);
-    try { compileRoute(filter, template); } catch (e) {
+    try {
+      compileRoute(filter, template);
+    } catch (e) {
       expect((e as BridgeError).code).toBe('PH_BRIDGE_TEMPLATE');
       expect((e as Error).message).toContain(why);
     }
@@ -44,20 +46,24 @@ describe('compileRoute', () => {
   it('property: prefix/{rest*} → other/{rest*} maps every topic under the prefix and back', () => {
     const up = compileRoute('p/{rest*}', 'q/r/{rest*}');
     const down = compileRoute('q/r/{rest*}', 'p/{rest*}');
-    fc.assert(fc.property(topicArb, (t) => {
-      const remote = up.render(`p/${t}`, up.match(`p/${t}`)!);
-      expect(remote).toBe(`q/r/${t}`);
-      expect(down.render(remote, down.match(remote)!)).toBe(`p/${t}`);
-    }));
+    fc.assert(
+      fc.property(topicArb, (t) => {
+        const remote = up.render(`p/${t}`, up.match(`p/${t}`)!);
+        expect(remote).toBe(`q/r/${t}`);
+        expect(down.render(remote, down.match(remote)!)).toBe(`p/${t}`);
+      }),
+    );
   });
 
   it('property: a topic matched by the route filter always renders a valid topic name', () => {
     const r = compileRoute('{a}/{b*}', 'x/{b*}/{a}');
-    fc.assert(fc.property(topicArb, (t) => {
-      const c = r.match(t);
-      expect(c).toBeDefined();
-      expect(r.render(t, c!)).not.toMatch(/[+#]|\/\/|\/$/);
-    }));
+    fc.assert(
+      fc.property(topicArb, (t) => {
+        const c = r.match(t);
+        expect(c).toBeDefined();
+        expect(r.render(t, c!)).not.toMatch(/[+#]|\/\/|\/$/);
+      }),
+    );
   });
 });
 
@@ -73,14 +79,22 @@ describe('topic filters', () => {
       const l = t.split('/').map((x, i) => (mask[i % mask.length] ? '+' : x));
       return hashAt < l.length ? [...l.slice(0, hashAt), '#'].join('/') : l.join('/');
     };
-    fc.assert(fc.property(topicArb, fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 6 }),
-      fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 6 }), fc.nat(7), fc.nat(7), (t, m1, m2, h1, h2) => {
-        const a = wild(t, m1, h1);
-        const b = wild(t, m2, h2);
-        expect(topicMatches(a, t) && topicMatches(b, t)).toBe(true);
-        expect(filtersOverlap(a, b)).toBe(true);
-        expect(filtersOverlap(b, a)).toBe(true);
-      }));
+    fc.assert(
+      fc.property(
+        topicArb,
+        fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 6 }),
+        fc.nat(7),
+        fc.nat(7),
+        (t, m1, m2, h1, h2) => {
+          const a = wild(t, m1, h1);
+          const b = wild(t, m2, h2);
+          expect(topicMatches(a, t) && topicMatches(b, t)).toBe(true);
+          expect(filtersOverlap(a, b)).toBe(true);
+          expect(filtersOverlap(b, a)).toBe(true);
+        },
+      ),
+    );
   });
 
   it('disjoint filters do not overlap', () => {

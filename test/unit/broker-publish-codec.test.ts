@@ -7,21 +7,31 @@ import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { decodePublish, EMPTY_PROPERTIES, encodePublish } from '../../src/broker/publish-codec.js';
 
-const publishArb = fc.record({
-  topic: fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }).filter((t) => !t.includes('\u0000')),
-  payload: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
-  qos: fc.constantFrom(0, 1, 2),
-  retain: fc.boolean(),
-  dup: fc.boolean(),
-  messageId: fc.integer({ min: 1, max: 65535 }),
-  v5: fc.boolean(),
-}).map((p) => ({ ...p, dup: p.dup && p.qos > 0 })); // [MQTT-3.3.1-2] DUP only with QoS > 0
+const publishArb = fc
+  .record({
+    topic: fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }).filter((t) => !t.includes('\u0000')),
+    payload: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+    qos: fc.constantFrom(0, 1, 2),
+    retain: fc.boolean(),
+    dup: fc.boolean(),
+    messageId: fc.integer({ min: 1, max: 65535 }),
+    v5: fc.boolean(),
+  })
+  .map((p) => ({ ...p, dup: p.dup && p.qos > 0 })); // [MQTT-3.3.1-2] DUP only with QoS > 0
 
 type Pub = typeof publishArb extends fc.Arbitrary<infer T> ? T : never;
 
 function reference(p: Pub): Buffer {
   return mqttPacket.generate(
-    { cmd: 'publish', topic: p.topic, payload: p.payload, qos: p.qos as 0 | 1 | 2, retain: p.retain, dup: p.dup, messageId: p.qos > 0 ? p.messageId : undefined },
+    {
+      cmd: 'publish',
+      topic: p.topic,
+      payload: p.payload,
+      qos: p.qos as 0 | 1 | 2,
+      retain: p.retain,
+      dup: p.dup,
+      messageId: p.qos > 0 ? p.messageId : undefined,
+    },
     { protocolVersion: p.v5 ? 5 : 4 },
   );
 }
@@ -30,7 +40,15 @@ describe('fast PUBLISH codec', () => {
   it('[MQTT-3.3.1] encodes exactly what mqtt-packet encodes', () => {
     fc.assert(
       fc.property(publishArb, (p) => {
-        const ours = encodePublish(p.topic, p.payload, p.qos, p.retain, p.dup, p.qos > 0 ? p.messageId : undefined, p.v5 ? EMPTY_PROPERTIES : undefined);
+        const ours = encodePublish(
+          p.topic,
+          p.payload,
+          p.qos,
+          p.retain,
+          p.dup,
+          p.qos > 0 ? p.messageId : undefined,
+          p.v5 ? EMPTY_PROPERTIES : undefined,
+        );
         expect(ours.equals(reference(p))).toBe(true);
       }),
       { numRuns: 500 },
@@ -42,7 +60,13 @@ describe('fast PUBLISH codec', () => {
       fc.property(publishArb, (p) => {
         const d = decodePublish(reference(p), p.v5 ? 5 : 4);
         expect(d).not.toBe('malformed');
-        expect(d).toMatchObject({ topic: p.topic, qos: p.qos, retain: p.retain, dup: p.dup, messageId: p.qos > 0 ? p.messageId : undefined });
+        expect(d).toMatchObject({
+          topic: p.topic,
+          qos: p.qos,
+          retain: p.retain,
+          dup: p.dup,
+          messageId: p.qos > 0 ? p.messageId : undefined,
+        });
         expect((d as mqttPacket.IPublishPacket).payload).toEqual(p.payload);
       }),
       { numRuns: 500 },
@@ -50,7 +74,19 @@ describe('fast PUBLISH codec', () => {
   });
 
   it('leaves v5 PUBLISH with properties to mqtt-packet', () => {
-    const frame = mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, messageId: 3, properties: { contentType: 'text/plain' } }, { protocolVersion: 5 });
+    const frame = mqttPacket.generate(
+      {
+        cmd: 'publish',
+        topic: 't',
+        payload: Buffer.from('x'),
+        qos: 1,
+        retain: false,
+        dup: false,
+        messageId: 3,
+        properties: { contentType: 'text/plain' },
+      },
+      { protocolVersion: 5 },
+    );
     expect(decodePublish(frame, 5)).toBeUndefined();
   });
 

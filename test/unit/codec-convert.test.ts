@@ -27,10 +27,17 @@ describe('codec registry', () => {
 
   it('is extensible and refuses a name that is taken', () => {
     const registry = new CodecRegistry();
-    const upper: Codec = { mediaType: 'text/x-upper', aliases: ['upper'], decode: (b) => b.toString().toUpperCase(), encode: (v) => Buffer.from(String(v)) };
+    const upper: Codec = {
+      mediaType: 'text/x-upper',
+      aliases: ['upper'],
+      decode: (b) => b.toString().toUpperCase(),
+      encode: (v) => Buffer.from(String(v)),
+    };
     registry.register(upper);
     expect(registry.get('UPPER')).toBe(upper);
-    expect(() => registry.register({ ...upper, mediaType: 'text/x-other' })).toThrow(expect.objectContaining({ code: 'PH_CODEC_DUPLICATE' }));
+    expect(() => registry.register({ ...upper, mediaType: 'text/x-other' })).toThrow(
+      expect.objectContaining({ code: 'PH_CODEC_DUPLICATE' }),
+    );
   });
 });
 
@@ -61,11 +68,14 @@ describe('payload conversion', () => {
 
   it('JSON ⇄ CBOR preserves JSON values', () => {
     fc.assert(
-      fc.property(fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"__proto__"')), (v) => {
-        const json = Buffer.from(JSON.stringify(v));
-        const back = convert('cbor', 'json', convert('json', 'cbor', json));
-        expect(JSON.parse(back.toString())).toEqual(JSON.parse(json.toString()));
-      }),
+      fc.property(
+        fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"__proto__"')),
+        (v) => {
+          const json = Buffer.from(JSON.stringify(v));
+          const back = convert('cbor', 'json', convert('json', 'cbor', json));
+          expect(JSON.parse(back.toString())).toEqual(JSON.parse(json.toString()));
+        },
+      ),
     );
   });
 
@@ -77,13 +87,18 @@ describe('payload conversion', () => {
   it('any conversion of any bytes either succeeds or throws CodecError', () => {
     const names = ['raw', 'text', 'json', 'cbor'];
     fc.assert(
-      fc.property(fc.constantFrom(...names), fc.constantFrom(...names), fc.uint8Array({ maxLength: 48 }), (from, to, bytes) => {
-        try {
-          expect(Buffer.isBuffer(convert(from, to, Buffer.from(bytes)))).toBe(true);
-        } catch (err) {
-          expect(err).toBeInstanceOf(CodecError);
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...names),
+        fc.constantFrom(...names),
+        fc.uint8Array({ maxLength: 48 }),
+        (from, to, bytes) => {
+          try {
+            expect(Buffer.isBuffer(convert(from, to, Buffer.from(bytes)))).toBe(true);
+          } catch (err) {
+            expect(err).toBeInstanceOf(CodecError);
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });

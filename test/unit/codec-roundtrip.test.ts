@@ -24,9 +24,11 @@ function onlyCodecErrors(codec: Codec, bytes: Buffer): void {
 
 describe('JSON codec', () => {
   it('round-trips every JSON value', () => {
-    fc.assert(fc.property(jsonValue, (v) => {
-      expect(jsonCodec.decode(jsonCodec.encode(v))).toEqual(v);
-    }));
+    fc.assert(
+      fc.property(jsonValue, (v) => {
+        expect(jsonCodec.decode(jsonCodec.encode(v))).toEqual(v);
+      }),
+    );
   });
 
   it('encodes compactly', () => {
@@ -41,9 +43,21 @@ describe('JSON codec', () => {
   });
 
   it('maps values other codecs produce instead of mangling them', () => {
-    const value = { b: Buffer.from('hi'), u: new Uint8Array([1, 2]), small: 5n, big: 2n ** 70n, m: new Map([[1, 'x']]), s: new Set([1]) };
+    const value = {
+      b: Buffer.from('hi'),
+      u: new Uint8Array([1, 2]),
+      small: 5n,
+      big: 2n ** 70n,
+      m: new Map([[1, 'x']]),
+      s: new Set([1]),
+    };
     expect(JSON.parse(jsonCodec.encode(value).toString())).toEqual({
-      b: 'aGk=', u: 'AQI=', small: 5, big: '1180591620717411303424', m: { 1: 'x' }, s: [1],
+      b: 'aGk=',
+      u: 'AQI=',
+      small: 5,
+      big: '1180591620717411303424',
+      m: { 1: 'x' },
+      s: [1],
     });
   });
 
@@ -59,9 +73,11 @@ describe('JSON codec', () => {
 
 describe('CBOR codec', () => {
   it('round-trips every JSON value', () => {
-    fc.assert(fc.property(jsonValue, (v) => {
-      expect(cborCodec.decode(cborCodec.encode(v))).toEqual(v);
-    }));
+    fc.assert(
+      fc.property(jsonValue, (v) => {
+        expect(cborCodec.decode(cborCodec.encode(v))).toEqual(v);
+      }),
+    );
   });
 
   it('round-trips byte strings as plain (untagged) CBOR byte strings', () => {
@@ -82,15 +98,25 @@ describe('CBOR codec', () => {
 
   it('decodes what other encoders write (RFC 8949 Appendix A vectors)', () => {
     const vectors: [string, unknown][] = [
-      ['00', 0], ['1903e8', 1000], ['3903e7', -1000], ['f93c00', 1], ['f5', true], ['f6', null],
-      ['6449455446', 'IETF'], ['83010203', [1, 2, 3]], ['a26161016162820203', { a: 1, b: [2, 3] }],
+      ['00', 0],
+      ['1903e8', 1000],
+      ['3903e7', -1000],
+      ['f93c00', 1],
+      ['f5', true],
+      ['f6', null],
+      ['6449455446', 'IETF'],
+      ['83010203', [1, 2, 3]],
+      ['a26161016162820203', { a: 1, b: [2, 3] }],
       ['9f018202039f0405ffff', [1, [2, 3], [4, 5]]],
     ];
     for (const [hex, value] of vectors) expect(cborCodec.decode(Buffer.from(hex, 'hex'))).toEqual(value);
   });
 
   it('throws only CodecError on garbage, including truncated and trailing data', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => onlyCodecErrors(cborCodec, Buffer.from(b))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (b) => onlyCodecErrors(cborCodec, Buffer.from(b))),
+      { numRuns: 2000 },
+    );
     fc.assert(
       fc.property(jsonValue, fc.nat(), (v, cut) => {
         const bytes = cborCodec.encode(v);
@@ -105,14 +131,18 @@ describe('CBOR codec', () => {
 
 describe('text codec', () => {
   it('round-trips every string, a leading BOM included', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => {
-      expect(textCodec.decode(textCodec.encode(s))).toBe(s);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (s) => {
+        expect(textCodec.decode(textCodec.encode(s))).toBe(s);
+      }),
+    );
     expect(textCodec.decode(textCodec.encode('\uFEFFx'))).toBe('\uFEFFx');
   });
 
   it('rejects invalid UTF-8 with a CodecError, never U+FFFD', () => {
-    expect(() => textCodec.decode(Buffer.from([0x61, 0xc3]))).toThrow(expect.objectContaining({ code: 'PH_CODEC_DECODE' }));
+    expect(() => textCodec.decode(Buffer.from([0x61, 0xc3]))).toThrow(
+      expect.objectContaining({ code: 'PH_CODEC_DECODE' }),
+    );
     expect(() => textCodec.encode(Buffer.from([0xff]))).toThrow(CodecError);
     fc.assert(fc.property(fc.uint8Array({ maxLength: 32 }), (b) => onlyCodecErrors(textCodec, Buffer.from(b))));
   });

@@ -22,7 +22,10 @@ describe('generated configuration docs', () => {
   });
 
   it('docs/protohub.schema.json is up to date', () => {
-    expect(read(JSON_SCHEMA_FILE) === rendered.jsonSchema, 'docs/protohub.schema.json is stale: run `npm run docs`').toBe(true);
+    expect(
+      read(JSON_SCHEMA_FILE) === rendered.jsonSchema,
+      'docs/protohub.schema.json is stale: run `npm run docs`',
+    ).toBe(true);
   });
 
   it('renders deterministically', () => {
@@ -34,14 +37,31 @@ describe('generated configuration docs', () => {
     expect(md).toContain('| `mqtt.retry_interval` | duration | `"30s"` |  | resend an unacknowledged QoS>0 message');
     expect(md).toContain('| `mqtt.max_qos_allowed` | integer | `2` | 0 .. 2 |');
     expect(md).toContain('| `listeners.ssl.<name>.certfile` | string | **required** |');
-    expect(md).toContain('| `log.level` | enum | `"info"` | "trace" \\| "debug" \\| "info" \\| "warn" \\| "error" \\| "fatal" \\| "silent" |');
+    expect(md).toContain(
+      '| `log.level` | enum | `"info"` | "trace" \\| "debug" \\| "info" \\| "warn" \\| "error" \\| "fatal" \\| "silent" |',
+    );
     expect(md).toContain('| `authorization.rules[].topics` | array of string | **required** | ≥ 1 item(s) |');
     expect(md).toMatch(/^## gateways\./m);
   });
 
   it('emits a JSON Schema with every top-level section', () => {
-    const schema = JSON.parse(rendered.jsonSchema) as { properties: Record<string, unknown>; additionalProperties?: unknown };
-    expect(Object.keys(schema.properties)).toEqual(['node', 'listeners', 'mqtt', 'auth', 'authorization', 'store', 'http', 'log', 'gateways', 'bridges', 'rules']);
+    const schema = JSON.parse(rendered.jsonSchema) as {
+      properties: Record<string, unknown>;
+      additionalProperties?: unknown;
+    };
+    expect(Object.keys(schema.properties)).toEqual([
+      'node',
+      'listeners',
+      'mqtt',
+      'auth',
+      'authorization',
+      'store',
+      'http',
+      'log',
+      'gateways',
+      'bridges',
+      'rules',
+    ]);
     expect(schema.additionalProperties).toBe(false);
     const store = schema.properties.store as { additionalProperties?: unknown };
     expect(store.additionalProperties).toBe(false);
@@ -51,12 +71,20 @@ describe('generated configuration docs', () => {
 describe('config docs renderer', () => {
   it('walks nested objects, named records and arrays, with unit types and ranges', () => {
     const schema = z.object({
-      a: z.object({
-        wait: duration('how long', 10, 3_600_000).prefault('1m'),
-        size: byteSize('how big', 1024).prefault('1MB'),
-        inst: z.record(z.string(), z.object({ n: z.number().int().min(1).optional().describe('count | pipes') })).default({}).describe('by name'),
-        list: z.array(z.object({ k: z.enum(['x', 'y']) })).default([]).describe('items'),
-      }).prefault({}),
+      a: z
+        .object({
+          wait: duration('how long', 10, 3_600_000).prefault('1m'),
+          size: byteSize('how big', 1024).prefault('1MB'),
+          inst: z
+            .record(z.string(), z.object({ n: z.number().int().min(1).optional().describe('count | pipes') }))
+            .default({})
+            .describe('by name'),
+          list: z
+            .array(z.object({ k: z.enum(['x', 'y']) }))
+            .default([])
+            .describe('items'),
+        })
+        .prefault({}),
     });
     const [section] = configSections(schema);
     expect(renderTable(section.rows).split('\n').slice(2)).toEqual([

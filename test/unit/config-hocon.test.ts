@@ -35,7 +35,14 @@ describe('HOCON syntax', () => {
 
   it('types lone unquoted tokens and keeps others strings', () => {
     expect(value('a = 1883\nb = -1.5e2\nc = true\nd = false\ne = null\nf = 30s\ng = 007\nh = "42"')).toEqual({
-      a: 1883, b: -150, c: true, d: false, e: null, f: '30s', g: '007', h: '42',
+      a: 1883,
+      b: -150,
+      c: true,
+      d: false,
+      e: null,
+      f: '30s',
+      g: '007',
+      h: '42',
     });
   });
 
@@ -45,11 +52,19 @@ describe('HOCON syntax', () => {
   });
 
   it('reads arrays separated by commas or newlines, with trailing comma', () => {
-    expect(value('a = [\n  1,\n  2\n  3,\n]\nb = []\nc = [[1], {x = 1}]')).toEqual({ a: [1, 2, 3], b: [], c: [[1], { x: 1 }] });
+    expect(value('a = [\n  1,\n  2\n  3,\n]\nb = []\nc = [[1], {x = 1}]')).toEqual({
+      a: [1, 2, 3],
+      b: [],
+      c: [[1], { x: 1 }],
+    });
   });
 
   it('drops # and // comments but keeps the newline that separates fields', () => {
-    expect(value('# top\na = 1 # one\nb = 2 // two\n// c = 3\nd = "# not a comment"')).toEqual({ a: 1, b: 2, d: '# not a comment' });
+    expect(value('# top\na = 1 # one\nb = 2 // two\n// c = 3\nd = "# not a comment"')).toEqual({
+      a: 1,
+      b: 2,
+      d: '# not a comment',
+    });
   });
 
   it('separates fields by commas too', () => {
@@ -57,7 +72,11 @@ describe('HOCON syntax', () => {
   });
 
   it('concatenates values on one line into a string, keeping inner whitespace', () => {
-    expect(value('a = hello   world\nb = 1 2\nc = foo"bar"baz')).toEqual({ a: 'hello   world', b: '1 2', c: 'foobarbaz' });
+    expect(value('a = hello   world\nb = 1 2\nc = foo"bar"baz')).toEqual({
+      a: 'hello   world',
+      b: '1 2',
+      c: 'foobarbaz',
+    });
   });
 
   it('concatenates arrays and merges objects written side by side', () => {
@@ -84,12 +103,18 @@ describe('HOCON syntax', () => {
 describe('HOCON substitutions', () => {
   it('resolves ${path} against the final merged document, anywhere in it', () => {
     expect(value('a = ${b.c}\nb.c = 1\nb.c = 2\nd = ${b}\ne = "x-"${b.c}"-y"')).toEqual({
-      a: 2, b: { c: 2 }, d: { c: 2 }, e: 'x-2-y',
+      a: 2,
+      b: { c: 2 },
+      d: { c: 2 },
+      e: 'x-2-y',
     });
   });
 
   it('falls back to the environment for ${VAR} and ${?VAR}', () => {
-    expect(value('home = ${HOME}\ndir = ${?DIR}/data', { HOME: '/h', DIR: '/d' })).toEqual({ home: '/h', dir: '/d/data' });
+    expect(value('home = ${HOME}\ndir = ${?DIR}/data', { HOME: '/h', DIR: '/d' })).toEqual({
+      home: '/h',
+      dir: '/d/data',
+    });
   });
 
   it('leaves a key unset, or at its earlier value, when ${?VAR} is unset', () => {
@@ -99,7 +124,8 @@ describe('HOCON substitutions', () => {
 
   it('reads the earlier value on self-reference', () => {
     expect(value('path = "/a"\npath = ${path}":/b"\nobj { x = 1 }\nobj = ${obj} { y = 2 }')).toEqual({
-      path: '/a:/b', obj: { x: 1, y: 2 },
+      path: '/a:/b',
+      obj: { x: 1, y: 2 },
     });
     expect(value('PATH = ${PATH}":/x"', { PATH: '/bin' })).toEqual({ PATH: '/bin:/x' });
   });
@@ -131,7 +157,8 @@ describe('HOCON substitutions', () => {
 });
 
 describe('HOCON positions', () => {
-  const text = 'node.name = hub\nlisteners {\n  tcp.default {\n    bind = "0.0.0.0:1883"\n  }\n}\nlist = [\n  1\n  { k = v }\n]';
+  const text =
+    'node.name = hub\nlisteners {\n  tcp.default {\n    bind = "0.0.0.0:1883"\n  }\n}\nlist = [\n  1\n  { k = v }\n]';
 
   it('gives the file, line and column of every key', () => {
     const doc = parse(text);
@@ -188,7 +215,9 @@ describe('HOCON includes', () => {
     expect(parseHoconText('include "nope.conf"\na = 1', join(dir, 'm.conf')).value).toEqual({ a: 1 });
     const err = errorOf(() => parseHoconText('a = 1\ninclude required("nope.conf")', join(dir, 'm.conf')));
     expect(err.code).toBe('PH_CONFIG_NOT_FOUND');
-    expect(err.message).toBe(`${join(dir, 'm.conf')}:2:1: required include "nope.conf" not found (${join(dir, 'nope.conf')})`);
+    expect(err.message).toBe(
+      `${join(dir, 'm.conf')}:2:1: required include "nope.conf" not found (${join(dir, 'nope.conf')})`,
+    );
   });
 
   it('tries .conf then .json for a name without extension', () => {
@@ -222,7 +251,10 @@ describe('HOCON syntax errors', () => {
     ['a = "open', 'test.conf:1:5: unterminated quoted string'],
     ['a {\n  b = 1\n', 'test.conf:3:1: unterminated object, expected }'],
     ['a = 1\nbind = 0.0.0.0:1883', "test.conf:2:15: ':' is not allowed in an unquoted value; quote the value"],
-    ['a = 1\n  b c = 2', "test.conf:2:5: expected '=', ':' or '{' after key 'b', got 'c' (keys with spaces must be quoted)"],
+    [
+      'a = 1\n  b c = 2',
+      "test.conf:2:5: expected '=', ':' or '{' after key 'b', got 'c' (keys with spaces must be quoted)",
+    ],
     ['a = ', 'test.conf:1:5: expected a value, got end of file'],
     ['a = 1 }', "test.conf:1:7: expected a newline, ',' or end of file after a field, got '}'"],
     ['a = $x', "test.conf:1:5: '$' must start a substitution '${...}'; quote the value"],

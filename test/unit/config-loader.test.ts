@@ -22,14 +22,20 @@ function configErrorOf(fn: () => unknown): ConfigError {
 
 describe('loadConfig', () => {
   it('fills defaults, converts units and deep-freezes the result', () => {
-    const { config } = parseConfigText('mqtt.retry_interval = 5s\nmqtt.max_packet_size = "2MB"\nlisteners.tcp.default.bind = "127.0.0.1:0"', 'a.conf', { env: {} });
+    const { config } = parseConfigText(
+      'mqtt.retry_interval = 5s\nmqtt.max_packet_size = "2MB"\nlisteners.tcp.default.bind = "127.0.0.1:0"',
+      'a.conf',
+      { env: {} },
+    );
     expect(config.mqtt.retry_interval).toBe(5000);
     expect(config.mqtt.max_packet_size).toBe(2 * 1024 * 1024);
     expect(config.listeners.tcp.default.bind).toEqual({ host: '127.0.0.1', port: 0 });
     expect(config.store).toEqual({ type: 'sqlite', dir: './data', synchronous: 'normal' });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.listeners.tcp.default.bind)).toBe(true);
-    expect(() => { (config.store as { dir: string }).dir = 'x'; }).toThrow(TypeError);
+    expect(() => {
+      (config.store as { dir: string }).dir = 'x';
+    }).toThrow(TypeError);
   });
 
   it('does not share frozen objects with schema defaults', () => {
@@ -52,19 +58,24 @@ describe('loadConfig', () => {
     expect(config.mqtt.max_inflight).toBe(64);
     expect(config.auth.allow_anonymous).toBe(false);
     expect(config.mqtt.keepalive_multiplier).toBe(2.5);
-    const err = configErrorOf(() => parseConfigText('mqtt.max_inflight = ${?INFLIGHT}', 'a.conf', { env: { INFLIGHT: 'lots' } }));
+    const err = configErrorOf(() =>
+      parseConfigText('mqtt.max_inflight = ${?INFLIGHT}', 'a.conf', { env: { INFLIGHT: 'lots' } }),
+    );
     expect(err.issues).toEqual(['a.conf:1 mqtt.max_inflight: expected a number, got "lots"']);
   });
 
   it('applies dotted-path overrides over the file and reports them as <overrides>', () => {
     const { config, sources } = parseConfigText('store.dir = /a\nlog.level = warn', 'a.conf', {
-      env: {}, overrides: { 'store.dir': '/b', log: { format: 'json' } },
+      env: {},
+      overrides: { 'store.dir': '/b', log: { format: 'json' } },
     });
     expect(config.store.dir).toBe('/b');
     expect(config.log).toEqual({ level: 'warn', format: 'json' });
     expect(sources.positionOf(['store', 'dir'])).toEqual({ file: '<overrides>', line: 0, col: 0 });
     const err = configErrorOf(() => parseConfigText('', 'a.conf', { env: {}, overrides: { 'log.level': 'loud' } }));
-    expect(err.issues).toEqual(['<overrides> log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "loud"']);
+    expect(err.issues).toEqual([
+      '<overrides> log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "loud"',
+    ]);
   });
 
   it('reports every problem at once with file:line, in file order', () => {
@@ -96,13 +107,18 @@ describe('loadConfig', () => {
       'bad.conf:10 log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "loud"',
       'bad.conf:11 authorization.rules[0].who: expected "all" or { username } or { clientid } or { ipaddress }, got an object { user }',
       'bad.conf:11 authorization.rules[0].topics: expected at least 1 item, got an empty array',
-      expect.stringMatching(/^bad\.conf:12 bogus: expected one of the keys node, listeners, .*, got unknown key "bogus"$/),
+      expect.stringMatching(
+        /^bad\.conf:12 bogus: expected one of the keys node, listeners, .*, got unknown key "bogus"$/,
+      ),
     ]);
   });
 
   it("reports problems in an included file with that file's name and line", () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'base.conf'), 'store {\n  type = sqlite\n  synchronous = sometimes\n}\nhttp.bind = 99999\n');
+    writeFileSync(
+      join(dir, 'base.conf'),
+      'store {\n  type = sqlite\n  synchronous = sometimes\n}\nhttp.bind = 99999\n',
+    );
     const main = join(dir, 'main.conf');
     writeFileSync(main, `include "base.conf"\nstore.dir = "/var/lib/protohub"\nlog { level = info, colour = red }\n`);
     const err = configErrorOf(() => loadConfig(main, { env: {} }));
@@ -131,7 +147,9 @@ describe('loadConfig', () => {
     const main = join(dir, 'main.conf');
     writeFileSync(main, 'include "site/auth.conf"\nauth.jwt.key_file = "keys/jwt.pem"\n');
     const { config, sources } = loadConfig(main, { env: {}, overrides: { 'store.dir': 'data' } });
-    expect(sources.resolveFile(['auth', 'password_file'], config.auth.password_file ?? '')).toBe(join(dir, 'site', 'passwd'));
+    expect(sources.resolveFile(['auth', 'password_file'], config.auth.password_file ?? '')).toBe(
+      join(dir, 'site', 'passwd'),
+    );
     expect(sources.resolveFile(['auth', 'jwt', 'key_file'], 'keys/jwt.pem')).toBe(join(dir, 'keys', 'jwt.pem'));
     expect(sources.resolveFile(['store', 'dir'], 'data')).toBe(join(process.cwd(), 'data'));
     expect(sources.resolveFile(['auth', 'password_file'], '/abs/passwd')).toBe('/abs/passwd');
@@ -167,27 +185,37 @@ describe('coerceScalars', () => {
 describe('issue wording', () => {
   it('names the allowed values of a discriminated union and descends into the matching branch', () => {
     const schema = z.object({
-      g: z.discriminatedUnion('type', [z.object({ type: z.literal('a'), x: z.number() }), z.object({ type: z.literal('b') })]),
+      g: z.discriminatedUnion('type', [
+        z.object({ type: z.literal('a'), x: z.number() }),
+        z.object({ type: z.literal('b') }),
+      ]),
       u: z.union([z.object({ host: z.string() }).strict(), z.string()]),
     });
-    const issuesOf = (v: unknown) => describeIssues(schema.safeParse(v, { reportInput: true }).error?.issues ?? [], schema);
-    expect(issuesOf({ g: { type: 'c' }, u: 'ok' })).toEqual([{ path: ['g', 'type'], text: 'expected one of "a", "b", got "c"' }]);
+    const issuesOf = (v: unknown) =>
+      describeIssues(schema.safeParse(v, { reportInput: true }).error?.issues ?? [], schema);
+    expect(issuesOf({ g: { type: 'c' }, u: 'ok' })).toEqual([
+      { path: ['g', 'type'], text: 'expected one of "a", "b", got "c"' },
+    ]);
     expect(issuesOf({ g: { type: 'a', x: 'no' }, u: { host: 5 } })).toEqual([
       { path: ['g', 'x'], text: 'expected a number, got "no"' },
       { path: ['u', 'host'], text: 'expected a string, got 5' },
     ]);
-    expect(issuesOf({ g: { type: 'b' }, u: 7 })).toEqual([{ path: ['u'], text: 'expected { host } or a string, got 7' }]);
+    expect(issuesOf({ g: { type: 'b' }, u: 7 })).toEqual([
+      { path: ['u'], text: 'expected { host } or a string, got 7' },
+    ]);
   });
 });
 
 describe('formatConfigError', () => {
   it('prints the code, the summary and one indented line per problem', () => {
     const err = configErrorOf(() => parseConfigText('log.level = loud\nstore.type = file', 'x.conf', { env: {} }));
-    expect(formatConfigError(err)).toBe([
-      'PH_CONFIG_INVALID: x.conf: invalid configuration (2 problems)',
-      '  x.conf:1 log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "loud"',
-      '  x.conf:2 store.type: expected one of "sqlite", "memory", got "file"',
-    ].join('\n'));
+    expect(formatConfigError(err)).toBe(
+      [
+        'PH_CONFIG_INVALID: x.conf: invalid configuration (2 problems)',
+        '  x.conf:1 log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "loud"',
+        '  x.conf:2 store.type: expected one of "sqlite", "memory", got "file"',
+      ].join('\n'),
+    );
   });
 
   it('prints a syntax error on one line and other errors by message', () => {

@@ -4,18 +4,23 @@ import { backoffDelay } from '../../src/gateway/backoff.js';
 
 describe('backoffDelay', () => {
   it('stays within [0, max] and within the jitter band of the exponential value', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 0, max: 100 }), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 100_000 }),
-      fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.999, noNaN: true }),
-      (attempt, initialMs, extra, jitter, r) => {
-        const maxMs = initialMs + extra;
-        const d = backoffDelay(attempt, { initialMs, maxMs, jitter }, () => r);
-        const base = Math.min(maxMs, initialMs * 2 ** attempt);
-        expect(d).toBeGreaterThanOrEqual(0);
-        expect(d).toBeLessThanOrEqual(maxMs);
-        expect(d).toBeGreaterThanOrEqual(Math.floor(base * (1 - jitter)) - 1);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        (attempt, initialMs, extra, jitter, r) => {
+          const maxMs = initialMs + extra;
+          const d = backoffDelay(attempt, { initialMs, maxMs, jitter }, () => r);
+          const base = Math.min(maxMs, initialMs * 2 ** attempt);
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThanOrEqual(maxMs);
+          expect(d).toBeGreaterThanOrEqual(Math.floor(base * (1 - jitter)) - 1);
+        },
+      ),
+    );
   });
 
   it('doubles per attempt without jitter until the cap', () => {

@@ -5,7 +5,7 @@ import type { ZeromqConfig } from '../../gateways/zeromq/schema.js';
 import type { NngConfig } from '../../gateways/nng/schema.js';
 
 describe('gateway config', () => {
-  it('config/examples/zeromq.conf loads with the issue\'s sockets', () => {
+  it("config/examples/zeromq.conf loads with the issue's sockets", () => {
     const { config } = loadConfig('config/examples/zeromq.conf', { env: {} });
     const gw = (config.gateways as unknown as { zeromq: Record<string, ZeromqConfig> }).zeromq.plant;
     expect(gw.sockets.sensors).toMatchObject({ type: 'sub', connect: ['tcp://127.0.0.1:5560'], subscribe: [''] });
@@ -14,12 +14,16 @@ describe('gateway config', () => {
     expect(gw.uplink_buffer).toEqual({ max_messages: 10000, max_bytes: 64 * 1024 ** 2, overflow: 'drop_oldest' });
   });
 
-  it('config/examples/nng.conf loads with the issue\'s sockets', () => {
+  it("config/examples/nng.conf loads with the issue's sockets", () => {
     const { config } = loadConfig('config/examples/nng.conf', { env: {} });
     const gw = (config.gateways as unknown as { nng: Record<string, NngConfig> }).nng.edge;
     expect(gw.sockets.sensors).toMatchObject({ type: 'sub', dial: ['tcp://127.0.0.1:5570'] });
     expect(gw.sockets.commands).toMatchObject({ type: 'pub', listen: ['tcp://127.0.0.1:5571'] });
-    expect(gw.sockets.requests).toMatchObject({ type: 'rep', listen: ['tcp://127.0.0.1:5572'], address_prefix: 'req/' });
+    expect(gw.sockets.requests).toMatchObject({
+      type: 'rep',
+      listen: ['tcp://127.0.0.1:5572'],
+      address_prefix: 'req/',
+    });
     expect(gw.request_reply).toMatchObject({ timeout: 5000, max_pending: 1000 });
   });
 

@@ -21,11 +21,21 @@ class FakeInstance implements GatewayInstance {
   readonly ingress$ = this.ingress.asObservable();
   readonly sent: DownlinkMessage[] = [];
   async start(): Promise<void> {}
-  async stop(): Promise<void> { this.ingress.complete(); }
-  async send(m: DownlinkMessage): Promise<void> { this.sent.push(m); }
-  health() { return { connection: 'connected' as const, peers: 1 }; }
-  pause(): void { this.pressure.push('pause'); }
-  resume(): void { this.pressure.push('resume'); }
+  async stop(): Promise<void> {
+    this.ingress.complete();
+  }
+  async send(m: DownlinkMessage): Promise<void> {
+    this.sent.push(m);
+  }
+  health() {
+    return { connection: 'connected' as const, peers: 1 };
+  }
+  pause(): void {
+    this.pressure.push('pause');
+  }
+  resume(): void {
+    this.pressure.push('resume');
+  }
 }
 
 const instances: FakeInstance[] = [];
@@ -37,14 +47,25 @@ const fake: GatewayDefinition = {
     uplink: [{ address: '{a*}', topic: `fake/${name}/{a*}` }],
     downlink: [{ filter: `fake/${name}/cmd/{a*}`, address: '{a*}' }],
   }),
-  create: () => { const i = new FakeInstance(); instances.push(i); return i; },
+  create: () => {
+    const i = new FakeInstance();
+    instances.push(i);
+    return i;
+  },
 };
 
 const cfg = (over: Record<string, unknown> = {}): CommonGatewayConfig => z.object(commonGatewayShape).parse(over);
 
 function manager(config: Record<string, CommonGatewayConfig>, baseDir = '/nonexistent') {
   const broker = new BrokerDouble();
-  const m = new GatewayManager({ config: { fake: config } as never, broker, logger: silentLogger(), metrics: new Metrics(), baseDir, definitions: [fake] });
+  const m = new GatewayManager({
+    config: { fake: config } as never,
+    broker,
+    logger: silentLogger(),
+    metrics: new Metrics(),
+    baseDir,
+    definitions: [fake],
+  });
   return { broker, m };
 }
 
@@ -57,13 +78,18 @@ describe('GatewayManager', () => {
     inst.ingress.next({ kind: 'message', address: 'x/y', payload: Buffer.from('1') });
     await broker.waitForPublished(3);
     const status = broker.published.filter((e) => e.topic === '$hub/gateways/fake.a/status');
-    expect(status.map((e) => [JSON.parse(e.payload.toString()).state, e.retain])).toEqual([['starting', true], ['running', true]]);
+    expect(status.map((e) => [JSON.parse(e.payload.toString()).state, e.retain])).toEqual([
+      ['starting', true],
+      ['running', true],
+    ]);
     expect(broker.published.filter((e) => !e.topic.startsWith('$hub/')).map((e) => e.topic)).toEqual(['fake/a/x/y']);
     expect(broker.sessions[0].subscriptions).toEqual([{ filter: 'fake/a/cmd/#', qos: 1, noLocal: true }]);
     broker.deliver(envelope('fake/a/cmd/v', 'open'));
     await new Promise((r) => setImmediate(r));
     expect(inst.sent.map((s) => s.address)).toEqual(['v']);
-    expect(m.health()).toMatchObject([{ id: 'fake.a', state: 'running', connection: 'connected', mapping: 'default:fake.a' }]);
+    expect(m.health()).toMatchObject([
+      { id: 'fake.a', state: 'running', connection: 'connected', mapping: 'default:fake.a' },
+    ]);
     await Promise.all([m.stop(), m.stop()]);
     expect(m.health()[0].state).toBe('stopped');
     expect(broker.sessions).toEqual([]);
@@ -71,7 +97,15 @@ describe('GatewayManager', () => {
 
   it('a mapping load error fails start before any instance starts, naming file and rule', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ uplink: [{ name: 'r1', address: '{a*}', topic: 't/{a*}' }, { name: 'r2', address: 'x/{b*}', topic: 'u/{b*}' }] }));
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({
+        uplink: [
+          { name: 'r1', address: '{a*}', topic: 't/{a*}' },
+          { name: 'r2', address: 'x/{b*}', topic: 'u/{b*}' },
+        ],
+      }),
+    );
     const before = instances.length;
     const { m } = manager({ good: cfg(), broken: cfg({ mapping: 'bad.json' }) }, dir);
     await expect(m.start()).rejects.toThrow(/bad\.json.*r2|r2.*bad\.json/s);
@@ -98,7 +132,11 @@ describe('GatewayManager', () => {
       await new Promise((r) => setImmediate(r));
       gates.shift()?.();
     }
-    expect(broker.published.filter((e) => !e.topic.startsWith('$hub/')).map((e) => e.topic)).toEqual(['fake/b/1', 'fake/b/2', 'fake/b/3']);
+    expect(broker.published.filter((e) => !e.topic.startsWith('$hub/')).map((e) => e.topic)).toEqual([
+      'fake/b/1',
+      'fake/b/2',
+      'fake/b/3',
+    ]);
     await m.stop();
   });
 

@@ -12,7 +12,12 @@ import { BrokerDouble } from '../support/broker-double.js';
 
 function waitUntil(probe: () => boolean): Promise<void> {
   return new Promise((resolve) => {
-    const t = setInterval(() => { if (probe()) { clearInterval(t); resolve(); } }, 2);
+    const t = setInterval(() => {
+      if (probe()) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 2);
   });
 }
 
@@ -29,8 +34,13 @@ function flaky(failures: number) {
       const n = created.push(rec);
       return {
         ingress$: rec.ingress.asObservable(),
-        start: async () => { if (n <= failures) throw new Error(`start failure ${n}`); },
-        stop: async () => { rec.stopped = true; rec.ingress.complete(); },
+        start: async () => {
+          if (n <= failures) throw new Error(`start failure ${n}`);
+        },
+        stop: async () => {
+          rec.stopped = true;
+          rec.ingress.complete();
+        },
         send: async () => undefined,
         health: () => ({ connection: 'connected', peers: 1 }),
       };
@@ -40,10 +50,17 @@ function flaky(failures: number) {
 }
 
 function supervisor(def: GatewayDefinition, metrics = new Metrics()) {
-  const config = z.object(commonGatewayShape).parse({ restart: { initial_backoff: '10ms', max_backoff: '40ms', jitter: 0 } });
+  const config = z
+    .object(commonGatewayShape)
+    .parse({ restart: { initial_backoff: '10ms', max_backoff: '40ms', jitter: 0 } });
   return new GatewaySupervisor({
-    definition: def, name: 'x', config, broker: new BrokerDouble(), logger: silentLogger(),
-    metrics: new GatewayMetrics(metrics, 'flaky.x'), mapping: compileMapping(def.defaultMapping('x', config), { source: 'default:flaky.x' }),
+    definition: def,
+    name: 'x',
+    config,
+    broker: new BrokerDouble(),
+    logger: silentLogger(),
+    metrics: new GatewayMetrics(metrics, 'flaky.x'),
+    mapping: compileMapping(def.defaultMapping('x', config), { source: 'default:flaky.x' }),
   });
 }
 

@@ -27,7 +27,9 @@ function loadIssues(file: string): string[] {
 
 describe('loadMappingFile', () => {
   it('loads a HOCON mapping file and maps with it', () => {
-    const file = write('zmq.conf', `
+    const file = write(
+      'zmq.conf',
+      `
 # ZeroMQ sensors
 uplink = [
   { name = temps, address = "sensors/{site}/temp", topic = "zmq/{site}/temperature", qos = 1
@@ -38,26 +40,33 @@ uplink = [
 downlink = [
   { filter = "zmq/cmd/{rest*}", address = "{rest*}" }
 ]
-`);
+`,
+    );
     const m = loadMappingFile(file);
     expect(m.source).toBe(file);
-    expect(m.uplink({ address: 'sensors/l1/temp', payload: Buffer.from('7') })).toMatchObject({ ok: true, value: { rule: 'temps', topic: 'zmq/l1/temperature', payload: Buffer.from('"7"') } });
+    expect(m.uplink({ address: 'sensors/l1/temp', payload: Buffer.from('7') })).toMatchObject({
+      ok: true,
+      value: { rule: 'temps', topic: 'zmq/l1/temperature', payload: Buffer.from('"7"') },
+    });
     expect(m.downlink(envelope('zmq/cmd/a', 'x'))).toMatchObject({ ok: true, value: { address: 'a' } });
     expect(m.downlinkFilters()).toEqual([{ filter: 'zmq/cmd/#', qos: 1 }]);
   });
 
   it('names file:line and rule for every problem', () => {
-    const file = write('bad.conf', [
-      'uplink = [',
-      '  { name = first, address = "a/{x}", topic = "t/{x}" }',
-      '  {',
-      '    name = second',
-      '    address = "a/b"',
-      '    topic = "t/{y}"',
-      '    payload { out = xml }',
-      '  }',
-      ']',
-    ].join('\n'));
+    const file = write(
+      'bad.conf',
+      [
+        'uplink = [',
+        '  { name = first, address = "a/{x}", topic = "t/{x}" }',
+        '  {',
+        '    name = second',
+        '    address = "a/b"',
+        '    topic = "t/{y}"',
+        '    payload { out = xml }',
+        '  }',
+        ']',
+      ].join('\n'),
+    );
     expect(loadIssues(file)).toEqual([
       `${file}:6 rule second: topic template: placeholder {y} is not captured by the pattern (captures: none)`,
       `${file}:7 rule second: unknown codec "xml" (known: raw, text, json, cbor)`,

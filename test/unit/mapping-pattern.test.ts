@@ -82,7 +82,9 @@ describe('templates', () => {
   });
 
   it('reports placeholders that are not captured and malformed ones', () => {
-    expect(parseTemplate('a/{b}', ['a']).errors).toEqual(['placeholder {b} is not captured by the pattern (captures: {a})']);
+    expect(parseTemplate('a/{b}', ['a']).errors).toEqual([
+      'placeholder {b} is not captured by the pattern (captures: {a})',
+    ]);
     expect(parseTemplate('a/{b', ['b']).errors[0]).toMatch(/malformed placeholder/);
     expect(parseTemplate('x/{', []).errors[0]).toMatch(/malformed placeholder/);
   });
@@ -111,7 +113,8 @@ describe('reachability (covers) agrees with matching', () => {
           const pb = pattern(b, isFilter);
           if (!covers(pa, pb)) return;
           for (const addr of addresses) {
-            if (matchPattern(pb, addr, [])) expect(matchPattern(pa, addr, []), `${a} covers ${b} but misses ${addr}`).toBe(true);
+            if (matchPattern(pb, addr, []))
+              expect(matchPattern(pa, addr, []), `${a} covers ${b} but misses ${addr}`).toBe(true);
           }
         }),
         { numRuns: 2000 },

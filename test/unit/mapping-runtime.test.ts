@@ -21,7 +21,9 @@ function isValidTopicName(topic: string): boolean {
 function isValidTopicFilter(filter: string): boolean {
   if (filter.length === 0 || filter.includes('\u0000')) return false;
   const levels = filter.split('/');
-  return levels.every((l, i) => (l.includes('#') ? l === '#' && i === levels.length - 1 : !l.includes('+') || l === '+'));
+  return levels.every((l, i) =>
+    l.includes('#') ? l === '#' && i === levels.length - 1 : !l.includes('+') || l === '+',
+  );
 }
 
 const codecs = defaultCodecs();
@@ -33,7 +35,15 @@ function mapping(def: unknown): CompiledMapping {
 describe('uplink', () => {
   const m = mapping({
     uplink: [
-      { name: 'temps', address: 'sensors/{site}/temp', topic: 'zmq/{site}/temperature', qos: 1, retain: true, payload: { in: 'text', out: 'json' }, user_properties: { site: '{site}', kind: 'temp' } },
+      {
+        name: 'temps',
+        address: 'sensors/{site}/temp',
+        topic: 'zmq/{site}/temperature',
+        qos: 1,
+        retain: true,
+        payload: { in: 'text', out: 'json' },
+        user_properties: { site: '{site}', kind: 'temp' },
+      },
       { name: 'labelled', address: 'labelled/{x}', topic: 'l/{x}', content_type: 'application/x-custom' },
       { name: 'rest', address: 'sensors/{rest*}', topic: 'zmq/sensors/{rest*}' },
       { name: 'json', address: 'j/{x}', topic: 'j/{x}', payload: { in: 'json', out: 'cbor' } },
@@ -44,12 +54,22 @@ describe('uplink', () => {
     expect(m.uplink({ address: 'sensors/line1/temp', payload: Buffer.from('21.5') })).toEqual({
       ok: true,
       value: {
-        rule: 'temps', topic: 'zmq/line1/temperature', payload: Buffer.from('"21.5"'), qos: 1, retain: true,
+        rule: 'temps',
+        topic: 'zmq/line1/temperature',
+        payload: Buffer.from('"21.5"'),
+        qos: 1,
+        retain: true,
         properties: { userProperties: { site: 'line1', kind: 'temp' }, contentType: 'application/json' },
       },
     });
     const r = m.uplink({ address: 'sensors/line1/hum', payload: Buffer.from('x') });
-    expect(r.ok && r.value).toMatchObject({ rule: 'rest', topic: 'zmq/sensors/line1/hum', qos: 0, retain: false, properties: undefined });
+    expect(r.ok && r.value).toMatchObject({
+      rule: 'rest',
+      topic: 'zmq/sensors/line1/hum',
+      qos: 0,
+      retain: false,
+      properties: undefined,
+    });
     const l = m.uplink({ address: 'labelled/a', payload: Buffer.from('x') });
     expect(l.ok && l.value.properties).toEqual({ contentType: 'application/x-custom' });
   });
@@ -61,41 +81,85 @@ describe('uplink', () => {
   });
 
   it('returns typed failures instead of throwing', () => {
-    expect(m.uplink({ address: 'nothing/here', payload: Buffer.alloc(0) })).toEqual({ ok: false, reason: 'no_match', error: 'no uplink rule matches address "nothing/here"' });
-    expect(m.uplink({ address: 'sensors/l1/temp', payload: Buffer.from([0xff]) })).toMatchObject({ ok: false, reason: 'codec', error: expect.stringMatching(/^rule temps: text\/plain: payload is not valid UTF-8/) });
+    expect(m.uplink({ address: 'nothing/here', payload: Buffer.alloc(0) })).toEqual({
+      ok: false,
+      reason: 'no_match',
+      error: 'no uplink rule matches address "nothing/here"',
+    });
+    expect(m.uplink({ address: 'sensors/l1/temp', payload: Buffer.from([0xff]) })).toMatchObject({
+      ok: false,
+      reason: 'codec',
+      error: expect.stringMatching(/^rule temps: text\/plain: payload is not valid UTF-8/),
+    });
     expect(m.uplink({ address: 'j/a', payload: Buffer.from('{') })).toMatchObject({ ok: false, reason: 'codec' });
-    expect(m.uplink({ address: 'sensors/a+b', payload: Buffer.alloc(0) })).toMatchObject({ ok: false, reason: 'invalid_topic', error: expect.stringContaining("wildcard '+'") });
-    expect(m.uplink({ address: 'sensors/#', payload: Buffer.alloc(0) })).toMatchObject({ ok: false, reason: 'invalid_topic' });
-    expect(m.uplink({ address: 'sensors/a\u0000', payload: Buffer.alloc(0) })).toMatchObject({ ok: false, reason: 'invalid_topic' });
-    expect(m.uplink({ address: 'sensors/\ud800/temp', payload: Buffer.from('1') })).toMatchObject({ ok: false, reason: 'invalid_topic' });
+    expect(m.uplink({ address: 'sensors/a+b', payload: Buffer.alloc(0) })).toMatchObject({
+      ok: false,
+      reason: 'invalid_topic',
+      error: expect.stringContaining("wildcard '+'"),
+    });
+    expect(m.uplink({ address: 'sensors/#', payload: Buffer.alloc(0) })).toMatchObject({
+      ok: false,
+      reason: 'invalid_topic',
+    });
+    expect(m.uplink({ address: 'sensors/a\u0000', payload: Buffer.alloc(0) })).toMatchObject({
+      ok: false,
+      reason: 'invalid_topic',
+    });
+    expect(m.uplink({ address: 'sensors/\ud800/temp', payload: Buffer.from('1') })).toMatchObject({
+      ok: false,
+      reason: 'invalid_topic',
+    });
   });
 
   it('refuses a generated topic that starts with $ (no publishing into $SYS through a capture)', () => {
     const all = mapping({ uplink: [{ address: '{all*}', topic: '{all*}' }] });
-    expect(all.uplink({ address: '$SYS/broker/x', payload: Buffer.alloc(0) })).toMatchObject({ ok: false, reason: 'invalid_topic' });
-    expect(all.uplink({ address: '', payload: Buffer.alloc(0) })).toMatchObject({ ok: false, reason: 'invalid_topic', error: expect.stringContaining('is empty') });
+    expect(all.uplink({ address: '$SYS/broker/x', payload: Buffer.alloc(0) })).toMatchObject({
+      ok: false,
+      reason: 'invalid_topic',
+    });
+    expect(all.uplink({ address: '', payload: Buffer.alloc(0) })).toMatchObject({
+      ok: false,
+      reason: 'invalid_topic',
+      error: expect.stringContaining('is empty'),
+    });
   });
 });
 
 describe('downlink', () => {
   const m = mapping({
     downlink: [
-      { name: 'json-cmd', filter: 'zmq/cmd/json/{rest*}', address: 'json.{rest*}', qos: 2, payload: { in: 'json', out: 'cbor' } },
+      {
+        name: 'json-cmd',
+        filter: 'zmq/cmd/json/{rest*}',
+        address: 'json.{rest*}',
+        qos: 2,
+        payload: { in: 'json', out: 'cbor' },
+      },
       { name: 'cmd', filter: 'zmq/cmd/{rest*}', address: '{rest*}' },
       { name: 'dev', filter: 'dev/{id}/set', address: 'devices/{id}' },
     ],
   });
 
   it('maps with the first matching rule and converts the payload', () => {
-    expect(m.downlink(envelope('zmq/cmd/line1/start', 'go'))).toEqual({ ok: true, value: { rule: 'cmd', address: 'line1/start', payload: Buffer.from('go') } });
-    expect(m.downlink(envelope('zmq/cmd/json/x', '{"a":1}'))).toEqual({ ok: true, value: { rule: 'json-cmd', address: 'json.x', payload: Buffer.from('a1616101', 'hex') } });
+    expect(m.downlink(envelope('zmq/cmd/line1/start', 'go'))).toEqual({
+      ok: true,
+      value: { rule: 'cmd', address: 'line1/start', payload: Buffer.from('go') },
+    });
+    expect(m.downlink(envelope('zmq/cmd/json/x', '{"a":1}'))).toEqual({
+      ok: true,
+      value: { rule: 'json-cmd', address: 'json.x', payload: Buffer.from('a1616101', 'hex') },
+    });
     expect(m.downlink(envelope('zmq/cmd', 'p'))).toMatchObject({ ok: true, value: { address: '' } });
     expect(m.downlink(envelope('dev/7/set', 'p'))).toMatchObject({ ok: true, value: { address: 'devices/7' } });
   });
 
   it('returns typed failures', () => {
     expect(m.downlink(envelope('other', 'x'))).toMatchObject({ ok: false, reason: 'no_match' });
-    expect(m.downlink(envelope('zmq/cmd/json/x', '{'))).toMatchObject({ ok: false, reason: 'codec', error: expect.stringMatching(/^rule json-cmd: /) });
+    expect(m.downlink(envelope('zmq/cmd/json/x', '{'))).toMatchObject({
+      ok: false,
+      reason: 'codec',
+      error: expect.stringMatching(/^rule json-cmd: /),
+    });
   });
 
   it('subscribes to one filter per rule with the rule QoS', () => {
@@ -112,7 +176,11 @@ const nasty = fc.constantFrom('a', 'b', '/', '+', '#', '\u0000', '$', '\ud800', 
 const nastyString = fc.array(nasty, { maxLength: 8 }).map((cs) => cs.join(''));
 const levelPattern = fc.constantFrom('a', 'b', '{x}', '{y}', '$a', '');
 const uplinkRule = fc
-  .tuple(fc.array(levelPattern, { maxLength: 3 }), fc.boolean(), fc.array(fc.constantFrom('t', '{x}', '{y}', '{r*}', 'p-{x}', ''), { minLength: 1, maxLength: 4 }))
+  .tuple(
+    fc.array(levelPattern, { maxLength: 3 }),
+    fc.boolean(),
+    fc.array(fc.constantFrom('t', '{x}', '{y}', '{r*}', 'p-{x}', ''), { minLength: 1, maxLength: 4 }),
+  )
   .map(([levels, rest, topic]) => {
     const seen = new Set<string>();
     const address: string[] = levels.filter((l) => !(l.startsWith('{') && (seen.has(l) || !seen.add(l))));
@@ -144,28 +212,37 @@ describe('properties', () => {
   it('downlink filters are valid MQTT topic filters', () => {
     const filterLevel = fc.constantFrom('a', 'b', '{x}', '{y}', '$hub', '', 'a+b');
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.array(filterLevel, { minLength: 1, maxLength: 3 }), fc.boolean()), { minLength: 1, maxLength: 4 }), (rules) => {
-        const downlink = rules.map(([levels, rest]) => {
-          const seen = new Set<string>();
-          const filter: string[] = levels.filter((l) => !(l.startsWith('{') && (seen.has(l) || !seen.add(l))));
-          if (rest) filter.push('{r*}');
-          return { filter: filter.join('/'), address: 'x' };
-        });
-        let m: CompiledMapping;
-        try {
-          m = mapping({ downlink });
-        } catch (err) {
-          expect(err).toBeInstanceOf(MappingInvalidError);
-          return;
-        }
-        for (const { filter } of m.downlinkFilters()) expect(isValidTopicFilter(filter), filter).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.array(filterLevel, { minLength: 1, maxLength: 3 }), fc.boolean()), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (rules) => {
+          const downlink = rules.map(([levels, rest]) => {
+            const seen = new Set<string>();
+            const filter: string[] = levels.filter((l) => !(l.startsWith('{') && (seen.has(l) || !seen.add(l))));
+            if (rest) filter.push('{r*}');
+            return { filter: filter.join('/'), address: 'x' };
+          });
+          let m: CompiledMapping;
+          try {
+            m = mapping({ downlink });
+          } catch (err) {
+            expect(err).toBeInstanceOf(MappingInvalidError);
+            return;
+          }
+          for (const { filter } of m.downlinkFilters()) expect(isValidTopicFilter(filter), filter).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('a prefix mapping is invertible: downlink(uplink(address)) gives the address back', () => {
-    const m = mapping({ uplink: [{ address: '{address*}', topic: 'gw/{address*}' }], downlink: [{ filter: 'gw/{address*}', address: '{address*}' }] });
+    const m = mapping({
+      uplink: [{ address: '{address*}', topic: 'gw/{address*}' }],
+      downlink: [{ filter: 'gw/{address*}', address: '{address*}' }],
+    });
     fc.assert(
       fc.property(nastyString, fc.uint8Array({ maxLength: 16 }), (address, bytes) => {
         const up = m.uplink({ address, payload: Buffer.from(bytes) });

@@ -1,14 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
 import type { Observable } from 'rxjs';
-import { bufferedConcatMap, immediate, type BufferedConcatMapOptions, type Immediate } from '../../src/pipeline/buffered-concat-map.js';
+import {
+  bufferedConcatMap,
+  immediate,
+  type BufferedConcatMapOptions,
+  type Immediate,
+} from '../../src/pipeline/buffered-concat-map.js';
 import type { OverflowPolicy } from '../../src/pipeline/bounded-queue.js';
 
 function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 }
 
-function opts(policy: OverflowPolicy, record: { dropped: string[]; pressure: boolean[]; discarded: string[] }, maxMessages = 1): BufferedConcatMapOptions<string> {
+function opts(
+  policy: OverflowPolicy,
+  record: { dropped: string[]; pressure: boolean[]; discarded: string[] },
+  maxMessages = 1,
+): BufferedConcatMapOptions<string> {
   return {
     maxMessages,
     maxBytes: 1000,
@@ -65,7 +74,9 @@ describe('bufferedConcatMap', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const project = (x: string): Observable<string> => cold('(r|)', { r: x });
       const o = { ...opts('drop_oldest', r, 10), maxBytes: 3 };
-      expectObservable(cold('a-b|', { a: 'ok', b: 'toolong' }).pipe(bufferedConcatMap(project, o))).toBe('a--|', { a: 'ok' });
+      expectObservable(cold('a-b|', { a: 'ok', b: 'toolong' }).pipe(bufferedConcatMap(project, o))).toBe('a--|', {
+        a: 'ok',
+      });
     });
     expect(r.dropped).toEqual(['toolong:too_large']);
   });
@@ -82,7 +93,11 @@ describe('bufferedConcatMap', () => {
   it('errors when a projection errors', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const project = (): Observable<string> => cold('-#', undefined, new Error('boom'));
-      expectObservable(cold('a|').pipe(bufferedConcatMap(project, opts('drop_newest', rec(), 10)))).toBe('-#', undefined, new Error('boom'));
+      expectObservable(cold('a|').pipe(bufferedConcatMap(project, opts('drop_newest', rec(), 10)))).toBe(
+        '-#',
+        undefined,
+        new Error('boom'),
+      );
     });
   });
 
@@ -92,7 +107,10 @@ describe('bufferedConcatMap', () => {
       const project = (x: string): Observable<string> => cold('(r|)', { r: x });
       const values = Object.fromEntries(Array.from({ length: 26 }, (_, i) => [String.fromCharCode(97 + i), `v${i}`]));
       const marbles = `${Object.keys(values).join('')}|`;
-      expectObservable(cold(marbles, values).pipe(bufferedConcatMap(project, opts('drop_newest', r, 2)))).toBe(marbles, values);
+      expectObservable(cold(marbles, values).pipe(bufferedConcatMap(project, opts('drop_newest', r, 2)))).toBe(
+        marbles,
+        values,
+      );
     });
     expect(r.dropped).toEqual([]);
   });
@@ -111,9 +129,11 @@ describe('bufferedConcatMap', () => {
     scheduler().run(({ cold, expectObservable }) => {
       // upper-case letters take 3 frames, the rest is known at once
       const project = (x: string): Observable<string> | Immediate<string> =>
-        (x === x.toUpperCase() ? cold('---(r|)', { r: `${x}!` }) : immediate(x));
-      expectObservable(cold('aBcd-----e|').pipe(bufferedConcatMap(project, opts('drop_newest', r, 1))))
-        .toBe('a---(Bc)-e|', { a: 'a', B: 'B!', c: 'c', e: 'e' });
+        x === x.toUpperCase() ? cold('---(r|)', { r: `${x}!` }) : immediate(x);
+      expectObservable(cold('aBcd-----e|').pipe(bufferedConcatMap(project, opts('drop_newest', r, 1)))).toBe(
+        'a---(Bc)-e|',
+        { a: 'a', B: 'B!', c: 'c', e: 'e' },
+      );
     });
     // while B ran, c waited in the one-slot queue and d found it full
     expect(r.dropped).toEqual(['d:overflow']);

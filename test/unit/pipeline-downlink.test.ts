@@ -10,12 +10,23 @@ import { envelope } from '../../src/envelope.js';
 import type { DownlinkMessage } from '../../src/gateway/spi.js';
 import { BrokerDouble, delivery } from '../support/broker-double.js';
 
-const mapping = compileMapping({ downlink: [{ name: 'cmd', filter: 'zmq/cmd/{rest*}', address: '{rest*}', qos: 1 }] }, { source: 'test' });
+const mapping = compileMapping(
+  { downlink: [{ name: 'cmd', filter: 'zmq/cmd/{rest*}', address: '{rest*}', qos: 1 }] },
+  { source: 'test' },
+);
 
 function setup(send: (m: DownlinkMessage) => Promise<void>, replies?: ReplyRouter) {
   const broker = new BrokerDouble();
   const metrics = new Metrics();
-  const project = sendDownlink({ gatewayId: 'zeromq.t', mapping, gateway: { send }, broker, metrics: new GatewayMetrics(metrics, 'zeromq.t'), dlq: true, replies });
+  const project = sendDownlink({
+    gatewayId: 'zeromq.t',
+    mapping,
+    gateway: { send },
+    broker,
+    metrics: new GatewayMetrics(metrics, 'zeromq.t'),
+    dlq: true,
+    replies,
+  });
   return { broker, metrics, project };
 }
 
@@ -28,7 +39,9 @@ describe('downlink', () => {
 
   it('sends, then acks the delivery; counts the message', async () => {
     const sent: DownlinkMessage[] = [];
-    const { project, metrics } = setup(async (m) => { sent.push(m); });
+    const { project, metrics } = setup(async (m) => {
+      sent.push(m);
+    });
     const d = delivery(envelope('zmq/cmd/a', 'open', { qos: 1 }));
     expect(await firstValueFrom(project(d))).toEqual({ kind: 'sent', address: 'a' });
     expect(sent[0].payload.toString()).toBe('open');
@@ -39,7 +52,12 @@ describe('downlink', () => {
 
   it('does not ack before the gateway accepted the message', async () => {
     let release!: () => void;
-    const { project } = setup(() => new Promise<void>((r) => { release = r; }));
+    const { project } = setup(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
     const d = delivery(envelope('zmq/cmd/a', 'x', { qos: 1 }));
     const done = firstValueFrom(project(d));
     await new Promise((r) => setImmediate(r));
@@ -50,11 +68,17 @@ describe('downlink', () => {
   });
 
   it('dead-letters a failed send with the topic as address and still acks', async () => {
-    const { project, broker } = setup(async () => { throw new Error('socket closed'); });
+    const { project, broker } = setup(async () => {
+      throw new Error('socket closed');
+    });
     const d = delivery(envelope('zmq/cmd/a', 'payload'));
     expect(await firstValueFrom(project(d))).toEqual({ kind: 'dead_lettered', reason: 'send' });
     expect(broker.published[0].topic).toBe('$hub/dlq/zeromq.t');
-    expect(broker.published[0].properties?.userProperties).toMatchObject({ reason: 'send', error: 'socket closed', address: 'zmq/cmd/a' });
+    expect(broker.published[0].properties?.userProperties).toMatchObject({
+      reason: 'send',
+      error: 'socket closed',
+      address: 'zmq/cmd/a',
+    });
     expect(d.acked).toBe(true);
   });
 
@@ -62,9 +86,14 @@ describe('downlink', () => {
     const replies = new ReplyRouter({ topicPrefix: 'nng/reply/t', timeoutMs: 60_000, maxPending: 4 });
     const answers: string[] = [];
     const props = replies.register({ respond: (p) => answers.push(p.toString()), fail: () => answers.push('fail') })!;
-    const { project, metrics } = setup(async () => { throw new Error('must not send'); }, replies);
+    const { project, metrics } = setup(async () => {
+      throw new Error('must not send');
+    }, replies);
     expect(await firstValueFrom(project(delivery(envelope(props.responseTopic, '42'))))).toEqual({ kind: 'replied' });
-    expect(await firstValueFrom(project(delivery(envelope(props.responseTopic, '43'))))).toEqual({ kind: 'dropped', reason: 'late_reply' });
+    expect(await firstValueFrom(project(delivery(envelope(props.responseTopic, '43'))))).toEqual({
+      kind: 'dropped',
+      reason: 'late_reply',
+    });
     expect(answers).toEqual(['42']);
     expect(await metrics.value('protohub_gateway_dropped_total', { reason: 'late_reply' })).toBe(1);
   });

@@ -10,15 +10,35 @@ import { Metrics } from '../../src/metrics.js';
 import type { IngressItem, ReplyHandle } from '../../src/gateway/spi.js';
 import { BrokerDouble } from '../support/broker-double.js';
 
-const mapping = compileMapping({
-  uplink: [{ name: 'sensors', address: 'sensors/{rest*}', topic: 'zmq/sensors/{rest*}', qos: 1, user_properties: { src: 'zmq' } }],
-}, { source: 'test' });
+const mapping = compileMapping(
+  {
+    uplink: [
+      {
+        name: 'sensors',
+        address: 'sensors/{rest*}',
+        topic: 'zmq/sensors/{rest*}',
+        qos: 1,
+        user_properties: { src: 'zmq' },
+      },
+    ],
+  },
+  { source: 'test' },
+);
 
-const msg = (address: string, payload = 'p'): IngressItem => ({ kind: 'message', address, payload: Buffer.from(payload), peer: 'peer1' });
+const msg = (address: string, payload = 'p'): IngressItem => ({
+  kind: 'message',
+  address,
+  payload: Buffer.from(payload),
+  peer: 'peer1',
+});
 
 function replyRecorder(): ReplyHandle & { answers: string[] } {
   const answers: string[] = [];
-  return { answers, respond: (p) => answers.push(`ok:${p.toString()}`), fail: (reason) => answers.push(`fail:${reason}`) };
+  return {
+    answers,
+    respond: (p) => answers.push(`ok:${p.toString()}`),
+    fail: (reason) => answers.push(`fail:${reason}`),
+  };
 }
 
 describe('mapUplink', () => {
@@ -26,13 +46,19 @@ describe('mapUplink', () => {
     new TestScheduler((a, e) => expect(a).toEqual(e)).run(({ cold, expectObservable }) => {
       const out$ = cold('ab|', { a: msg('sensors/line1/temp'), b: msg('other') }).pipe(mapUplink(mapping, 'zeromq.t'));
       expectObservable(out$).toBe('ab|', {
-        a: expect.objectContaining({ ok: true, envelope: expect.objectContaining({ topic: 'zmq/sensors/line1/temp', qos: 1 }) }),
-        b: expect.objectContaining({ ok: false, fault: expect.objectContaining({ reason: 'no_match', address: 'other' }) }),
+        a: expect.objectContaining({
+          ok: true,
+          envelope: expect.objectContaining({ topic: 'zmq/sensors/line1/temp', qos: 1 }),
+        }),
+        b: expect.objectContaining({
+          ok: false,
+          fault: expect.objectContaining({ reason: 'no_match', address: 'other' }),
+        }),
       });
     });
   });
 
-  it('keeps the origin (gateway, peer, address) and the rule\'s user properties', async () => {
+  it("keeps the origin (gateway, peer, address) and the rule's user properties", async () => {
     const o = await firstValueFrom(of(msg('sensors/x')).pipe(mapUplink(mapping, 'zeromq.t')));
     if (!o.ok) throw new Error('expected a match');
     expect(o.envelope.origin).toMatchObject({ gateway: 'zeromq.t', peer: 'peer1', address: 'sensors/x' });
@@ -75,20 +101,40 @@ describe('publishUplink', () => {
   it('adds response topic and correlation data to requests and routes the first answer back', async () => {
     const broker = new BrokerDouble();
     const replies = new ReplyRouter({ topicPrefix: 'nng/reply/t', timeoutMs: 60_000, maxPending: 1 });
-    const publish = publishUplink({ gatewayId: 'nng.t', broker, metrics: new GatewayMetrics(new Metrics(), 'nng.t'), dlq: true, replies });
+    const publish = publishUplink({
+      gatewayId: 'nng.t',
+      broker,
+      metrics: new GatewayMetrics(new Metrics(), 'nng.t'),
+      dlq: true,
+      replies,
+    });
     const handle = replyRecorder();
-    const [o] = await lastValueFrom(of<IngressItem>({ ...msg('sensors/a') as IngressItem & { kind: 'message' }, reply: handle }).pipe(mapUplink(mapping, 'nng.t'), toArray()));
+    const [o] = await lastValueFrom(
+      of<IngressItem>({ ...(msg('sensors/a') as IngressItem & { kind: 'message' }), reply: handle }).pipe(
+        mapUplink(mapping, 'nng.t'),
+        toArray(),
+      ),
+    );
     await firstValueFrom(publish(o));
     const props = broker.published[0].properties;
     expect(props?.responseTopic).toMatch(/^nng\/reply\/t\//);
     expect(props?.correlationData).toBeInstanceOf(Buffer);
     // A second request beyond maxPending is refused at once instead of queueing without bound.
     const second = replyRecorder();
-    const [o2] = await lastValueFrom(of<IngressItem>({ ...msg('sensors/b') as IngressItem & { kind: 'message' }, reply: second }).pipe(mapUplink(mapping, 'nng.t'), toArray()));
+    const [o2] = await lastValueFrom(
+      of<IngressItem>({ ...(msg('sensors/b') as IngressItem & { kind: 'message' }), reply: second }).pipe(
+        mapUplink(mapping, 'nng.t'),
+        toArray(),
+      ),
+    );
     expect(await firstValueFrom(publish(o2))).toEqual({ kind: 'dropped', reason: 'reply_overloaded' });
     expect(second.answers).toEqual(['fail:overloaded']);
-    expect(replies.resolve({ topic: props!.responseTopic!, payload: Buffer.from('42'), qos: 0, retain: false })).toBe(true);
-    expect(replies.resolve({ topic: props!.responseTopic!, payload: Buffer.from('again'), qos: 0, retain: false })).toBe(false);
+    expect(replies.resolve({ topic: props!.responseTopic!, payload: Buffer.from('42'), qos: 0, retain: false })).toBe(
+      true,
+    );
+    expect(
+      replies.resolve({ topic: props!.responseTopic!, payload: Buffer.from('again'), qos: 0, retain: false }),
+    ).toBe(false);
     expect(handle.answers).toEqual(['ok:42']);
     replies.close();
   });
@@ -96,7 +142,12 @@ describe('publishUplink', () => {
   it('answers a request that fails mapping with an error instead of leaving the peer waiting', async () => {
     const { publish } = setup();
     const handle = replyRecorder();
-    const [o] = await lastValueFrom(of<IngressItem>({ ...msg('nope') as IngressItem & { kind: 'message' }, reply: handle }).pipe(mapUplink(mapping, 'x.t'), toArray()));
+    const [o] = await lastValueFrom(
+      of<IngressItem>({ ...(msg('nope') as IngressItem & { kind: 'message' }), reply: handle }).pipe(
+        mapUplink(mapping, 'x.t'),
+        toArray(),
+      ),
+    );
     await firstValueFrom(publish(o));
     expect(handle.answers).toEqual(['fail:no_match']);
   });
@@ -107,7 +158,13 @@ describe('ReplyRouter', () => {
     const timeouts: number[] = [];
     const r = new ReplyRouter({ topicPrefix: 'p', timeoutMs: 5, maxPending: 10, onTimeout: () => timeouts.push(1) });
     const a = replyRecorder();
-    const failed = new Promise<void>((res) => { const f = a.fail; a.fail = (x, y) => { f(x, y); res(); }; });
+    const failed = new Promise<void>((res) => {
+      const f = a.fail;
+      a.fail = (x, y) => {
+        f(x, y);
+        res();
+      };
+    });
     r.register(a);
     await failed;
     expect(a.answers).toEqual(['fail:timeout']);

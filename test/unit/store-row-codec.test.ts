@@ -37,7 +37,9 @@ describe('store row codec', () => {
   it('undefined properties are NULL and undefined keys are dropped', () => {
     expect(encodeProperties(undefined)).toBeNull();
     expect(decodeProperties(null)).toBeUndefined();
-    expect(Object.keys(decodeProperties(encodeProperties({ contentType: undefined, responseTopic: 'r' }))!)).toEqual(['responseTopic']);
+    expect(Object.keys(decodeProperties(encodeProperties({ contentType: undefined, responseTopic: 'r' }))!)).toEqual([
+      'responseTopic',
+    ]);
   });
 
   it('garbage property blobs either decode to a map or throw, never return a non-object', () => {
@@ -58,16 +60,26 @@ describe('store row codec', () => {
   });
 
   it('subscription ids round-trip as JSON and reject non-integer arrays', () => {
-    fc.assert(fc.property(fc.option(fc.array(fc.integer({ min: 1, max: 268_435_455 })), { nil: undefined }), (ids) => {
-      expect(decodeSubscriptionIds(encodeSubscriptionIds(ids))).toEqual(ids);
-    }));
+    fc.assert(
+      fc.property(fc.option(fc.array(fc.integer({ min: 1, max: 268_435_455 })), { nil: undefined }), (ids) => {
+        expect(decodeSubscriptionIds(encodeSubscriptionIds(ids))).toEqual(ids);
+      }),
+    );
     expect(() => decodeSubscriptionIds('[1.5]')).toThrow(TypeError);
     expect(() => decodeSubscriptionIds('{"a":1}')).toThrow(TypeError);
     expect(() => decodeSubscriptionIds('nope')).toThrow(SyntaxError);
   });
 
   it('message columns round-trip and QoS outside 0..2 is rejected', () => {
-    const m = { topic: 't', payload: Buffer.from('p'), qos: 2 as const, retain: true, receivedAt: 5, expiresAt: 9, properties: { contentType: 'c' } };
+    const m = {
+      topic: 't',
+      payload: Buffer.from('p'),
+      qos: 2 as const,
+      retain: true,
+      receivedAt: 5,
+      expiresAt: 9,
+      properties: { contentType: 'c' },
+    };
     const [topic, payload, msg_qos, retain, props, expires_at, received_at] = messageValues(m);
     expect(messageFromColumns({ topic, payload, msg_qos, retain, props, expires_at, received_at })).toEqual(m);
     expect(() => toQoS(3)).toThrow(TypeError);

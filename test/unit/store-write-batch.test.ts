@@ -12,15 +12,25 @@ function scripted(opts: { failCommit?: boolean } = {}) {
   const errors: StoreError[] = [];
   const tx: BatchTransaction & { inTransaction: boolean } = {
     inTransaction: false,
-    begin() { calls.push('begin'); this.inTransaction = true; },
+    begin() {
+      calls.push('begin');
+      this.inTransaction = true;
+    },
     commit() {
       calls.push('commit');
       if (opts.failCommit) throw new Error('disk I/O error');
       this.inTransaction = false;
     },
-    rollback() { calls.push('rollback'); this.inTransaction = false; },
+    rollback() {
+      calls.push('rollback');
+      this.inTransaction = false;
+    },
   };
-  const batch = new WriteBatch(tx, { logger: silentLogger(), onError: (e) => errors.push(e), onCommit: (writes) => calls.push(`onCommit ${writes}`) });
+  const batch = new WriteBatch(tx, {
+    logger: silentLogger(),
+    onError: (e) => errors.push(e),
+    onCommit: (writes) => calls.push(`onCommit ${writes}`),
+  });
   return { tx, batch, calls, errors };
 }
 
@@ -85,7 +95,9 @@ describe('WriteBatch', () => {
     const { batch } = scripted();
     const seen: number[] = [];
     batch.ensureOpen();
-    batch.afterCommit(() => { throw new Error('caller bug'); });
+    batch.afterCommit(() => {
+      throw new Error('caller bug');
+    });
     batch.afterCommit(() => seen.push(2));
     batch.commit();
     expect(seen).toEqual([2]);

@@ -64,12 +64,20 @@ describe('topicMatches', () => {
     expectMatch('😀/+', '😀/x', true);
   });
   it('agrees with a split-based reference on random valid filters and topics', () => {
-    fc.assert(fc.property(topicFilterArb, topicNameArb, (f, t) => topicMatches(f, t) === referenceMatch(f, t)), { numRuns: 20000 });
+    fc.assert(
+      fc.property(topicFilterArb, topicNameArb, (f, t) => topicMatches(f, t) === referenceMatch(f, t)),
+      { numRuns: 20000 },
+    );
   });
   it('a topic name used as a filter matches itself only', () => {
-    fc.assert(fc.property(topicNameArb, topicNameArb, (a, b) => topicMatches(a, a) && topicMatches(a, b) === (a === b)));
+    fc.assert(
+      fc.property(topicNameArb, topicNameArb, (a, b) => topicMatches(a, a) && topicMatches(a, b) === (a === b)),
+    );
   });
   it('never throws on arbitrary strings', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), (f, t) => typeof topicMatches(f, t) === 'boolean'), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (f, t) => typeof topicMatches(f, t) === 'boolean'),
+      { numRuns: 2000 },
+    );
   });
 });

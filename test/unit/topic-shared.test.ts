@@ -13,7 +13,10 @@ describe('parseSharedFilter', () => {
   });
   it('splits $share/{ShareName}/{filter}', () => {
     expect(parseSharedFilter('$share/g1/sport/#')).toEqual({ group: 'g1', filter: 'sport/#' });
-    expect(parseSharedFilter('$share/consumer1/sport/tennis/+')).toEqual({ group: 'consumer1', filter: 'sport/tennis/+' });
+    expect(parseSharedFilter('$share/consumer1/sport/tennis/+')).toEqual({
+      group: 'consumer1',
+      filter: 'sport/tennis/+',
+    });
     expect(parseSharedFilter('$share/g//a')).toEqual({ group: 'g', filter: '/a' });
     expect(parseSharedFilter('$share/g/$SYS/#')).toEqual({ group: 'g', filter: '$SYS/#' });
     expect(parseSharedFilter('$share/$q/#')).toEqual({ group: '$q', filter: '#' });
@@ -24,7 +27,8 @@ describe('parseSharedFilter', () => {
     expect(parseSharedFilter('$share/')).toEqual({ reason: SharedReason.emptyShareName });
   });
   it('[MQTT-4.8.2-2] the ShareName must not contain + or #', () => {
-    for (const f of ['$share/+/a', '$share/#/a', '$share/g+/a', '$share/#']) expect(parseSharedFilter(f)).toEqual({ reason: SharedReason.badShareName });
+    for (const f of ['$share/+/a', '$share/#/a', '$share/g+/a', '$share/#'])
+      expect(parseSharedFilter(f)).toEqual({ reason: SharedReason.badShareName });
   });
   it('[MQTT-4.8.2-2] the ShareName must be followed by / and a non-empty filter', () => {
     expect(parseSharedFilter('$share/g')).toEqual({ reason: SharedReason.missingFilter });
@@ -47,11 +51,15 @@ describe('parseSharedFilter', () => {
   });
   it('round-trips any valid group and filter, and never throws', () => {
     const groupArb = fc.string({ unit: fc.constantFrom('a', 'b', '$', '-', 'é'), minLength: 1, maxLength: 8 });
-    fc.assert(fc.property(groupArb, topicFilterArb, (group, filter) => {
-      expect(parseSharedFilter(`$share/${group}/${filter}`)).toEqual({ group, filter });
-    }));
-    fc.assert(fc.property(fc.string(), (s) => {
-      parseSharedFilter(`$share/${s}`);
-    }));
+    fc.assert(
+      fc.property(groupArb, topicFilterArb, (group, filter) => {
+        expect(parseSharedFilter(`$share/${group}/${filter}`)).toEqual({ group, filter });
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        parseSharedFilter(`$share/${s}`);
+      }),
+    );
   });
 });

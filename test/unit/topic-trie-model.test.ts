@@ -15,7 +15,8 @@ function viaTrie(trie: SubscriptionTrie<number>, topic: string): string[] {
 
 function viaBruteForce(model: Model, topic: string): string[] {
   const out: string[] = [];
-  for (const { filter, key, value } of model.values()) if (topicMatches(filter, topic)) out.push(`${filter}\u0001${key}\u0001${value}`);
+  for (const { filter, key, value } of model.values())
+    if (topicMatches(filter, topic)) out.push(`${filter}\u0001${key}\u0001${value}`);
   return out.sort();
 }
 
@@ -26,21 +27,26 @@ describe('SubscriptionTrie properties', () => {
   it('match equals brute-force topicMatches over all filters ($-topics, empty levels, leading /)', () => {
     let nonEmpty = 0;
     fc.assert(
-      fc.property(fc.array(fc.tuple(topicFilterArb, keyArb), { maxLength: 30 }), fc.array(topicNameArb, { minLength: 1, maxLength: 10 }), cacheArb, (subs, topics, cacheTopics) => {
-        const trie = new SubscriptionTrie<number>({ cacheTopics });
-        const model: Model = new Map();
-        subs.forEach(([filter, key], value) => {
-          trie.insert(filter, key, value);
-          model.set(`${filter}\u0000${key}`, { filter, key, value });
-        });
-        // Each topic twice: the second match is served from the cache when it is enabled.
-        for (const topic of [...topics, ...topics]) {
-          const expected = viaBruteForce(model, topic);
-          if (expected.length > 0) nonEmpty++;
-          expect(viaTrie(trie, topic)).toEqual(expected);
-        }
-        expect(trie.size).toBe(model.size);
-      }),
+      fc.property(
+        fc.array(fc.tuple(topicFilterArb, keyArb), { maxLength: 30 }),
+        fc.array(topicNameArb, { minLength: 1, maxLength: 10 }),
+        cacheArb,
+        (subs, topics, cacheTopics) => {
+          const trie = new SubscriptionTrie<number>({ cacheTopics });
+          const model: Model = new Map();
+          subs.forEach(([filter, key], value) => {
+            trie.insert(filter, key, value);
+            model.set(`${filter}\u0000${key}`, { filter, key, value });
+          });
+          // Each topic twice: the second match is served from the cache when it is enabled.
+          for (const topic of [...topics, ...topics]) {
+            const expected = viaBruteForce(model, topic);
+            if (expected.length > 0) nonEmpty++;
+            expect(viaTrie(trie, topic)).toEqual(expected);
+          }
+          expect(trie.size).toBe(model.size);
+        },
+      ),
       { numRuns: 1500 },
     );
     // Guard against a vacuous property: random pairs must actually match often.

@@ -17,7 +17,12 @@ describe('SubscriptionTrie', () => {
     trie.insert('#', 'c4', 4);
     trie.insert('sport/tennis/player2', 'c5', 5);
     trie.insert('+/+/+/+', 'c6', 6);
-    expect(matchedPairs(trie, 'sport/tennis/player1')).toEqual(['#|c4|4', 'sport/#|c3|3', 'sport/tennis/+|c2|2', 'sport/tennis/player1|c1|1']);
+    expect(matchedPairs(trie, 'sport/tennis/player1')).toEqual([
+      '#|c4|4',
+      'sport/#|c3|3',
+      'sport/tennis/+|c2|2',
+      'sport/tennis/player1|c1|1',
+    ]);
     expect(trie.size).toBe(6);
   });
 
@@ -157,7 +162,10 @@ describe('SubscriptionTrie', () => {
     for (let i = 0; i < 100_000; i++) trie.insert(`site/${i % 100}/dev/${i}/cmd`, `c${i}`, i);
     trie.insert('site/+/dev/+/cmd', 'ops', -1);
     expect(trie.size).toBe(100_001);
-    expect(matchedPairs(trie, 'site/42/dev/4242/cmd')).toEqual(['site/+/dev/+/cmd|ops|-1', 'site/42/dev/4242/cmd|c4242|4242']);
+    expect(matchedPairs(trie, 'site/42/dev/4242/cmd')).toEqual([
+      'site/+/dev/+/cmd|ops|-1',
+      'site/42/dev/4242/cmd|c4242|4242',
+    ]);
     for (let i = 0; i < 100_000; i++) trie.remove(`site/${i % 100}/dev/${i}/cmd`, `c${i}`);
     expect(trie.size).toBe(1);
     expect(matchedPairs(trie, 'site/42/dev/4242/cmd')).toEqual(['site/+/dev/+/cmd|ops|-1']);

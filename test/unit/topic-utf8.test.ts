@@ -12,7 +12,8 @@ describe('MQTT UTF-8 strings', () => {
     expect(validateMqttStringBytes(Buffer.from([0x61, 0x00]))).toBe(Utf8Reason.nul);
   });
   it('[MQTT-1.5.4-1] rejects unpaired surrogates in strings', () => {
-    for (const s of ['\uD800', '\uDC00', 'a\uD83Db', '\uDE00\uD83D']) expect(validateMqttString(s)).toBe(Utf8Reason.surrogate);
+    for (const s of ['\uD800', '\uDC00', 'a\uD83Db', '\uDE00\uD83D'])
+      expect(validateMqttString(s)).toBe(Utf8Reason.surrogate);
   });
   it('[MQTT-1.5.4-1] rejects ill-formed UTF-8 bytes: encoded surrogates, overlongs, truncation, > U+10FFFF', () => {
     for (const bytes of [[0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0xff]]) {
@@ -27,12 +28,18 @@ describe('MQTT UTF-8 strings', () => {
   });
   it('string and byte checks agree for every well-formed string', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 20 }), (s) => validateMqttString(s) === validateMqttStringBytes(Buffer.from(s, 'utf8'))),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 20 }),
+        (s) => validateMqttString(s) === validateMqttStringBytes(Buffer.from(s, 'utf8')),
+      ),
     );
   });
   it('what mqtt-packet hands us (Buffer#toString of any bytes) never holds a lone surrogate', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 32 }), (bytes) => validateMqttString(Buffer.from(bytes).toString('utf8')) !== Utf8Reason.surrogate),
+      fc.property(
+        fc.uint8Array({ maxLength: 32 }),
+        (bytes) => validateMqttString(Buffer.from(bytes).toString('utf8')) !== Utf8Reason.surrogate,
+      ),
     );
   });
 });

@@ -11,7 +11,8 @@ export function assertTopicName(topic: string, maxLevels?: number): void {
 /** Throws TopicError PH_TOPIC_INVALID when `filter` is not a valid topic filter. */
 export function assertTopicFilter(filter: string, maxLevels?: number): void {
   const reason = validateTopicFilter(filter, maxLevels);
-  if (reason !== undefined) throw new TopicError('PH_TOPIC_INVALID', `invalid topic filter ${quote(filter)}: ${reason}`);
+  if (reason !== undefined)
+    throw new TopicError('PH_TOPIC_INVALID', `invalid topic filter ${quote(filter)}: ${reason}`);
 }
 
 /** Quote for messages, cut so a 64 KiB topic cannot flood a log line. */

@@ -72,7 +72,14 @@ export class MatchCache<V> {
   }
 
   stats(): MatchCacheStats {
-    return { hits: this.hits, misses: this.misses, evictions: this.evictions, clears: this.clears, size: this.slots.size, capacity: this.capacity };
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      evictions: this.evictions,
+      clears: this.clears,
+      size: this.slots.size,
+      capacity: this.capacity,
+    };
   }
 
   /**

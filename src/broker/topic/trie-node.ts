@@ -26,7 +26,13 @@ export class TrieNode<T> {
   ) {}
 
   isEmpty(): boolean {
-    return this.solo === undefined && this.children === undefined && this.plus === undefined && this.hash === undefined && !this.hasEntries();
+    return (
+      this.solo === undefined &&
+      this.children === undefined &&
+      this.plus === undefined &&
+      this.hash === undefined &&
+      !this.hasEntries()
+    );
   }
 
   hasEntries(): boolean {

@@ -154,7 +154,13 @@ export class SubscriptionTrie<T> {
   }
 }
 
-function collect<T>(node: TrieNode<T>, levels: readonly string[], i: number, dollar: boolean, out: MutableEntry<T>[]): void {
+function collect<T>(
+  node: TrieNode<T>,
+  levels: readonly string[],
+  i: number,
+  dollar: boolean,
+  out: MutableEntry<T>[],
+): void {
   const wildcardsAllowed = i !== 0 || !dollar;
   // [MQTT-4.7.1-2] '#' matches the remaining levels, and also the parent level itself ("sport/#" matches "sport").
   if (node.hash !== undefined && wildcardsAllowed) node.hash.pushEntries(out);
