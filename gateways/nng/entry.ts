@@ -3,7 +3,7 @@
  * `<topic> <payload>` is published on `nng/<name>/up/<topic>`; MQTT messages on `nng/<name>/down/<topic>` leave
  * as `<topic> <payload>`; rep requests are answered from `nng/<name>/reply/<id>`.
  */
-import type { GatewayDefinition } from '../../src/gateway/spi.js';
+import type { GatewayDefinition } from '../../src/gateway/index.js';
 import { nngConfigSchema, type NngConfig } from './schema.js';
 
 export const nngGateway: GatewayDefinition<NngConfig> = {

@@ -4,7 +4,7 @@
  * MQTT response or an error body. A downlink message goes out on every pub/push/pair/bus socket.
  */
 import { Subject, type Observable } from 'rxjs';
-import { GatewayError, StateError } from '../../src/errors.js';
+import { GatewayError, StateError } from '../../src/gateway/index.js';
 import type {
   DownlinkMessage,
   GatewayContext,
@@ -12,7 +12,7 @@ import type {
   IngressItem,
   InstanceHealth,
   ReplyHandle,
-} from '../../src/gateway/spi.js';
+} from '../../src/gateway/index.js';
 import { errorReply, joinBody, splitBody } from './codec.js';
 import type { NngConfig } from './schema.js';
 import { NngSocket } from './socket.js';

@@ -4,7 +4,7 @@
  * until the socket is writable; send() resolves only once that array is flushed, so with the sequential
  * downlink stage at most one message per socket waits there and the bounded pipeline buffer holds the rest.
  */
-import { GatewayError } from '../../src/errors.js';
+import { GatewayError } from '../../src/gateway/index.js';
 import type { NngSocketConfig } from './schema.js';
 import { DrainingReceiver, spSocket, type SpSocket } from './nanomsg.js';
 

@@ -3,8 +3,8 @@
  * multipart: frame 1 is the topic (what SUB filters on), the last frame the payload; frames in between are
  * ignored on receive. prefix: one frame `<topic><delimiter><payload>`, as single-frame PUB peers send it.
  */
-import { ProtocolError } from '../../src/errors.js';
-import { delimiter, topicText } from '../../src/gateway/frame-text.js';
+import { ProtocolError } from '../../src/gateway/index.js';
+import { delimiter, topicText } from '../../src/gateway/index.js';
 import type { ZeromqFraming } from './schema.js';
 
 export interface Framed {

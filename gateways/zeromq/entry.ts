@@ -2,7 +2,7 @@
  * The ZeroMQ gateway definition, listed in gateways/registry.ts. Default convention without a mapping file:
  * topic frame `<t>` is published on `zmq/<name>/up/<t>`; MQTT messages on `zmq/<name>/down/<t>` leave as `<t>`.
  */
-import type { GatewayDefinition } from '../../src/gateway/spi.js';
+import type { GatewayDefinition } from '../../src/gateway/index.js';
 import { zeromqConfigSchema, type ZeromqConfig } from './schema.js';
 
 export const zeromqGateway: GatewayDefinition<ZeromqConfig> = {

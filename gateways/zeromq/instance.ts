@@ -3,14 +3,14 @@
  * a downlink message goes out on every downlink socket (pub fans out, push load-balances over its peers).
  */
 import { Subject, type Observable } from 'rxjs';
-import { GatewayError, StateError } from '../../src/errors.js';
+import { GatewayError, StateError } from '../../src/gateway/index.js';
 import type {
   DownlinkMessage,
   GatewayContext,
   GatewayInstance,
   IngressItem,
   InstanceHealth,
-} from '../../src/gateway/spi.js';
+} from '../../src/gateway/index.js';
 import { decodeFrames, encodeFrames } from './codec.js';
 import type { ZeromqConfig } from './schema.js';
 import { ZeromqSocket, type Frames } from './socket.js';

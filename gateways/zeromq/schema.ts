@@ -4,8 +4,8 @@
  * (sub/pull = uplink, pub/push = downlink).
  */
 import { z } from 'zod';
-import { byteSize, duration } from '../../src/config/types.js';
-import { commonGatewayShape } from '../../src/gateway/common-schema.js';
+import { byteSize, duration } from '../../src/gateway/index.js';
+import { commonGatewayShape } from '../../src/gateway/index.js';
 
 const endpoint = z
   .string()

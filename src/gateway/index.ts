@@ -1,0 +1,52 @@
+/**
+ * The gateway SPI as one import: everything a protocol gateway under `gateways/` may use from `src/`.
+ * Gateways import from here (or from the package entry `src/index.ts`), never from deeper paths.
+ */
+export type {
+  ConnectionState,
+  DownlinkMessage,
+  GatewayCapabilities,
+  GatewayContext,
+  GatewayDefinition,
+  GatewayInstance,
+  IngressFault,
+  IngressItem,
+  IngressMessage,
+  InstanceHealth,
+  ReplyHandle,
+} from './spi.js';
+export {
+  bufferSchema,
+  commonGatewaySchema,
+  commonGatewayShape,
+  gatewayOverflowPolicy,
+  restartSchema,
+  type BufferConfig,
+  type CommonGatewayConfig,
+  type RestartConfig,
+} from './common-schema.js';
+export { GatewayMetrics, type Direction } from './metrics.js';
+export { delimiter, topicText, type Delimiter } from './frame-text.js';
+export { bind, byteSize, duration, overflowPolicy, parseDuration, parseSize } from '../config/types.js';
+export {
+  AuthError,
+  CodecError,
+  ConfigError,
+  GatewayError,
+  HubError,
+  MappingError,
+  ProtocolError,
+  StateError,
+  TopicError,
+} from '../errors.js';
+export {
+  envelope,
+  type Envelope,
+  type Origin,
+  type PublishProperties,
+  type QoS,
+  type UserProperties,
+} from '../envelope.js';
+export type { Logger } from '../logger.js';
+export type { MappingDefinition } from '../mapping/schema.js';
+export type { Codec } from '../codecs/types.js';
