@@ -7,6 +7,7 @@ import type { QoS } from '../envelope.js';
 import type { BrokerStore, StoredSubscription } from '../store/types.js';
 import type { BrokerMetrics, DropReason } from './broker-metrics.js';
 import { Deque } from './deque.js';
+import { QueueGate, type FlowOptions } from './flow-control.js';
 import { isExpired, payloadBytes, type Pending } from './message.js';
 
 export interface SessionSink {
@@ -16,6 +17,8 @@ export interface SessionSink {
   readonly acceptsQos0: boolean;
   /** The peer's Receive Maximum: QoS >= 1 PUBLISHes in flight at once ([MQTT-3.3.4-9]). */
   readonly receiveMaximum: number;
+  /** True while the transport does not read from its peer (held back itself): it cannot hold others back. */
+  readonly readingPaused?: boolean;
   /** Send a PUBLISH; returns false if it could not be sent at all (e.g. over the peer's maximum packet size). */
   publish(p: Pending, packetId: number | undefined, dup: boolean): boolean;
   pubrel(packetId: number): void;
@@ -32,10 +35,15 @@ export interface SessionContext {
   store: BrokerStore;
   metrics: BrokerMetrics;
   limits: QueueLimits;
+  flow: FlowOptions;
   /** Called with messages a session gives up that belong to a shared subscription (for redelivery). */
   reroute(p: Pending, from: Session): void;
   /** A delivery found this sink over its soft limit: the publisher should slow down until it drains. */
   congested(sink: SessionSink): void;
+  /** A delivery found this session's queue over the high watermark: the publisher should wait for the gate. */
+  backlogged(gate: QueueGate): void;
+  /** A holding session acknowledged nothing for the stall timeout. */
+  stalled(session: Session): void;
 }
 
 export class Session {
@@ -58,6 +66,8 @@ export class Session {
   readonly #inflight = new Map<number, Pending>();
   #nextPacketId = 1;
   readonly #ctx: SessionContext;
+  /** Queue back-pressure towards publishers (flow-control.ts). */
+  readonly gate: QueueGate;
 
   constructor(
     ctx: SessionContext,
@@ -70,6 +80,7 @@ export class Session {
     this.persistent = opts.persistent;
     this.expiryInterval = opts.expiryInterval;
     this.internal = opts.internal ?? false;
+    this.gate = new QueueGate(clientId, ctx.flow.stallMs, () => ctx.stalled(this));
   }
 
   /** An inbound QoS 2 PUBLISH was routed: remember its id until PUBREL (persisted with the session). */
@@ -128,7 +139,30 @@ export class Session {
     if (this.persistent) p.seq = this.#ctx.store.enqueue(this.clientId, p.msg, p.qos, p.subIds);
     this.#pushQueue(p);
     this.pump();
-    if (this.sink && !this.sink.writable) this.#ctx.congested(this.sink);
+    if (this.sink) {
+      if (!this.sink.writable) this.#ctx.congested(this.sink);
+      this.#checkBacklog();
+    }
+  }
+
+  get queueLength(): number {
+    return this.#queue.length;
+  }
+
+  /** Over the high watermark while connected: hold back publishers (unless stalled). */
+  #checkBacklog(): void {
+    const flow = this.#ctx.flow;
+    if (flow.highWatermark === 0) return;
+    if (this.#queue.length > flow.highWatermark || this.#queuedBytes > flow.highBytes) {
+      this.gate.raise(Date.now());
+      if (this.gate.holding) this.#ctx.backlogged(this.gate);
+    }
+  }
+
+  /** Under the low watermark (half the high one): publishers may go on. */
+  #checkRelief(): void {
+    const flow = this.#ctx.flow;
+    if (this.#queue.length <= flow.highWatermark / 2 && this.#queuedBytes <= flow.highBytes / 2) this.gate.lower();
   }
 
   /** Send queued messages while the in-flight window and the transport allow. */
@@ -167,6 +201,13 @@ export class Session {
         this.#ctx.metrics.dropped.inc({ reason: 'too_large' });
       }
     }
+    this.#checkRelief();
+  }
+
+  /** The transport went away: an offline session holds no publisher back. */
+  detachSink(): void {
+    this.sink = undefined;
+    this.gate.lower();
   }
 
   /** Resend everything in flight after a reconnect ([MQTT-4.4.0-1]), then continue with the queue. */
@@ -183,6 +224,7 @@ export class Session {
   /** PUBACK or PUBCOMP (or a PUBREC with an error reason) for an outbound message. */
   complete(packetId: number): boolean {
     if (!this.#inflight.has(packetId)) return false;
+    this.gate.progress(Date.now());
     this.#complete(packetId);
     this.pump();
     return true;
@@ -192,6 +234,7 @@ export class Session {
   received(packetId: number): boolean {
     const p = this.#inflight.get(packetId);
     if (!p) return false;
+    this.gate.progress(Date.now());
     if (p.state !== 'pubrel') {
       p.state = 'pubrel';
       if (p.seq !== undefined) this.#ctx.store.markInflight(this.clientId, p.seq, packetId, 'pubrel');
@@ -230,6 +273,7 @@ export class Session {
     this.#queue.clear();
     this.#inflight.clear();
     this.#queuedBytes = 0;
+    this.gate.lower();
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
   }
 

@@ -182,6 +182,18 @@ export const mqttSchema = z
     outbound_buffer: byteSize(
       'bytes waiting in a client socket before the broker stops writing and queues instead',
     ).prefault('4MB'),
+    queue_high_watermark: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000_000)
+      .default(1000)
+      .describe(
+        'QoS>0 messages queued for a connected session (beyond its in-flight window) at which the broker stops reading the publishers that route to it, until the queue is half as long; 0 disables. Keep it well below max_mqueue_len',
+      ),
+    stall_timeout: duration(
+      'a connected subscriber whose queue holds publishers back and that acknowledges nothing for this long is stalled: it stops holding publishers back and its queue limit and overflow policy apply',
+    ).prefault('30s'),
   })
   .prefault({});
 
