@@ -18,6 +18,7 @@ import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
+import { qos1Defaults, Q1_DEFAULTS_ID } from './qos1-defaults.js';
 
 interface Options {
   quick: boolean;
@@ -147,6 +148,10 @@ async function main(): Promise<void> {
     } finally {
       await Promise.all(brokers.map((b) => b.stop()));
     }
+    if (!o.only || o.only.includes(Q1_DEFAULTS_ID))
+      await qos1Defaults(sizes.q1DefaultsPerPublisher, r, mosq !== null, (target, f) =>
+        record(Q1_DEFAULTS_ID, target, f),
+      );
     for (const g of GATEWAYS.filter((x) => !o.only || o.only.includes(x.id))) {
       if (g.available()) record(g.id, 'protohub', await g.run(o.quick, sizes));
       else console.log(`  ${g.id}: skipped, native peer missing`);
