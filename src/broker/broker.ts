@@ -83,6 +83,9 @@ export class Broker implements BrokerApi {
         maxBytes: deps.mqtt.max_mqueue_bytes,
         overflow: deps.mqtt.mqueue_overflow,
         storeQos0: deps.mqtt.mqueue_store_qos0,
+        offlineMaxMessages: Math.max(deps.mqtt.max_offline_mqueue_len, deps.mqtt.max_mqueue_len),
+        offlineMaxBytes: Math.max(deps.mqtt.max_offline_mqueue_bytes, deps.mqtt.max_mqueue_bytes),
+        memoryWindow: deps.mqtt.mqueue_memory_window,
       },
       flow: {
         highWatermark: deps.mqtt.queue_high_watermark,
@@ -124,17 +127,7 @@ export class Broker implements BrokerApi {
       this.sessions.set(session.clientId, session);
       for (const sub of stored.subscriptions) this.#addSubscription(session, sub);
       for (const id of stored.awaitingRel ?? []) session.inboundQos2.add(id);
-      for (const m of this.#deps.store.loadMessages(stored.clientId)) {
-        session.restore({
-          msg: m.message,
-          qos: m.qos,
-          retain: false,
-          subIds: m.subscriptionIds,
-          seq: m.seq,
-          packetId: m.packetId,
-          state: m.state,
-        });
-      }
+      session.loadFromStore();
       this.scheduleExpiry(session, now);
     }
     this.metrics.sessions.set(this.sessions.size);
@@ -199,6 +192,7 @@ export class Broker implements BrokerApi {
       session.persistent = true;
       this.#deps.store.saveSession(session.toStored());
     } else if (!persistent && session.persistent) {
+      session.unpage(); // its rows are about to go: what was paged out must be in memory first
       session.persistent = false;
       this.#deps.store.deleteSession(session.clientId);
     } else if (persistent) {

@@ -146,9 +146,30 @@ export const mqttSchema = z
       .max(10_000_000)
       .default(10_000)
       .describe('messages queued per session (offline, or beyond the in-flight window)'),
-    max_mqueue_bytes: byteSize(
-      'payload bytes queued per session (messages are held in memory as well as in the store)',
-    ).prefault('64MB'),
+    max_mqueue_bytes: byteSize('payload bytes queued per session (offline, or beyond the in-flight window)').prefault(
+      '64MB',
+    ),
+    max_offline_mqueue_len: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .default(100_000)
+      .describe(
+        'messages queued per persistent session on the SQLite store while it is offline (and while it drains that backlog); only mqueue_memory_window of them are in memory. Never below max_mqueue_len',
+      ),
+    max_offline_mqueue_bytes: byteSize(
+      'payload bytes queued per persistent session on the SQLite store while it is offline (on disk, not in memory). Never below max_mqueue_bytes',
+    ).prefault('256MB'),
+    mqueue_memory_window: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(1000)
+      .describe(
+        'queued messages of a persistent session (SQLite store) held in memory; the rest is read back from the store a page at a time. 0 = hold the whole queue in memory',
+      ),
     mqueue_overflow: z
       .enum(['drop_oldest', 'drop_newest'])
       .default('drop_oldest')

@@ -13,7 +13,7 @@ import { STORE_CODES, type StoreCode } from './codes.js';
 import { encodeSubscriptionIds, messageColumns, messageValues } from './row-codec.js';
 import { sessionsFromRows, sessionMessageFromRow, retainedFromRow } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
-import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { prepareStatements, type MessageRow, type Statements } from './sqlite-statements.js';
 import type { BrokerStore, SessionMessage, StoredMessage, StoredSession } from './types.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -186,6 +186,30 @@ export class SqliteStore implements BrokerStore {
       }
       return out;
     });
+  }
+
+  loadInflight(clientId: string): SessionMessage[] {
+    return this.#read('loadInflight', (s) => this.#decodeRows(s.selectInflight.all(clientId)));
+  }
+
+  loadQueued(clientId: string, afterSeq: number, limit: number): SessionMessage[] {
+    return this.#read('loadQueued', (s) => this.#decodeRows(s.selectQueuedAfter.all(clientId, afterSeq, limit)));
+  }
+
+  queuedStats(clientId: string, afterSeq: number): { count: number; bytes: number } {
+    return this.#read('queuedStats', (s) => {
+      const r = s.queuedStatsAfter.get(clientId, afterSeq);
+      return { count: r?.n ?? 0, bytes: r?.bytes ?? 0 };
+    });
+  }
+
+  #decodeRows(rows: MessageRow[]): SessionMessage[] {
+    const out: SessionMessage[] = [];
+    for (const row of rows) {
+      const m = this.#decode(() => sessionMessageFromRow(row), `session_messages seq ${row.seq}`);
+      if (m) out.push(m);
+    }
+    return out;
   }
 
   countMessages(clientId: string): number {
