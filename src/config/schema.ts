@@ -278,6 +278,9 @@ export const storeSchema = z
       .enum(['normal', 'full'])
       .default('normal')
       .describe('SQLite synchronous mode: normal survives a process crash, full also a power loss'),
+    max_size: byteSize(
+      'largest the database file may grow; beyond, writes fail as on a full disk (publishers get no PUBACK and are disconnected; nothing acknowledged is lost). 0 = until the disk is full',
+    ).prefault(0),
   })
   .prefault({});
 

@@ -24,6 +24,8 @@ export interface SqliteStoreOptions {
   dir: string;
   /** normal: a committed batch survives a process crash; full: also an OS crash or power loss. */
   synchronous: 'normal' | 'full';
+  /** Largest database file in bytes (SQLite max_page_count); a write beyond fails like a full disk. 0 = none. */
+  maxBytes?: number;
   logger?: Logger;
   /** Receives failures that cannot be thrown to a caller (commit on setImmediate, corrupt rows skipped on load). */
   onError?: (err: StoreError) => void;
@@ -62,6 +64,10 @@ export class SqliteStore implements BrokerStore {
       db.pragma(`synchronous = ${this.#opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       // Truncate the WAL back to 64 MiB after checkpoints so a burst does not leave a huge file behind.
       db.pragma('journal_size_limit = 67108864');
+      if (this.#opts.maxBytes) {
+        const pageSize = Number(db.pragma('page_size', { simple: true }));
+        db.pragma(`max_page_count = ${Math.max(1, Math.floor(this.#opts.maxBytes / pageSize))}`);
+      }
       migrate(db, this.path);
       const stmts = prepareStatements(db);
       const conn: Connection = { db, stmts, batch: this.#newBatch(db, stmts) };

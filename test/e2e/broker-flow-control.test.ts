@@ -7,6 +7,7 @@
 import { pino } from 'pino';
 import { firstValueFrom, filter, take } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Broker } from '../../src/broker/broker.js';
 import { envelope } from '../../src/envelope.js';
 import { startHub, stopAllHubs, eventually } from '../support/hub.js';
 import { AckingSubscriber, BurstPublisher, closeFlowPeers } from './flow-peers.js';
@@ -55,6 +56,27 @@ describe('QoS 1 back-pressure at default settings', () => {
     expect(back.payloads.size).toBe(N);
     expect(await h.hub.metrics.value('protohub_messages_dropped_total')).toBe(0);
   }, 120_000);
+});
+
+describe('a subscriber that stops reading', () => {
+  it('holds its publishers while its socket and queue are full; nothing dropped once it reads again', async () => {
+    const h = await startHub({ mqtt: { outbound_buffer: '16KB', stall_timeout: '120s' } });
+    const sub = await AckingSubscriber.connect(h.port, 'fc-deaf', 'fc/deaf', { autoAck: true });
+    sub.socket.pause(); // stops reading: the kernel buffers fill, then the hub's socket buffer, then the queue
+    const pub = await BurstPublisher.connect(h.port, 'fc-deaf-pub');
+    const N = 20_000; // twice the default queue limit
+    pub.burst('fc/deaf', 'r', N, 200);
+    const session = () => (h.hub.broker as Broker).sessions.get('fc-deaf');
+    await eventually(() => (session()?.queueLength ?? 0) > 1000, 'queue past the high watermark', 60_000);
+    expect(session()?.queueLength).toBeLessThan(10_000); // held under the queue limit, not dropped
+    expect(pub.acked).toBeLessThan(N);
+    expect(await h.hub.metrics.value('protohub_messages_dropped_total')).toBe(0);
+    sub.socket.resume();
+    await pub.acks(N, 120_000);
+    await sub.distinct(N, 120_000);
+    expect(await h.hub.metrics.value('protohub_messages_dropped_total')).toBe(0);
+    expect(await h.hub.metrics.value('protohub_subscriber_stalls_total')).toBe(0);
+  }, 240_000);
 });
 
 describe('a subscriber that stops acknowledging', () => {

@@ -39,6 +39,8 @@ async function connectRaw(port: number, clientId: string, clean: boolean, onPack
 
 export class BurstPublisher {
   acked = 0;
+  /** Packet ids PUBACKed (a burst of up to 65,535 uses each once: id = index + 1). */
+  readonly ackedIds = new Set<number>();
   #onAck: Array<() => void> = [];
 
   socket!: net.Socket;
@@ -48,20 +50,21 @@ export class BurstPublisher {
     self.socket = await connectRaw(port, clientId, true, (p) => {
       if (p.cmd !== 'puback') return;
       self.acked++;
+      self.ackedIds.add(p.messageId ?? 0);
       for (const fn of self.#onAck) fn();
     });
     return self;
   }
 
-  /** Write `count` QoS 1 PUBLISHes to `topic`, payload `${tag}:${i}`, without waiting for any PUBACK. */
-  burst(topic: string, tag: string, count: number): void {
+  /** Write `count` QoS 1 PUBLISHes to `topic`, payload `${tag}:${i}` (+ padding), without waiting for any PUBACK. */
+  burst(topic: string, tag: string, count: number, pad = 0): void {
     const chunk: Buffer[] = [];
     for (let i = 0; i < count; i++) {
       chunk.push(
         mqttPacket.generate({
           cmd: 'publish',
           topic,
-          payload: Buffer.from(`${tag}:${i}`),
+          payload: Buffer.from(`${tag}:${i}${pad ? ':' + 'x'.repeat(pad) : ''}`),
           qos: 1,
           messageId: (i % 65535) + 1,
           retain: false,
