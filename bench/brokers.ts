@@ -22,6 +22,8 @@ export interface Broker {
   spawnedAt: number;
   /** Messages the broker reports it dropped (protohub /metrics); null when the broker has no such counter. */
   dropped(): Promise<number | null>;
+  /** Prometheus text of protohub's /metrics (null for mosquitto). */
+  metricsText?(): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -134,6 +136,7 @@ export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker>
     pid: child.pid!,
     readyMs,
     spawnedAt: spawnedAtMs,
+    metricsText: () => metricsText(httpPort),
     dropped: async () => {
       const text = await metricsText(httpPort);
       if (text === null) return null;

@@ -32,9 +32,11 @@ function client(port: number, clientId: string, clean: boolean, onPacket: (p: mq
   });
 }
 
-async function settledRss(pid: number): Promise<number> {
+async function settledRss(b: Broker): Promise<number> {
   await new Promise((r) => setTimeout(r, 2000));
-  return rssKb(pid) / 1024;
+  const queued = /^protohub_queued_messages (\S+)/m.exec((await b.metricsText?.()) ?? '')?.[1];
+  console.log(`  queued messages: ${queued ?? '?'}, rss ${(rssKb(b.pid) / 1024).toFixed(1)} MB`);
+  return rssKb(b.pid) / 1024;
 }
 
 async function hub(dir: string): Promise<Broker> {
@@ -42,7 +44,13 @@ async function hub(dir: string): Promise<Broker> {
     defaults: true,
     extraConfig: {
       store: { type: 'sqlite', dir },
-      mqtt: { max_offline_mqueue_len: MESSAGES * 2, max_offline_mqueue_bytes: '4GB', mqueue_memory_window: WINDOW },
+      mqtt: {
+        max_offline_mqueue_len: MESSAGES * 2,
+        max_offline_mqueue_bytes: '4GB',
+        mqueue_memory_window: WINDOW,
+        // without paging the online limits apply offline too: raise them for the comparison
+        ...(WINDOW === 0 ? { max_mqueue_len: MESSAGES * 2, max_mqueue_bytes: '4GB' } : {}),
+      },
     },
   });
 }
@@ -50,7 +58,7 @@ async function hub(dir: string): Promise<Broker> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'protohub-rss-'));
   let b = await hub(dir);
-  const idle = await settledRss(b.pid);
+  const idle = await settledRss(b);
   const sub = await client(b.port, 'rss-sub', false, () => {});
   await new Promise<void>((r) => {
     sub.once('data', () => r());
@@ -87,11 +95,11 @@ async function main(): Promise<void> {
   }
   while (acked < MESSAGES) await new Promise<void>((r) => (wake = r));
   const floodSec = (Date.now() - started) / 1000;
-  const afterFlood = await settledRss(b.pid);
+  const afterFlood = await settledRss(b);
   pub.destroy();
   await b.stop();
   b = await hub(dir);
-  const afterRestart = await settledRss(b.pid);
+  const afterRestart = await settledRss(b);
   await b.stop();
   rmSync(dir, { recursive: true, force: true });
   console.log(
