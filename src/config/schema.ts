@@ -222,6 +222,22 @@ export const authSchema = z
           .string()
           .default('acl')
           .describe('claim with `{ pub: [filters], sub: [filters] }` allowed for this client'),
+        disconnect_after_expire: z
+          .boolean()
+          .default(true)
+          .describe('end the connection when the token expires (v5 DISCONNECT 0xA0), as EMQX does'),
+      })
+      .prefault({}),
+    scram: z
+      .object({
+        enable: z
+          .boolean()
+          .default(true)
+          .describe('MQTT 5 enhanced authentication with SCRAM against the password file (needs password_file)'),
+        mechanisms: z
+          .array(z.enum(['SCRAM-SHA-256', 'SCRAM-SHA-512']))
+          .default(['SCRAM-SHA-256', 'SCRAM-SHA-512'])
+          .describe('Authentication Methods accepted in CONNECT'),
       })
       .prefault({}),
   })
