@@ -207,7 +207,12 @@ export const aclRuleSchema = z.object({
 export const authSchema = z
   .object({
     allow_anonymous: z.boolean().default(true).describe('accept clients that send no username'),
-    password_file: z.string().optional().describe('file of `username:scrypt$...` lines managed by `protohub passwd`'),
+    password_file: z
+      .string()
+      .optional()
+      .describe(
+        'file of `username:$scrypt$...[:$scram-sha-256$...:$scram-sha-512$...]` lines managed by `protohub passwd`',
+      ),
     jwt: z
       .object({
         enable: z.boolean().default(false).describe('accept a JWT as the CONNECT password'),
