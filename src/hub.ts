@@ -106,6 +106,7 @@ export class Hub {
     const access: AccessControl = {
       authenticate: (req) => authenticator.authenticate(req),
       enhancedAuthMethods: authenticator.enhancedAuthMethods,
+      enhancedAuthStepTimeoutMs: authenticator.enhancedAuthStepTimeoutMs,
       beginEnhancedAuth: (method, req) => authenticator.beginEnhancedAuth(method, req),
       // with no rules and no_match = allow, only a JWT acl can deny: skip the per-message lookup otherwise
       authorize: openAccess

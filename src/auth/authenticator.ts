@@ -71,7 +71,11 @@ export class Authenticator {
     if (config.jwt.enable) this.#jwt = new JwtVerifier(config.jwt, { baseDir });
     // SCRAM credentials live in the password file: without one there is nothing to authenticate against
     this.enhancedAuthMethods = this.#passwords && config.scram.enable ? [...config.scram.mechanisms] : [];
+    this.enhancedAuthStepTimeoutMs = config.scram.step_timeout;
   }
+
+  /** Longest wait for the client's next AUTH during a CONNECT exchange. */
+  readonly enhancedAuthStepTimeoutMs: number;
 
   /** MQTT 5 Authentication Methods accepted in CONNECT (§4.12). */
   readonly enhancedAuthMethods: readonly string[];

@@ -38,6 +38,8 @@ export interface AccessControl {
   authorize(client: ClientIdentity, action: 'publish' | 'subscribe', topic: string): boolean;
   /** Authentication Methods accepted in a v5 CONNECT (none: CONNECT with a method gets 0x8C). */
   readonly enhancedAuthMethods?: readonly string[];
+  /** Longest wait for the client's next AUTH during CONNECT (default AUTH_STEP_TIMEOUT_MS). */
+  readonly enhancedAuthStepTimeoutMs?: number;
   beginEnhancedAuth?(
     method: string,
     req: { clientId: string; username?: string; remoteAddress: string; reauth: boolean },

@@ -10,7 +10,7 @@ import { refuseConnect } from './connect-handler.js';
 import type { Connection } from './connection.js';
 import { RC } from './reason-codes.js';
 
-/** Longest the broker waits for the client's next AUTH during CONNECT. */
+/** Longest the broker waits for the client's next AUTH during CONNECT, unless access says otherwise. */
 export const AUTH_STEP_TIMEOUT_MS = 20_000;
 /** SCRAM needs two client messages; more rounds than this is a client looping. */
 const MAX_ROUNDS = 4;
@@ -34,7 +34,8 @@ function authPacket(reasonCode: number, method: string, data: Buffer | undefined
 /** Next AUTH from the client during CONNECT, or undefined on close or timeout. */
 function nextAuth(conn: Connection): Promise<mqttPacket.IAuthPacket | undefined> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => finish(undefined), AUTH_STEP_TIMEOUT_MS);
+    const timeoutMs = conn.env.access.enhancedAuthStepTimeoutMs ?? AUTH_STEP_TIMEOUT_MS;
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
     timer.unref();
     const finish = (p: mqttPacket.IAuthPacket | undefined) => {
       clearTimeout(timer);

@@ -243,6 +243,11 @@ export const authSchema = z
           .array(z.enum(['SCRAM-SHA-256', 'SCRAM-SHA-512']))
           .default(['SCRAM-SHA-256', 'SCRAM-SHA-512'])
           .describe('Authentication Methods accepted in CONNECT'),
+        step_timeout: duration(
+          "longest wait for the client's next AUTH during CONNECT before CONNACK 0x87",
+          100,
+          300_000,
+        ).prefault('20s'),
       })
       .prefault({}),
   })

@@ -214,6 +214,23 @@ describe('SCRAM with a raw client: malformed input and re-authentication', () =>
   });
 });
 
+describe('SCRAM exchange timeout (auth.scram.step_timeout)', () => {
+  it('a client that never answers the challenge gets CONNACK 0x87 and is closed; counted as auth_timeout', async () => {
+    const slow = await startHub({
+      auth: { allow_anonymous: false, password_file: passwordFile, scram: { step_timeout: '300ms' } },
+    });
+    const scram = new ScramClient('SCRAM-SHA-256', 'alice', 'wonderland');
+    const client = await RawClient.open(slow.port);
+    client.send(connectPacket('silent', 'SCRAM-SHA-256', scram.first()));
+    expect((await client.next<mqttPacket.IAuthPacket>('auth')).reasonCode).toBe(0x18);
+    const connack = await client.next<mqttPacket.IConnackPacket>('connack');
+    expect(connack.reasonCode).toBe(0x87);
+    await client.waitClose();
+    expect(await slow.hub.metrics.value('protohub_connections_refused_total', { reason: 'auth_timeout' })).toBe(1);
+    await slow.stop();
+  });
+});
+
 describe('JWT expiry during a connection (auth.jwt.disconnect_after_expire)', () => {
   const token = (expSeconds: number) =>
     new SignJWT({ username: 'sensor', exp: Math.floor(Date.now() / 1000) + expSeconds })
