@@ -45,7 +45,14 @@ export interface ScramServerOptions {
 
 type State =
   | { at: 'start' }
-  | { at: 'first'; first: ClientFirst; nonce: string; serverFirst: string; credentials?: ScramCredentials }
+  | {
+      at: 'first';
+      first: ClientFirst;
+      nonce: string;
+      serverFirst: string;
+      credentials: ScramCredentials;
+      known: boolean;
+    }
   | { at: 'done' };
 
 export class ScramServer {
@@ -85,12 +92,12 @@ export class ScramServer {
         detail: `user has no ${this.mechanism} credentials in the password file`,
       };
     }
-    // an unknown user gets a plausible challenge and fails at the proof, like a wrong password
-    const salt = found?.salt ?? this.#decoySalt(first.username);
-    const iterations = found?.iterations ?? DEFAULT_SCRAM_ITERATIONS;
+    // an unknown user gets a plausible challenge and the same proof check (against keys no password can
+    // produce), so neither the answer nor its timing tells a wrong password from an unknown user
+    const credentials = found ?? this.#decoy(first.username);
     const nonce = first.clientNonce + (this.options.nonce?.() ?? randomBytes(18).toString('base64'));
-    const serverFirst = formatServerFirst(nonce, salt, iterations);
-    this.#state = { at: 'first', first, nonce, serverFirst, credentials: found };
+    const serverFirst = formatServerFirst(nonce, credentials.salt, credentials.iterations);
+    this.#state = { at: 'first', first, nonce, serverFirst, credentials, known: found !== undefined };
     return { kind: 'challenge', data: Buffer.from(serverFirst, 'utf8') };
   }
 
@@ -103,7 +110,6 @@ export class ScramServer {
     if (final.nonce !== state.nonce)
       return { kind: 'failure', failure: 'malformed', username, detail: 'nonce does not match the exchange' };
     const c = state.credentials;
-    if (!c) return { kind: 'failure', failure: 'unknown_user', username, detail: 'unknown user' };
     const authMessage = `${state.first.bare},${state.serverFirst},${final.withoutProof}`;
     const clientSignature = hmac(this.mechanism, c.storedKey, authMessage);
     if (final.proof.length !== clientSignature.length)
@@ -111,15 +117,23 @@ export class ScramServer {
     // ClientKey = ClientProof XOR ClientSignature; the proof is right if H(ClientKey) = StoredKey (RFC 5802 §3)
     const clientKey = Buffer.alloc(clientSignature.length);
     for (let i = 0; i < clientKey.length; i++) clientKey[i] = final.proof[i] ^ clientSignature[i];
-    if (!timingSafeEqual(hash(this.mechanism, clientKey), c.storedKey))
-      return { kind: 'failure', failure: 'bad_proof', username, detail: 'wrong password' };
+    const matches = timingSafeEqual(hash(this.mechanism, clientKey), c.storedKey);
+    if (!state.known) return { kind: 'failure', failure: 'unknown_user', username, detail: 'unknown user' };
+    if (!matches) return { kind: 'failure', failure: 'bad_proof', username, detail: 'wrong password' };
     const serverSignature = hmac(this.mechanism, c.serverKey, authMessage);
     return { kind: 'success', username, data: Buffer.from(formatServerFinal(serverSignature), 'utf8') };
   }
 
-  #decoySalt(username: string): Buffer {
+  /** Stand-in credentials for an unknown user: stable per user name, so retries see the same salt. */
+  #decoy(username: string): ScramCredentials {
     const secret = this.options.decoySecret ?? DECOY_SECRET;
-    return hmac(this.mechanism, secret, `decoy-salt:${username}`).subarray(0, 16);
+    const derive = (label: string) => hmac(this.mechanism, secret, `${label}:${username}`);
+    return {
+      iterations: DEFAULT_SCRAM_ITERATIONS,
+      salt: derive('decoy-salt').subarray(0, 16),
+      storedKey: derive('decoy-stored-key'),
+      serverKey: derive('decoy-server-key'),
+    };
   }
 }
 
