@@ -76,8 +76,8 @@ export async function authenticateEnhanced(
     if (conn.state === 'closed') return undefined;
     if (step.kind === 'success') return { username: step.username, data: step.data };
     if (step.kind === 'failure') {
-      // §3.2.2.2: 0x86 is about the CONNECT user name/password fields, which SCRAM does not use; a failed
-      // exchange is "not authorized" (0x87), as EMQX answers too. The reason string stays generic.
+      // [MQTT-4.12.0-4] any CONNACK ≥ 0x80 may reject; 0x86 means the User Name or Password given in CONNECT is
+      // not accepted (§3.2.2.2), fields SCRAM does not use, so 0x87. The reason string stays generic.
       refuseConnect(conn, RC.NOT_AUTHORIZED, `auth_${step.failure}`, 'authentication failed');
       return undefined;
     }
