@@ -181,6 +181,8 @@ export class Session {
       if (!this.#admit(p)) return;
       this.#pushQueue(p);
       this.pump();
+      // QoS 0 behind a backlog holds publishers too: it must not push acknowledged QoS >= 1 out of the queue
+      if (this.sink) this.#checkBacklog();
       return;
     }
     if (isExpired(p.msg, now)) return this.#drop(p, 'expired');
