@@ -73,13 +73,6 @@ type State = 'awaiting_connect' | 'authenticating' | 'connected' | 'closed';
 /** Longest a publisher is held back by slow subscribers before reading resumes anyway. */
 const THROTTLE_MAX_MS = 250;
 
-/**
- * Packets handled from one connection before it yields to the event loop: a publisher's 64 KB read of small
- * PUBLISHes must not keep other clients' acknowledgements (which open their in-flight windows) waiting.
- */
-const PACKETS_PER_TURN = 64;
-const EMPTY = Buffer.alloc(0);
-
 export class Connection {
   state: State = 'awaiting_connect';
   protocolVersion: 3 | 4 | 5 = 4;
@@ -151,25 +144,10 @@ export class Connection {
     if (this.state === 'closed') return;
     this.lastRx = Date.now();
     this.counters.bytesIn.inc(chunk.length);
-    let budget = PACKETS_PER_TURN;
     this.#framer.push(chunk, (frame) => {
       if (this.state === 'closed') return false;
-      const go = this.#onFrame(frame);
-      if (!go || this.state !== 'connected') return go;
-      // held back by subscribers (throttle/holdFor): the rest of this read waits in the framer
-      if (this.#readHolds > 0) return 'hold';
-      if (--budget === 0) {
-        this.#yieldTurn();
-        return 'hold';
-      }
-      return true;
+      return this.#onFrame(frame);
     });
-  }
-
-  /** Stop reading until the next event-loop turn (after other sockets' input and this turn's writes). */
-  #yieldTurn(): void {
-    this.#pauseReading();
-    setImmediate(() => this.#resumeReading());
   }
 
   #onFrame(frame: FrameResult): boolean {
@@ -332,12 +310,6 @@ export class Connection {
     if (--this.#readHolds > 0 || this.state !== 'connected') return;
     this.lastRx = Date.now(); // keep-alive silence counts from here, not from before the hold
     this.socket.resume();
-    // input read before the hold waits in the framer; continue with it on a fresh stack (this may run inside
-    // another client's acknowledgement)
-    if (this.#framer.buffered > 0)
-      setImmediate(() => {
-        if (this.#readHolds === 0 && this.state === 'connected') this.#onData(EMPTY);
-      });
   }
 
   #gateHeld = false;
