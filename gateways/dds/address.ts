@@ -4,7 +4,7 @@
  * `%`, `/`, `+`, `#` and NUL are %-escaped (MQTT topic levels cannot hold them, MQTT 5 §4.7).
  */
 export function encodeLevel(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
   return text.replace(/[%/+#\0]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 

@@ -22,6 +22,12 @@ export const LOOPBACK_QOS_LIBRARY = `<qos_library name="ProtohubDds">
         <initial_peers><element>20@builtin.udpv4://127.0.0.1</element></initial_peers>
         <multicast_receive_addresses/>
       </discovery>
+      <!-- a peer on ephemeral ports (Cyclone with ParticipantIndex none) hears from us only at our next
+           liveliness assertion (30 s by default): assert every second on loopback -->
+      <discovery_config>
+        <participant_liveliness_assert_period><sec>1</sec><nanosec>0</nanosec></participant_liveliness_assert_period>
+        <participant_liveliness_lease_duration><sec>10</sec><nanosec>0</nanosec></participant_liveliness_lease_duration>
+      </discovery_config>
       <property><value>
         <element><name>dds.transport.UDPv4.builtin.parent.allow_interfaces</name><value>lo</value></element>
         <element><name>dds.transport.UDPv4.builtin.multicast_enabled</name><value>0</value></element>
@@ -31,6 +37,8 @@ export const LOOPBACK_QOS_LIBRARY = `<qos_library name="ProtohubDds">
     </domain_participant_qos>
     <datawriter_qos>
       <representation><value><element>XCDR2_DATA_REPRESENTATION</element></value></representation>
+      <!-- a dispose carries the serialized key, not only its MD5 key hash, which Cyclone cannot turn back into a key -->
+      <protocol><serialize_key_with_dispose>true</serialize_key_with_dispose></protocol>
     </datawriter_qos>
     <datareader_qos>
       <representation><value><element>XCDR2_DATA_REPRESENTATION</element></value></representation>

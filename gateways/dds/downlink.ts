@@ -59,7 +59,7 @@ export function writeSample(
   }
   const out = writer.output;
   try {
-    out.instance.clearMembers();
+    out.clearMembers();
     out.instance.setFromJson(sample);
     out.write(dispose ? { action: action === 'unregister' ? 'unregister' : 'dispose' } : undefined);
   } catch (err) {

@@ -90,7 +90,11 @@ export class DdsGateway implements GatewayInstance {
 
   health(): InstanceHealth {
     if (this.#state !== 'started') return { connection: 'closed', peers: 0, lastError: this.#lastError };
-    return { connection: this.#matched > 0 ? 'connected' : 'listening', peers: this.#matched, lastError: this.#lastError };
+    return {
+      connection: this.#matched > 0 ? 'connected' : 'listening',
+      peers: this.#matched,
+      lastError: this.#lastError,
+    };
   }
 
   async #open(): Promise<void> {
@@ -104,7 +108,9 @@ export class DdsGateway implements GatewayInstance {
         t.idl.map((f, i) => resolveFile(['types', 'idl', i], f)),
         t.xml.map((f, i) => resolveFile(['types', 'xml', i], f)),
       );
-      const qosXml = this.#config.qos_file ? this.#qosLibrary(resolveFile(['qos_file'], this.#config.qos_file)) : undefined;
+      const qosXml = this.#config.qos_file
+        ? this.#qosLibrary(resolveFile(['qos_file'], this.#config.qos_file))
+        : undefined;
       const plan = connectorPlan(this.#config, this.#types.typesXml, qosXml);
       this.#ctx.logger.debug({ xml: plan.xml }, 'dds connector configuration');
       let connector: RtiConnector;

@@ -22,7 +22,8 @@ export interface RtiInput {
 }
 
 export interface RtiOutput {
-  readonly instance: { clearMembers(): void; setFromJson(obj: Record<string, unknown>): void };
+  readonly instance: { setFromJson(obj: Record<string, unknown>): void };
+  clearMembers(): void;
   write(params?: { action?: 'write' | 'dispose' | 'unregister' }): void;
   readonly matchedSubscriptions: unknown[];
 }

@@ -6,6 +6,7 @@
  */
 import { allMembers, resolveAlias, type Member, type Primitive, type TypeModel, type TypeRef } from './idl/model.js';
 
+// int64/uint64 are checked as JS numbers (exact to 2^53); the upper ends are the nearest doubles
 const RANGES: Partial<Record<Primitive, [number, number]>> = {
   int8: [-128, 127],
   uint8: [0, 255],
@@ -14,8 +15,8 @@ const RANGES: Partial<Record<Primitive, [number, number]>> = {
   uint16: [0, 65535],
   int32: [-2147483648, 2147483647],
   uint32: [0, 4294967295],
-  int64: [-9223372036854775808, 9223372036854775807],
-  uint64: [0, 18446744073709551615],
+  int64: [-(2 ** 63), 2 ** 63],
+  uint64: [0, 2 ** 64],
 };
 
 /** Returns the first problem as "path: expected …, got …", or undefined when the sample fits. */
@@ -42,7 +43,8 @@ function checkValue(
   const { type: t, dims: aliasDims } = resolveAlias(model, type);
   const allDims = [...dims, ...aliasDims];
   if (allDims.length > 0) {
-    if (!Array.isArray(v) || v.length !== allDims[0]) return `${path}: expected an array of ${allDims[0]}, got ${got(v)}`;
+    if (!Array.isArray(v) || v.length !== allDims[0])
+      return `${path}: expected an array of ${allDims[0]}, got ${got(v)}`;
     for (let i = 0; i < v.length; i++) {
       const p = checkValue(model, t, allDims.slice(1), v[i], `${path}[${i}]`, depth + 1);
       if (p) return p;

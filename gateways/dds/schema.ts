@@ -31,7 +31,10 @@ export const ddsTopicSchema = z
       .max(1_000_000)
       .default(0)
       .describe('KEEP_LAST depth of the reader/writer history; 0 = KEEP_ALL'),
-    partitions: z.array(z.string().min(1)).default([]).describe('DDS partitions of this topic; [] = the default partition'),
+    partitions: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('DDS partitions of this topic; [] = the default partition'),
   })
   .strict();
 
@@ -41,12 +44,18 @@ export const ddsConfigSchema = z
     domain_id: z.number().int().min(0).max(232).default(0).describe('DDS domain id'),
     types: z
       .object({
-        idl: z.array(z.string().min(1)).default([]).describe('IDL files parsed at start-up (relative to the config file)'),
+        idl: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('IDL files parsed at start-up (relative to the config file)'),
         xml: z
           .array(z.string().min(1))
           .default([])
           .describe('RTI XML files whose <types> element is used as written (relative to the config file)'),
-        include_dirs: z.array(z.string().min(1)).default([]).describe('where #include <…> of the IDL files is searched'),
+        include_dirs: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('where #include <…> of the IDL files is searched'),
         default_extensibility: z
           .enum(['final', 'appendable', 'mutable'])
           .default('final')
@@ -75,7 +84,13 @@ export const ddsConfigSchema = z
       .boolean()
       .default(true)
       .describe('add source timestamp, instance state and sample identity as MQTT 5 user properties'),
-    max_samples_per_take: z.number().int().min(1).max(100_000).default(1024).describe('samples taken per read loop turn'),
+    max_samples_per_take: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1024)
+      .describe('samples taken per read loop turn'),
   })
   .strict()
   .refine((c) => Object.keys(c.topics).length > 0, { message: 'at least one topic' })

@@ -73,7 +73,10 @@ export function loadTypes(
     model,
     keysOf: (type) => {
       const decl = model?.decls.get(type);
-      if (decl?.kind === 'struct' && model) return allMembers(model, decl).filter((m) => m.key).map((m) => m.name);
+      if (decl?.kind === 'struct' && model)
+        return allMembers(model, decl)
+          .filter((m) => m.key)
+          .map((m) => m.name);
       return xmlKeys.get(type) ?? xmlKeys.get(type.split('::').pop() ?? type);
     },
   };

@@ -50,14 +50,27 @@ export function takeSamples(
     try {
       parsed = JSON.parse(json) as Record<string, unknown>;
     } catch (err) {
-      emit({ kind: 'fault', reason: 'malformed', error: String(err), payload: Buffer.from(json), address: endpoint.topic });
+      emit({
+        kind: 'fault',
+        reason: 'malformed',
+        error: String(err),
+        payload: Buffer.from(json),
+        address: endpoint.topic,
+      });
       continue;
     }
     const address = uplinkAddress(endpoint.topic, reader.keys, parsed);
     const valid = sample.validData;
     const props = config.sample_info ? sampleInfo(sample.info) : undefined;
     if (valid) {
-      emit({ kind: 'message', address, payload: Buffer.from(json), qos: reader.qos, retain: reader.retain, userProperties: props });
+      emit({
+        kind: 'message',
+        address,
+        payload: Buffer.from(json),
+        qos: reader.qos,
+        retain: reader.retain,
+        userProperties: props,
+      });
       continue;
     }
     const state = String(sample.info.get('instance_state') ?? '');
@@ -67,7 +80,14 @@ export function takeSamples(
     for (const k of reader.keys) key[k] = parsed[k];
     if (config.dispose === 'empty_retained') {
       // an empty retained message removes the retained value and tells subscribers ([MQTT-3.3.1-6])
-      emit({ kind: 'message', address, payload: Buffer.alloc(0), qos: reader.qos, retain: true, userProperties: props });
+      emit({
+        kind: 'message',
+        address,
+        payload: Buffer.alloc(0),
+        qos: reader.qos,
+        retain: true,
+        userProperties: props,
+      });
     } else {
       const payload = Buffer.from(JSON.stringify({ dds_event: event, topic: endpoint.topic, key }));
       emit({ kind: 'message', address, payload, qos: reader.qos, retain: false, userProperties: props });

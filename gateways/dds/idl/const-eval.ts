@@ -73,7 +73,10 @@ export class ConstEval {
       }
       return this.#named(name, t, ctx.label);
     }
-    throw new IdlError(t.at, `expected a constant expression, got ${t.kind === 'eof' ? 'end of file' : JSON.stringify(t.text)}`);
+    throw new IdlError(
+      t.at,
+      `expected a constant expression, got ${t.kind === 'eof' ? 'end of file' : JSON.stringify(t.text)}`,
+    );
   }
 
   #named(written: string, t: Token, label: boolean): Value {

@@ -251,7 +251,12 @@ class Parser {
   }
 
   #positive(at: Token['at'], inAngle = false): number {
-    const v = this.#consts.expression(() => this.#next(), () => this.#peek(), false, inAngle);
+    const v = this.#consts.expression(
+      () => this.#next(),
+      () => this.#peek(),
+      false,
+      inAngle,
+    );
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
       throw new IdlError(at, `expected a positive integer, got ${String(v)}`);
     }
@@ -277,7 +282,14 @@ class Parser {
       let isDefault = false;
       while (this.#is('case') || this.#is('default')) {
         if (this.#next().text === 'default') isDefault = true;
-        else labels.push(this.#consts.expression(() => this.#next(), () => this.#peek(), true));
+        else
+          labels.push(
+            this.#consts.expression(
+              () => this.#next(),
+              () => this.#peek(),
+              true,
+            ),
+          );
         this.#expect(':');
       }
       if (labels.length === 0 && !isDefault) throw new IdlError(this.#peek().at, 'expected case or default');
@@ -324,7 +336,10 @@ class Parser {
     const type = this.#typeSpec();
     const name = this.#ident();
     this.#expect('=');
-    const value = this.#consts.expression(() => this.#next(), () => this.#peek());
+    const value = this.#consts.expression(
+      () => this.#next(),
+      () => this.#peek(),
+    );
     this.#declare({ kind: 'const', name: this.#qualified(name.text), type, value, at: name.at });
   }
 
@@ -414,7 +429,9 @@ function extensibilityOf(annotations: Annotation[], at: Token['at']): Extensibil
   let result: Extensibility | undefined;
   for (const a of annotations) {
     const kind =
-      a.name === 'extensibility' ? a.args.trim().toLowerCase() : ['final', 'appendable', 'mutable'].find((k) => k === a.name);
+      a.name === 'extensibility'
+        ? a.args.trim().toLowerCase()
+        : ['final', 'appendable', 'mutable'].find((k) => k === a.name);
     if (kind === undefined) continue;
     if (kind !== 'final' && kind !== 'appendable' && kind !== 'mutable') {
       throw new IdlError(at, `@extensibility(${a.args}): expected FINAL, APPENDABLE or MUTABLE`);

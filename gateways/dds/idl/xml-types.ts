@@ -48,7 +48,10 @@ function declXml(decl: Exclude<Decl, { kind: 'const' }>, local: string, options:
     }
     case 'union': {
       const ext = decl.extensibility ?? options.defaultExtensibility;
-      const out = [`<union name="${name}" extensibility="${ext}">`, `  <discriminator${typeAttrs(decl.discriminator, decl.at)}/>`];
+      const out = [
+        `<union name="${name}" extensibility="${ext}">`,
+        `  <discriminator${typeAttrs(decl.discriminator, decl.at)}/>`,
+      ];
       for (const c of decl.cases) {
         out.push('  <case>');
         for (const l of c.labels) out.push(`    <caseDiscriminator value="${xmlEscape(String(l))}"/>`);
@@ -87,7 +90,8 @@ function typeAttrs(type: TypeRef, at: Member['at']): string {
     }
     return `${typeAttrs(type.element, at)} sequenceMaxLength="${type.bound ?? -1}"`;
   }
-  if (type.kind === 'string') return ` type="${type.wide ? 'wstring' : 'string'}" stringMaxLength="${type.bound ?? -1}"`;
+  if (type.kind === 'string')
+    return ` type="${type.wide ? 'wstring' : 'string'}" stringMaxLength="${type.bound ?? -1}"`;
   if (type.kind === 'named') return ` type="nonBasic" nonBasicTypeName="${xmlEscape(type.name)}"`;
   return ` type="${type.name}"`;
 }
