@@ -38,7 +38,9 @@ export function lexIdl(entry: string, host: SourceHost): Lexed {
   const out: Lexed = { tokens: [], keylists: [] };
   const state = { seen: new Set<string>(), defines: new Map<string, string>() };
   lexFile(entry, host, out, state, 0);
-  out.tokens.push({ kind: 'eof', text: '', at: { file: entry, line: 0 } });
+  // end of input is reported where the last token was (the file and line that lack the rest)
+  const last = out.tokens[out.tokens.length - 1];
+  out.tokens.push({ kind: 'eof', text: '', at: last ? last.at : { file: entry, line: 1 } });
   return out;
 }
 

@@ -40,7 +40,8 @@ export function parseIdl(entry: string, host: SourceHost): TypeModel {
   parser.specification();
   const model: TypeModel = { decls: parser.decls };
   for (const k of keylists) {
-    const name = parser.lookup(k.type, [], k.at);
+    // the pragma usually sits inside the type's module (Cyclone's HelloWorld): match the name by its tail too
+    const name = [...model.decls.keys()].find((n) => n === k.type || n.endsWith(`::${k.type}`)) ?? k.type;
     const decl = model.decls.get(name);
     if (decl?.kind !== 'struct') throw new IdlError(k.at, `#pragma keylist: ${k.type} is not a struct`);
     for (const field of k.fields) {
