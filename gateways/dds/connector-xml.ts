@@ -40,8 +40,11 @@ export const LOOPBACK_QOS_LIBRARY = `<qos_library name="ProtohubDds">
       <!-- a dispose carries the serialized key, not only its MD5 key hash, which Cyclone cannot turn back into a key -->
       <protocol><serialize_key_with_dispose>true</serialize_key_with_dispose></protocol>
     </datawriter_qos>
+    <!-- readers accept both: Cyclone writes final types (ROS 2 messages) in XCDR1, appendable/mutable in XCDR2 -->
     <datareader_qos>
-      <representation><value><element>XCDR2_DATA_REPRESENTATION</element></value></representation>
+      <representation><value>
+        <element>XCDR2_DATA_REPRESENTATION</element><element>XCDR_DATA_REPRESENTATION</element>
+      </value></representation>
     </datareader_qos>
   </qos_profile>
 </qos_library>`;
