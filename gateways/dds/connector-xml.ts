@@ -32,6 +32,8 @@ export const LOOPBACK_QOS_LIBRARY = `<qos_library name="ProtohubDds">
         <element><name>dds.transport.UDPv4.builtin.parent.allow_interfaces</name><value>lo</value></element>
         <element><name>dds.transport.UDPv4.builtin.multicast_enabled</name><value>0</value></element>
         <element><name>dds.transport.UDPv4.builtin.ignore_loopback_interface</name><value>0</value></element>
+        <!-- bursts of small samples overflow the default receive buffer: every lost packet costs a repair round -->
+        <element><name>dds.transport.UDPv4.builtin.recv_socket_buffer_size</name><value>2097152</value></element>
       </value></property>
       <participant_name><name>protohub</name></participant_name>
     </domain_participant_qos>
@@ -45,6 +47,11 @@ export const LOOPBACK_QOS_LIBRARY = `<qos_library name="ProtohubDds">
       <representation><value>
         <element>XCDR2_DATA_REPRESENTATION</element><element>XCDR_DATA_REPRESENTATION</element>
       </value></representation>
+      <!-- answer heartbeats at once (default: up to 0.5 s later), or a fast reliable writer stalls on a full cache -->
+      <protocol><rtps_reliable_reader>
+        <min_heartbeat_response_delay><sec>0</sec><nanosec>0</nanosec></min_heartbeat_response_delay>
+        <max_heartbeat_response_delay><sec>0</sec><nanosec>0</nanosec></max_heartbeat_response_delay>
+      </rtps_reliable_reader></protocol>
     </datareader_qos>
   </qos_profile>
 </qos_library>`;
@@ -68,6 +75,9 @@ export function connectorPlan(config: DdsConfig, typesXml: string, qosLibraryXml
   const writers: Endpoint[] = [];
   const base = xmlEscape(config.qos_profile);
   const registered = new Set<string>();
+  // Bound what one take returns, so one busy topic cannot hold the event loop for thousands of samples at once
+  // (each sample costs tens of µs in the Connector: see docs/gateways/dds.md, Performance).
+  const takeLimit = `<reader_resource_limits><max_samples_per_read>${config.max_samples_per_take}</max_samples_per_read></reader_resource_limits>`;
   const domain: string[] = [];
   const participant: string[] = [];
   Object.entries(config.topics).forEach(([topic, t], i) => {
@@ -84,7 +94,7 @@ export function connectorPlan(config: DdsConfig, typesXml: string, qosLibraryXml
       readers.push({ topic, config: t, name: `sub_${i}::reader_${i}` });
       participant.push(
         `<subscriber name="sub_${i}"><subscriber_qos>${partition}</subscriber_qos>`,
-        `  <data_reader name="reader_${i}" topic_ref="${xmlEscape(topic)}"><datareader_qos base_name="${base}">${qos}</datareader_qos></data_reader>`,
+        `  <data_reader name="reader_${i}" topic_ref="${xmlEscape(topic)}"><datareader_qos base_name="${base}">${qos}${takeLimit}</datareader_qos></data_reader>`,
         '</subscriber>',
       );
     }

@@ -88,9 +88,11 @@ export const ddsConfigSchema = z
       .number()
       .int()
       .min(1)
-      .max(100_000)
-      .default(1024)
-      .describe('samples taken per read loop turn'),
+      .max(65_536)
+      .default(256)
+      .describe(
+        'samples one take returns (reader_resource_limits.max_samples_per_read), so one busy topic cannot hold the event loop',
+      ),
   })
   .strict()
   .refine((c) => Object.keys(c.topics).length > 0, { message: 'at least one topic' })

@@ -26,7 +26,7 @@ export function fileHost(includeDirs: readonly string[]): SourceHost {
     readFile: (path) => readFileSync(path, 'utf8'),
     resolve: (name, from) => {
       if (isAbsolute(name)) return existsSync(name) ? name : undefined;
-      const dirs = from === ENTRY ? [] : [dirname(from), ...includeDirs];
+      const dirs = from === ENTRY ? [process.cwd()] : [dirname(from), ...includeDirs];
       for (const d of dirs) {
         const p = resolve(join(d, name));
         if (existsSync(p)) return p;
