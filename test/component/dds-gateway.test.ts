@@ -51,6 +51,7 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
           ros: {
             mapping: join(dir, 'mapping.conf'),
             domain_id: domain,
+            dispose: 'event',
             types: { idl: [PEER_IDL] },
             topics: {
               'rt/chatter': { type: 'std_msgs::msg::dds_::String_', direction: 'uplink' },
@@ -98,13 +99,22 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     expect(reader.lines).toContain('string to ros');
   });
 
-  it('partitions (plant1, plant2) + transient-local: a writer in partition plant2 is heard, its sample retained', async () => {
+  it('partitions (plant1, plant2) + transient-local: a writer in plant2 is heard, its sample retained; no writers → event', async () => {
     const app = await connectV5(hub!.url);
     await subscribe(app, 'dds/Square/#', { qos: 1 });
-    const got = collect(app, 1, { timeoutMs: 30_000 });
+    const got = collect(app, 2, { timeoutMs: 30_000 });
     peers.push(DdsPeer.start(domain, ['shape-write', 'Square', 'PURPLE', '1', '0', 'plant2']));
-    const [m] = await got;
+    const [m, event] = await got;
     expect(m.topic).toBe('dds/Square/PURPLE');
+    expect(m.packet.retain).toBe(false); // live delivery of a retained publish ([MQTT-3.3.1-9])
+    // the writer exits: its instance has no writers left, announced as an event (dispose = "event"), not retained
+    expect(event.topic).toBe('dds/Square/PURPLE');
+    expect(event.packet.retain).toBe(false);
+    expect(JSON.parse(event.payload.toString())).toEqual({
+      dds_event: 'unregistered',
+      topic: 'Square',
+      key: { color: 'PURPLE' },
+    });
     // a late subscriber gets the last value: transient-local ↔ retained
     const late = await connectV5(hub!.url);
     const retained = collect(late, 1, { timeoutMs: 10_000 });
