@@ -17,6 +17,7 @@ export interface RtiSample {
 export interface RtiInput {
   take(): void;
   readonly samples: { readonly length: number; get(i: number): RtiSample };
+  readonly infos: { isValid(i: number): boolean | null };
   readonly matchedPublications: unknown[];
   readonly name: string;
 }

@@ -42,7 +42,7 @@ export function takeSamples(
   const n = input.samples.length;
   const out: [string | null] = [null];
   for (let i = 0; i < n; i++) {
-    const sample = input.samples.get(i);
+    // input.samples.get(i) costs an extra native call (it re-reads the sample count): only for the sample info
     // the Connector's own getJson() parses; we keep the text it gives (that is the payload) and parse once
     rti.connectorBinding.RTI_Connector_get_json_sample(native, input.name, i + 1, out);
     const json = out[0] ?? '{}';
@@ -60,8 +60,9 @@ export function takeSamples(
       continue;
     }
     const address = uplinkAddress(endpoint.topic, reader.keys, parsed);
-    const valid = sample.validData;
-    const props = config.sample_info ? sampleInfo(sample.info) : undefined;
+    const valid = input.infos.isValid(i) === true;
+    const info = config.sample_info || !valid ? input.samples.get(i).info : undefined;
+    const props = info && config.sample_info ? sampleInfo(info) : undefined;
     if (valid) {
       emit({
         kind: 'message',
@@ -73,7 +74,7 @@ export function takeSamples(
       });
       continue;
     }
-    const state = String(sample.info.get('instance_state') ?? '');
+    const state = String(info?.get('instance_state') ?? '');
     if (!state.startsWith('NOT_ALIVE') || config.dispose === 'none') continue;
     const event = state === 'NOT_ALIVE_DISPOSED' ? 'disposed' : 'unregistered';
     const key: Record<string, unknown> = {};
