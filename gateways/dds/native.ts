@@ -45,9 +45,9 @@ export interface RtiModule {
   };
 }
 
-export async function loadConnector(id: string): Promise<RtiModule> {
+/** `specifier` is the package (untyped CommonJS; RtiModule is its typing); tests pass one that cannot load. */
+export async function loadConnector(id: string, specifier = 'rticonnextdds-connector'): Promise<RtiModule> {
   try {
-    const specifier: string = 'rticonnextdds-connector'; // untyped CommonJS package; RtiModule is its typing
     const mod = (await import(specifier)) as { default?: RtiModule } & Partial<RtiModule>;
     return (mod.default ?? mod) as RtiModule;
   } catch (err) {

@@ -10,7 +10,7 @@ import { closeAllClients, collect, connectV5, eventually, subscribe } from '../s
 import { REPO_ROOT, startHub, type StartedHub } from '../support/hub.js';
 import { describeWithPeers } from '../support/peers.js';
 import { tempDir } from '../support/tmp.js';
-import { compileDdsPeer, DdsPeer, randomDomain } from './dds-peer-helper.js';
+import { compileDdsPeer, DdsPeer, randomDomain, RtiPeer } from './dds-peer-helper.js';
 
 const peers: DdsPeer[] = [];
 let hub: StartedHub | undefined;
@@ -33,9 +33,11 @@ uplink = [
 downlink = [ { name = "ros-cmd", filter = "ros/cmd/{name*}", address = "rt/{name*}", qos = 1 } ]
 `;
 
+const rtiPeers: RtiPeer[] = [];
 afterEach(() => {
   closeAllClients();
   for (const p of peers.splice(0)) p.kill();
+  for (const p of rtiPeers.splice(0)) p.kill();
 });
 afterAll(async () => hub?.stop());
 
@@ -62,7 +64,11 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
           xml: {
             domain_id: domain,
             types: { xml: [join(dir, 'types.xml')] },
-            topics: { Circle: { type: 'ShapeType', reliability: 'best_effort' } },
+            topics: {
+              Circle: { type: 'ShapeType', reliability: 'best_effort' },
+              Pentagon: { type: 'ShapeType' },
+              Hexagon: { type: 'ShapeType', direction: 'downlink' },
+            },
           },
         },
       },
@@ -149,6 +155,39 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     expect(m.packet.qos).toBe(0);
     expect(JSON.parse(m.payload.toString())).toEqual({ color: 'GREEN', x: 0, y: 0, shapesize: 30 });
   });
+
+  it('a second RTI Connector process: its Pentagon writer → MQTT; MQTT → its Hexagon reader', async () => {
+    const app = await connectV5(hub!.url);
+    await subscribe(app, 'dds/xml/Pentagon/#', { qos: 1 });
+    const got = collect(app, 3, { timeoutMs: 60_000 });
+    const writer = RtiPeer.start(domain, ['write', 'Pentagon', 'CYAN', '3']);
+    rtiPeers.push(writer);
+    const msgs = await got.catch((err: Error) => {
+      throw new Error(`${err.message}; rti peer: ${writer.lines.join('|')} ${writer.stderr}`);
+    });
+    expect(msgs.map((m) => m.topic)).toEqual(Array(3).fill('dds/xml/Pentagon/CYAN'));
+    expect(JSON.parse(msgs[2].payload.toString())).toEqual({ color: 'CYAN', x: 2, y: 4, shapesize: 40 });
+
+    const reader = RtiPeer.start(domain, ['read', 'Hexagon', '1']);
+    rtiPeers.push(reader);
+    await reader.waitLines((l) => l === 'ready');
+    await eventually(
+      () => {
+        if (reader.lines.some((l) => l.startsWith('{'))) return true;
+        app.publish('dds/xml/cmd/Hexagon/MAGENTA', JSON.stringify({ x: 5 }), { qos: 1 });
+        return false;
+      },
+      'sample at the RTI reader',
+      60_000,
+    );
+    // the key came from the address level, the rest from the JSON, the missing field is the type's default
+    expect(JSON.parse(reader.lines.find((l) => l.startsWith('{')) ?? '')).toEqual({
+      color: 'MAGENTA',
+      x: 5,
+      y: 0,
+      shapesize: 0,
+    });
+  }, 120_000);
 });
 
 it('an IDL error fails start() with file:line and the gateway id, no crash', async () => {

@@ -37,7 +37,7 @@ export class DdsPeer {
   #waiters: (() => void)[] = [];
   stderr = '';
 
-  private constructor(proc: ChildProcess) {
+  protected constructor(proc: ChildProcess) {
     this.#proc = proc;
     let buf = '';
     proc.stdout?.on('data', (d: Buffer) => {
@@ -75,5 +75,16 @@ export class DdsPeer {
 
   kill(): void {
     if (this.#proc.exitCode === null) this.#proc.kill('SIGKILL');
+  }
+}
+
+/** A second RTI Connector process (test/support/rti-peer.mjs), same line protocol as DdsPeer. */
+export class RtiPeer extends DdsPeer {
+  static override start(domain: number, args: string[]): RtiPeer {
+    const proc = spawn(process.execPath, [join(REPO_ROOT, 'test/support/rti-peer.mjs'), String(domain), ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new RtiPeer(proc);
   }
 }

@@ -139,3 +139,16 @@ describe('DDS samples and addresses', () => {
     expect(parseDownlinkAddress('Other', ['Square'])).toBeUndefined();
   });
 });
+
+describe('the Connector native library', () => {
+  it('a library that cannot load is one start-up error naming the gateway and the platform', async () => {
+    const { loadConnector } = await import('../../gateways/dds/native.js');
+    const err = await loadConnector('dds.plant', './no-such-native-connector.cjs').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PH_DDS_NATIVE' });
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^dds\\.plant: the RTI Connector native library cannot be loaded on ${process.platform}-${process.arch}`,
+      ),
+    );
+  });
+});
