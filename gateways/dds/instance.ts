@@ -23,6 +23,7 @@ import type { DdsConfig } from './schema.js';
 import { loadTypes, type LoadedTypes } from './type-source.js';
 import { readerState, takeSamples, type ReaderState } from './uplink.js';
 import { readFileSync } from 'node:fs';
+import { bindStatuses, type StatusReader } from './status.js';
 
 type State = 'new' | 'starting' | 'started' | 'stopped';
 
@@ -46,6 +47,9 @@ export class DdsGateway implements GatewayInstance {
   #matched = 0;
   #lastError?: string;
   #matchTimer?: NodeJS.Timeout;
+  #statuses?: StatusReader;
+  /** Per topic: its native Topic handle and the status totals already reported. */
+  #watched: { topic: string; handle: unknown; reader?: unknown; inconsistent: number; lost: number }[] = [];
 
   constructor(config: DdsConfig, ctx: GatewayContext) {
     this.#config = config;
@@ -144,7 +148,11 @@ export class DdsGateway implements GatewayInstance {
     }
     if ((this.#state as State) === 'stopped') return;
     this.#state = 'started';
-    this.#matchTimer = setInterval(() => this.#countMatched(), 1000);
+    this.#watchStatuses();
+    this.#matchTimer = setInterval(() => {
+      this.#countMatched();
+      this.#checkStatuses();
+    }, 1000);
     this.#matchTimer.unref();
     this.#loop = this.#readLoop();
   }
@@ -168,6 +176,54 @@ export class DdsGateway implements GatewayInstance {
       this.#ctx.metrics.socketEvent(n > this.#matched ? 'dds_matched' : 'dds_unmatched');
       this.#matched = n;
       this.#ctx.metrics.peers(n);
+    }
+  }
+
+  #watchStatuses(): void {
+    try {
+      const statuses = bindStatuses();
+      const native = (x: unknown) => (x as { native: unknown }).native;
+      for (const r of this.#readers) {
+        const reader = native(r.input);
+        this.#watched.push({
+          topic: r.endpoint.topic,
+          handle: statuses.readerTopic(reader),
+          reader,
+          inconsistent: 0,
+          lost: 0,
+        });
+      }
+      for (const [topic, w] of this.#writers) {
+        if (this.#watched.some((x) => x.topic === topic)) continue;
+        this.#watched.push({ topic, handle: statuses.writerTopic(native(w.output)), inconsistent: 0, lost: 0 });
+      }
+      this.#statuses = statuses;
+    } catch (err) {
+      this.#ctx.logger.warn({ err }, 'dds status monitoring (incompatible types, lost samples) is off');
+    }
+  }
+
+  /** Incompatible remote types and lost samples become a metric and a log line, never silence. */
+  #checkStatuses(): void {
+    const statuses = this.#statuses;
+    if (!statuses) return;
+    for (const w of this.#watched) {
+      const inconsistent = statuses.inconsistentTopic(w.handle);
+      if (inconsistent > w.inconsistent) {
+        for (let i = w.inconsistent; i < inconsistent; i++) this.#ctx.metrics.socketEvent('dds_incompatible_type');
+        this.#lastError = `DDS topic ${w.topic}: a remote endpoint has an incompatible type`;
+        this.#ctx.logger.warn(
+          { topic: w.topic, total: inconsistent },
+          'dds: a remote endpoint uses this topic with a type that is not assignable to ours (inconsistent topic)',
+        );
+        w.inconsistent = inconsistent;
+      }
+      if (w.reader === undefined) continue;
+      const lost = statuses.samplesLost(w.reader);
+      if (lost > w.lost) {
+        this.#ctx.metrics.dropped('dds_sample_lost', lost - w.lost);
+        w.lost = lost;
+      }
     }
   }
 

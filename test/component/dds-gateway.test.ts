@@ -7,7 +7,7 @@ import { GatewayMetrics } from '../../src/gateway/metrics.js';
 import { silentLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics.js';
 import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
-import { REPO_ROOT, startHub, type StartedHub } from '../support/hub.js';
+import { REPO_ROOT, startHub, sumMetric, type StartedHub } from '../support/hub.js';
 import { describeWithPeers } from '../support/peers.js';
 import { tempDir } from '../support/tmp.js';
 import { compileDdsPeer, DdsPeer, randomDomain, RtiPeer } from './dds-peer-helper.js';
@@ -188,6 +188,27 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
       shapesize: 0,
     });
   }, 120_000);
+
+  it('a remote writer with an incompatible type on our topic is a metric and a log line, not silence', async () => {
+    const events = async () =>
+      sumMetric(await hub!.hub.metrics.registry.metrics(), 'protohub_gateway_socket_events_total', {
+        gateway: 'dds.xml',
+        event: 'dds_incompatible_type',
+      });
+    const before = await events();
+    // a std_msgs String_ writer on Pentagon (ShapeType here): it never matches, DDS reports an inconsistent topic
+    peers.push(DdsPeer.start(domain, ['string-write', 'Pentagon', 'wrong type']));
+    let after = before;
+    await eventually(
+      async () => {
+        after = await events();
+        return after > before;
+      },
+      'dds_incompatible_type event',
+      30_000,
+    );
+    expect(after).toBeGreaterThan(before);
+  });
 });
 
 it('an IDL error fails start() with file:line and the gateway id, no crash', async () => {
