@@ -11,8 +11,7 @@ import type { Broker } from './broker.js';
 import { envelopeFromMessage, type Pending } from './message.js';
 import type { Session, SessionSink } from './session.js';
 import { validateTopicFilter } from './topic/index.js';
-
-const NEVER = 0xffffffff;
+import { NEVER_EXPIRES } from './expiry.js';
 
 export function internalSession$(broker: Broker, opts: InternalSessionOptions): Observable<Delivery> {
   return new Observable<Delivery>((subscriber) => {
@@ -35,7 +34,7 @@ export function internalSession$(broker: Broker, opts: InternalSessionOptions): 
     const { session } = broker.openSession(opts.clientId, {
       cleanStart: !opts.persistent,
       protocolVersion: 5,
-      expiryInterval: opts.persistent ? NEVER : 0,
+      expiryInterval: opts.persistent ? NEVER_EXPIRES : 0,
       internal: true,
     });
     let closed = false;

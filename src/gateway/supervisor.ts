@@ -8,7 +8,7 @@ import type { BrokerApi } from '../broker/api.js';
 import type { Logger } from '../logger.js';
 import type { CompiledMapping } from '../mapping/types.js';
 import { ReplyRouter, type ReplyRouterOptions } from '../pipeline/reply-router.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../backoff.js';
 import type { CommonGatewayConfig } from './common-schema.js';
 import type { GatewayHealth, RuntimeState } from './health.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -176,7 +176,7 @@ export class GatewaySupervisor {
     this.#startedAt = 0;
     const delay = backoffDelay(
       this.#attempt++,
-      { initialMs: restart.initial_backoff, maxMs: restart.max_backoff, jitter: restart.jitter },
+      { initialMs: restart.initial_backoff, maxMs: restart.max_backoff, multiplier: 2, jitter: restart.jitter },
       this.#deps.random,
     );
     this.#setState('restarting');
