@@ -36,7 +36,6 @@ function parse(argv: string[]): Options {
     quick: { kind: 'boolean' },
     runs: { kind: 'number', min: 1, max: 100 },
     only: { kind: 'list' },
-    build: { kind: 'boolean' },
     'no-build': { kind: 'boolean' },
     profile: { kind: 'list' },
     'outbound-buffer': { kind: 'string' },
