@@ -67,6 +67,20 @@ function details(broker: Broker, sink: SessionSink | undefined): ClientDetails |
   return isDescribed(sink) ? sink.describe() : undefined;
 }
 
+/** Protocol, user name and address only: cheap enough to filter every session per request (no syscalls). */
+export function clientIdentity(s: Session): { protocol: string; username?: string; ip_address?: string } {
+  const sink = s.sink;
+  if (sink instanceof ConnectionSink) {
+    const c = sink.connection;
+    return { protocol: 'mqtt', username: c.identity?.username, ip_address: c.remoteAddress || undefined };
+  }
+  if (isDescribed(sink)) {
+    const d = sink.describe();
+    return { protocol: d.protocol, username: d.username, ip_address: d.ip_address };
+  }
+  return { protocol: 'mqtt' };
+}
+
 export function clientInfo(broker: Broker, s: Session): ClientInfo {
   const d = details(broker, s.sink);
   return {

@@ -4,7 +4,14 @@
  * GET /api/v5/clients/{clientid}/subscriptions. Device-gateway clients list here too, labelled by protocol.
  */
 import type { Broker } from '../../broker/broker.js';
-import { clientInfo, clientSessions, findClient, kickClient, subscriptions } from '../../broker/inspect.js';
+import {
+  clientIdentity,
+  clientInfo,
+  clientSessions,
+  findClient,
+  kickClient,
+  subscriptions,
+} from '../../broker/inspect.js';
 import type { Session } from '../../broker/session.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound } from '../errors.js';
@@ -25,7 +32,7 @@ export function clientView(b: Broker, node: string, s: Session) {
   };
 }
 
-function filterOf(q: URLSearchParams, b: Broker): (s: Session) => boolean {
+function filterOf(q: URLSearchParams): (s: Session) => boolean {
   const clientid = q.get('clientid');
   const likeClientid = q.get('like_clientid');
   const username = q.get('username');
@@ -40,7 +47,7 @@ function filterOf(q: URLSearchParams, b: Broker): (s: Session) => boolean {
     if (state === 'connected' && !s.sink) return false;
     if (state === 'disconnected' && s.sink) return false;
     if (!needInfo) return true;
-    const c = clientInfo(b, s);
+    const c = clientIdentity(s);
     if (username !== null && c.username !== username) return false;
     if (likeUsername !== null && !(c.username ?? '').includes(likeUsername)) return false;
     if (ip !== null && c.ip_address !== ip) return false;
@@ -63,7 +70,7 @@ export const clientRoutes: Route<ApiDeps>[] = [
     handler: ({ deps, query }) => {
       const b = broker(deps);
       const node = deps.config.node.name;
-      return paginate(query, deps.maxPage, clientSessions(b), filterOf(query, b), (s) => clientView(b, node, s));
+      return paginate(query, deps.maxPage, clientSessions(b), filterOf(query), (s) => clientView(b, node, s));
     },
   },
   {
