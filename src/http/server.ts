@@ -5,8 +5,6 @@
  * ones pass the CSRF check (csrf.ts). Errors are `{code, message}` (errors.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
 import { HubError } from '../errors.js';
 import { listenOn } from '../listen.js';
 import { ApiKeyStore, apiKeysPath } from './api-keys.js';
@@ -17,13 +15,6 @@ import { ApiError, statusOf } from './errors.js';
 import { RateSampler } from './rates.js';
 import { makeContext, Router } from './router.js';
 import { apiRoutes } from './routes/index.js';
-
-/** Kept for callers that only serve metrics and status (no hub view). */
-export interface HttpDeps {
-  metrics: Metrics;
-  logger: Logger;
-  status(): unknown;
-}
 
 export class HttpApi {
   #server?: Server;
