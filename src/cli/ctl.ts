@@ -21,7 +21,7 @@ commands:
   subscriptions [--clientid ID] [--page N] [--limit N]
   publish TOPIC [PAYLOAD] [--qos 0|1|2] [--retain]
   gateways list | gateways start|stop|restart ID
-  bridges list
+  bridges list | bridges pause|resume NAME
   reload                                   re-read the hub's config
   api-key create NAME | api-key list | api-key delete KEY|NAME   (offline; --remote uses the API)
 
@@ -196,6 +196,11 @@ async function dispatch(pos: string[], v: Values, io: CtlIo): Promise<string> {
       return v.json ? show(h) : `${arg}: ${String((h as Row).state)}\n`;
     }
     case 'bridges':
+      if (sub === 'pause' || sub === 'resume') {
+        if (!arg) throw new Usage(`bridges ${sub} needs a bridge name`);
+        const b = (await api().request('POST', `/api/v5/bridges/${enc(arg)}/${sub}`)) as Row;
+        return v.json ? show(b) : `${arg}: ${b.paused ? 'paused' : 'draining'}, backlog ${String(b.backlog)}\n`;
+      }
       if (sub !== undefined && sub !== 'list') throw new Usage(`unknown bridges command ${sub}`);
       return show(await api().request('GET', '/api/v5/bridges'), [
         'name',

@@ -16,6 +16,7 @@ export interface GatewayControl {
 
 export interface BridgeControl {
   status(): BridgeStatus[];
+  control(name: string, action: 'pause' | 'resume'): boolean;
 }
 
 /** The parts of the hub the HTTP API reads; the hub passes getters so the API never holds stale objects. */

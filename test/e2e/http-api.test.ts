@@ -252,6 +252,30 @@ describeWithPeers(['mosquitto', 'mosquitto_sub'], 'HTTP API /api/v5', () => {
     expect((await api('GET', '/api/v5/bridges/none')).status).toBe(404);
   });
 
+  it('pauses a bridge (forwards are cached, nothing sent) and resumes it (the backlog drains upstream)', async () => {
+    type Bridge = { state: string; backlog: number; sent: number; paused: boolean };
+    const upstream = await connectV5(mosq.url, { clientId: 'upstream-watch' });
+    await subscribe(upstream, 'edge/#', { qos: 1 });
+    const arrived = collectUntil(upstream, (m) => m.topic === 'edge/up/2');
+    const paused = await api<Bridge>('POST', '/api/v5/bridges/cloud/pause');
+    expect(paused.body).toMatchObject({ paused: true, state: 'connected' });
+    for (const n of [1, 2])
+      await api('POST', '/api/v5/publish', { body: { topic: `up/${n}`, payload: `${n}`, qos: 1 } });
+    await eventually(
+      async () => (await api<Bridge>('GET', '/api/v5/bridges/cloud')).body.backlog === 2,
+      'both messages cached while paused',
+    );
+    expect((await api<Bridge>('GET', '/api/v5/bridges/cloud')).body.sent).toBe(paused.body.sent);
+    expect((await api<Bridge>('POST', '/api/v5/bridges/cloud/resume')).body.paused).toBe(false);
+    expect((await arrived).map((m) => m.payload.toString())).toEqual(['1']); // then the sentinel up/2
+    await eventually(
+      async () => (await api<Bridge>('GET', '/api/v5/bridges/cloud')).body.backlog === 0,
+      'backlog drained after resume',
+    );
+    expect((await api('POST', '/api/v5/bridges/none/pause')).status).toBe(404);
+    upstream.end(true);
+  });
+
   it('manages password-file users that MQTT clients then log in with', async () => {
     const added = await api('POST', '/api/v5/authentication/password_file/users', {
       body: { username: 'dave', password: 'dave-pw' },
