@@ -4,6 +4,7 @@
  * against src/http/openapi.json (test/support/api.ts); the last test checks that every route was exercised.
  */
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertUser } from '../../src/auth/password-file-write.js';
 import { ApiKeyStore } from '../../src/http/api-keys.js';
@@ -211,6 +212,29 @@ describeWithPeers(['mosquitto', 'mosquitto_sub'], 'HTTP API /api/v5', () => {
     expect((await api('GET', '/api/v5/stats')).status).toBe(200); // the server is fine afterwards
   });
 
+  it('answers arbitrary JSON and arbitrary bytes as bodies with a typed 2xx/4xx, never a 5xx', async () => {
+    const routes = ['/api/v5/publish', '/api/v5/publish/bulk', '/api/v5/authentication/password_file/users'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        fc.oneof(
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
+        ),
+        async (path, raw) => {
+          const r = await api<{ code?: string }>('POST', path, {
+            raw,
+            headers: { 'content-type': 'application/json' },
+          });
+          expect([200, 201, 400, 413]).toContain(r.status);
+          if (r.status >= 400) expect(r.body.code).toMatch(/^PH_(HTTP|TOPIC|AUTH)_/);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect((await api('GET', '/api/v5/stats')).status).toBe(200);
+  });
+
   it('refuses page sizes over http.max_page_size and malformed paging with 400', async () => {
     expect((await api('GET', '/api/v5/clients?limit=51')).body).toMatchObject({ code: 'PH_HTTP_PAGE_TOO_LARGE' });
     expect((await api('GET', '/api/v5/subscriptions?limit=1000000000')).status).toBe(400);
@@ -373,10 +397,16 @@ describe('HTTP API wrong-credentials limit', () => {
     const dir = tempDir();
     const h = await startHub({
       store: { type: 'memory', dir },
-      http: { enable: true, bind: '127.0.0.1:0', auth_failures: 3, auth_failure_window: '1m' },
+      http: { enable: true, bind: '127.0.0.1:0', auth_failures: 3, auth_failure_window: '1m', metrics_auth: true },
     });
     const key = new ApiKeyStore(join(dir, 'api-keys.json')).create('k');
-    const api = apiCaller(`http://127.0.0.1:${h.hub.address('http').port}`);
+    const base = `http://127.0.0.1:${h.hub.address('http').port}`;
+    const api = apiCaller(base);
+    // http.metrics_auth: /metrics needs credentials too
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: basic(key.key, key.secret) } })).status).toBe(
+      200,
+    );
     for (let i = 0; i < 3; i++) {
       const r = await api('GET', '/api/v5/stats', { auth: basic(key.key, 'wrong') });
       expect(r).toMatchObject({ status: 401, body: { code: 'PH_HTTP_UNAUTHORIZED' } });
