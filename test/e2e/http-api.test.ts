@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertUser } from '../../src/auth/password-file-write.js';
+import type { DescribedSink } from '../../src/broker/inspect.js';
 import { ApiKeyStore } from '../../src/http/api-keys.js';
 import { apiRoutes } from '../../src/http/routes/index.js';
 import { apiCaller, basic } from '../support/api.js';
@@ -139,6 +140,44 @@ describeWithPeers(['mosquitto', 'mosquitto_sub'], 'HTTP API /api/v5', () => {
     expect((await api('GET', '/api/v5/clients/nobody')).status).toBe(404);
     a.end(true);
     b.end(true);
+  });
+
+  it('lists and kicks device-gateway sessions through their DescribedSink, labelled by protocol', async () => {
+    // what a device gateway (MQTT-SN, CoAP, LwM2M) does for each device: a broker session with a describing sink
+    const broker = h.hub.view.broker()!;
+    const { session } = broker.openSession('sn/dev-1', { cleanStart: true, protocolVersion: 5, expiryInterval: 0 });
+    let kicked = 0;
+    const sink: DescribedSink = {
+      writable: true,
+      acceptsQos0: true,
+      receiveMaximum: 8,
+      publish: () => true,
+      pubrel: () => undefined,
+      describe: () => ({
+        protocol: 'mqttsn',
+        username: 'dev',
+        ip_address: '127.0.0.1',
+        port: 47000,
+        listener: 'mqttsn.plant',
+      }),
+      kick: () => void kicked++,
+    };
+    session.sink = sink;
+    type Page = { data: Array<Record<string, unknown>> };
+    const listed = (await api<Page>('GET', '/api/v5/clients?protocol=mqttsn')).body.data;
+    expect(listed).toEqual([
+      expect.objectContaining({
+        clientid: 'sn/dev-1',
+        protocol: 'mqttsn',
+        proto_name: 'MQTTSN',
+        username: 'dev',
+        port: 47000,
+        connected: true,
+      }),
+    ]);
+    expect((await api('DELETE', '/api/v5/clients/sn%2Fdev-1')).status).toBe(204);
+    expect(kicked).toBe(1);
+    expect(broker.sessions.has('sn/dev-1')).toBe(false);
   });
 
   it('kick disconnects the client (v5 DISCONNECT 0x98) and removes its session', async () => {
