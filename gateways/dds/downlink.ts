@@ -4,8 +4,7 @@
  * An empty payload or user property `dds-action: dispose|unregister` disposes/unregisters the instance.
  * A payload that is not a JSON object or does not fit the IDL type throws (the pipeline dead-letters it).
  */
-import { GatewayError } from '../../src/gateway/index.js';
-import type { DownlinkMessage, GatewayContext } from '../../src/gateway/index.js';
+import { GatewayError, type DownlinkMessage, type GatewayContext } from '../../src/gateway/index.js';
 import { parseDownlinkAddress } from './address.js';
 import type { Endpoint } from './connector-xml.js';
 import type { TypeModel } from './idl/model.js';

@@ -8,13 +8,14 @@
  * A worker thread would isolate a crash of the native library no better (same process) and cost a copy per sample.
  */
 import { Subject, type Observable } from 'rxjs';
-import { GatewayError, StateError } from '../../src/gateway/index.js';
-import type {
-  DownlinkMessage,
-  GatewayContext,
-  GatewayInstance,
-  IngressItem,
-  InstanceHealth,
+import {
+  GatewayError,
+  StateError,
+  type DownlinkMessage,
+  type GatewayContext,
+  type GatewayInstance,
+  type IngressItem,
+  type InstanceHealth,
 } from '../../src/gateway/index.js';
 import { connectorPlan, PARTICIPANT } from './connector-xml.js';
 import { writeSample, type WriterState } from './downlink.js';
