@@ -74,6 +74,7 @@ type State = 'awaiting_connect' | 'authenticating' | 'connected' | 'closed';
 
 /** Longest a publisher is held back by slow subscribers before reading resumes anyway. */
 const THROTTLE_MAX_MS = 250;
+const EMPTY = Buffer.alloc(0);
 
 export class Connection {
   state: State = 'awaiting_connect';
@@ -148,7 +149,11 @@ export class Connection {
     this.counters.bytesIn.inc(chunk.length);
     this.#framer.push(chunk, (frame) => {
       if (this.state === 'closed') return false;
-      return this.#onFrame(frame);
+      const go = this.#onFrame(frame);
+      if (!go || this.state !== 'connected') return go;
+      // held back by subscribers (throttle/holdFor): the rest of this read waits in the framer, so what lands
+      // in their queues after the hold began is one packet, not the rest of a 64 KB read
+      return this.#readHolds > 0 ? 'hold' : true;
     });
   }
 
@@ -312,6 +317,12 @@ export class Connection {
     if (--this.#readHolds > 0 || this.state !== 'connected') return;
     this.lastRx = Date.now(); // keep-alive silence counts from here, not from before the hold
     this.socket.resume();
+    // input read before the hold waits in the framer; continue with it on a fresh stack (this may run inside
+    // another client's acknowledgement). A read arriving first joins it there, in order.
+    if (this.#framer.buffered > 0)
+      setImmediate(() => {
+        if (this.#readHolds === 0 && this.state === 'connected') this.#onData(EMPTY);
+      });
   }
 
   #gateHeld = false;
