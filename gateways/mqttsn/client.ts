@@ -107,8 +107,8 @@ export class SnClient {
             type: 'CONNACK',
             returnCode: e.result === 'unavailable' ? ReturnCode.CONGESTION : ReturnCode.NOT_SUPPORTED,
           });
-          this.state = 'closed';
-          return;
+          this.#brokerOpen = false; // refused: there is no broker session to close
+          return this.#end('disconnect', false, out);
         }
         this.state = 'active';
         this.#lastHeard = now;
@@ -147,8 +147,7 @@ export class SnClient {
         if (now < this.#connectDue) return;
         if (this.#connectTries >= this.cfg.retry.max) {
           out.drop('will_prompt_timeout', this.clientId);
-          this.state = 'closed';
-          return;
+          return this.#end('disconnect', false, out);
         }
         this.#connectTries++;
         return this.#prompt(now, out);
@@ -204,7 +203,7 @@ export class SnClient {
   #refuse(reason: string, out: ClientSink): void {
     out.drop(reason, this.clientId);
     out.send({ type: 'CONNACK', returnCode: ReturnCode.NOT_SUPPORTED });
-    this.state = 'closed';
+    this.#end('disconnect', false, out);
   }
 
   #openBroker(now: number, out: ClientSink): void {
