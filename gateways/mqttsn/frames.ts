@@ -117,7 +117,9 @@ export type Frame =
   /** §5.5: a forwarder wraps a client's message with the client's wireless node id. */
   | { readonly type: 'ENCAPSULATED'; readonly radius: number; readonly nodeId: Buffer; readonly inner: Frame };
 
-export type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;
+type MemberOf<F, T> = F extends { type: infer U } ? (T extends U ? F : never) : never;
+/** The union member(s) carrying message type T (also for members shared by several types, e.g. PUBREC). */
+export type FrameOf<T extends Frame['type']> = MemberOf<Frame, T>;
 
 /** A short topic name (§3 "short topic names", two characters) as the 16-bit value carried in TopicId. */
 export function shortTopicId(name: string): number | undefined {
