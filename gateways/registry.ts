@@ -6,9 +6,10 @@
  */
 import type { ClientGatewayDefinition } from '../src/gateway/client-spi.js';
 import type { GatewayDefinition } from '../src/gateway/spi.js';
+import { mqttsnGateway } from './mqttsn/entry.js';
 import { nngGateway } from './nng/entry.js';
 import { zeromqGateway } from './zeromq/entry.js';
 
 export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway];
 
-export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [];
+export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [mqttsnGateway];

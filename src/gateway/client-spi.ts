@@ -9,7 +9,7 @@ import type { Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { DeviceConnectRequest, DeviceConnectResult, DevicePublish } from '../broker/device-types.js';
 import type { Codec } from '../codecs/types.js';
-import type { ClientGatewayConfig } from './client-schema.js';
+import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { GatewayContext, InstanceHealth } from './spi.js';
 
 /** What a gateway passes to connect one device; the instance's settings fill in the rest. */
@@ -50,7 +50,7 @@ export interface ClientGatewayInstance {
   readonly failure$?: Observable<never>;
 }
 
-export interface ClientGatewayDefinition<C extends ClientGatewayConfig = ClientGatewayConfig> {
+export interface ClientGatewayDefinition<C extends ClientGatewayConfigBase = ClientGatewayConfigBase> {
   readonly kind: 'client';
   /** Key under `gateways.`, e.g. "mqttsn". */
   readonly protocol: string;

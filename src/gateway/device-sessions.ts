@@ -8,7 +8,7 @@ import { mountpoint } from '../broker/mountpoint.js';
 import { envelope } from '../envelope.js';
 import { AuthError } from '../errors.js';
 import type { DeviceConnect, DeviceSessions } from './client-spi.js';
-import type { ClientGatewayConfig } from './client-schema.js';
+import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export class InstanceDeviceSessions implements DeviceSessions {
@@ -18,7 +18,7 @@ export class InstanceDeviceSessions implements DeviceSessions {
     private readonly broker: BrokerApi,
     private readonly protocol: string,
     private readonly id: string,
-    private readonly config: ClientGatewayConfig,
+    private readonly config: ClientGatewayConfigBase,
     private readonly metrics: GatewayMetrics,
   ) {}
 

@@ -16,7 +16,7 @@ import type { GatewayHealth } from './health.js';
 import { GatewayMetrics } from './metrics.js';
 import { defaultCodecs, type CodecRegistry } from '../codecs/registry.js';
 import { asCommonConfig, clientRunnerDefinition, isClientDefinition } from './client-runner.js';
-import type { ClientGatewayConfig } from './client-schema.js';
+import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { AnyGatewayDefinition, GatewayDefinition } from './spi.js';
 import { GatewaySupervisor } from './supervisor.js';
 
@@ -93,7 +93,7 @@ export class GatewayManager {
         planned.push({
           definition,
           name,
-          config: client ? asCommonConfig(config as ClientGatewayConfig) : (config as CommonGatewayConfig),
+          config: client ? asCommonConfig(config as ClientGatewayConfigBase) : (config as CommonGatewayConfig),
         });
       }
     }
