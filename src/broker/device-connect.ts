@@ -117,6 +117,7 @@ export async function connectDevice(
     inflightWindow: req.inflightWindow ?? DEFAULT_WINDOW,
     maxParked: req.queue?.maxMessages ?? opts.max_mqueue_len,
     counters: { sent: m.sent.labels(counterLabels), received: m.received.labels(counterLabels) },
+    disconnectAt: auth.disconnectAt,
     onEnd: () => {
       m.connections.dec(connections);
       if (registered.entry) broker.devices.remove(registered.entry);

@@ -39,6 +39,8 @@ export interface DeviceSessionDeps {
   /** Most QoS 0 messages parked while the device sleeps. */
   maxParked: number;
   counters: { sent: Counter; received: Counter };
+  /** End the session then (ms since epoch): the expiry of the JWT it authenticated with. */
+  disconnectAt?: number;
   onEnd(device: DeviceSessionImpl): void;
 }
 
@@ -75,6 +77,7 @@ export class DeviceSessionImpl implements DeviceSession {
   #keepAliveMs = 0;
   #lastSeen = Date.now();
   #timer?: NodeJS.Timeout;
+  #expiryTimer?: NodeJS.Timeout;
   #parked: Array<{ p: Pending; packetId: number | undefined; dup: boolean }> = [];
   #uplinkPending = 0;
   readonly #onStop = () => this.#end('broker_stopped', false);
@@ -96,6 +99,7 @@ export class DeviceSessionImpl implements DeviceSession {
       takeOver: () => this.#end('taken_over', true),
     };
     this.setKeepAlive(deps.info.keepAlive);
+    this.#expireAt(deps.disconnectAt);
     deps.broker.onStop.push(this.#onStop);
   }
 
@@ -335,11 +339,27 @@ export class DeviceSessionImpl implements DeviceSession {
     this.#timer.unref();
   }
 
+  #expireAt(at: number | undefined): void {
+    if (at === undefined) return;
+    // setTimeout holds at most 2^31-1 ms: re-arm until the instant is reached
+    this.#expiryTimer = setTimeout(
+      () => {
+        if (at > Date.now()) return this.#expireAt(at);
+        const { protocol, gateway } = this.#d.info;
+        this.#d.broker.metrics.refused.inc({ listener: gateway, protocol, reason: 'credentials_expired' });
+        this.#end('credentials_expired', true);
+      },
+      Math.min(Math.max(at - Date.now(), 0), 2 ** 31 - 1),
+    );
+    this.#expiryTimer.unref();
+  }
+
   #end(reason: DeviceCloseReason | 'normal' | 'lost', notify: boolean, sessionExpiry?: number): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#expiryTimer);
     this.#parked = [];
     const { broker, session } = this.#d;
     broker.onStop = broker.onStop.filter((f) => f !== this.#onStop);

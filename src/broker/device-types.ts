@@ -34,7 +34,8 @@ export interface DeviceDelivery {
 }
 
 /** Why a device session ended without the gateway asking (passed to DeviceSessionHandler.onClose). */
-export type DeviceCloseReason = 'taken_over' | 'keepalive_timeout' | 'broker_stopped';
+/** `credentials_expired`: the JWT it authenticated with reached its exp (as TCP clients are disconnected). */
+export type DeviceCloseReason = 'taken_over' | 'keepalive_timeout' | 'broker_stopped' | 'credentials_expired';
 
 export interface DeviceSessionHandler {
   /** One message for the device. Called synchronously from broker routing: must not throw, should not block. */
