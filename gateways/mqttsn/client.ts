@@ -93,7 +93,6 @@ export class SnClient {
         return out.drop('not_connected', f.type);
       default:
         this.#connected(f, now, out);
-        if (this.state === 'awake') this.#maybeBackToSleep(out);
     }
   }
 
@@ -159,8 +158,8 @@ export class SnClient {
         if (!this.out.tick(now, out)) this.#end('retry_exhausted', true, out);
         return;
       case 'awake':
-        if (!this.out.tick(now, out)) this.#end('retry_exhausted', true, out);
-        return;
+        if (!this.out.tick(now, out)) return this.#end('retry_exhausted', true, out);
+        return this.#maybeBackToSleep(out);
       case 'asleep':
         // MQTT-SN 1.2 §6.14: no PINGREQ / CONNECT within the sleep duration = lost
         if (now - this.#lastHeard > this.#sleepMs * tol) this.#end('sleep_timeout', true, out);
@@ -354,18 +353,23 @@ export class SnClient {
 
   #ping(now: number, out: ClientSink): void {
     if (this.state === 'active') return out.send({ type: 'PINGRESP' });
-    // §6.14: a sleeping client's PINGREQ: send what was buffered, then PINGRESP (sent once the queue drained)
+    // §6.14: a sleeping client's PINGREQ: send what was buffered, then PINGRESP once nothing is left
+    if (this.state === 'asleep') out.broker({ type: 'awake', session: this.session });
     this.state = 'awake';
     this.out.resend(now, out);
     this.out.pump(now, out);
-    this.#maybeBackToSleep(out);
   }
 
-  /** While awake, after each acknowledgement: when nothing is left, PINGRESP and asleep again (§6.14). */
+  /**
+   * Awake, at a tick: when nothing is queued or in flight, PINGRESP and asleep again (§6.14). Deciding at the
+   * tick, not right after the last acknowledgement, lets the broker hand over what it still held (an ack frees
+   * a window slot and the next delivery arrives synchronously), so "all buffered messages" really are all.
+   */
   #maybeBackToSleep(out: ClientSink): void {
     if (!this.out.idle) return;
     out.send({ type: 'PINGRESP' });
     this.state = 'asleep';
+    out.broker({ type: 'sleep', session: this.session, duration: this.#sleepMs / 1000 });
   }
 
   #disconnect(duration: number | undefined, now: number, out: ClientSink): void {
@@ -374,8 +378,8 @@ export class SnClient {
     // §6.14: DISCONNECT with a duration = asleep for that long
     this.#sleepMs = duration * 1000;
     this.#lastHeard = now;
-    if (this.state === 'active') out.broker({ type: 'sleep', session: this.session, duration });
     this.state = 'asleep';
+    out.broker({ type: 'sleep', session: this.session, duration });
   }
 
   /** §6.4: WILLTOPICUPD changes (or, empty, deletes) the will topic, QoS and retain. */
