@@ -287,7 +287,8 @@ export class SnClient {
     }
     const pubs = (this.#publishes ??= new Map());
     const qos2 = (this.#qos2 ??= new Map());
-    const dupOf = [...pubs.values()].find((p) => p.msgId === f.msgId);
+    let dupOf = false;
+    for (const p of pubs.values()) if (p.msgId === f.msgId) dupOf = true;
     if (dupOf || (qos === 2 && qos2.has(f.msgId))) {
       // §6.13: a resent PUBLISH (DUP) whose first copy is in progress or (QoS 2) was published already
       out.drop('duplicate', `msgId ${f.msgId}`);
@@ -336,7 +337,7 @@ export class SnClient {
 
   #subscribe(f: FrameOf<'SUBSCRIBE' | 'UNSUBSCRIBE'>, out: ClientSink): void {
     const subs = (this.#subs ??= new Map());
-    if (f.flags.dup && [...subs.values()].some((p) => p.msgId === f.msgId)) return out.drop('duplicate', f.type);
+    if (f.flags.dup) for (const p of subs.values()) if (p.msgId === f.msgId) return out.drop('duplicate', f.type);
     const r = subscribeFrame(f, this.registry, this.predefined);
     if ('reply' in r) {
       out.drop(r.reason, f.topic ?? String(f.topicId));
