@@ -150,6 +150,12 @@ export class SnClient {
         }
         this.#connectTries++;
         return this.#prompt(now, out);
+      case 'connecting':
+        // the broker never answered (it should): the client has given up by now too (§6.13), so free the slot
+        if (now < this.#connectDue) return;
+        out.drop('connect_timeout', this.clientId);
+        out.send({ type: 'CONNACK', returnCode: ReturnCode.CONGESTION });
+        return this.#end('disconnect', false, out);
       case 'active':
         // MQTT-SN 1.2 §6.11: silent past the keep-alive period (with tolerance) = lost, publish the will
         if (this.#keepAliveMs > 0 && now - this.#lastHeard > this.#keepAliveMs * tol) {
@@ -209,6 +215,7 @@ export class SnClient {
     this.state = 'connecting';
     this.#brokerOpen = true;
     this.#lastHeard = now;
+    this.#connectDue = now + this.cfg.retry.interval * (this.cfg.retry.max + 1);
     out.broker({
       type: 'connect',
       session: this.session,
