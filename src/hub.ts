@@ -105,6 +105,9 @@ export class Hub {
     const openAccess = config.authorization.rules.length === 0 && config.authorization.no_match === 'allow';
     const access: AccessControl = {
       authenticate: (req) => authenticator.authenticate(req),
+      enhancedAuthMethods: authenticator.enhancedAuthMethods,
+      enhancedAuthStepTimeoutMs: authenticator.enhancedAuthStepTimeoutMs,
+      beginEnhancedAuth: (method, req) => authenticator.beginEnhancedAuth(method, req),
       // with no rules and no_match = allow, only a JWT acl can deny: skip the per-message lookup otherwise
       authorize: openAccess
         ? (client, action, topic) =>
