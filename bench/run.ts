@@ -17,6 +17,7 @@ import { medians, renderMarkdown, type ResultsFile } from './report.js';
 import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
+import { hasMqttSnGateway, mqttsnToMqtt } from './mqttsn.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
 
 interface Options {
@@ -64,6 +65,8 @@ const GATEWAYS: Array<{
 }> = [
   { id: 'zeromq', available: hasZmqToolchain, run: (_q, s) => zeromqToMqtt(s.gatewayMessages) },
   { id: 'nng', available: hasNngToolchain, run: (_q, s) => nngToMqtt(s.gatewayMessages) },
+  // 1,000 MQTT-SN clients publishing QoS 1 → MQTT subscriber; runs once gateways/mqttsn/entry.ts is built
+  { id: 'mqttsn', available: hasMqttSnGateway, run: (q) => mqttsnToMqtt(q ? 20_000 : 200_000) },
   {
     id: 'bridge',
     available: () => mosquittoVersion() !== null,

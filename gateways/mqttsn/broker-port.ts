@@ -76,9 +76,13 @@ export type BrokerAction =
   | { readonly type: 'unsubscribe'; readonly session: SessionId; readonly ref: number; readonly filter: string }
   /** Replace the will (WILLTOPICUPD / WILLMSGUPD, MQTT-SN 1.2 §6.4); `null` deletes it. No answer. */
   | { readonly type: 'will'; readonly session: SessionId; readonly will: Will | null }
-  /** The client went to sleep (§6.14) for `duration` seconds: keep the session; deliveries keep coming. */
+  /**
+   * The client sleeps (§6.14) for `duration` seconds (sent again each time it goes back to sleep after a wake-up
+   * ping). Keep the session. The adapter may keep delivering (the gateway buffers within `sleep.*`) or hold
+   * deliveries in the broker's session queue (DeviceSession.sleep()) until `awake`.
+   */
   | { readonly type: 'sleep'; readonly session: SessionId; readonly duration: number }
-  /** The sleeping client is active again (CONNECT while asleep). */
+  /** The sleeping client is awake (PINGREQ with its client id) or active again (CONNECT): deliver again. */
   | { readonly type: 'awake'; readonly session: SessionId }
   /** Outcome of one `deliver` event. */
   | {
@@ -111,7 +115,7 @@ export type BrokerEvent =
       readonly type: 'suback';
       readonly session: SessionId;
       readonly ref: number;
-      readonly result: 'granted' | 'not_authorized' | 'unavailable';
+      readonly result: 'granted' | 'not_authorized' | 'invalid_filter' | 'unavailable';
       readonly qos?: BrokerQoS;
     }
   | { readonly type: 'unsuback'; readonly session: SessionId; readonly ref: number }
@@ -124,6 +128,8 @@ export type BrokerEvent =
       readonly payload: Buffer;
       readonly qos: BrokerQoS;
       readonly retain: boolean;
+      /** Handed over before (the session resumed): the first PUBLISH already carries DUP. */
+      readonly dup?: boolean;
     }
   /** The broker ended the session (kicked by the API, taken over by an MQTT client with the same id…). */
   | { readonly type: 'closed'; readonly session: SessionId; readonly reason: string };

@@ -93,7 +93,6 @@ export class SnClient {
         return out.drop('not_connected', f.type);
       default:
         this.#connected(f, now, out);
-        if (this.state === 'awake') this.#maybeBackToSleep(out);
     }
   }
 
@@ -151,6 +150,12 @@ export class SnClient {
         }
         this.#connectTries++;
         return this.#prompt(now, out);
+      case 'connecting':
+        // the broker never answered (it should): the client has given up by now too (§6.13), so free the slot
+        if (now < this.#connectDue) return;
+        out.drop('connect_timeout', this.clientId);
+        out.send({ type: 'CONNACK', returnCode: ReturnCode.CONGESTION });
+        return this.#end('disconnect', false, out);
       case 'active':
         // MQTT-SN 1.2 §6.11: silent past the keep-alive period (with tolerance) = lost, publish the will
         if (this.#keepAliveMs > 0 && now - this.#lastHeard > this.#keepAliveMs * tol) {
@@ -159,8 +164,8 @@ export class SnClient {
         if (!this.out.tick(now, out)) this.#end('retry_exhausted', true, out);
         return;
       case 'awake':
-        if (!this.out.tick(now, out)) this.#end('retry_exhausted', true, out);
-        return;
+        if (!this.out.tick(now, out)) return this.#end('retry_exhausted', true, out);
+        return this.#maybeBackToSleep(out);
       case 'asleep':
         // MQTT-SN 1.2 §6.14: no PINGREQ / CONNECT within the sleep duration = lost
         if (now - this.#lastHeard > this.#sleepMs * tol) this.#end('sleep_timeout', true, out);
@@ -210,6 +215,7 @@ export class SnClient {
     this.state = 'connecting';
     this.#brokerOpen = true;
     this.#lastHeard = now;
+    this.#connectDue = now + this.cfg.retry.interval * (this.cfg.retry.max + 1);
     out.broker({
       type: 'connect',
       session: this.session,
@@ -288,7 +294,8 @@ export class SnClient {
     }
     const pubs = (this.#publishes ??= new Map());
     const qos2 = (this.#qos2 ??= new Map());
-    const dupOf = [...pubs.values()].find((p) => p.msgId === f.msgId);
+    let dupOf = false;
+    for (const p of pubs.values()) if (p.msgId === f.msgId) dupOf = true;
     if (dupOf || (qos === 2 && qos2.has(f.msgId))) {
       // §6.13: a resent PUBLISH (DUP) whose first copy is in progress or (QoS 2) was published already
       out.drop('duplicate', `msgId ${f.msgId}`);
@@ -337,7 +344,7 @@ export class SnClient {
 
   #subscribe(f: FrameOf<'SUBSCRIBE' | 'UNSUBSCRIBE'>, out: ClientSink): void {
     const subs = (this.#subs ??= new Map());
-    if (f.flags.dup && [...subs.values()].some((p) => p.msgId === f.msgId)) return out.drop('duplicate', f.type);
+    if (f.flags.dup) for (const p of subs.values()) if (p.msgId === f.msgId) return out.drop('duplicate', f.type);
     const r = subscribeFrame(f, this.registry, this.predefined);
     if ('reply' in r) {
       out.drop(r.reason, f.topic ?? String(f.topicId));
@@ -354,18 +361,23 @@ export class SnClient {
 
   #ping(now: number, out: ClientSink): void {
     if (this.state === 'active') return out.send({ type: 'PINGRESP' });
-    // §6.14: a sleeping client's PINGREQ: send what was buffered, then PINGRESP (sent once the queue drained)
+    // §6.14: a sleeping client's PINGREQ: send what was buffered, then PINGRESP once nothing is left
+    if (this.state === 'asleep') out.broker({ type: 'awake', session: this.session });
     this.state = 'awake';
     this.out.resend(now, out);
     this.out.pump(now, out);
-    this.#maybeBackToSleep(out);
   }
 
-  /** While awake, after each acknowledgement: when nothing is left, PINGRESP and asleep again (§6.14). */
+  /**
+   * Awake, at a tick: when nothing is queued or in flight, PINGRESP and asleep again (§6.14). Deciding at the
+   * tick, not right after the last acknowledgement, lets the broker hand over what it still held (an ack frees
+   * a window slot and the next delivery arrives synchronously), so "all buffered messages" really are all.
+   */
   #maybeBackToSleep(out: ClientSink): void {
     if (!this.out.idle) return;
     out.send({ type: 'PINGRESP' });
     this.state = 'asleep';
+    out.broker({ type: 'sleep', session: this.session, duration: this.#sleepMs / 1000 });
   }
 
   #disconnect(duration: number | undefined, now: number, out: ClientSink): void {
@@ -374,8 +386,8 @@ export class SnClient {
     // §6.14: DISCONNECT with a duration = asleep for that long
     this.#sleepMs = duration * 1000;
     this.#lastHeard = now;
-    if (this.state === 'active') out.broker({ type: 'sleep', session: this.session, duration });
     this.state = 'asleep';
+    out.broker({ type: 'sleep', session: this.session, duration });
   }
 
   /** §6.4: WILLTOPICUPD changes (or, empty, deletes) the will topic, QoS and retain. */

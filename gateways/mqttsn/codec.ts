@@ -192,6 +192,8 @@ export function encode(frame: Frame): Buffer {
     frame.nodeId.copy(head, 3);
     return Buffer.concat([head, inner]);
   }
+  const fast = encodeFast(frame);
+  if (fast) return fast;
   const body = encodeBody(frame);
   if (body.length + 4 > 0xffff) throw new MqttSnFrameError('too_large', `${frame.type} of ${body.length + 4} octets`);
   const short = body.length + 2 <= 255;
@@ -205,6 +207,44 @@ export function encode(frame: Frame): Buffer {
   out[h] = MsgType[frame.type];
   body.copy(out, h + 1);
   return out;
+}
+
+/** The per-message hot path (PUBLISH and its acknowledgements) written straight into one buffer. */
+function encodeFast(f: Exclude<Frame, { type: 'ENCAPSULATED' }>): Buffer | undefined {
+  switch (f.type) {
+    case 'PUBLISH': {
+      if (f.data.length + 7 > 255) return undefined;
+      const b = Buffer.allocUnsafe(7 + f.data.length);
+      b[0] = b.length;
+      b[1] = MsgType.PUBLISH;
+      b[2] = encodeFlags(f.flags);
+      b.writeUInt16BE(f.topicId, 3);
+      b.writeUInt16BE(f.msgId, 5);
+      f.data.copy(b, 7);
+      return b;
+    }
+    case 'PUBACK':
+    case 'REGACK': {
+      const b = Buffer.allocUnsafe(7);
+      b[0] = 7;
+      b[1] = MsgType[f.type];
+      b.writeUInt16BE(f.topicId, 2);
+      b.writeUInt16BE(f.msgId, 4);
+      b[6] = f.returnCode;
+      return b;
+    }
+    case 'PUBREC':
+    case 'PUBREL':
+    case 'PUBCOMP': {
+      const b = Buffer.allocUnsafe(4);
+      b[0] = 4;
+      b[1] = MsgType[f.type];
+      b.writeUInt16BE(f.msgId, 2);
+      return b;
+    }
+    default:
+      return undefined;
+  }
 }
 
 function u16(...vs: number[]): Buffer {

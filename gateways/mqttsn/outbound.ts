@@ -14,6 +14,8 @@ export interface Delivery {
   readonly payload: Buffer;
   readonly qos: BrokerQoS;
   readonly retain: boolean;
+  /** Handed over before by the broker (resumed session): DUP from the first transmission. */
+  readonly dup?: boolean;
 }
 
 interface Inflight {
@@ -187,7 +189,7 @@ export class Outbound {
     f.due = now + this.cfg.retry.interval;
     if (f.stage === 'register') out.send({ type: 'REGISTER', topicId: f.topicId, msgId: f.msgId, topic: f.msg.topic });
     else if (f.stage === 'pubrel') out.send({ type: 'PUBREL', msgId: f.msgId });
-    else this.#publish(f, out, f.tries > 0);
+    else this.#publish(f, out, f.tries > 0 || f.msg.dup === true);
   }
 
   #publish(f: Inflight, out: ClientSink, dup = false): void {

@@ -216,6 +216,34 @@ describe('MQTT-SN over UDP', () => {
     expect(await c.next('GWINFO')).toEqual({ type: 'GWINFO', gwId: 5 });
   });
 
+  it('binds IPv6 loopback when the bind address is [::1]', async () => {
+    const port = await freeUdpPort();
+    const v6 = new MqttSnServer({
+      config: mqttsnConfigSchema.parse({ bind: `[::1]:${port}` }),
+      logger: silentLogger(),
+      metrics: new GatewayMetrics(new Metrics(), 'mqttsn.v6'),
+      onAction: (a) => {
+        if (a.type === 'connect')
+          queueMicrotask(() => v6.brokerEvent({ type: 'connack', session: a.session, result: 'accepted' }));
+      },
+    });
+    try {
+      await v6.start();
+    } catch (err) {
+      // a host without IPv6 loopback cannot run this case
+      if (/EADDRNOTAVAIL|EAFNOSUPPORT/.test(String(err))) return;
+      throw err;
+    }
+    try {
+      const c = await MqttSnTestClient.open({ port, host: '::1' });
+      clients.push(c);
+      expect(await c.connect('v6')).toBe(0);
+      expect(v6.core.client('v6')?.peer).toMatch(/^\[::1\]:\d+$/);
+    } finally {
+      await v6.stop();
+    }
+  });
+
   it('stop() sends DISCONNECT to connected clients and closes their sessions; it is idempotent', async () => {
     const { router, client } = await start();
     const c = await client();

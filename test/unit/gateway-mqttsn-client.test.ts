@@ -88,6 +88,16 @@ describe('MQTT-SN gateway: connection (MQTT-SN 1.2 §6.2, §6.3)', () => {
     expect(actions(h.in(c))).toEqual([]);
   });
 
+  it('a connect the broker never answers ends after Tretry × (Nretry + 1) with CONNACK congestion', () => {
+    const h = new Harness({ retry: { interval: '1s', max: 2 } });
+    h.in({ type: 'CONNECT', flags: flags(), protocolId: 1, duration: 0, clientId: 'slow' });
+    expect(h.tick(2999)).toEqual([]);
+    const fx = h.tick(1);
+    expect(frames(fx)).toEqual([{ type: 'CONNACK', returnCode: 1 }]);
+    expect(actions(fx)).toEqual([{ type: 'close', session: 1, reason: 'disconnect', will: false }]);
+    expect(h.gw.clients).toBe(0);
+  });
+
   it('DISCONNECT: DISCONNECT back, close without will', () => {
     const h = new Harness();
     const s = h.connect();

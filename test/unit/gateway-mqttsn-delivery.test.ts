@@ -157,13 +157,16 @@ describe('MQTT-SN gateway: sleeping clients (§6.14)', () => {
     ]);
     // wake up: REGISTER for c/a first (QoS 0 still needs a topic id), then the two messages, then PINGRESP
     h.tick(30_000);
-    expect(types(h.in({ type: 'PINGREQ', clientId: 'dev1' }))).toEqual(['REGISTER']);
+    const wake = h.in({ type: 'PINGREQ', clientId: 'dev1' });
+    expect(types(wake)).toEqual(['REGISTER']);
+    expect(actions(wake)).toEqual([{ type: 'awake', session: s }]);
     const after = h.in({ type: 'REGACK', topicId: 1, msgId: 1, returnCode: 0 });
-    expect(frames(after).map((f) => (f.type === 'PUBLISH' ? f.data.toString() : f.type))).toEqual([
-      'two',
-      'three',
-      'PINGRESP',
-    ]);
+    expect(frames(after).map((f) => (f.type === 'PUBLISH' ? f.data.toString() : f.type))).toEqual(['two', 'three']);
+    // a message the broker hands over while the client is awake goes out before the PINGRESP
+    expect(types(h.ev(deliver(s, 9, 'c/a', 0, 'late')))).toEqual(['PUBLISH']);
+    const back = h.tick(0);
+    expect(types(back)).toEqual(['PINGRESP']);
+    expect(actions(back)).toEqual([{ type: 'sleep', session: s, duration: 60 }]);
     expect(h.gw.client('dev1')?.state).toBe('asleep');
     expect(actions(h.tick(89_999))).toEqual([]);
     expect(actions(h.tick(2))).toEqual([{ type: 'close', session: s, reason: 'sleep_timeout', will: true }]);
@@ -186,8 +189,8 @@ describe('MQTT-SN gateway: sleeping clients (§6.14)', () => {
     const h = new Harness();
     h.connect('mover', '127.0.0.1:1');
     h.in({ type: 'DISCONNECT', duration: 10 }, '127.0.0.1:1');
-    const fx = h.in({ type: 'PINGREQ', clientId: 'mover' }, '127.0.0.1:2');
-    expect(fx).toEqual([expect.objectContaining({ kind: 'send', peer: '127.0.0.1:2', frame: { type: 'PINGRESP' } })]);
+    h.in({ type: 'PINGREQ', clientId: 'mover' }, '127.0.0.1:2');
+    expect(h.tick(0)[0]).toMatchObject({ kind: 'send', peer: '127.0.0.1:2', frame: { type: 'PINGRESP' } });
   });
 });
 
@@ -279,15 +282,13 @@ describe('MQTT-SN gateway: bad input', () => {
       fc.integer({ min: 0, max: 4 }).map<Frame>((msgId) => ({ type: 'PUBCOMP', msgId })),
       fc.constant<Frame>({ type: 'PINGREQ', clientId: 'p' }),
       fc.constantFrom<Frame>({ type: 'DISCONNECT', duration: 3 }, { type: 'DISCONNECT' }),
-      fc
-        .integer({ min: 0, max: 3 })
-        .map<Frame>((msgId) => ({
-          type: 'PUBLISH',
-          flags: flags({ qos: 2, topicIdType: 1 }),
-          topicId: 1,
-          msgId,
-          data: Buffer.alloc(1),
-        })),
+      fc.integer({ min: 0, max: 3 }).map<Frame>((msgId) => ({
+        type: 'PUBLISH',
+        flags: flags({ qos: 2, topicIdType: 1 }),
+        topicId: 1,
+        msgId,
+        data: Buffer.alloc(1),
+      })),
     );
     const step = fc.oneof(
       frameArb.map((f) => ({ kind: 'frame' as const, f })),
