@@ -16,9 +16,13 @@ afterEach(async () => {
   await stopAllHubs();
 });
 
-async function hubWithMqttSn(gateway: Record<string, unknown> = {}): Promise<{ h: StartedHub; port: number }> {
+async function hubWithMqttSn(
+  gateway: Record<string, unknown> = {},
+  hub: Record<string, unknown> = {},
+): Promise<{ h: StartedHub; port: number }> {
   const port = await freeUdpPort();
   const h = await startHub({
+    ...hub,
     gateways: { mqttsn: { t: { bind: `127.0.0.1:${port}`, allow_anonymous: true, ...gateway } } },
   } as never);
   return { h, port };
@@ -85,5 +89,38 @@ describe('MQTT-SN devices as broker clients', () => {
       ['cmd/fan', 'off'],
     ]);
     await c.next('PINGRESP');
+  });
+
+  it('authorization rules apply: denied publish gets PUBACK "not supported", denied subscribe SUBACK likewise', async () => {
+    const { port } = await hubWithMqttSn(
+      {},
+      {
+        authorization: {
+          no_match: 'allow',
+          rules: [
+            { permission: 'allow', who: 'all', action: 'all', topics: ['dev/${clientid}/#'] },
+            { permission: 'deny', who: 'all', action: 'all', topics: ['dev/#'] },
+          ],
+        },
+      },
+    );
+    const c = await client(port);
+    expect(await c.connect('s1')).toBe(0);
+    expect(await c.publish(await c.register('dev/s1/t'), 'ok', { qos: 1 })).toBe(0);
+    expect(await c.publish(await c.register('dev/s2/t'), 'no', { qos: 1 })).toBe(3); // NOT_SUPPORTED
+    expect((await c.subscribe('dev/s2/#', 1)).returnCode).toBe(3);
+    expect((await c.subscribe('dev/s1/#', 1)).returnCode).toBe(0);
+  });
+
+  it('a retained message reaches a new MQTT-SN subscriber with the retain flag', async () => {
+    const { h, port } = await hubWithMqttSn();
+    const pub = await connectV5(h.url, { clientId: 'ret-sn-pub' });
+    await pub.publishAsync('state/door', 'closed', { qos: 1, retain: true });
+    const c = await client(port);
+    expect(await c.connect('ret-sn')).toBe(0);
+    expect((await c.subscribe('state/#', 1)).returnCode).toBe(0);
+    const [m] = await c.waitMessages(1);
+    expect(m).toMatchObject({ topic: 'state/door', retain: true });
+    expect(m.payload.toString()).toBe('closed');
   });
 });
