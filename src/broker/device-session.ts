@@ -20,6 +20,7 @@ import type {
   SubscribeOutcome,
 } from './device-types.js';
 import { expiresAt, propertiesForDelivery, type BrokerMessage, type Pending } from './message.js';
+import type { DescribedSink } from './inspect.js';
 import type { Mountpoint } from './mountpoint.js';
 import type { Session, SessionSink } from './session.js';
 import { parseSharedFilter, validateTopicFilter, validateTopicName } from './topic/index.js';
@@ -61,8 +62,11 @@ export function willMessage(
   return { topic, payload: will.payload, qos: will.qos, retain: will.retain, receivedAt: now, origin };
 }
 
-/** A SessionSink the broker can ask to give way to a new connection of the same client id. */
-export interface TakeoverSink extends SessionSink {
+/**
+ * The broker-facing sink: describes the device for listings and can be kicked (DescribedSink, inspect.ts), and
+ * gives way to a new connection of the same client id (takeOver, Broker.openSession).
+ */
+export interface TakeoverSink extends DescribedSink {
   takeOver(): void;
 }
 
@@ -97,6 +101,19 @@ export class DeviceSessionImpl implements DeviceSession {
       },
       // [MQTT-3.1.4-3] another connection with this client id arrived; called by Broker.openSession
       takeOver: () => this.#end('taken_over', true),
+      kick: () => this.#end('kicked', true),
+      describe: () => {
+        const i = this.#d.info;
+        return {
+          protocol: i.protocol,
+          username: i.username,
+          ip_address: i.peerAddress || undefined,
+          port: i.peerPort,
+          listener: i.gateway,
+          keepalive: i.keepAlive,
+          connected_at: i.connectedAt,
+        };
+      },
     };
     this.setKeepAlive(deps.info.keepAlive);
     this.#expireAt(deps.disconnectAt);
@@ -366,7 +383,7 @@ export class DeviceSessionImpl implements DeviceSession {
     if (session.sink === this.sink) {
       if (sessionExpiry !== undefined) broker.setExpiry(session, sessionExpiry);
       const will = this.#will;
-      if (will && reason !== 'normal' && reason !== 'broker_stopped' && broker.running) {
+      if (will && reason !== 'normal' && reason !== 'broker_stopped' && reason !== 'kicked' && broker.running) {
         // [MQTT-3.1.2-8] abnormal loss: publish the will after min(Will Delay, Session Expiry) (§3.1.3.2.2)
         const delay = Math.min(will.delay, session.expiryInterval);
         broker.wills.schedule({ clientId: session.clientId, message: will.message }, delay);

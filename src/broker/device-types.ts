@@ -34,8 +34,12 @@ export interface DeviceDelivery {
 }
 
 /** Why a device session ended without the gateway asking (passed to DeviceSessionHandler.onClose). */
-/** `credentials_expired`: the JWT it authenticated with reached its exp (as TCP clients are disconnected). */
-export type DeviceCloseReason = 'taken_over' | 'keepalive_timeout' | 'broker_stopped' | 'credentials_expired';
+/**
+ * `credentials_expired`: the JWT it authenticated with reached its exp (as TCP clients are disconnected);
+ * `kicked`: an operator ended it (HTTP API), session discarded, will not published.
+ */
+export type DeviceCloseReason =
+  'taken_over' | 'keepalive_timeout' | 'broker_stopped' | 'credentials_expired' | 'kicked';
 
 export interface DeviceSessionHandler {
   /** One message for the device. Called synchronously from broker routing: must not throw, should not block. */
