@@ -22,7 +22,7 @@ import type {
 import { expiresAt, propertiesForDelivery, type BrokerMessage, type Pending } from './message.js';
 import type { DescribedSink } from './inspect.js';
 import type { Mountpoint } from './mountpoint.js';
-import type { Session, SessionSink } from './session.js';
+import type { Session } from './session.js';
 import { parseSharedFilter, validateTopicFilter, validateTopicName } from './topic/index.js';
 
 type Counter = { inc(n?: number): void };
