@@ -4,7 +4,7 @@
  * per-client limits. Every MQTT-SN device becomes a client of the broker (see docs/gateways/mqttsn.md).
  */
 import { z } from 'zod';
-import { bind, byteSize, duration, overflowPolicy, restartSchema } from '../../src/gateway/index.js';
+import { bind, byteSize, clientGatewayShape, duration, overflowPolicy } from '../../src/gateway/index.js';
 
 const u16id = z.number().int().min(1).max(0xfffe);
 
@@ -104,20 +104,10 @@ export const limitsSchema = z
 
 export const mqttsnConfigSchema = z
   .object({
-    // enable, mountpoint, allow_anonymous, restart: the keys every client gateway has (src/gateway/client-schema.ts
-    // on the device-sessions branch); when both are merged, `...clientGatewayShape` replaces these four
-    enable: z.boolean().default(true).describe('start this gateway instance'),
-    restart: restartSchema.prefault({}).describe('supervisor restart backoff'),
+    // enable, restart, mountpoint, allow_anonymous, inflight_window, max_mqueue_*: every client gateway's keys
+    ...clientGatewayShape,
     bind: bind('UDP address and port to listen on ("[::]:1884" for IPv6)').prefault('0.0.0.0:1884'),
     predefined: z.array(predefinedTopicSchema).default([]).describe('predefined topic ids'),
-    allow_anonymous: z
-      .boolean()
-      .optional()
-      .describe('accept MQTT-SN clients without credentials (MQTT-SN 1.2 has none); default: the hub auth setting'),
-    mountpoint: z
-      .string()
-      .default('')
-      .describe('prepended to every topic from these devices and stripped on the way back (EMQX semantics)'),
     enable_qos3: z
       .boolean()
       .default(true)
