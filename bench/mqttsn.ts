@@ -26,7 +26,7 @@ export function hasMqttSnGateway(): boolean {
 }
 
 /** One simulated device: CONNECT, then QoS 1 PUBLISHes back to back, each after the previous PUBACK. */
-class Device {
+export class Device {
   readonly socket: Socket;
   sent = 0;
   acked = 0;
@@ -44,6 +44,8 @@ class Device {
   }
   async connect(): Promise<void> {
     await new Promise<void>((r) => this.socket.bind(0, '127.0.0.1', r));
+    // a connected UDP socket sends without a per-datagram address lookup
+    await new Promise<void>((r) => this.socket.connect(this.port, '127.0.0.1', r));
     const connack = new Promise<void>((r) => (this.#connected = r));
     this.#send(
       encode({
@@ -86,7 +88,7 @@ class Device {
     }
   }
   #send(b: Buffer): void {
-    this.socket.send(b, this.port, '127.0.0.1');
+    this.socket.send(b);
   }
   close(): void {
     this.socket.close();

@@ -49,7 +49,7 @@ export class SnClient {
   #brokerOpen = false;
   #nextRef = 1;
   #publishes?: Map<number, PendingPublish>;
-  /** QoS 2 msg ids published and awaiting PUBREL (§6.7): a resent PUBLISH must not be published twice. */
+  /** QoS 2 msg ids published and awaiting PUBREL (§6.6): a resent PUBLISH must not be published twice. */
   #qos2?: Map<number, 'pending' | 'accepted'>;
   #subs?: Map<number, PendingSub>;
 
@@ -232,7 +232,7 @@ export class SnClient {
       case 'PUBLISH':
         return this.#publish(f, out);
       case 'PUBREL': {
-        // §6.7: release the QoS 2 msg id; answer PUBCOMP even when it is unknown (our PUBCOMP may have been lost)
+        // §6.6: release the QoS 2 msg id; answer PUBCOMP even when it is unknown (our PUBCOMP may have been lost)
         if (this.#qos2?.get(f.msgId) === 'pending') return out.drop('pubrel_before_accept');
         this.#qos2?.delete(f.msgId);
         return out.send({ type: 'PUBCOMP', msgId: f.msgId });
@@ -277,7 +277,7 @@ export class SnClient {
     const qos = f.flags.qos;
     const topic = resolveTopic(f.flags.topicIdType, f.topicId, this.registry, this.predefined);
     if (topic === undefined) {
-      // §6.7: unknown topic id → PUBACK "rejected: invalid topic ID"
+      // §6.6: unknown topic id → PUBACK "rejected: invalid topic ID"
       out.drop('invalid_topic_id', `${f.flags.topicIdType}:${f.topicId}`);
       return out.send({ type: 'PUBACK', topicId: f.topicId, msgId: f.msgId, returnCode: ReturnCode.INVALID_TOPIC_ID });
     }

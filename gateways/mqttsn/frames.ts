@@ -4,7 +4,7 @@
  * turns these into bytes and back; the state machine (client.ts) works only on these.
  */
 
-/** MQTT-SN 1.2 §5.2.2 Table 3: MsgType values. */
+/** MQTT-SN 1.2 §5.2.2: MsgType values. */
 export const MsgType = {
   ADVERTISE: 0x00,
   SEARCHGW: 0x01,

@@ -241,17 +241,25 @@ export class SnGateway {
   }
 
   #sink(fx: Effect[], route: Route): ClientSink {
-    return {
-      send(frame) {
-        const wire: Frame = route.encap ? { type: 'ENCAPSULATED', ...route.encap, inner: frame } : frame;
-        fx.push({ kind: 'send', peer: route.peer, frame, datagram: encode(wire) });
-      },
-      broker(action) {
-        fx.push({ kind: 'broker', action });
-      },
-      drop(reason, detail) {
-        fx.push({ kind: 'drop', reason, peer: route.peer, ...(detail === undefined ? {} : { detail }) });
-      },
-    };
+    return new RouteSink(fx, route);
+  }
+}
+
+/** Collects one step's effects for one client route (a class: no closures allocated per datagram). */
+class RouteSink implements ClientSink {
+  constructor(
+    private readonly fx: Effect[],
+    private readonly route: Route,
+  ) {}
+  send(frame: Frame): void {
+    const r = this.route;
+    const wire: Frame = r.encap ? { type: 'ENCAPSULATED', ...r.encap, inner: frame } : frame;
+    this.fx.push({ kind: 'send', peer: r.peer, frame, datagram: encode(wire) });
+  }
+  broker(action: BrokerAction): void {
+    this.fx.push({ kind: 'broker', action });
+  }
+  drop(reason: string, detail?: string): void {
+    this.fx.push({ kind: 'drop', reason, peer: this.route.peer, ...(detail === undefined ? {} : { detail }) });
   }
 }

@@ -125,7 +125,7 @@ export class Outbound {
     const f = this.#find(msgId, 'publish');
     if (!f || (f.msg.qos !== 1 && returnCode === 0)) return out.drop('unexpected_puback');
     this.#remove(f);
-    if (returnCode === 2 && f.idType === 0) this.registry.forget(f.topicId); // §6.7: the client lost the id
+    if (returnCode === 2 && f.idType === 0) this.registry.forget(f.topicId); // §6.6: the client lost the id
     this.#settle(
       f.msg,
       returnCode === 0 ? 'delivered' : 'dropped',

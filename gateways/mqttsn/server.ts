@@ -5,6 +5,8 @@
  * (`brokerEvent`), both carrying the plain data of broker-port.ts.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { GatewayError, type GatewayMetrics, type InstanceHealth, type Logger } from '../../src/gateway/index.js';
 import type { BrokerAction, BrokerEvent } from './broker-port.js';
 import { SnGateway, type Effect } from './gateway.js';
@@ -26,6 +28,16 @@ export function parsePeer(peer: string): { host: string; port: number } {
   const host = peer.slice(0, i);
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(peer.slice(i + 1)) };
 }
+
+/**
+ * Peers are IP literals (from rinfo): answer them without dns.lookup, which dgram otherwise calls on every
+ * send (a measurable share of the per-datagram cost). Names (advertise.address) still resolve.
+ */
+const ipLiteralLookup = ((hostname: string, options: unknown, callback: (...a: unknown[]) => void) => {
+  const family = isIP(hostname);
+  if (family !== 0) return process.nextTick(callback, null, hostname, family);
+  return dnsLookup(hostname, options as never, callback as never);
+}) as unknown as typeof dnsLookup;
 
 export const peerKey = (host: string, port: number): string =>
   host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -61,7 +73,7 @@ export class MqttSnServer {
 
   async #bind(): Promise<void> {
     const { host, port } = this.#opts.config.bind;
-    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (err) =>
         reject(new GatewayError('PH_MQTTSN_BIND', `cannot bind UDP ${host}:${port}: ${err.message}`, { cause: err })),

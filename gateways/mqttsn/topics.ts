@@ -69,7 +69,7 @@ export class TopicRegistry {
   }
 }
 
-/** Resolve a topic id of a PUBLISH from a client (§6.7) to its topic name; undefined when unknown. */
+/** Resolve a topic id of a PUBLISH from a client (§6.6; the id types of §6.7); undefined when unknown. */
 export function resolveTopic(
   type: TopicIdType,
   topicId: number,

@@ -151,7 +151,7 @@ describe('MQTT-SN gateway: keep-alive and retransmission (§6.11, §6.13)', () =
   });
 });
 
-describe('MQTT-SN gateway: topic ids and publish from the client (§6.5, §6.7, §6.8)', () => {
+describe('MQTT-SN gateway: topic ids and publish from the client (§6.5, §6.6, §6.7, §6.8)', () => {
   it('REGISTER → REGACK with an id; PUBLISH QoS 1 on it → publish; broker puback → PUBACK accepted', () => {
     const h = new Harness();
     const s = h.connect();
@@ -222,7 +222,7 @@ describe('MQTT-SN gateway: topic ids and publish from the client (§6.5, §6.7, 
     ]);
   });
 
-  it('QoS 2: a PUBLISH resent before PUBREL is not published twice (§6.7, §6.13)', () => {
+  it('QoS 2: a PUBLISH resent before PUBREL is not published twice (§6.6, §6.13)', () => {
     const h = new Harness();
     const s = h.connect();
     const pub = {

@@ -261,6 +261,38 @@ describe('MQTT-SN gateway: bad input', () => {
     expect(drops(h.raw(Buffer.from([5, 0x0c, 0])))).toEqual(['truncated']);
   });
 
+  it('arbitrary datagrams from several peers never throw: each is a frame handled or a counted drop', () => {
+    const valid = fc.constantFrom<Frame>(
+      { type: 'CONNECT', flags: flags({ will: true }), protocolId: 1, duration: 1, clientId: 'f' },
+      { type: 'WILLTOPIC', flags: flags(), topic: 'w' },
+      { type: 'REGISTER', topicId: 0, msgId: 1, topic: 'a/b' },
+      { type: 'DISCONNECT', duration: 1 },
+      { type: 'PINGREQ', clientId: 'f' },
+    );
+    const datagram = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+      valid.map((f) => encode(f)),
+      fc.tuple(valid, fc.integer({ min: 0, max: 255 }), fc.nat(20)).map(([f, v, i]) => {
+        const b = Buffer.from(encode(f));
+        b[i % b.length] = v; // one corrupted octet
+        return b;
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(datagram, fc.constantFrom('127.0.0.1:1', '[::1]:2'), fc.nat(3000)), { maxLength: 40 }),
+        (steps) => {
+          const h = new Harness({ retry: { interval: '1s', max: 1 } });
+          for (const [bytes, peer, ms] of steps) {
+            for (const e of h.raw(bytes, peer)) expect(['send', 'broker', 'drop', 'event']).toContain(e.kind);
+            h.tick(ms);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('any sequence of datagrams, broker events and ticks never throws and settles every delivery once', () => {
     const frameArb = fc.oneof(
       fc.constant<Frame>({ type: 'CONNECT', flags: flags(), protocolId: 1, duration: 5, clientId: 'p' }),
