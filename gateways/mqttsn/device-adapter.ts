@@ -135,7 +135,8 @@ export class DeviceAdapter {
         cleanStart: a.cleanSession,
         sessionExpiry: a.cleanSession ? 0 : NEVER_EXPIRES,
         // the gateway runs keep-alive and sleep timing and reports a lost client as close(will = true)
-        keepAlive: 0,
+        keepAlive: a.keepAlive,
+        enforceKeepAlive: false,
         will: a.will ? toWill(a.will) : undefined,
         handler: {
           onDelivery: (d) => this.#deliver(a.session, entry, d),

@@ -40,6 +40,8 @@ export interface DeviceSessionDeps {
   /** Most QoS 0 messages parked while the device sleeps. */
   maxParked: number;
   counters: { sent: Counter; received: Counter };
+  /** Arm the keep-alive timer (false when the gateway tracks liveness itself). */
+  enforceKeepAlive: boolean;
   /** End the session then (ms since epoch): the expiry of the JWT it authenticated with. */
   disconnectAt?: number;
   onEnd(device: DeviceSessionImpl): void;
@@ -212,7 +214,7 @@ export class DeviceSessionImpl implements DeviceSession {
   setKeepAlive(seconds: number): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#keepAliveMs = seconds * 1000 * this.#d.broker.options.keepalive_multiplier;
+    this.#keepAliveMs = this.#d.enforceKeepAlive ? seconds * 1000 * this.#d.broker.options.keepalive_multiplier : 0;
     this.#lastSeen = Date.now();
     (this.#d.info as { keepAlive: number }).keepAlive = seconds;
     this.#arm(this.#keepAliveMs);

@@ -65,6 +65,8 @@ export interface DeviceConnectRequest {
   sessionExpiry: number;
   /** Seconds; the session is lost (will published) after keepalive_multiplier × this without touch(). 0 = off. */
   keepAlive?: number;
+  /** false: the gateway tracks liveness itself (and calls lose()); keepAlive is then only shown in listings. */
+  enforceKeepAlive?: boolean;
   will?: DeviceWill;
   /** Topic prefix template with `${clientid}` / `${username}` (EMQX mountpoint). */
   mountpoint?: string;

@@ -4,6 +4,8 @@
  * was published for it when it wakes (PINGREQ with its client id), with MQTT.js on the MQTT side.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Broker } from '../../src/broker/broker.js';
+import { clientInfo, findClient } from '../../src/broker/inspect.js';
 import { closeAllClients, collect, connectV5 } from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { MqttSnTestClient } from '../support/mqttsn-client.js';
@@ -64,6 +66,14 @@ describe('MQTT-SN devices as broker clients', () => {
     await watch.subscribeAsync('sn/#', { qos: 0 });
     const c = await client(port);
     expect(await c.connect('dev7')).toBe(0);
+    const b = h.hub.broker as unknown as Broker;
+    expect(clientInfo(b, findClient(b, 'dev7')!)).toMatchObject({
+      protocol: 'mqttsn',
+      listener: 'mqttsn.t',
+      ip_address: '127.0.0.1',
+      port: c.localPort,
+      keepalive: 60,
+    });
     const up = collect(watch, 1);
     await c.publish(await c.register('up/temp'), '20', { qos: 1 });
     expect((await up)[0].topic).toBe('sn/dev7/up/temp');
