@@ -162,3 +162,20 @@ describe('MQTT-SN codec', () => {
     expect(reason([9, 0x0c])).toBe('truncated');
   });
 });
+
+describe('the example session of docs/gateways/mqttsn.md', () => {
+  it('every frame in it is what the codec writes', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../docs/gateways/mqttsn.md', import.meta.url), 'utf8');
+    const lines = [...doc.matchAll(/^(?:client → gw|gw → client) {2}((?:[0-9a-f]{2} )+[0-9a-f]{2})/gm)].map(
+      (m) => m[1]!,
+    );
+    expect(lines.length).toBeGreaterThan(10);
+    for (const hex of lines) {
+      const bytes = Buffer.from(hex.replace(/ /g, ''), 'hex');
+      // lines may be cut with "..." in the doc; full ones must round-trip byte for byte
+      if (bytes.length === bytes[0]) expect(encode(decode(bytes))).toEqual(bytes);
+      else expect(bytes.length).toBeLessThan(bytes[0]!);
+    }
+  });
+});
