@@ -5,10 +5,11 @@
  * `clientGatewayDefinitions`.
  */
 import type { ClientGatewayDefinition, GatewayDefinition } from '../src/gateway/index.js';
+import { ddsGateway } from './dds/entry.js';
 import { mqttsnGateway } from './mqttsn/entry.js';
 import { nngGateway } from './nng/entry.js';
 import { zeromqGateway } from './zeromq/entry.js';
 
-export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway];
+export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway, ddsGateway];
 
 export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [mqttsnGateway];
