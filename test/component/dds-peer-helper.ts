@@ -28,7 +28,10 @@ export function compileDdsPeer(): string {
 
 /** A domain id of its own per test file, so concurrent runs never cross-talk (DDS loopback is shared). */
 export function randomDomain(): number {
-  return 100 + Math.floor(Math.random() * 130);
+  // RTPS well-known ports are 7400 + 250·domain + small offsets; domains 1..100 keep them below Linux's
+  // ephemeral range (32768+), where other tests bind their UDP sockets (CoAP, MQTT-SN), so discovery traffic to
+  // 127.0.0.1 never lands in another test's socket.
+  return 1 + Math.floor(Math.random() * 100);
 }
 
 export class DdsPeer {
