@@ -14,7 +14,34 @@ export type {
   IngressMessage,
   InstanceHealth,
   ReplyHandle,
+  AnyGatewayDefinition,
 } from './spi.js';
+export type {
+  ClientGatewayContext,
+  ClientGatewayDefinition,
+  ClientGatewayInstance,
+  DeviceConnect,
+  DeviceSessions,
+} from './client-spi.js';
+export {
+  clientGatewaySchema,
+  clientGatewayShape,
+  type ClientGatewayConfig,
+  type ClientGatewayConfigBase,
+} from './client-schema.js';
+export type {
+  DeviceCloseReason,
+  DeviceConnectResult,
+  DeviceDelivery,
+  DeviceInfo,
+  DevicePublish,
+  DeviceRefusal,
+  DeviceSession,
+  DeviceSessionHandler,
+  DeviceSubscription,
+  DeviceWill,
+  SubscribeOutcome,
+} from '../broker/device-types.js';
 export {
   bufferSchema,
   commonGatewaySchema,
@@ -37,6 +64,7 @@ export {
   HubError,
   MappingError,
   ProtocolError,
+  QuotaError,
   StateError,
   TopicError,
 } from '../errors.js';
