@@ -1,9 +1,14 @@
 /**
  * The static registry of protocol gateways. `src/` reaches gateways only through this file; adding a protocol
- * means adding its definition here (see docs/gateways/README.md).
+ * means adding its definition here (see docs/gateways/README.md): address-mapped gateways (one pipeline session
+ * per instance) to `gatewayDefinitions`, client gateways (every device a broker client) to
+ * `clientGatewayDefinitions`.
  */
+import type { ClientGatewayDefinition } from '../src/gateway/client-spi.js';
 import type { GatewayDefinition } from '../src/gateway/spi.js';
 import { nngGateway } from './nng/entry.js';
 import { zeromqGateway } from './zeromq/entry.js';
 
 export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway];
+
+export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [];

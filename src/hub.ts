@@ -113,7 +113,7 @@ export class Hub {
         : (client, action, topic) =>
             authorizer.authorize({ ...client, acl: client.acl as ClientAcl | undefined }, action, topic) === 'allow',
     };
-    const broker = new Broker({ mqtt: config.mqtt, store, metrics, logger });
+    const broker = new Broker({ mqtt: config.mqtt, store, metrics, logger, access });
     broker.start();
     this.#broker = broker;
     for (const { name, component } of await this.#createComponents(broker)) {
@@ -226,7 +226,12 @@ export class Hub {
       state: this.#state,
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
       broker: b
-        ? { sessions: b.sessions.size, retained: b.retained.size, connections: this.#listeners?.connections.size ?? 0 }
+        ? {
+            sessions: b.sessions.size,
+            retained: b.retained.size,
+            connections: this.#listeners?.connections.size ?? 0,
+            devices: b.devices.size,
+          }
         : undefined,
       components: Object.fromEntries(this.#components.map(({ name, component }) => [name, component.status?.()])),
     };

@@ -9,8 +9,10 @@ export interface ClientIdentity {
   acl?: unknown;
 }
 
+/** `method` and `detail` (as src/auth reports them) let a gateway override allow_anonymous and log why. */
 export type AuthResult =
-  { ok: true; username?: string; acl?: unknown } | { ok: false; reason: 'bad_credentials' | 'not_authorized' };
+  | { ok: true; username?: string; acl?: unknown; method?: string }
+  | { ok: false; reason: 'bad_credentials' | 'not_authorized'; method?: string; detail?: string };
 
 export interface AccessControl {
   authenticate(req: {
@@ -24,6 +26,6 @@ export interface AccessControl {
 
 /** Anyone may connect and do anything (used when no auth is configured, and in tests). */
 export const allowAll: AccessControl = {
-  authenticate: async (req) => ({ ok: true, username: req.username }),
+  authenticate: async (req) => ({ ok: true, username: req.username, method: 'anonymous' }),
   authorize: () => true,
 };

@@ -4,6 +4,22 @@
  */
 import type { Observable } from 'rxjs';
 import type { Envelope, QoS } from '../envelope.js';
+import type { DeviceConnectRequest, DeviceConnectResult } from './device-types.js';
+
+export type {
+  DeviceCloseReason,
+  DeviceConnectRequest,
+  DeviceConnectResult,
+  DeviceDelivery,
+  DeviceInfo,
+  DevicePublish,
+  DeviceRefusal,
+  DeviceSession,
+  DeviceSessionHandler,
+  DeviceSubscription,
+  DeviceWill,
+  SubscribeOutcome,
+} from './device-types.js';
 
 export interface InternalSubscription {
   filter: string;
@@ -46,6 +62,13 @@ export interface Delivery {
 export interface PublishOptions {
   /** Client id to attribute the publish to (no-local and authorization). Defaults to envelope.origin.clientId. */
   clientId?: string;
+  /**
+   * Check `authorization` for that client id before routing; rejects with AuthError PH_AUTH_NOT_AUTHORIZED when
+   * denied. A connected device session is checked with its authenticated identity; another id with
+   * `envelope.origin.username`. Ids starting with `$hub/` (the hub's gateways, bridges, rules) are trusted and
+   * never checked, nor is a publish without a client id. Default false.
+   */
+  authorize?: boolean;
 }
 
 export interface BrokerApi {
@@ -60,4 +83,10 @@ export interface BrokerApi {
    * session (a non-persistent one is removed). Completes when the broker stops.
    */
   session$(opts: InternalSessionOptions): Observable<Delivery>;
+  /**
+   * Connect a device behind a client gateway as a client of the broker: authenticated by `auth`, authorized by
+   * `authorization`, with its own session (clean start / expiry, will, takeover of the same client id, run-time
+   * subscriptions, in-flight window and bounded queue). Refusals are results, never rejections.
+   */
+  connectDevice(req: DeviceConnectRequest): Promise<DeviceConnectResult>;
 }

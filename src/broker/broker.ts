@@ -10,10 +10,15 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { MqttOptions } from '../config/schema.js';
 import type { BrokerStore, StoredSubscription } from '../store/types.js';
+import { AuthError } from '../errors.js';
+import { allowAll, type AccessControl } from './access.js';
 import type { BrokerApi, Delivery, InternalSessionOptions, PublishOptions } from './api.js';
+import { connectDevice } from './device-connect.js';
+import { DeviceRegistry } from './device-registry.js';
+import type { DeviceConnectRequest, DeviceConnectResult } from './device-types.js';
 import { brokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { isExpired, messageFromEnvelope, type BrokerMessage, type Pending } from './message.js';
-import { Session, type SessionContext, type SessionSink } from './session.js';
+import { Session, type QueueLimits, type SessionContext, type SessionSink } from './session.js';
 import { SharedGroup } from './shared.js';
 import {
   SubscriptionTrie,
@@ -49,6 +54,8 @@ export interface BrokerDeps {
   store: BrokerStore;
   metrics: Metrics;
   logger: Logger;
+  /** Authentication and authorization for device sessions and `publish(…, { authorize: true })`. Default: allow all. */
+  access?: AccessControl;
 }
 
 export class Broker implements BrokerApi {
@@ -56,6 +63,8 @@ export class Broker implements BrokerApi {
   readonly metrics: BrokerMetrics;
   readonly retained: RetainedStore;
   readonly wills: WillScheduler;
+  /** Connected device sessions (clients of client gateways). */
+  readonly devices = new DeviceRegistry();
   readonly #trie = new SubscriptionTrie<Target>();
   readonly #shared = new Map<string, SharedGroup>();
   readonly #ctx: SessionContext;
@@ -147,8 +156,18 @@ export class Broker implements BrokerApi {
    */
   openSession(
     clientId: string,
-    opts: { cleanStart: boolean; protocolVersion: 3 | 4 | 5; expiryInterval: number; internal?: boolean },
+    opts: {
+      cleanStart: boolean;
+      protocolVersion: 3 | 4 | 5;
+      expiryInterval: number;
+      internal?: boolean;
+      /** Queue bounds of a newly created session (device sessions of a gateway with its own limits). */
+      limits?: Partial<QueueLimits>;
+    },
   ): { session: Session; present: boolean } {
+    // [MQTT-3.1.4-3] a device session attached to this client id gives way (and is told why)
+    const attached = this.sessions.get(clientId)?.sink as { takeOver?: () => void } | undefined;
+    attached?.takeOver?.();
     let session = this.sessions.get(clientId);
     if (session?.expiryTimer) {
       clearTimeout(session.expiryTimer);
@@ -166,7 +185,8 @@ export class Broker implements BrokerApi {
       present = true;
       session.protocolVersion = opts.protocolVersion;
     } else {
-      session = new Session(this.#ctx, clientId, {
+      const ctx = opts.limits ? { ...this.#ctx, limits: { ...this.#ctx.limits, ...opts.limits } } : this.#ctx;
+      session = new Session(ctx, clientId, {
         protocolVersion: opts.protocolVersion,
         persistent: false,
         expiryInterval: 0,
@@ -402,9 +422,23 @@ export class Broker implements BrokerApi {
     if (!this.#running) return Promise.reject(new StateError('PH_STATE_STOPPED', 'broker is not running'));
     const bad = validateTopicName(env.topic, this.#deps.mqtt.max_topic_levels);
     if (bad) return Promise.reject(new TopicError('PH_TOPIC_INVALID', `invalid topic "${env.topic}": ${bad}`));
+    const clientId = opts.clientId ?? env.origin?.clientId;
+    if (opts.authorize && clientId !== undefined && !clientId.startsWith('$hub/')) {
+      // a connected device is checked with its authenticated identity (username, JWT acl); any other id with
+      // the envelope's username. `$hub/...` ids are the hub's own components and are trusted.
+      const identity = this.devices.get(clientId)?.identity ?? {
+        clientId,
+        username: env.origin?.username,
+        remoteAddress: '',
+      };
+      if (!this.access.authorize(identity, 'publish', env.topic)) {
+        this.metrics.dropped.inc({ reason: 'not_authorized' });
+        return Promise.reject(new AuthError('PH_AUTH_NOT_AUTHORIZED', `${clientId} may not publish to ${env.topic}`));
+      }
+    }
     const msg = messageFromEnvelope(env);
     try {
-      this.route(msg, opts.clientId ?? env.origin?.clientId);
+      this.route(msg, clientId);
     } catch (err) {
       return Promise.reject(err); // PH_STORE_WRITE: the caller keeps the message
     }
@@ -414,5 +448,13 @@ export class Broker implements BrokerApi {
 
   session$(opts: InternalSessionOptions): Observable<Delivery> {
     return internalSession$(this, opts);
+  }
+
+  get access(): AccessControl {
+    return this.#deps.access ?? allowAll;
+  }
+
+  connectDevice(req: DeviceConnectRequest): Promise<DeviceConnectResult> {
+    return connectDevice(this, this.access, this.#deps.logger, req);
   }
 }

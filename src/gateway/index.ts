@@ -14,7 +14,29 @@ export type {
   IngressMessage,
   InstanceHealth,
   ReplyHandle,
+  AnyGatewayDefinition,
 } from './spi.js';
+export type {
+  ClientGatewayContext,
+  ClientGatewayDefinition,
+  ClientGatewayInstance,
+  DeviceConnect,
+  DeviceSessions,
+} from './client-spi.js';
+export { clientGatewaySchema, clientGatewayShape, type ClientGatewayConfig } from './client-schema.js';
+export type {
+  DeviceCloseReason,
+  DeviceConnectResult,
+  DeviceDelivery,
+  DeviceInfo,
+  DevicePublish,
+  DeviceRefusal,
+  DeviceSession,
+  DeviceSessionHandler,
+  DeviceSubscription,
+  DeviceWill,
+  SubscribeOutcome,
+} from '../broker/device-types.js';
 export {
   bufferSchema,
   commonGatewaySchema,
@@ -36,6 +58,7 @@ export {
   HubError,
   MappingError,
   ProtocolError,
+  QuotaError,
   StateError,
   TopicError,
 } from '../errors.js';

@@ -10,11 +10,14 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { compileMapping, loadMappingFile } from '../mapping/compile.js';
 import type { CompiledMapping } from '../mapping/types.js';
-import { gatewayDefinitions } from '../../gateways/registry.js';
+import { clientGatewayDefinitions, gatewayDefinitions } from '../../gateways/registry.js';
 import type { CommonGatewayConfig } from './common-schema.js';
 import type { GatewayHealth } from './health.js';
 import { GatewayMetrics } from './metrics.js';
-import type { GatewayDefinition } from './spi.js';
+import { defaultCodecs, type CodecRegistry } from '../codecs/registry.js';
+import { asCommonConfig, clientRunnerDefinition, isClientDefinition } from './client-runner.js';
+import type { ClientGatewayConfig } from './client-schema.js';
+import type { AnyGatewayDefinition, GatewayDefinition } from './spi.js';
 import { GatewaySupervisor } from './supervisor.js';
 
 export interface GatewayManagerDeps {
@@ -30,7 +33,7 @@ export interface GatewayManagerDeps {
    */
   resolveFile?: (path: readonly (string | number)[], name: string) => string;
   /** Override the static registry (tests of the manager itself). */
-  definitions?: readonly GatewayDefinition[];
+  definitions?: readonly AnyGatewayDefinition[];
 }
 
 interface Planned {
@@ -68,13 +71,30 @@ export class GatewayManager {
     return [...this.#supervisors.map((s) => s.health()), ...this.#disabled];
   }
 
+  /** The hub's codec registry: the built-in codecs plus what each gateway definition brings (once per name). */
+  #codecs?: CodecRegistry;
+  get codecs(): CodecRegistry {
+    if (this.#codecs) return this.#codecs;
+    const registry = defaultCodecs();
+    for (const def of this.#deps.definitions ?? [...gatewayDefinitions, ...clientGatewayDefinitions])
+      for (const codec of def.codecs ?? []) if (!registry.get(codec.mediaType)) registry.register(codec);
+    return (this.#codecs = registry);
+  }
+
   #plan(): Planned[] {
-    const defs = this.#deps.definitions ?? gatewayDefinitions;
-    const sections = this.#deps.config as Record<string, Record<string, CommonGatewayConfig> | undefined>;
+    const defs = this.#deps.definitions ?? [...gatewayDefinitions, ...clientGatewayDefinitions];
+    const sections = this.#deps.config as Record<string, Record<string, unknown> | undefined>;
     const planned: Planned[] = [];
-    for (const definition of defs) {
-      for (const [name, config] of Object.entries(sections[definition.protocol] ?? {})) {
-        planned.push({ definition, name, config });
+    for (const def of defs) {
+      // client gateways run under the same supervisor, without mapping traffic (see client-runner.ts)
+      const client = isClientDefinition(def);
+      const definition = client ? clientRunnerDefinition(def, this.#deps.broker) : def;
+      for (const [name, config] of Object.entries(sections[def.protocol] ?? {})) {
+        planned.push({
+          definition,
+          name,
+          config: client ? asCommonConfig(config as ClientGatewayConfig) : (config as CommonGatewayConfig),
+        });
       }
     }
     return planned;
@@ -87,9 +107,12 @@ export class GatewayManager {
       const path =
         this.#deps.resolveFile?.(['gateways', p.definition.protocol, p.name, 'mapping'], file) ??
         resolve(this.#deps.baseDir, file);
-      return loadMappingFile(path);
+      return loadMappingFile(path, this.codecs);
     }
-    return compileMapping(p.definition.defaultMapping(p.name, p.config), { source: `default:${id}` });
+    return compileMapping(p.definition.defaultMapping(p.name, p.config), {
+      source: `default:${id}`,
+      codecs: this.codecs,
+    });
   }
 
   async #start(): Promise<void> {

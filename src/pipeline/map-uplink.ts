@@ -4,9 +4,9 @@
  * One output per input; never errors (mapping failures are values); completes with the source.
  */
 import { map, type OperatorFunction } from 'rxjs';
-import type { Envelope } from '../envelope.js';
+import type { Envelope, PublishProperties, UserProperties } from '../envelope.js';
 import type { CompiledMapping } from '../mapping/types.js';
-import type { IngressItem, ReplyHandle } from '../gateway/spi.js';
+import type { IngressItem, IngressMessage, ReplyHandle } from '../gateway/spi.js';
 import type { Fault } from './fault.js';
 
 export type UplinkOutcome =
@@ -53,13 +53,32 @@ export function mapIngressItem(
     envelope: {
       topic: m.topic,
       payload: m.payload,
-      qos: m.qos,
-      retain: m.retain,
-      properties: m.properties,
+      // what the protocol itself carried (DDS reliability, a CoAP confirmable…) wins over the rule's default
+      qos: item.qos ?? m.qos,
+      retain: item.retain ?? m.retain,
+      properties: withIngressProperties(m.properties, item),
       origin: { gateway: gatewayId, clientId: `$hub/gateway/${gatewayId}`, peer: item.peer, address: item.address },
       receivedAt: now,
     },
   };
+}
+
+/** The mapping's properties, plus the ingress content type (unless the mapping set one) and user properties. */
+function withIngressProperties(
+  props: PublishProperties | undefined,
+  item: IngressMessage,
+): PublishProperties | undefined {
+  const extra = item.userProperties;
+  if (item.contentType === undefined && extra === undefined) return props;
+  const out: PublishProperties = { ...props };
+  if (item.contentType !== undefined && out.contentType === undefined) out.contentType = item.contentType;
+  if (extra) {
+    const merged: UserProperties = { ...props?.userProperties };
+    // a key both set keeps both values (MQTT 5 user properties may repeat, §3.3.2.3.7)
+    for (const [k, v] of Object.entries(extra)) merged[k] = k in merged ? [merged[k], v].flat() : v;
+    out.userProperties = merged;
+  }
+  return out;
 }
 
 export function mapUplink(mapping: CompiledMapping, gatewayId: string): OperatorFunction<IngressItem, UplinkOutcome> {
