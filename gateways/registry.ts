@@ -6,9 +6,12 @@
  */
 import type { ClientGatewayDefinition } from '../src/gateway/client-spi.js';
 import type { GatewayDefinition } from '../src/gateway/spi.js';
+import { coapGateway } from './coap/entry.js';
 import { nngGateway } from './nng/entry.js';
 import { zeromqGateway } from './zeromq/entry.js';
 
 export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway];
 
-export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [];
+export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [
+  coapGateway as unknown as ClientGatewayDefinition,
+];

@@ -16,13 +16,13 @@ export type RetransmitContext =
 
 export interface RetainedMessage {
   payload: Buffer;
-  contentType?: string;
+  properties?: { contentType?: string };
 }
 
 export interface EndpointPorts {
   readonly devices: DeviceSessions;
-  /** The retained message on a topic (mountpoint applied), for a GET without Observe. */
-  readRetained(topic: string): RetainedMessage | undefined;
+  /** The retained message on a topic as the client names it (the mountpoint is applied), for a GET without Observe. */
+  readRetained(topic: string, client: { clientId: string; username?: string }): RetainedMessage | undefined;
   send(peer: PeerAddress, bytes: Buffer): void;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;

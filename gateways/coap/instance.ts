@@ -47,7 +47,7 @@ export class CoapGateway implements ClientGatewayInstance {
     this.socket = socket;
     const endpoint = new CoapEndpoint(this.config, {
       devices: this.ctx.devices,
-      readRetained: (topic) => this.ctx.devices.retained(topic),
+      readRetained: (topic, client) => this.ctx.devices.retained(topic, client),
       send: (peer, bytes) => this.send(peer, bytes),
       metrics: this.ctx.metrics,
       logger: this.ctx.logger,
@@ -55,7 +55,9 @@ export class CoapGateway implements ClientGatewayInstance {
     });
     this.endpoint = endpoint;
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', (err) => reject(new GatewayError('PH_COAP_BIND', `cannot bind UDP ${host}:${port}: ${err.message}`, { cause: err })));
+      socket.once('error', (err) =>
+        reject(new GatewayError('PH_COAP_BIND', `cannot bind UDP ${host}:${port}: ${err.message}`, { cause: err })),
+      );
       socket.bind({ address: host, port }, () => resolve());
     });
     socket.removeAllListeners('error');

@@ -13,7 +13,7 @@ import { Method, Opt, Rsp, encodeUint, firstOption, uintOption } from './message
 import { bindRelation, endRelation } from './notifier.js';
 import { publishErrorCode, refusalCode } from './refusal.js';
 import { answer, armSeparateResponse, fail, type Exchange } from './responder.js';
-import { connectedChannel, connectionlessChannel, ensureSession, renderMountpoint } from './sessions.js';
+import { connectedChannel, connectionlessChannel, ensureSession } from './sessions.js';
 import type { QosParam, RequestQuery } from './uri.js';
 
 function qosOf(param: QosParam | undefined, mode: string, ex: Exchange): QoS {
@@ -118,12 +118,12 @@ async function get(core: EndpointCore, ex: Exchange, topic: string, query: Reque
   // A plain GET: the retained message on that topic ([EMQX CoAP gateway semantics]).
   if (/[+#]/.test(topic)) return fail(core, ex, Rsp.BadRequest, 'a GET without Observe reads one topic: no wildcards');
   const clientId = query.clientid || `coap-${ex.peer.key}`;
-  const retained = core.ports.readRetained(renderMountpoint(core.config.mountpoint, clientId, query.username) + topic);
+  const retained = core.ports.readRetained(topic, { clientId, username: query.username });
   if (!retained) return fail(core, ex, Rsp.NotFound, `no retained message on ${topic}`);
   answer(core, ex, {
     code: Rsp.Content,
     payload: retained.payload,
-    contentFormat: contentFormatOf(retained.contentType),
+    contentFormat: contentFormatOf(retained.properties?.contentType),
   });
 }
 

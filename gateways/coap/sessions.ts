@@ -95,8 +95,3 @@ export function closeIdleChannels(core: EndpointCore, now: number): void {
     core.channels.delete(channel.key);
   }
 }
-
-/** The mountpoint as it applies to a request without a session yet (`${clientid}`, `${username}` filled in). */
-export function renderMountpoint(template: string, clientId: string, username: string | undefined): string {
-  return template.replaceAll('${clientid}', clientId).replaceAll('${username}', username ?? '');
-}

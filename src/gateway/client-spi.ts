@@ -9,6 +9,7 @@ import type { Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { DeviceConnectRequest, DeviceConnectResult } from '../broker/device-types.js';
 import type { Codec } from '../codecs/types.js';
+import type { PublishProperties } from '../envelope.js';
 import type { ClientGatewayConfig } from './client-schema.js';
 import type { GatewayContext, InstanceHealth } from './spi.js';
 
@@ -25,6 +26,14 @@ export interface DeviceSessions {
   connect(req: DeviceConnect): Promise<DeviceConnectResult>;
   /** Devices of this instance connected now. */
   readonly connected: number;
+  /**
+   * The retained message on a topic as a device of this instance names it (the instance's mountpoint, expanded
+   * for that client id and username, is prepended); undefined when none.
+   */
+  retained(
+    topic: string,
+    client: { clientId: string; username?: string },
+  ): { payload: Buffer; properties?: PublishProperties } | undefined;
 }
 
 export interface ClientGatewayContext extends GatewayContext {

@@ -4,6 +4,7 @@
  * can end the ones a stopped instance left behind.
  */
 import type { BrokerApi, DeviceConnectResult, DeviceSession } from '../broker/api.js';
+import { expandMountpoint } from '../broker/mountpoint.js';
 import type { DeviceConnect, DeviceSessions } from './client-spi.js';
 import type { ClientGatewayConfig } from './client-schema.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -22,6 +23,13 @@ export class InstanceDeviceSessions implements DeviceSessions {
   get connected(): number {
     this.#prune();
     return this.#open.size;
+  }
+
+  retained(topic: string, client: { clientId: string; username?: string }) {
+    const prefix = this.config.mountpoint
+      ? expandMountpoint(this.config.mountpoint, client.clientId, client.username)
+      : '';
+    return this.broker.retainedMessage(prefix + topic);
   }
 
   async connect(req: DeviceConnect): Promise<DeviceConnectResult> {

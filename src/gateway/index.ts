@@ -49,6 +49,7 @@ export {
 } from './common-schema.js';
 export { GatewayMetrics, type Direction } from './metrics.js';
 export { delimiter, topicText, type Delimiter } from './frame-text.js';
+export { topicMatches } from '../broker/topic/match.js';
 export { bind, byteSize, duration, overflowPolicy, parseDuration, parseSize } from '../config/types.js';
 export {
   AuthError,
