@@ -290,3 +290,45 @@ describe('CoAP clients are broker clients', () => {
     expect(await hub.hub.metrics.value('protohub_connections', { protocol: 'coap' })).toBe(1);
   });
 });
+
+describe('CoAP transport', () => {
+  it('listens on IPv6 ([::1]) as well', async () => {
+    const port = await freeUdpPort();
+    const hub = await startHub({ gateways: { coap: { edge: { bind: `[::1]:${port}` } } } } as never);
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'v6/#', { qos: 1 });
+    const got = collect(app, 1);
+    const { createSocket } = await import('node:dgram');
+    const { encodeCoap } = await import('../../gateways/coap/codec.js');
+    const s = createSocket('udp6');
+    const bytes = encodeCoap({
+      type: 'CON',
+      code: Method.POST,
+      messageId: 5,
+      token: Buffer.from([1]),
+      options: uriOptions('ps/v6/a'),
+      payload: Buffer.from('six'),
+    });
+    await new Promise<void>((resolve, reject) => s.send(bytes, port, '::1', (err) => (err ? reject(err) : resolve())));
+    const [m] = await got;
+    s.close();
+    expect(m.topic).toBe('v6/a');
+    expect(m.payload.toString()).toBe('six');
+  });
+
+  it('survives a burst of random datagrams from many ports and still answers', async () => {
+    const { hub, raw, port } = await setup({ limits: { max_clients: 50 } });
+    const fc = (await import('fast-check')).default;
+    const senders = await Promise.all(Array.from({ length: 20 }, () => RawCoap.open(port)));
+    raws.push(...senders);
+    const samples = fc.sample(fc.uint8Array({ minLength: 0, maxLength: 80 }), 2000);
+    samples.forEach((b, i) => senders[i % senders.length]!.sendBytes(Buffer.from(b)));
+    // a valid request after the burst is still served (the socket and the endpoint survived)
+    const token = Buffer.from([0xee]);
+    await eventually(async () => {
+      raw.send({ code: Method.POST, token, options: uriOptions('ps/alive'), payload: Buffer.from('1') });
+      return raw.received.some((m) => m.token.equals(token) && m.code === Rsp.Changed);
+    }, 'answer after the burst');
+    expect(await hub.hub.metrics.value('protohub_gateway_dropped_total', { gateway: 'coap.edge' })).toBeGreaterThan(0);
+  });
+});
