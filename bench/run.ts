@@ -18,6 +18,7 @@ import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
+import { coapObserve, coapToMqtt, hasCc } from './coap-scenarios.js';
 
 interface Options {
   quick: boolean;
@@ -64,6 +65,8 @@ const GATEWAYS: Array<{
 }> = [
   { id: 'zeromq', available: hasZmqToolchain, run: (_q, s) => zeromqToMqtt(s.gatewayMessages) },
   { id: 'nng', available: hasNngToolchain, run: (_q, s) => nngToMqtt(s.gatewayMessages) },
+  { id: 'coap', available: hasCc, run: (_q, s) => coapToMqtt(s.gatewayMessages, 60_000) },
+  { id: 'coap-observe', available: () => true, run: (q) => coapObserve(1000, q ? 10 : 30, 10) },
   {
     id: 'bridge',
     available: () => mosquittoVersion() !== null,
