@@ -5,6 +5,7 @@
  * `clientGatewayDefinitions`.
  */
 import type { ClientGatewayDefinition, GatewayDefinition } from '../src/gateway/index.js';
+import { coapGateway } from './coap/entry.js';
 import { ddsGateway } from './dds/entry.js';
 import { mqttsnGateway } from './mqttsn/entry.js';
 import { nngGateway } from './nng/entry.js';
@@ -12,4 +13,4 @@ import { zeromqGateway } from './zeromq/entry.js';
 
 export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway, ddsGateway];
 
-export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [mqttsnGateway];
+export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [mqttsnGateway, coapGateway];

@@ -3,7 +3,7 @@
  * ordering and back-pressure semantics as a network client with a session.
  */
 import type { Observable } from 'rxjs';
-import type { Envelope, QoS } from '../envelope.js';
+import type { Envelope, PublishProperties, QoS } from '../envelope.js';
 import type { DeviceConnectRequest, DeviceConnectResult } from './device-types.js';
 
 export type {
@@ -91,4 +91,9 @@ export interface BrokerApi {
    * subscriptions, in-flight window and bounded queue). Refusals are results, never rejections.
    */
   connectDevice(req: DeviceConnectRequest): Promise<DeviceConnectResult>;
+  /**
+   * The retained message on one topic name (no wildcards), undefined when there is none or it expired. For
+   * protocols that read a topic's state on request (a CoAP GET without Observe).
+   */
+  retainedMessage(topic: string): { payload: Buffer; properties?: PublishProperties } | undefined;
 }

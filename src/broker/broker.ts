@@ -4,7 +4,7 @@
  * single source of truth for routing.
  */
 import type { Observable } from 'rxjs';
-import type { Envelope, QoS } from '../envelope.js';
+import type { Envelope, PublishProperties, QoS } from '../envelope.js';
 import { StateError, TopicError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -17,7 +17,7 @@ import { connectDevice } from './device-connect.js';
 import { DeviceRegistry } from './device-registry.js';
 import type { DeviceConnectRequest, DeviceConnectResult } from './device-types.js';
 import { brokerMetrics, type BrokerMetrics } from './broker-metrics.js';
-import { isExpired, messageFromEnvelope, type BrokerMessage, type Pending } from './message.js';
+import { isExpired, messageFromEnvelope, propertiesForDelivery, type BrokerMessage, type Pending } from './message.js';
 import { Session, type QueueLimits, type SessionContext, type SessionSink } from './session.js';
 import { SharedGroup } from './shared.js';
 import {
@@ -453,6 +453,12 @@ export class Broker implements BrokerApi {
 
   get access(): AccessControl {
     return this.#deps.access ?? allowAll;
+  }
+
+  retainedMessage(topic: string): { payload: Buffer; properties?: PublishProperties } | undefined {
+    const msg = this.retained.get(topic);
+    if (!msg || isExpired(msg, Date.now())) return undefined;
+    return { payload: msg.payload, properties: propertiesForDelivery(msg, Date.now()) };
   }
 
   connectDevice(req: DeviceConnectRequest): Promise<DeviceConnectResult> {

@@ -55,6 +55,7 @@ export {
 export { GatewayMetrics, type Direction } from './metrics.js';
 export { InstanceLifecycle, type LifecycleHooks, type LifecycleState } from './lifecycle.js';
 export { delimiter, topicText, type Delimiter } from './frame-text.js';
+export { topicMatches } from '../broker/topic/match.js';
 export { bind, byteSize, duration, overflowPolicy, parseDuration, parseSize } from '../config/types.js';
 export {
   AuthError,

@@ -42,6 +42,13 @@ export class BrokerDouble implements BrokerApi {
     return { ok: false, reason: 'server_unavailable', detail: 'BrokerDouble has no device sessions' };
   }
 
+  /** Retained messages set by a test. */
+  readonly retained = new Map<string, { payload: Buffer }>();
+
+  retainedMessage(topic: string): { payload: Buffer } | undefined {
+    return this.retained.get(topic);
+  }
+
   session$(opts: InternalSessionOptions): Observable<Delivery> {
     return new Observable<Delivery>((sub) => {
       this.sessions.push(opts);

@@ -40,6 +40,7 @@ function setup(result: (req: DeviceConnect) => Promise<DeviceConnectResult>) {
     connect: result,
     publishUnconnected: async () => undefined,
     connected: 0,
+    retained: () => undefined,
   };
   const adapter = new DeviceAdapter(
     devices,
