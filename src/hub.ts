@@ -9,12 +9,23 @@ import { hubConfigSchema, type HubConfig, type HubConfigInput } from './config/s
 import type { BrokerApi } from './broker/api.js';
 import { Broker } from './broker/broker.js';
 import { ListenerSet } from './broker/listeners.js';
-import type { AccessControl } from './broker/access.js';
-import { Authenticator, Authorizer, type ClientAcl } from './auth/index.js';
+import { Authenticator, Authorizer } from './auth/index.js';
 import { createStore } from './store/index.js';
 import type { BrokerStore } from './store/types.js';
 import { HttpApi } from './http/server.js';
+import { ConfigError } from './errors.js';
 import { dirname, resolve } from 'node:path';
+import type { BridgeManager } from './bridge/manager.js';
+import type { GatewayManager } from './gateway/manager.js';
+import { loadConfig } from './config/loader.js';
+import { LiveAccess } from './reload/live-access.js';
+import { ReloadCoalescer } from './reload/coalescer.js';
+import { reloadOnce, type ReloadTarget, type ResolveFile } from './reload/reloader.js';
+import type { ReloadResult } from './reload/result.js';
+import { SysPublisher } from './sys/publisher.js';
+import { SysStatsSource } from './sys/snapshot.js';
+
+export type { ReloadResult } from './reload/result.js';
 
 export interface HubOptions {
   logger?: Logger;
@@ -25,6 +36,13 @@ export interface HubOptions {
    * `sources.resolveFile`), so a mapping set in an included file resolves next to that file.
    */
   resolveFile?: (path: readonly (string | number)[], name: string) => string;
+  /**
+   * How reload() reads the new config. Default: `loadConfig(configFile)` (the same loader as start-up), so
+   * without a configFile reload() is rejected unless this is given.
+   */
+  loadConfig?: () => { config: HubConfig; resolveFile?: ResolveFile };
+  /** Least time between two reloads; requests in between are coalesced (default 1000 ms). */
+  reloadMinIntervalMs?: number;
 }
 
 export type ListenerKind = 'tcp' | 'ssl' | 'ws' | 'wss' | 'http';
@@ -44,7 +62,7 @@ export interface HubComponent {
 type State = 'stopped' | 'starting' | 'running' | 'stopping';
 
 export class Hub {
-  readonly config: HubConfig;
+  #config: HubConfig;
   readonly logger: Logger;
   readonly metrics = new Metrics();
   readonly startedAt = Date.now();
@@ -53,19 +71,32 @@ export class Hub {
   #store?: BrokerStore;
   #listeners?: ListenerSet;
   #http?: HttpApi;
-  #authenticator?: Authenticator;
+  #access?: LiveAccess;
+  #gateways?: GatewayManager;
+  #bridges?: BridgeManager;
+  #sys?: SysPublisher;
+  readonly #sysStats = new SysStatsSource(this.startedAt);
   #components: Array<{ name: string; component: HubComponent }> = [];
   #starting?: Promise<void>;
   #stopping?: Promise<void>;
 
   readonly #configFile?: string;
-  readonly #resolveFile?: HubOptions['resolveFile'];
+  #resolveFile?: HubOptions['resolveFile'];
+  readonly #loadConfig?: HubOptions['loadConfig'];
+  readonly #reloads: ReloadCoalescer<ReloadResult>;
 
   constructor(config: HubConfig, opts: HubOptions = {}) {
     this.#configFile = opts.configFile;
     this.#resolveFile = opts.resolveFile;
-    this.config = config;
+    this.#loadConfig = opts.loadConfig;
+    this.#config = config;
     this.logger = opts.logger ?? silentLogger();
+    this.#reloads = new ReloadCoalescer(() => this.#reloadNow(), { minIntervalMs: opts.reloadMinIntervalMs });
+  }
+
+  /** The running configuration (after a reload: the new one, minus changes that need a restart). */
+  get config(): HubConfig {
+    return this.#config;
   }
 
   get state(): State {
@@ -100,22 +131,16 @@ export class Hub {
     this.#store = store;
     const authenticator = new Authenticator(config.auth, { metrics, logger });
     await authenticator.start();
-    this.#authenticator = authenticator;
-    const authorizer = new Authorizer(config.authorization, { metrics });
-    const openAccess = config.authorization.rules.length === 0 && config.authorization.no_match === 'allow';
-    const access: AccessControl = {
-      authenticate: (req) => authenticator.authenticate(req),
-      // with no rules and no_match = allow, only a JWT acl can deny: skip the per-message lookup otherwise
-      authorize: openAccess
-        ? (client, action, topic) =>
-            client.acl === undefined ||
-            authorizer.authorize({ ...client, acl: client.acl as ClientAcl }, action, topic) === 'allow'
-        : (client, action, topic) =>
-            authorizer.authorize({ ...client, acl: client.acl as ClientAcl | undefined }, action, topic) === 'allow',
-    };
+    const access = new LiveAccess(
+      authenticator,
+      new Authorizer(config.authorization, { metrics }),
+      config.authorization,
+    );
+    this.#access = access;
     const broker = new Broker({ mqtt: config.mqtt, store, metrics, logger });
     broker.start();
     this.#broker = broker;
+    this.#startSys(config.sys_topics);
     for (const { name, component } of await this.#createComponents(broker)) {
       await component.start();
       this.#components.push({ name, component });
@@ -137,14 +162,14 @@ export class Hub {
     // loaded only when configured (MQTT.js, RxJS pipeline, native addons): the broker alone starts faster
     if (Object.keys(config.bridges.mqtt).length > 0) {
       const { BridgeManager } = await import('./bridge/manager.js');
-      const bridges = new BridgeManager({
+      const bridges = (this.#bridges = new BridgeManager({
         config: config.bridges,
         broker,
         store: config.store,
         nodeName: config.node.name,
         logger,
         metrics,
-      });
+      }));
       out.push({
         name: 'bridges',
         component: { start: () => bridges.start(), stop: () => bridges.stop(), status: () => bridges.status() },
@@ -152,14 +177,14 @@ export class Hub {
     }
     if (!Object.values(config.gateways).some((instances) => Object.keys(instances as object).length > 0)) return out;
     const { GatewayManager } = await import('./gateway/manager.js');
-    const gateways = new GatewayManager({
+    const gateways = (this.#gateways = new GatewayManager({
       config: config.gateways,
       broker,
       logger,
       metrics,
       baseDir: this.#baseDir,
       resolveFile: this.#resolveFile,
-    });
+    }));
     out.push({
       name: 'gateways',
       component: { start: () => gateways.start(), stop: () => gateways.stop(), status: () => gateways.health() },
@@ -199,9 +224,10 @@ export class Hub {
       ]);
     await bounded(this.#listeners?.close() ?? Promise.resolve());
     for (const { component } of this.#components.splice(0).reverse()) await bounded(component.stop());
+    this.#sys?.stop();
     this.#broker?.stop();
     await bounded(this.#http?.stop() ?? Promise.resolve());
-    await bounded(this.#authenticator?.stop() ?? Promise.resolve());
+    await bounded(this.#access?.authenticator.stop() ?? Promise.resolve());
     try {
       this.#store?.flush();
       this.#store?.close();
@@ -210,6 +236,8 @@ export class Hub {
     }
     this.#listeners = undefined;
     this.#http = undefined;
+    this.#gateways = undefined;
+    this.#bridges = undefined;
   }
 
   /** Bound address of a listener (after start), e.g. to learn the port chosen for bind ":0". */
@@ -230,5 +258,121 @@ export class Hub {
         : undefined,
       components: Object.fromEntries(this.#components.map(({ name, component }) => [name, component.status?.()])),
     };
+  }
+
+  // ---- live reload and $SYS ------------------------------------------------------------------------------
+
+  /**
+   * Re-read the config file and apply what changed without dropping clients (SIGHUP, `POST /api/v5/reload`,
+   * `protohub ctl reload` all land here). Never rejects: an invalid config gives `status: 'rejected'` with the
+   * `file:line` errors `protohub check` prints. Concurrent and rapid calls are coalesced: one reload runs, at
+   * most one waits, and later callers share the waiting one's result.
+   */
+  reload(): Promise<ReloadResult> {
+    return this.#reloads.request();
+  }
+
+  /** Requests answered by another request's reload (reload storms), for tests and status. */
+  get reloadStats(): { runs: number; coalesced: number } {
+    return { ...this.#reloads.stats };
+  }
+
+  #reloadNow(): Promise<ReloadResult> {
+    if (this.#state !== 'running' || !this.#access || !this.#broker) {
+      const now = new Date().toISOString();
+      const errors = [`PH_RELOAD_NOT_RUNNING: the hub is ${this.#state}`];
+      return Promise.resolve({
+        status: 'rejected',
+        code: 'PH_RELOAD_NOT_RUNNING',
+        errors,
+        changes: [],
+        restartRequired: [],
+        startedAt: now,
+        durationMs: 0,
+      });
+    }
+    return reloadOnce(this.#reloadTarget(this.#access, this.#broker));
+  }
+
+  #reloadTarget(access: LiveAccess, broker: Broker): ReloadTarget {
+    const file = this.#configFile;
+    return {
+      logger: this.logger,
+      metrics: this.metrics,
+      access,
+      running: () => this.#config,
+      load: () => {
+        if (this.#loadConfig) return this.#loadConfig();
+        if (!file) throw new ConfigError('PH_RELOAD_NO_FILE', 'the hub was not started from a config file');
+        const { config, sources } = loadConfig(file);
+        return { config, resolveFile: (path, name) => sources.resolveFile(path, name) };
+      },
+      gateways: async (create) => {
+        if (!this.#gateways && create) await this.#addComponents('gateways', broker);
+        return this.#gateways;
+      },
+      bridges: async (create) => {
+        if (!this.#bridges && create) await this.#addComponents('bridges', broker);
+        return this.#bridges;
+      },
+      restartSys: (config) => {
+        this.#sys?.stop();
+        this.#startSys(config);
+      },
+      commit: (config, resolveFile) => {
+        this.#config = config;
+        if (resolveFile) this.#resolveFile = resolveFile;
+      },
+    };
+  }
+
+  /** First gateway or bridge added by a reload: create its manager with an empty section, like start() would. */
+  async #addComponents(kind: 'gateways' | 'bridges', broker: Broker): Promise<void> {
+    const { GatewayManager } = await import('./gateway/manager.js');
+    const { BridgeManager } = await import('./bridge/manager.js');
+    const { config, logger, metrics } = this;
+    if (kind === 'gateways') {
+      const m = (this.#gateways = new GatewayManager({
+        config: {} as HubConfig['gateways'],
+        broker,
+        logger,
+        metrics,
+        baseDir: this.#baseDir,
+        resolveFile: this.#resolveFile,
+      }));
+      this.#components.push({
+        name: 'gateways',
+        component: { start: () => m.start(), stop: () => m.stop(), status: () => m.health() },
+      });
+    } else {
+      const m = (this.#bridges = new BridgeManager({
+        config: { mqtt: {} } as HubConfig['bridges'],
+        broker,
+        store: config.store,
+        nodeName: config.node.name,
+        logger,
+        metrics,
+      }));
+      // bridges stop after gateways (components stop in reverse order)
+      this.#components.unshift({
+        name: 'bridges',
+        component: { start: () => m.start(), stop: () => m.stop(), status: () => m.status() },
+      });
+    }
+  }
+
+  #startSys(config: HubConfig['sys_topics']): void {
+    const broker = this.#broker;
+    if (!broker) return;
+    const sys = new SysPublisher({
+      broker,
+      node: this.#config.node.name,
+      config,
+      logger: this.logger,
+      snapshot: () => this.#sysStats.read(this.metrics, broker),
+    });
+    this.#sys = sys;
+    broker.clientEvents = config.enable ? sys : undefined;
+    sys.start();
   }
 }

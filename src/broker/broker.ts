@@ -25,6 +25,7 @@ import {
 import { internalSession$ } from './internal-session.js';
 import { RetainedStore } from './retained.js';
 import { WillScheduler, type Will } from './will.js';
+import type { ClientLifecycle } from '../sys/client-events.js';
 
 export const NEVER_EXPIRES = 0xffffffff;
 
@@ -66,6 +67,8 @@ export class Broker implements BrokerApi {
   #subscriptionCount = 0;
   /** Called when a connected session must be kicked (takeover by an in-process session, shutdown). */
   onStop: Array<() => void> = [];
+  /** Told when a network client connects and disconnects ($SYS event messages); set by the hub. */
+  clientEvents?: ClientLifecycle;
 
   constructor(deps: BrokerDeps) {
     this.#deps = deps;
