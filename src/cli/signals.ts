@@ -11,7 +11,13 @@ export function onReloadSignal(hub: Pick<Hub, 'reload'>, logger: Logger): () => 
     logger.info({ signal: 'SIGHUP' }, 'reloading configuration');
     hub.reload().then(
       (r) => {
-        const line = { status: r.status, code: r.code, restartRequired: r.restartRequired, errors: r.errors };
+        const line = {
+          status: r.status,
+          code: r.code,
+          changes: r.changes,
+          restartRequired: r.restartRequired,
+          errors: r.errors,
+        };
         if (r.status === 'rejected') logger.error(line, 'reload rejected');
         else logger.info(line, `reload ${r.status}`);
       },
