@@ -24,7 +24,8 @@ export const sysTopicsSchema = z
           .default(true)
           .describe('publish $SYS/brokers/<node>/clients/<clientid>/disconnected when a client goes away'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('client lifecycle event messages (JSON, EMQX field names)'),
   })
   .prefault({})
   .describe('$SYS topics; readable by whoever authorization allows to subscribe to them');
