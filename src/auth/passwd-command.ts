@@ -23,7 +23,8 @@ const USAGE =
   '  -f FILE  password file (default config/passwd, created when missing)\n' +
   '  -b       take the password from the command line (batch)\n' +
   '  -D       delete the user\n' +
-  'Without -b the password is read from stdin.\n';
+  'Without -b the password is read from stdin.\n' +
+  'Stores an scrypt hash (CONNECT passwords) and SCRAM-SHA-256/512 credentials (MQTT 5 enhanced auth).\n';
 
 interface PasswdArgs {
   file: string;

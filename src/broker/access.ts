@@ -10,7 +10,23 @@ export interface ClientIdentity {
 }
 
 export type AuthResult =
-  { ok: true; username?: string; acl?: unknown } | { ok: false; reason: 'bad_credentials' | 'not_authorized' };
+  | {
+      ok: true;
+      username?: string;
+      acl?: unknown;
+      /** end the connection then (JWT exp), ms since epoch */ disconnectAt?: number;
+    }
+  | { ok: false; reason: 'bad_credentials' | 'not_authorized' };
+
+/** One step of an MQTT 5 enhanced-authentication exchange (§4.12), as the auth side answers it. */
+export type EnhancedAuthStep =
+  | { kind: 'continue'; data: Buffer }
+  | { kind: 'success'; data: Buffer; username: string }
+  | { kind: 'failure'; failure: string; detail: string };
+
+export interface EnhancedAuthExchange {
+  step(data: Buffer): Promise<EnhancedAuthStep>;
+}
 
 export interface AccessControl {
   authenticate(req: {
@@ -20,6 +36,14 @@ export interface AccessControl {
     remoteAddress: string;
   }): Promise<AuthResult>;
   authorize(client: ClientIdentity, action: 'publish' | 'subscribe', topic: string): boolean;
+  /** Authentication Methods accepted in a v5 CONNECT (none: CONNECT with a method gets 0x8C). */
+  readonly enhancedAuthMethods?: readonly string[];
+  /** Longest wait for the client's next AUTH during CONNECT (default AUTH_STEP_TIMEOUT_MS). */
+  readonly enhancedAuthStepTimeoutMs?: number;
+  beginEnhancedAuth?(
+    method: string,
+    req: { clientId: string; username?: string; remoteAddress: string; reauth: boolean },
+  ): EnhancedAuthExchange;
 }
 
 /** Anyone may connect and do anything (used when no auth is configured, and in tests). */

@@ -6,6 +6,8 @@ export const RC = {
   DISCONNECT_WITH_WILL: 0x04,
   NO_MATCHING_SUBSCRIBERS: 0x10,
   NO_SUBSCRIPTION_EXISTED: 0x11,
+  CONTINUE_AUTHENTICATION: 0x18,
+  RE_AUTHENTICATE: 0x19,
   UNSPECIFIED: 0x80,
   MALFORMED: 0x81,
   PROTOCOL_ERROR: 0x82,
@@ -29,6 +31,7 @@ export const RC = {
   RETAIN_NOT_SUPPORTED: 0x9a,
   QOS_NOT_SUPPORTED: 0x9b,
   SHARED_NOT_SUPPORTED: 0x9e,
+  MAXIMUM_CONNECT_TIME: 0xa0,
   SUBSCRIPTION_IDS_NOT_SUPPORTED: 0xa1,
   WILDCARDS_NOT_SUPPORTED: 0xa2,
 } as const;
@@ -80,5 +83,6 @@ export const REASON_TEXT: Record<number, string> = {
   0x9a: 'retain not supported',
   0x9b: 'QoS not supported',
   0x9e: 'shared subscriptions not supported',
+  0xa0: 'maximum connect time',
   0xa2: 'wildcard subscriptions not supported',
 };

@@ -208,7 +208,12 @@ export const aclRuleSchema = z.object({
 export const authSchema = z
   .object({
     allow_anonymous: z.boolean().default(true).describe('accept clients that send no username'),
-    password_file: z.string().optional().describe('file of `username:scrypt$...` lines managed by `protohub passwd`'),
+    password_file: z
+      .string()
+      .optional()
+      .describe(
+        'file of `username:$scrypt$...[:$scram-sha-256$...:$scram-sha-512$...]` lines managed by `protohub passwd`',
+      ),
     jwt: z
       .object({
         enable: z.boolean().default(false).describe('accept a JWT as the CONNECT password'),
@@ -223,6 +228,27 @@ export const authSchema = z
           .string()
           .default('acl')
           .describe('claim with `{ pub: [filters], sub: [filters] }` allowed for this client'),
+        disconnect_after_expire: z
+          .boolean()
+          .default(true)
+          .describe('end the connection when the token expires (v5 DISCONNECT 0xA0), as EMQX does'),
+      })
+      .prefault({}),
+    scram: z
+      .object({
+        enable: z
+          .boolean()
+          .default(true)
+          .describe('MQTT 5 enhanced authentication with SCRAM against the password file (needs password_file)'),
+        mechanisms: z
+          .array(z.enum(['SCRAM-SHA-256', 'SCRAM-SHA-512']))
+          .default(['SCRAM-SHA-256', 'SCRAM-SHA-512'])
+          .describe('Authentication Methods accepted in CONNECT'),
+        step_timeout: duration(
+          "longest wait for the client's next AUTH during CONNECT before CONNACK 0x87",
+          100,
+          300_000,
+        ).prefault('20s'),
       })
       .prefault({}),
   })

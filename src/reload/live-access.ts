@@ -38,6 +38,17 @@ export class LiveAccess implements AccessControl {
 
   authenticate: AccessControl['authenticate'] = (req) => this.#parts.authenticator.authenticate(req);
 
+  get enhancedAuthMethods(): readonly string[] {
+    return this.#parts.authenticator.enhancedAuthMethods;
+  }
+
+  get enhancedAuthStepTimeoutMs(): number {
+    return this.#parts.authenticator.enhancedAuthStepTimeoutMs;
+  }
+
+  beginEnhancedAuth: NonNullable<AccessControl['beginEnhancedAuth']> = (method, req) =>
+    this.#parts.authenticator.beginEnhancedAuth(method, req);
+
   authorize(client: ClientIdentity, action: 'publish' | 'subscribe', topic: string): boolean {
     // $SYS is the hub's own: network clients never publish there (as in mosquitto and EMQX)
     if (action === 'publish' && topic.startsWith('$SYS/')) return false;
