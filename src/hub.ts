@@ -206,6 +206,10 @@ export class Hub {
     this.#stopping ??= (async () => {
       await this.#starting?.catch(() => undefined);
       this.#state = 'stopping';
+      if (this.#reloading) {
+        const wait = new Promise((r) => setTimeout(r, timeoutMs / 2).unref());
+        await Promise.race([this.#reloading.catch(() => undefined), wait]);
+      }
       await this.#teardown(timeoutMs);
       this.#state = 'stopped';
       this.#starting = undefined;
@@ -272,6 +276,9 @@ export class Hub {
     return this.#reloads.request();
   }
 
+  /** The reload being applied, if any: stop() lets it finish (bounded) so it cannot start components after. */
+  #reloading?: Promise<ReloadResult>;
+
   /** Requests answered by another request's reload (reload storms), for tests and status. */
   get reloadStats(): { runs: number; coalesced: number } {
     return { ...this.#reloads.stats };
@@ -291,7 +298,11 @@ export class Hub {
         durationMs: 0,
       });
     }
-    return reloadOnce(this.#reloadTarget(this.#access, this.#broker));
+    const running = reloadOnce(this.#reloadTarget(this.#access, this.#broker));
+    this.#reloading = running;
+    return running.finally(() => {
+      if (this.#reloading === running) this.#reloading = undefined;
+    });
   }
 
   #reloadTarget(access: LiveAccess, broker: Broker): ReloadTarget {

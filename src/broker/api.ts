@@ -4,6 +4,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { Envelope, QoS } from '../envelope.js';
+import type { ClientLifecycle } from '../sys/client-events.js';
 
 export interface InternalSubscription {
   filter: string;
@@ -60,4 +61,9 @@ export interface BrokerApi {
    * session (a non-persistent one is removed). Completes when the broker stops.
    */
   session$(opts: InternalSessionOptions): Observable<Delivery>;
+  /**
+   * Where client connect/disconnect events go ($SYS event messages). Set by the hub; device gateways whose
+   * devices are broker clients (MQTT-SN, CoAP, LwM2M) report their devices' sessions here too.
+   */
+  readonly clientEvents?: ClientLifecycle;
 }

@@ -48,5 +48,6 @@ export {
   type UserProperties,
 } from '../envelope.js';
 export type { Logger } from '../logger.js';
+export type { ClientConnectedEvent, ClientDisconnectedEvent, ClientLifecycle } from '../sys/client-events.js';
 export type { MappingDefinition } from '../mapping/schema.js';
 export type { Codec } from '../codecs/types.js';
