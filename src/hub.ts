@@ -141,10 +141,11 @@ export class Hub {
     broker.start();
     this.#broker = broker;
     this.#startSys(config.sys_topics);
-    for (const { name, component } of await this.#createComponents(broker)) {
-      await component.start();
-      this.#components.push({ name, component });
-    }
+    // loaded only when configured (MQTT.js, RxJS pipeline, native addons): the broker alone starts faster
+    if (Object.keys(config.bridges.mqtt).length > 0) await this.#addComponent('bridges', broker, config);
+    if (Object.values(config.gateways).some((instances) => Object.keys(instances as object).length > 0))
+      await this.#addComponent('gateways', broker, config);
+    for (const { component } of this.#components) await component.start();
     this.#listeners = new ListenerSet(config.listeners, { broker, access, logger });
     await this.#listeners.start();
     if (config.http.enable) {
@@ -153,43 +154,6 @@ export class Hub {
     }
     this.#state = 'running';
     logger.info({ node: config.node.name, store: store.kind }, 'started');
-  }
-
-  /** Bridges first (so forwards catch what gateways publish from their first message), then gateways. */
-  async #createComponents(broker: Broker): Promise<Array<{ name: string; component: HubComponent }>> {
-    const { config, logger, metrics } = this;
-    const out: Array<{ name: string; component: HubComponent }> = [];
-    // loaded only when configured (MQTT.js, RxJS pipeline, native addons): the broker alone starts faster
-    if (Object.keys(config.bridges.mqtt).length > 0) {
-      const { BridgeManager } = await import('./bridge/manager.js');
-      const bridges = (this.#bridges = new BridgeManager({
-        config: config.bridges,
-        broker,
-        store: config.store,
-        nodeName: config.node.name,
-        logger,
-        metrics,
-      }));
-      out.push({
-        name: 'bridges',
-        component: { start: () => bridges.start(), stop: () => bridges.stop(), status: () => bridges.status() },
-      });
-    }
-    if (!Object.values(config.gateways).some((instances) => Object.keys(instances as object).length > 0)) return out;
-    const { GatewayManager } = await import('./gateway/manager.js');
-    const gateways = (this.#gateways = new GatewayManager({
-      config: config.gateways,
-      broker,
-      logger,
-      metrics,
-      baseDir: this.#baseDir,
-      resolveFile: this.#resolveFile,
-    }));
-    out.push({
-      name: 'gateways',
-      component: { start: () => gateways.start(), stop: () => gateways.stop(), status: () => gateways.health() },
-    });
-    return out;
   }
 
   /** Relative paths in the config (mapping files) resolve against the config file's directory. */
@@ -319,11 +283,16 @@ export class Hub {
         return { config, resolveFile: (path, name) => sources.resolveFile(path, name) };
       },
       gateways: async (create) => {
-        if (!this.#gateways && create) await this.#addComponents('gateways', broker);
+        if (!this.#gateways && create)
+          await this.#addComponent('gateways', broker, { ...this.#config, gateways: {} as HubConfig['gateways'] });
         return this.#gateways;
       },
       bridges: async (create) => {
-        if (!this.#bridges && create) await this.#addComponents('bridges', broker);
+        if (!this.#bridges && create)
+          await this.#addComponent('bridges', broker, {
+            ...this.#config,
+            bridges: { mqtt: {} } as HubConfig['bridges'],
+          });
         return this.#bridges;
       },
       restartSys: (config) => {
@@ -337,38 +306,37 @@ export class Hub {
     };
   }
 
-  /** First gateway or bridge added by a reload: create its manager with an empty section, like start() would. */
-  async #addComponents(kind: 'gateways' | 'bridges', broker: Broker): Promise<void> {
-    const { GatewayManager } = await import('./gateway/manager.js');
-    const { BridgeManager } = await import('./bridge/manager.js');
-    const { config, logger, metrics } = this;
+  /**
+   * Create the gateway or bridge manager (no I/O) and register it; bridges go first so their forwards catch what
+   * gateways publish from the first message, and stop last. A reload adding the first instance passes an empty
+   * section and lets the manager's reconfigure() add it.
+   */
+  async #addComponent(kind: 'gateways' | 'bridges', broker: Broker, config: HubConfig): Promise<void> {
+    const { logger, metrics } = this;
     if (kind === 'gateways') {
+      const { GatewayManager } = await import('./gateway/manager.js');
       const m = (this.#gateways = new GatewayManager({
-        config: {} as HubConfig['gateways'],
+        config: config.gateways,
         broker,
         logger,
         metrics,
         baseDir: this.#baseDir,
         resolveFile: this.#resolveFile,
       }));
-      this.#components.push({
-        name: 'gateways',
-        component: { start: () => m.start(), stop: () => m.stop(), status: () => m.health() },
-      });
+      const component = { start: () => m.start(), stop: () => m.stop(), status: () => m.health() };
+      this.#components.push({ name: 'gateways', component });
     } else {
+      const { BridgeManager } = await import('./bridge/manager.js');
       const m = (this.#bridges = new BridgeManager({
-        config: { mqtt: {} } as HubConfig['bridges'],
+        config: config.bridges,
         broker,
         store: config.store,
         nodeName: config.node.name,
         logger,
         metrics,
       }));
-      // bridges stop after gateways (components stop in reverse order)
-      this.#components.unshift({
-        name: 'bridges',
-        component: { start: () => m.start(), stop: () => m.stop(), status: () => m.status() },
-      });
+      const component = { start: () => m.start(), stop: () => m.stop(), status: () => m.status() };
+      this.#components.unshift({ name: 'bridges', component });
     }
   }
 
