@@ -60,6 +60,8 @@ describeWithPeers(['nanocat', 'mosquitto'], 'SIGHUP live reload of a running hub
   let watcher: MqttClient;
   let watcherCloses = 0;
   let reloads = 0;
+  const coldDir = tempDir('protohub-mosq-cold-');
+  let coldCollector: Collector;
 
   const write = (k: Knobs) => {
     knobs = k;
@@ -105,6 +107,11 @@ ${k.extra ?? ''}
   beforeAll(async () => {
     for (const k of ['mqtt', 'http', 'pa', 'pb', 'pb2', 'cold'] as const) ports[k] = await freePort();
     up = await startMosquitto();
+    // the cold upstream exists only later; prepare its collector session now (see the bridge test)
+    const prep = await startMosquitto({ port: ports.cold, dir: coldDir, persistence: true });
+    coldCollector = await Collector.connect(prep.url, 'cold/#');
+    coldCollector.close();
+    await prep.stop();
     writeFileSync(join(dir, 'map-a.conf'), 'uplink = [{ name = a, address = "{t*}", topic = "gw/a/{t*}", qos = 1 }]\n');
     writeFileSync(join(dir, 'map-b.conf'), 'uplink = [{ name = b, address = "{t*}", topic = "gw/b/{t*}", qos = 1 }]\n');
     writeFileSync(
@@ -208,13 +215,14 @@ bridges.mqtt.cold {
     expect((await bridge('cold')).backlog).toBe(10);
     expect((await bridge('up')).state).toBe('connected');
     expect(upConnects()).toBe(before);
-    // the cache survived the restart: all 10 reach the upstream once it exists
-    const cold = await startMosquitto({ port: ports.cold, persistence: true });
-    const collector = await Collector.connect(cold.url, 'cold/#');
+    // the cache survived the restart: all 10 reach the upstream once it exists (the collector's session was
+    // created there before the hub started, so nothing the bridge sends can arrive before it is subscribed)
+    const cold = await startMosquitto({ port: ports.cold, dir: coldDir, persistence: true });
     try {
-      await collector.waitDistinct(10, 60_000);
+      await coldCollector.reconnect(cold.url);
+      await coldCollector.waitDistinct(10, 60_000);
     } finally {
-      collector.close();
+      coldCollector.close();
       await cold.stop();
     }
   }, 120_000);
