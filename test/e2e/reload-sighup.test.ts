@@ -252,23 +252,27 @@ bridges.mqtt.cold {
 
   it('an invalid config is rejected whole with the errors of `protohub check`; the running one stays', async () => {
     const good = knobs;
+    const bBefore = await gateway('nng.b');
     write({ ...knobs, rules: '[]', extra: 'mqtt.max_inflight = lots\ngateways.nng.b.sockets.s.type = nonsense' });
-    const r = await sighup();
-    expect(r.status).toBe('rejected');
-    expect(r.code).toBe('PH_CONFIG_INVALID');
-    const check = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', 'check', '-c', mainFile], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(check.status).toBe(2);
-    expect(r.errors).toEqual(check.stderr.trimEnd().split('\n'));
-    const line = readFileSync(mainFile, 'utf8').split('\n').indexOf('mqtt.max_inflight = lots') + 1;
-    expect(r.errors).toContain(`  ${mainFile}:${line} mqtt.max_inflight: expected a number, got "lots"`);
-    // old rules still apply, gateways untouched
-    await expect(watcher.publishAsync('secret/still', 'denied', { qos: 1 })).rejects.toThrow(/135|authori/i);
-    expect((await gateway('nng.b')).state).toBe('running');
-    write(good);
+    try {
+      const r = await sighup();
+      expect(r.status).toBe('rejected');
+      expect(r.code).toBe('PH_CONFIG_INVALID');
+      const check = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', 'check', '-c', mainFile], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(check.status, check.stderr).toBe(2);
+      expect(r.errors).toEqual(check.stderr.trimEnd().split('\n'));
+      const line = readFileSync(mainFile, 'utf8').split('\n').indexOf('mqtt.max_inflight = lots') + 1;
+      expect(r.errors).toContain(`  ${mainFile}:${line} mqtt.max_inflight: expected a number, got "lots"`);
+      // old rules still apply, the gateway named in the bad file was not restarted
+      await expect(watcher.publishAsync('secret/still', 'denied', { qos: 1 })).rejects.toThrow(/135|authori/i);
+      expect((await gateway('nng.b')).since).toBe(bBefore.since);
+    } finally {
+      write(good);
+    }
   }, 90_000);
 
   it('a listener change is reported as restart required and the listener keeps serving', async () => {
