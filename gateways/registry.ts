@@ -2,7 +2,7 @@
  * The static registry of protocol gateways. `src/` reaches gateways only through this file; adding a protocol
  * means adding its definition here (see docs/gateways/README.md).
  */
-import type { GatewayDefinition } from '../src/gateway/spi.js';
+import type { GatewayDefinition } from '../src/gateway/index.js';
 import { nngGateway } from './nng/entry.js';
 import { zeromqGateway } from './zeromq/entry.js';
 

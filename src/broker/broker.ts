@@ -25,9 +25,10 @@ import {
 import { internalSession$ } from './internal-session.js';
 import { RetainedStore } from './retained.js';
 import { WillScheduler, type Will } from './will.js';
+import { NEVER_EXPIRES } from './expiry.js';
 import type { ClientLifecycle } from '../sys/client-events.js';
 
-export const NEVER_EXPIRES = 0xffffffff;
+export { NEVER_EXPIRES };
 
 /** The group and inner filter of an already validated `$share/...` filter. */
 function sharedOf(filter: string): SharedFilter | undefined {

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { parseCommandLine } from './args.js';
 import { createLogger, type Logger } from '../logger.js';
 import { loadConfig, formatConfigError } from '../config/loader.js';
 type LoadedConfig = ReturnType<typeof loadConfig>;
@@ -42,23 +43,19 @@ interface StartArgs {
   logLevel?: Level;
 }
 
+const START_OPTIONS = {
+  config: { kind: 'string', short: 'c' },
+  'log-level': { kind: 'string', choices: LEVELS },
+} as const;
+
 function parseArgs(argv: string[]): StartArgs | string {
-  const out: StartArgs = { config: 'config/protohub.conf' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-c' || a === '--config') {
-      const v = argv[++i];
-      if (!v) return `${a} needs a file`;
-      out.config = v;
-    } else if (a === '--log-level' || a.startsWith('--log-level=')) {
-      const v = a.includes('=') ? a.split('=')[1] : argv[++i];
-      if (!LEVELS.includes(v as Level)) return `--log-level must be one of ${LEVELS.join(', ')}`;
-      out.logLevel = v as Level;
-    } else {
-      return `unknown option ${a}`;
-    }
+  try {
+    const { values } = parseCommandLine(argv, START_OPTIONS);
+    return { config: values.config ?? 'config/protohub.conf', logLevel: values['log-level'] as Level | undefined };
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
   }
-  return out;
 }
 
 function load(file: string): LoadedConfig | number {

@@ -26,6 +26,7 @@ export {
   type RestartConfig,
 } from './common-schema.js';
 export { GatewayMetrics, type Direction } from './metrics.js';
+export { InstanceLifecycle, type LifecycleHooks, type LifecycleState } from './lifecycle.js';
 export { delimiter, topicText, type Delimiter } from './frame-text.js';
 export { bind, byteSize, duration, overflowPolicy, parseDuration, parseSize } from '../config/types.js';
 export {
