@@ -20,7 +20,7 @@ import type { GatewayManager } from './gateway/manager.js';
 import { loadConfig } from './config/loader.js';
 import { LiveAccess } from './reload/live-access.js';
 import { ReloadCoalescer } from './reload/coalescer.js';
-import { reloadOnce, type ReloadTarget, type ResolveFile } from './reload/reloader.js';
+import { reloadOnce, reloadsCounter, type ReloadTarget, type ResolveFile } from './reload/reloader.js';
 import type { ReloadResult } from './reload/result.js';
 import { SysPublisher } from './sys/publisher.js';
 import { SysStatsSource } from './sys/snapshot.js';
@@ -141,6 +141,7 @@ export class Hub {
     broker.start();
     this.#broker = broker;
     this.#startSys(config.sys_topics);
+    for (const result of ['applied', 'unchanged', 'partial', 'rejected']) reloadsCounter(metrics).inc({ result }, 0);
     // loaded only when configured (MQTT.js, RxJS pipeline, native addons): the broker alone starts faster
     if (Object.keys(config.bridges.mqtt).length > 0) await this.#addComponent('bridges', broker, config);
     if (Object.values(config.gateways).some((instances) => Object.keys(instances as object).length > 0))

@@ -41,11 +41,16 @@ interface Prepared {
   authorizer?: Authorizer;
 }
 
+/** `protohub_reloads_total{result}`; the hub registers it at start so dashboards show 0 rather than no data. */
+export function reloadsCounter(metrics: Metrics) {
+  return metrics.counter('protohub_reloads_total', 'live reloads that ran, by result', ['result']);
+}
+
 export async function reloadOnce(target: ReloadTarget): Promise<ReloadResult> {
   const started = Date.now();
   const result = (r: Omit<ReloadResult, 'startedAt' | 'durationMs'>): ReloadResult => {
     const out = { ...r, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
-    target.metrics.counter('protohub_reloads_total', 'live reloads by result', ['result']).inc({ result: r.status });
+    reloadsCounter(target.metrics).inc({ result: r.status });
     return out;
   };
   const running = target.running();
