@@ -20,6 +20,7 @@ import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
+import { apiClients, API_CLIENTS } from './api-clients.js';
 
 interface Options {
   quick: boolean;
@@ -70,6 +71,11 @@ const GATEWAYS: Array<{
     id: 'bridge',
     available: () => mosquittoVersion() !== null,
     run: (q) => bridgeDrain(q ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full),
+  },
+  {
+    id: 'api-clients',
+    available: () => true,
+    run: (q) => apiClients(q ? API_CLIENTS.quick : API_CLIENTS.full),
   },
 ];
 

@@ -14,6 +14,8 @@ import { createStore } from './store/index.js';
 import type { BrokerStore } from './store/types.js';
 import { HttpApi } from './http/server.js';
 import { ConfigError } from './errors.js';
+import type { HubView } from './http/deps.js';
+import { version } from './version.js';
 import { dirname, resolve } from 'node:path';
 import type { BridgeManager } from './bridge/manager.js';
 import type { GatewayManager } from './gateway/manager.js';
@@ -91,6 +93,23 @@ export class Hub {
     this.#loadConfig = opts.loadConfig;
     this.#config = config;
     this.logger = opts.logger ?? silentLogger();
+    const current = () => this.#config;
+    this.view = {
+      get config() {
+        return current();
+      },
+      get version() {
+        return version(); // read on first use: the constructor does no I/O
+      },
+      startedAt: this.startedAt,
+      metrics: this.metrics,
+      logger: this.logger,
+      broker: () => this.#broker,
+      gateways: () => this.#gateways,
+      bridges: () => this.#bridges,
+      status: () => this.status(),
+      reload: () => this.reload(),
+    };
     this.#reloads = new ReloadCoalescer(() => this.#reloadNow(), { minIntervalMs: opts.reloadMinIntervalMs });
   }
 
@@ -150,12 +169,18 @@ export class Hub {
     this.#listeners = new ListenerSet(config.listeners, { broker, access, logger });
     await this.#listeners.start();
     if (config.http.enable) {
-      this.#http = new HttpApi(config.http.bind, { metrics, logger, status: () => this.status() });
+      this.#http = new HttpApi(config.http.bind, this.view);
       await this.#http.start();
     }
     this.#state = 'running';
     logger.info({ node: config.node.name, store: store.kind }, 'started');
   }
+
+  /**
+   * What the HTTP API sees of the hub. Getters, so the API never holds a stopped component or a config replaced
+   * by a reload; `reload` is Hub.reload() (POST /api/v5/reload).
+   */
+  readonly view: HubView;
 
   /** Relative paths in the config (mapping files) resolve against the config file's directory. */
   get #baseDir(): string {

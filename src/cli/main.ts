@@ -20,6 +20,7 @@ commands:
   check   [-c FILE]                       validate a config file and exit (0 valid, 2 invalid)
   passwd  [-f FILE] [-b] [-D] USER [PW]   add, update or delete a user in the password file
   bench   pub|sub|conn|latency|discard     MQTT load generator (protohub bench --help)
+  ctl     <command> [--json]              operate a running hub via its HTTP API (protohub ctl --help)
   version                                 print the version
 `;
 
@@ -140,6 +141,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'passwd':
       return runPasswdCommand(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'ctl':
+      return (await import('./ctl.js')).runCtl(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+      });
     case 'bench':
       return (await import('../bench/command.js')).runBenchCommand(rest); // loaded lazily: `start` never pays for it
     case 'version':

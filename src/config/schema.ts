@@ -279,6 +279,32 @@ export const httpSchema = z
   .object({
     enable: z.boolean().default(true).describe('serve the HTTP API and /metrics'),
     bind: bind('address and port of the HTTP API').prefault('127.0.0.1:8081'),
+    metrics_auth: z
+      .boolean()
+      .default(false)
+      .describe('require API credentials for /metrics too (off: Prometheus scrapes without credentials)'),
+    api_keys_file: z
+      .string()
+      .optional()
+      .describe('file of hashed API keys managed by `protohub ctl api-key` (default `<store.dir>/api-keys.json`)'),
+    admins: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('users of `auth.password_file` who may use the API and log in to the dashboard'),
+    session_ttl: duration('lifetime of a dashboard login session (cookie)').prefault('8h'),
+    allowed_origins: z
+      .array(z.string().regex(/^https?:\/\/[^/]+$/, 'expected an origin like "http://host:port"'))
+      .default([])
+      .describe("origins besides the API's own that may send state-changing requests (CSRF check)"),
+    max_body: byteSize('largest accepted request body', 1, 64 * 1024 * 1024).prefault('1MB'),
+    max_page_size: z.number().int().min(1).max(100_000).default(1000).describe('largest `limit` of a paged list'),
+    auth_failures: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe('wrong credentials per client address within `auth_failure_window` before 429'),
+    auth_failure_window: duration('window of the wrong-credentials limit').prefault('1m'),
   })
   .prefault({});
 

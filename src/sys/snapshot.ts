@@ -1,10 +1,8 @@
 /** Reads the figures $SYS publishes from the hub's metrics registry and broker, keeping high-water marks. */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Broker } from '../broker/broker.js';
 import type { Metrics } from '../metrics.js';
 import type { SysSnapshot } from './stats.js';
+import { version } from '../version.js';
 
 export class SysStatsSource {
   readonly #max = { connections: 0, sessions: 0, subscriptions: 0, retained: 0 };
@@ -25,7 +23,7 @@ export class SysStatsSource {
     const max = this.#max;
     for (const k of Object.keys(max) as Array<keyof typeof max>) max[k] = Math.max(max[k], current[k]);
     return {
-      version: packageVersion(),
+      version: version(),
       uptimeSeconds: Math.floor((now - this.#startedAt) / 1000),
       now,
       ...current,
@@ -40,24 +38,4 @@ export class SysStatsSource {
       bytesSent: await metrics.value('protohub_bytes_sent_total'),
     };
   }
-}
-
-let cachedVersion: string | undefined;
-
-/** package.json's version (src/ when run with tsx, dist/src/ when compiled). */
-export function packageVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../..', '../../..']) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(here, up, 'package.json'), 'utf8')) as {
-        name?: string;
-        version: string;
-      };
-      if (pkg.name === 'protohub') return (cachedVersion = pkg.version);
-    } catch {
-      // try the next candidate
-    }
-  }
-  return (cachedVersion = 'unknown');
 }

@@ -16,7 +16,7 @@ import {
 } from '../support/clients.js';
 import { startHub, stopAllHubs } from '../support/hub.js';
 import { describeWithPeers } from '../support/peers.js';
-import { packageVersion } from '../../src/sys/snapshot.js';
+import { version as packageVersion } from '../../src/version.js';
 
 afterAll(async () => {
   closeAllClients();
