@@ -256,7 +256,7 @@ bridges.mqtt.cold {
     write({ ...knobs, rules: '[]', extra: 'mqtt.max_inflight = lots\ngateways.nng.b.sockets.s.type = nonsense' });
     try {
       const r = await sighup();
-      expect(r.status).toBe('rejected');
+      expect(r.status, JSON.stringify(r)).toBe('rejected');
       expect(r.code).toBe('PH_CONFIG_INVALID');
       const check = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', 'check', '-c', mainFile], {
         cwd: REPO_ROOT,
@@ -264,12 +264,13 @@ bridges.mqtt.cold {
         timeout: 60_000,
       });
       expect(check.status, check.stderr).toBe(2);
-      expect(r.errors).toEqual(check.stderr.trimEnd().split('\n'));
+      expect(r.errors, check.stderr).toEqual(check.stderr.trimEnd().split('\n'));
       const line = readFileSync(mainFile, 'utf8').split('\n').indexOf('mqtt.max_inflight = lots') + 1;
       expect(r.errors).toContain(`  ${mainFile}:${line} mqtt.max_inflight: expected a number, got "lots"`);
       // old rules still apply, the gateway named in the bad file was not restarted
       await expect(watcher.publishAsync('secret/still', 'denied', { qos: 1 })).rejects.toThrow(/135|authori/i);
-      expect((await gateway('nng.b')).since).toBe(bBefore.since);
+      const bAfter = await gateway('nng.b');
+      expect(bAfter.since, JSON.stringify({ bBefore, bAfter })).toBe(bBefore.since);
     } finally {
       write(good);
     }
