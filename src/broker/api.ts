@@ -20,6 +20,7 @@ export type {
   DeviceWill,
   SubscribeOutcome,
 } from './device-types.js';
+import type { ClientLifecycle } from '../sys/client-events.js';
 
 export interface InternalSubscription {
   filter: string;
@@ -96,4 +97,9 @@ export interface BrokerApi {
    * protocols that read a topic's state on request (a CoAP GET without Observe).
    */
   retainedMessage(topic: string): { payload: Buffer; properties?: PublishProperties } | undefined;
+  /**
+   * Where client connect/disconnect events go ($SYS event messages). Set by the hub; device gateways whose
+   * devices are broker clients (MQTT-SN, CoAP, LwM2M) report their devices' sessions here too.
+   */
+  readonly clientEvents?: ClientLifecycle;
 }

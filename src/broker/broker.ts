@@ -31,6 +31,7 @@ import { internalSession$ } from './internal-session.js';
 import { RetainedStore } from './retained.js';
 import { WillScheduler, type Will } from './will.js';
 import { NEVER_EXPIRES } from './expiry.js';
+import type { ClientLifecycle } from '../sys/client-events.js';
 
 export { NEVER_EXPIRES };
 
@@ -76,6 +77,8 @@ export class Broker implements BrokerApi {
   #subscriptionCount = 0;
   /** Called when a connected session must be kicked (takeover by an in-process session, shutdown). */
   onStop: Array<() => void> = [];
+  /** Told when a network client connects and disconnects ($SYS event messages); set by the hub. */
+  clientEvents?: ClientLifecycle;
 
   constructor(deps: BrokerDeps) {
     this.#deps = deps;

@@ -78,6 +78,7 @@ export {
   type UserProperties,
 } from '../envelope.js';
 export type { Logger } from '../logger.js';
+export type { ClientConnectedEvent, ClientDisconnectedEvent, ClientLifecycle } from '../sys/client-events.js';
 export type { MappingDefinition } from '../mapping/schema.js';
 export type { Codec } from '../codecs/types.js';
 /** Device-session sinks that implement this list and kick in the HTTP API like TCP clients (issue 15). */
