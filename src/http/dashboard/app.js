@@ -41,7 +41,7 @@ function showLogin(message) {
 async function login(e, username, password, error) {
   e.preventDefault();
   try {
-    await api('POST', '/api/v5/login', { username, password });
+    await api('POST', '/api/v5/login', { username, password }, { quiet: true });
     start(username);
   } catch (err) {
     error.textContent = err.status === 401 ? 'Wrong user name or password, or not an admin.' : err.message;
@@ -86,6 +86,6 @@ window.addEventListener('hashchange', route);
 window.addEventListener('ph-logged-out', () => showLogin('Your session ended; sign in again.'));
 
 // a still-valid login cookie skips the form
-api('GET', '/api/v5/nodes')
+api('GET', '/api/v5/nodes', undefined, { quiet: true })
   .then(() => start())
   .catch(() => showLogin());

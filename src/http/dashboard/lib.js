@@ -22,8 +22,11 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the hub's API with the login cookie; throws ApiError with the API's {code, message}. */
-export async function api(method, path, body) {
+/**
+ * Calls the hub's API with the login cookie; throws ApiError with the API's {code, message}. A 401 also tells
+ * the shell the session ended, except for calls that expect one (`quiet`: the login itself, the first probe).
+ */
+export async function api(method, path, body, { quiet = false } = {}) {
   const init = { method, headers: {}, credentials: 'same-origin' };
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
@@ -33,7 +36,7 @@ export async function api(method, path, body) {
   if (res.status === 204) return undefined;
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
-    if (res.status === 401) window.dispatchEvent(new Event('ph-logged-out'));
+    if (res.status === 401 && !quiet) window.dispatchEvent(new Event('ph-logged-out'));
     throw new ApiError(res.status, data.code ?? 'PH_HTTP', data.message ?? res.statusText);
   }
   return data;
