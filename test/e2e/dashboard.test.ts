@@ -173,7 +173,7 @@ describeWithPeers(['chromium', 'mosquitto_pub'], 'web dashboard in chromium', ()
           };
           await eventually(async () => (await rate()) > 0, 'a non-zero message rate', 20_000);
           expect(await page.locator('#overview-cards').textContent()).toMatch(/connected clients/);
-          if (SHOTS) await page.waitForTimeout(8000);
+          if (SHOTS) await page.waitForTimeout(20_000);
         }
         await shot(p);
       }

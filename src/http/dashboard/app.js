@@ -71,6 +71,7 @@ function route() {
   const id = location.hash.replace(/^#\/?/, '') || 'overview';
   const page = PAGES[id] ?? PAGES.overview;
   stopPage();
+  for (const t of document.querySelectorAll('.toast')) t.remove();
   for (const a of nav.children) a.classList.toggle('active', a.dataset.page === id);
   const el = h('section', { class: 'page', id: `page-${id}` });
   main.replaceChildren(el);

@@ -4,7 +4,7 @@ import { api, bytes, enc, h, table, time, toast } from '../lib.js';
 export default {
   title: 'Topics',
   mount(el) {
-    const filter = h('input', { type: 'search', placeholder: 'retained filter (default #)' });
+    const filter = h('input', { type: 'search', placeholder: 'filter, e.g. plant/#' });
     const topicsBox = h('div');
     const retainedBox = h('div');
     const preview = h('pre', { class: 'mono', id: 'retained-preview' });
