@@ -6,7 +6,7 @@
  * durable record for a persistent subscriber.
  */
 import type { Subscription } from 'rxjs';
-import type { Broker } from '../broker/broker.js';
+import type { BrokerApi } from '../broker/api.js';
 import { messageView, type MessageView } from './message-view.js';
 
 export interface DlqEntry extends MessageView {
@@ -26,8 +26,9 @@ export class DlqRing {
     readonly maxPreview = 1024,
   ) {}
 
-  start(broker: Broker): void {
-    if (this.#sub || !broker.running) return;
+  /** Subscribes once; a broker that is not running errors at once and leaves the ring idle. */
+  start(broker: Pick<BrokerApi, 'session$'>): void {
+    if (this.#sub) return;
     this.#sub = broker
       .session$({ clientId: '$hub/http-api/dlq', subscriptions: [{ filter: '$hub/dlq/#', qos: 0 }] })
       .subscribe({

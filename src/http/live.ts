@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
-import type { Broker } from '../broker/broker.js';
+import type { BrokerApi } from '../broker/api.js';
 import { HubError } from '../errors.js';
 import { ApiError, badRequest } from './errors.js';
 import { messageView } from './message-view.js';
@@ -40,7 +40,7 @@ export class LiveStreams {
     return this.#open.size;
   }
 
-  open(broker: Broker, req: IncomingMessage, res: ServerResponse, filter: string | null): void {
+  open(broker: Pick<BrokerApi, 'session$'>, req: IncomingMessage, res: ServerResponse, filter: string | null): void {
     if (!filter) throw badRequest('query.topic: a topic filter is required');
     if (this.#open.size >= this.limits.maxViewers)
       throw new ApiError(429, 'PH_HTTP_RATE_LIMITED', `at most ${this.limits.maxViewers} live viewers at once`);
