@@ -20,6 +20,7 @@ import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
+import { ddsToMqtt, hasDdsToolchain } from './dds-scenario.js';
 import { apiClients, API_CLIENTS } from './api-clients.js';
 
 interface Options {
@@ -67,6 +68,8 @@ const GATEWAYS: Array<{
 }> = [
   { id: 'zeromq', available: hasZmqToolchain, run: (_q, s) => zeromqToMqtt(s.gatewayMessages) },
   { id: 'nng', available: hasNngToolchain, run: (_q, s) => nngToMqtt(s.gatewayMessages) },
+  // DDS samples are ~20x dearer than ZeroMQ frames (JSON from the Connector per sample): a tenth of the count
+  { id: 'dds', available: hasDdsToolchain, run: (_q, s) => ddsToMqtt(Math.max(10_000, s.gatewayMessages / 10)) },
   {
     id: 'bridge',
     available: () => mosquittoVersion() !== null,

@@ -133,6 +133,9 @@ export class GatewayManager {
           logger: this.#deps.logger,
           metrics: new GatewayMetrics(this.#deps.metrics, id),
           replies: p.definition.replyOptions?.(p.name, p.config),
+          resolveFile: (key, file) =>
+            this.#deps.resolveFile?.(['gateways', p.definition.protocol, p.name, ...key], file) ??
+            resolve(this.#deps.baseDir, file),
         }),
       );
     }

@@ -29,6 +29,13 @@ export interface IngressMessage {
   readonly peer?: string;
   /** Present when the peer waits for an answer (MQTT 5 request/response). */
   readonly reply?: ReplyHandle;
+  // --- Per-message overrides (added for DDS, issue 13): set only where the protocol knows better than the rule.
+  /** MQTT QoS for this message, overriding the rule's (DDS: reliable ↔ 1, best effort ↔ 0). */
+  readonly qos?: 0 | 1 | 2;
+  /** Retain flag, overriding the rule's (DDS: transient-local samples, the empty retained dispose). */
+  readonly retain?: boolean;
+  /** MQTT 5 user properties added to the rule's (DDS: source timestamp, instance state, sample identity). */
+  readonly userProperties?: Readonly<Record<string, string>>;
 }
 
 /** A message the instance received but could not frame; the pipeline dead-letters it. */
@@ -95,6 +102,11 @@ export interface GatewayContext {
   readonly id: string;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /**
+   * Resolves a file name written in this instance's config (key `key` under `gateways.<protocol>.<name>`) the
+   * way the mapping file resolves: against the file that set it. Added for DDS (IDL, XML types, QoS profile).
+   */
+  readonly resolveFile?: (key: readonly (string | number)[], name: string) => string;
 }
 
 export interface GatewayCapabilities {

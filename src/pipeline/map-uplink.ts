@@ -4,7 +4,7 @@
  * One output per input; never errors (mapping failures are values); completes with the source.
  */
 import { map, type OperatorFunction } from 'rxjs';
-import type { Envelope } from '../envelope.js';
+import type { Envelope, PublishProperties } from '../envelope.js';
 import type { CompiledMapping } from '../mapping/types.js';
 import type { IngressItem, ReplyHandle } from '../gateway/spi.js';
 import type { Fault } from './fault.js';
@@ -53,13 +53,21 @@ export function mapIngressItem(
     envelope: {
       topic: m.topic,
       payload: m.payload,
-      qos: m.qos,
-      retain: m.retain,
-      properties: m.properties,
+      qos: item.qos ?? m.qos,
+      retain: item.retain ?? m.retain,
+      properties: item.userProperties ? withUserProperties(m.properties, item.userProperties) : m.properties,
       origin: { gateway: gatewayId, clientId: `$hub/gateway/${gatewayId}`, peer: item.peer, address: item.address },
       receivedAt: now,
     },
   };
+}
+
+/** The rule's properties plus the gateway's per-message user properties (the rule's win on a clash). */
+function withUserProperties(
+  properties: PublishProperties | undefined,
+  extra: Readonly<Record<string, string>>,
+): PublishProperties {
+  return { ...properties, userProperties: { ...extra, ...properties?.userProperties } };
 }
 
 export function mapUplink(mapping: CompiledMapping, gatewayId: string): OperatorFunction<IngressItem, UplinkOutcome> {
