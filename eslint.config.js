@@ -38,6 +38,29 @@ export default tseslint.config(
     },
   },
   {
+    // the web dashboard: plain ES modules run by the browser as shipped (no bundler, no build step)
+    files: ['src/http/dashboard/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'EventSource',
+          'Event',
+          'Node',
+          'URLSearchParams',
+          'confirm',
+          'atob',
+          'setTimeout',
+          'setInterval',
+          'clearInterval',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     // Gateways see src/ only through the SPI barrel (or the package entry), and never another gateway's files
     // (DESIGN.md "Rules of the house"; docs/architecture.md). LwM2M may reuse CoAP through an explicit export: add
     // that one path to an exception here when it exists.
