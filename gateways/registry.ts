@@ -7,6 +7,7 @@
 import type { ClientGatewayDefinition } from '../src/gateway/client-spi.js';
 import type { GatewayDefinition } from '../src/gateway/spi.js';
 import { coapGateway } from './coap/entry.js';
+import { lwm2mGateway } from './lwm2m/entry.js';
 import { nngGateway } from './nng/entry.js';
 import { zeromqGateway } from './zeromq/entry.js';
 
@@ -14,4 +15,5 @@ export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, 
 
 export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [
   coapGateway as unknown as ClientGatewayDefinition,
+  lwm2mGateway as unknown as ClientGatewayDefinition,
 ];

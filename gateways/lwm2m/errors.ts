@@ -13,7 +13,9 @@ export type Lwm2mErrorCode =
   | 'PH_LWM2M_PATH'
   | 'PH_LWM2M_VALUE'
   | 'PH_LWM2M_FORMAT_UNSUPPORTED'
-  | 'PH_LWM2M_OBJECT_XML';
+  | 'PH_LWM2M_OBJECT_XML'
+  | 'PH_LWM2M_COMMAND'
+  | 'PH_LWM2M_REGISTRATION';
 
 export class Lwm2mError extends ProtocolError {
   constructor(code: Lwm2mErrorCode, message: string, options?: { cause?: unknown }) {
