@@ -38,7 +38,8 @@ export interface EndpointPorts {
 export class Lwm2mEndpoint {
   readonly byRegId = new Map<string, Lwm2mClient>();
   readonly byEp = new Map<string, Lwm2mClient>();
-  private readonly peers = new Map<string, PeerRef>();
+  /** Peer address → endpoint, so any datagram marks its sender awake without a scan. */
+  private readonly byPeer = new Map<string, Lwm2mClient>();
   private readonly dedup: DedupCache;
   readonly requester: Requester;
   private readonly dispatch: Dispatcher;
@@ -63,8 +64,9 @@ export class Lwm2mEndpoint {
   }
 
   private sendTo(key: string, bytes: Buffer): void {
-    const peer = this.peers.get(key);
-    if (peer) this.ports.send(peer, bytes);
+    // requests only ever go to registered endpoints, so their address is known here (no unbounded peer table)
+    const client = this.byPeer.get(key);
+    if (client) this.ports.send(client.peer, bytes);
   }
 
   receive(peer: PeerRef, buf: Buffer): void {
@@ -80,7 +82,6 @@ export class Lwm2mEndpoint {
         this.reply(peer, this.empty('RST', err.header.messageId));
       return;
     }
-    this.peers.set(peer.key, peer);
     const client = this.clientAt(peer.key);
     if (client) this.dispatch.seen(client, now);
     if (m.code === 0 && m.type === 'CON') {
@@ -101,8 +102,7 @@ export class Lwm2mEndpoint {
   }
 
   private clientAt(key: string): Lwm2mClient | undefined {
-    for (const c of this.byRegId.values()) if (c.peer.key === key) return c;
-    return undefined;
+    return this.byPeer.get(key);
   }
 
   private empty(type: 'ACK' | 'RST', messageId: number): Buffer {
@@ -146,10 +146,16 @@ export class Lwm2mEndpoint {
       if (path[0] === 'bs') return this.respond(peer, m, Rsp.NotFound, [], 'bootstrap server not provided');
       return this.respond(peer, m, Rsp.NotFound);
     } catch (err) {
-      if (!(err instanceof Lwm2mError)) throw err;
-      this.ports.metrics.dropped('bad_registration');
-      this.ports.logger.warn({ peer: peer.key, code: err.code, err: err.message }, 'LwM2M registration refused');
-      this.respond(peer, m, Rsp.BadRequest, [], err.message);
+      if (err instanceof Lwm2mError) {
+        this.ports.metrics.dropped('bad_registration');
+        this.ports.logger.warn({ peer: peer.key, code: err.code, err: err.message }, 'LwM2M registration refused');
+        this.respond(peer, m, Rsp.BadRequest, [], err.message);
+        return;
+      }
+      // never let one request take the instance down: answer 5.00 and count it
+      this.ports.metrics.dropped('internal_error');
+      this.ports.logger.error({ peer: peer.key, err: (err as Error).message }, 'LwM2M request failed');
+      this.respond(peer, m, Rsp.InternalServerError);
     }
   }
 
@@ -212,6 +218,7 @@ export class Lwm2mEndpoint {
     client.session = res.session;
     this.byRegId.set(client.regId, client);
     this.byEp.set(client.ep, client);
+    this.byPeer.set(peer.key, client);
     this.ports.metrics.peers(this.byRegId.size);
     const { command } = this.config.translators;
     res.session.subscribe([{ filter: command.topic, qos: command.qos }]);
@@ -241,7 +248,9 @@ export class Lwm2mEndpoint {
     if (u.queueMode !== undefined) client.queueMode = u.queueMode;
     if (u.sms !== undefined) client.sms = u.sms;
     if (u.objects) client.objects = u.objects;
+    if (this.byPeer.get(client.peer.key) === client) this.byPeer.delete(client.peer.key);
     client.peer = peer; // TS 1.1 Core §6.2.2: an Update refreshes the client's address (NAT rebinding)
+    this.byPeer.set(peer.key, client);
     client.expiresAt = now + client.lt * 1000;
     this.respond(peer, m, Rsp.Changed);
     if (this.config.update_msg_publish_condition === 'always' || u.objects) void this.dispatch.event(client, 'update');
@@ -253,6 +262,7 @@ export class Lwm2mEndpoint {
     client.closed = true;
     this.byRegId.delete(client.regId);
     if (this.byEp.get(client.ep) === client) this.byEp.delete(client.ep);
+    if (this.byPeer.get(client.peer.key) === client) this.byPeer.delete(client.peer.key);
     this.ports.metrics.peers(this.byRegId.size);
     this.dispatch.end(client, reason);
     const session = client.session;

@@ -225,6 +225,35 @@ describe('LwM2M gateway', () => {
     });
   });
 
+  it('auto_observe observes the registered instances; a lying TLV answer is a reason on up/resp, not a crash', async () => {
+    const { app, port } = await setup({ auto_observe: true, update_msg_publish_condition: 'always' });
+    const d = await device(port);
+    const autos = collect(app, 2, on('lwm2m/dev7/up/resp'));
+    await d.register('dev7', ['lt=300'], '</>;rt="oma.lwm2m",</0/0>,</3/0>,</3303/0>');
+    const got = (await autos).map(json);
+    expect(got.map((x) => [x.reqID, x.msgType, x.data.reqPath, x.data.code]).sort()).toEqual([
+      ['auto', 'observe', '/3/0', '2.05'],
+      ['auto', 'observe', '/3303/0', '2.05'],
+    ]);
+    expect(
+      d.requests
+        .filter((q) => q.observe === 0)
+        .map((q) => q.path)
+        .sort(),
+    ).toEqual(['/3/0', '/3303/0']);
+    const upd = collect(app, 1, on('lwm2m/dev7/up/update'));
+    await d.update(['lt=200']); // 'always': published without object links too
+    expect(json((await upd)[0]!).data.lt).toBe(200);
+
+    d.raw.set('/3/0/9', { format: 11542, payload: Buffer.from('c80964', 'hex') }); // claims 100 bytes, has 0
+    const resp = collect(app, 1, on('lwm2m/dev7/up/resp'));
+    command(app, 'dev7', { reqID: 'lie', msgType: 'read', data: { path: '/3/0/9' } });
+    const r = json((await resp)[0]!);
+    expect(r.data).toMatchObject({ reqPath: '/3/0/9', code: '2.05' });
+    expect(r.data.content).toBeUndefined();
+    expect(r.data.reason).toMatch(/claims 100 bytes/);
+  });
+
   it('queue mode: commands wait until the sleeping device sends something', async () => {
     const { app, port } = await setup({ qmode_time_window: '300ms' });
     const d = await device(port);

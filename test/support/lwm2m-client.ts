@@ -45,6 +45,8 @@ export class Lwm2mTestClient {
   }> = [];
   /** "/3303/0/5700" → value. */
   readonly resources = new Map<string, Lwm2mValue>();
+  /** Raw answers by path (a lying payload, an unknown format), used instead of the resource table. */
+  readonly raw = new Map<string, { format: number; payload: Buffer }>();
   /** When true, requests from the server are ignored (no ACK, no response). */
   silent = false;
   location?: string;
@@ -150,6 +152,8 @@ export class Lwm2mTestClient {
   }
 
   private content(path: string): { format: number; payload: Buffer } {
+    const raw = this.raw.get(path);
+    if (raw) return raw;
     const p = parsePath(path);
     if (p.resourceId !== undefined) return { format: 0, payload: Buffer.from(String(this.resources.get(path))) };
     const records = [...this.resources]
@@ -183,7 +187,7 @@ export class Lwm2mTestClient {
     this.requests.push(req);
     const answer = (code: number, options: CoapOption[] = [], payload: Buffer = Buffer.alloc(0)): void =>
       this.sendRaw({ type: 'ACK', code, messageId: m.messageId, token: m.token, options, payload });
-    const known = [...this.resources.keys()].some((k) => k === path || k.startsWith(path + '/'));
+    const known = this.raw.has(path) || [...this.resources.keys()].some((k) => k === path || k.startsWith(path + '/'));
     if (!known) answer(Rsp.NotFound);
     else if (m.code === Method.GET) {
       if (req.observe === 0) this.observers.set(path, { token: m.token, seq: 0 });
