@@ -3,6 +3,7 @@
  * flat records, encode a write/create body. One entry point so the gateway never switches on formats itself.
  */
 import { Lwm2mError } from './errors.js';
+import { decodeLwm2mCbor, encodeLwm2mCbor } from './lwm2m-cbor.js';
 import { decodeLwm2mJson, encodeLwm2mJson } from './lwm2m-json.js';
 import { formatPath, type Lwm2mPath } from './path.js';
 import { decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor, encodeSenmlJson } from './senml.js';
@@ -56,6 +57,8 @@ export function decodeContent(
       return decodeSenmlJson(payload, typeOf);
     case Format.SenmlCbor:
       return decodeSenmlCbor(payload, typeOf);
+    case Format.Cbor:
+      return decodeLwm2mCbor(payload, typeOf);
     default:
       throw new Lwm2mError('PH_LWM2M_FORMAT_UNSUPPORTED', `Content-Format ${format} is not supported`);
   }
@@ -82,6 +85,8 @@ export function encodeContent(
       return encodeSenmlJson(records, typeOf);
     case Format.SenmlCbor:
       return encodeSenmlCbor(records, typeOf);
+    case Format.Cbor:
+      return encodeLwm2mCbor(records, typeOf);
     default:
       throw new Lwm2mError('PH_LWM2M_FORMAT_UNSUPPORTED', `Content-Format ${format} is not supported for writing`);
   }

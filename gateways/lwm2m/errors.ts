@@ -7,6 +7,7 @@ import { ProtocolError } from '../../src/gateway/index.js';
 export type Lwm2mErrorCode =
   | 'PH_LWM2M_TLV'
   | 'PH_LWM2M_SENML'
+  | 'PH_LWM2M_CBOR'
   | 'PH_LWM2M_JSON'
   | 'PH_LWM2M_TEXT'
   | 'PH_LWM2M_LINK_FORMAT'

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeContent, encodeContent, Format } from '../../gateways/lwm2m/content.js';
 import { Lwm2mError } from '../../gateways/lwm2m/errors.js';
+import { decodeLwm2mCbor } from '../../gateways/lwm2m/lwm2m-cbor.js';
 import { decodeLwm2mJson } from '../../gateways/lwm2m/lwm2m-json.js';
 import { parsePath } from '../../gateways/lwm2m/path.js';
 import { decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor } from '../../gateways/lwm2m/senml.js';
@@ -219,6 +220,42 @@ describe('LwM2M JSON (11543)', () => {
   });
 });
 
+describe('LwM2M CBOR (11544)', () => {
+  it('decodes nested maps with an array key for several levels (TS 1.2 Core §7.4.6)', () => {
+    // {[3, 0]: {0: "ACME", 9: 87, 7: {0: 3800, 1: 5000}, 13: 1(1367491215)}}
+    const hex =
+      'a18203' + '00' + 'a4' + '00644143' + '4d45' + '091857' + '07a200190ed8011913' + '88' + '0dc11a5182428f';
+    expect(decodeLwm2mCbor(Buffer.from(hex, 'hex'), typeOf)).toEqual([
+      { path: '/3/0/0', value: 'ACME' },
+      { path: '/3/0/9', value: 87 },
+      { path: '/3/0/7/0', value: 3800 },
+      { path: '/3/0/7/1', value: 5000 },
+      { path: '/3/0/13', value: 1367491215 },
+    ]);
+  });
+
+  it('round-trips the Device example and rejects shallow or too deep values', () => {
+    const buf = encodeContent(Format.Cbor, DEVICE_RECORDS, parsePath('/3/0'), typeOf);
+    expect(decodeContent(Format.Cbor, buf, parsePath('/3/0'), typeOf)).toEqual(DEVICE_RECORDS);
+    expect(() => decodeLwm2mCbor(Buffer.from('a103a10001', 'hex'), typeOf)).toThrow(/not under a resource/);
+    expect(() => decodeLwm2mCbor(Buffer.from('a185030000000001', 'hex'), typeOf)).toThrow(/deeper/);
+    expect(() => decodeLwm2mCbor(Buffer.from('a1616101', 'hex'), typeOf)).toThrow(/not a path id/);
+  });
+
+  it('never throws anything but a PH_LWM2M error on garbage (fuzz)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        try {
+          decodeLwm2mCbor(Buffer.from(bytes), typeOf);
+        } catch (err) {
+          expect(isLwm2mError(err)).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('text/plain (0) and opaque (42)', () => {
   it('reads a single resource by its declared type (TS 1.1 §7.4.1)', () => {
     expect(decodeContent(Format.Text, Buffer.from('21.5'), parsePath('/3303/0/5700'), typeOf)).toEqual([
@@ -246,7 +283,7 @@ describe('text/plain (0) and opaque (42)', () => {
       fc.property(value, ([type, v]) => {
         const t: TypeResolver = () => type;
         const recs = [{ path: '/9/0/1', value: v }];
-        for (const f of [Format.Text, Format.Tlv, Format.SenmlJson, Format.SenmlCbor, Format.Json]) {
+        for (const f of [Format.Text, Format.Tlv, Format.SenmlJson, Format.SenmlCbor, Format.Json, Format.Cbor]) {
           const buf = encodeContent(f, recs, parsePath('/9/0/1'), t);
           expect(decodeContent(f, buf, parsePath('/9/0/1'), t)).toEqual(recs);
         }
