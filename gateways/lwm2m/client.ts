@@ -24,7 +24,7 @@ export interface Lwm2mClient {
   expiresAt: number;
   /** Queue mode: requests may go out until then (qmode_time_window after the last message from the device). */
   awakeUntil: number;
-  readonly queued: Command[];
+  readonly queued: Array<{ cmd: Command; reply: (result: Buffer) => void }>;
   /** reqPath → observation token (hex). */
   readonly observations: Map<string, string>;
   seqNum: number;

@@ -15,6 +15,9 @@ import type { RequestOutcome, Requester } from './requester.js';
 import type { Lwm2mConfig } from './schema.js';
 import { toJsonValue } from './values.js';
 
+/** Where a command's single result goes: the endpoint's `up/resp` topic, or an HTTP API caller. */
+export type Reply = (result: Buffer) => void;
+
 export class Dispatcher {
   constructor(
     private readonly config: Lwm2mConfig,
@@ -58,16 +61,30 @@ export class Dispatcher {
   }
 
   flush(c: Lwm2mClient, now: number): void {
-    while (c.queued.length > 0 && !c.closed && (!c.queueMode || now < c.awakeUntil))
-      this.send(c, c.queued.shift()!, now);
+    while (c.queued.length > 0 && !c.closed && (!c.queueMode || now < c.awakeUntil)) {
+      const q = c.queued.shift()!;
+      this.send(c, q.cmd, now, q.reply);
+    }
   }
 
   onDelivery(c: Lwm2mClient, d: DeviceDelivery): void {
     d.ack();
+    this.submit(c, d.payload, this.toResponseTopic(c));
+  }
+
+  private toResponseTopic(c: Lwm2mClient): Reply {
+    return (result) => void this.publish(c, 'response', result);
+  }
+
+  /**
+   * One command for an endpoint, from MQTT (`dn`) or the HTTP API; `reply` gets exactly one result document
+   * (the EMQX `up/resp` JSON), now or when the device answers. Notifications of an observe go to `up/notify`.
+   */
+  submit(c: Lwm2mClient, payload: Buffer, reply: Reply): void {
     const now = this.ports.now();
     let cmd: Command;
     try {
-      cmd = parseCommand(d.payload, {
+      cmd = parseCommand(payload, {
         typeOf: this.objects.typeOf,
         rootPath: c.objects.rootPath,
         bodyFormat: bodyFormatOf(c),
@@ -76,7 +93,7 @@ export class Dispatcher {
     } catch (err) {
       const e = err instanceof CommandError ? err : new CommandError(undefined, undefined, undefined, String(err));
       this.ports.metrics.dropped('bad_command');
-      void this.publish(c, 'response', errorResult(e.reqID, e.msgType, e.reqPath, Rsp.BadRequest, e.message));
+      reply(errorResult(e.reqID, e.msgType, e.reqPath, Rsp.BadRequest, e.message));
       return;
     }
     if (
@@ -87,9 +104,7 @@ export class Dispatcher {
     if (c.queueMode && now >= c.awakeUntil) {
       if (c.queued.length >= this.config.max_queued_commands) {
         this.ports.metrics.dropped('command_queue_full');
-        void this.publish(
-          c,
-          'response',
+        reply(
           errorResult(
             cmd.reqID,
             cmd.msgType,
@@ -100,26 +115,26 @@ export class Dispatcher {
         );
         return;
       }
-      c.queued.push(cmd);
+      c.queued.push({ cmd, reply });
       return;
     }
-    this.send(c, cmd, now);
+    this.send(c, cmd, now, reply);
   }
 
-  private send(c: Lwm2mClient, cmd: Command, now: number): void {
+  private send(c: Lwm2mClient, cmd: Command, now: number, reply: Reply): void {
     const reqPath = formatPath(cmd.path);
     const onNotify = cmd.msgType === 'observe' ? (m: CoapMessage) => this.notify(c, cmd, m) : undefined;
     const token = this.requester.request(
       c.peer.key,
       cmd.request,
       now,
-      (o) => this.done(c, cmd, reqPath, o, token),
+      (o) => this.done(c, cmd, reqPath, o, token, reply),
       onNotify,
     );
     this.ports.metrics.message('downlink');
   }
 
-  private done(c: Lwm2mClient, cmd: Command, reqPath: string, o: RequestOutcome, token: string): void {
+  private done(c: Lwm2mClient, cmd: Command, reqPath: string, o: RequestOutcome, token: string, reply: Reply): void {
     if (o.kind !== 'response') {
       this.ports.metrics.dropped(`request_${o.kind}`);
       const reason =
@@ -128,9 +143,7 @@ export class Dispatcher {
           : o.kind === 'reset'
             ? 'the device reset the request'
             : o.reason;
-      void this.publish(
-        c,
-        'response',
+      reply(
         errorResult(
           cmd.reqID,
           cmd.msgType,
@@ -152,7 +165,7 @@ export class Dispatcher {
       if (old) this.requester.forget(old);
       c.observations.delete(reqPath);
     }
-    void this.publish(c, 'response', this.resultOf(c, cmd, reqPath, m));
+    reply(this.resultOf(c, cmd, reqPath, m));
   }
 
   private resultOf(c: Lwm2mClient, cmd: Command, reqPath: string, m: CoapMessage, seqNum?: number): Buffer {
@@ -196,19 +209,15 @@ export class Dispatcher {
       const p = parsePath(o);
       if (p.instanceId === undefined || p.objectId === 0 || p.objectId === 21) continue; // Security / OSCORE are not readable
       const payload = Buffer.from(JSON.stringify({ reqID: 'auto', msgType: 'observe', data: { path: o } }));
-      this.onDelivery(c, { payload, ack: () => undefined } as unknown as DeviceDelivery);
+      this.submit(c, payload, this.toResponseTopic(c));
       void now;
     }
   }
 
   /** The endpoint went away: pending and queued commands are answered with an error, observations forgotten. */
   end(c: Lwm2mClient, reason: string): void {
-    for (const cmd of c.queued.splice(0))
-      void this.publish(
-        c,
-        'response',
-        errorResult(cmd.reqID, cmd.msgType, formatPath(cmd.path), Rsp.ServiceUnavailable, `endpoint ${reason}`),
-      );
+    for (const { cmd, reply } of c.queued.splice(0))
+      reply(errorResult(cmd.reqID, cmd.msgType, formatPath(cmd.path), Rsp.ServiceUnavailable, `endpoint ${reason}`));
     for (const t of c.observations.values()) this.requester.forget(t);
     c.observations.clear();
     this.requester.dropPeer(c.peer.key, `endpoint ${reason}`);

@@ -27,6 +27,20 @@ import { parseRegister, parseUpdate } from './registration.js';
 import { Requester } from './requester.js';
 import type { Lwm2mConfig } from './schema.js';
 
+export interface EndpointInfo {
+  ep: string;
+  regId: string;
+  address: string;
+  port: number;
+  lwm2m: string;
+  lt: number;
+  b: string;
+  queueMode: boolean;
+  objectList: string[];
+  registeredAt: number;
+  expiresAt: number;
+}
+
 export interface EndpointPorts {
   devices: DeviceSessions;
   send(peer: PeerRef, bytes: Buffer): void;
@@ -273,6 +287,37 @@ export class Lwm2mEndpoint {
     if (announce) void this.dispatch.deregisterEvent(client, reason).finally(close);
     else close();
     this.ports.logger.info({ ep: client.ep, reason }, 'LwM2M endpoint deregistered');
+  }
+
+  /** Registered endpoints with their objects, for listings (HTTP API). */
+  list(): EndpointInfo[] {
+    return [...this.byRegId.values()].map((c) => ({
+      ep: c.ep,
+      regId: c.regId,
+      address: c.peer.address,
+      port: c.peer.port,
+      lwm2m: c.lwm2m,
+      lt: c.lt,
+      b: c.b,
+      queueMode: c.queueMode,
+      objectList: [...c.objects.objectList],
+      registeredAt: c.registeredAt,
+      expiresAt: c.expiresAt,
+    }));
+  }
+
+  /**
+   * Runs one EMQX-shaped command (`{"reqID","msgType","data"}`) on an endpoint and resolves with its result
+   * document, the same JSON `up/resp` would carry (for the HTTP API). Undefined when `ep` is not registered.
+   */
+  command(ep: string, command: unknown): Promise<Record<string, unknown>> | undefined {
+    const c = this.byEp.get(ep);
+    if (!c) return undefined;
+    return new Promise((resolve) =>
+      this.dispatch.submit(c, Buffer.from(JSON.stringify(command)), (result) =>
+        resolve(JSON.parse(result.toString('utf8')) as Record<string, unknown>),
+      ),
+    );
   }
 
   tick(): void {

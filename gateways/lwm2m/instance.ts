@@ -13,7 +13,7 @@ import {
   type InstanceHealth,
 } from '../../src/gateway/index.js';
 import type { PeerRef } from './client.js';
-import { Lwm2mEndpoint } from './endpoint.js';
+import { Lwm2mEndpoint, type EndpointInfo } from './endpoint.js';
 import { ObjectRegistry } from './objects.js';
 import type { Lwm2mConfig } from './schema.js';
 
@@ -89,6 +89,16 @@ export class Lwm2mGateway implements ClientGatewayInstance {
       return;
     }
     this.socket?.send(bytes, peer.port, peer.address);
+  }
+
+  /** Registered endpoints (for the HTTP API; empty before start). */
+  list(): EndpointInfo[] {
+    return this.endpoint?.list() ?? [];
+  }
+
+  /** Runs one EMQX-shaped command on an endpoint; undefined when it is not registered (HTTP API: 404). */
+  command(ep: string, command: unknown): Promise<Record<string, unknown>> | undefined {
+    return this.endpoint?.command(ep, command);
   }
 
   async stop(): Promise<void> {
