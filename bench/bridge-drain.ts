@@ -28,6 +28,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCommandLine } from '../src/cli/args.js';
+import { UsageError } from '../src/errors.js';
 import { freePort } from '../test/support/net.js';
 import { startMosquitto, type MosquittoInstance } from '../test/support/mosquitto.js';
 import { FrameWalker } from '../src/bench/frame-walker.js';
@@ -372,20 +374,27 @@ export async function upstreamCeiling(messages: number, window: number, live: bo
 }
 
 async function cli(argv: string[]): Promise<void> {
-  let messages = 50_000;
-  let runs = 3;
-  const o: BridgeDrainOptions = {};
-  let ceiling = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--store') o.store = argv[++i] as 'sqlite' | 'memory';
-    else if (a === '--inflight') o.inflight = Number(argv[++i]);
-    else if (a === '--runs') runs = Number(argv[++i]);
-    else if (a === '--ceiling') ceiling = true;
-    else if (a === '--live') o.liveSubscriber = true;
-    else if (/^\d+$/.test(a)) messages = Number(a);
-    else throw new Error(`unknown argument ${a}`);
-  }
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      store: { kind: 'string', choices: ['sqlite', 'memory'] },
+      inflight: { kind: 'number', min: 1, max: 65535 },
+      runs: { kind: 'number', min: 1, max: 100 },
+      ceiling: { kind: 'boolean' },
+      live: { kind: 'boolean' },
+    },
+    { positionals: true },
+  );
+  if (positionals.length > 1 || (positionals.length === 1 && !/^\d+$/.test(positionals[0])))
+    throw new UsageError('PH_CLI_USAGE', `expected one message count, got ${positionals.join(' ')}`);
+  const messages = positionals.length === 1 ? Number(positionals[0]) : 50_000;
+  const runs = values.runs ?? 3;
+  const ceiling = values.ceiling ?? false;
+  const o: BridgeDrainOptions = {
+    store: values.store as BridgeDrainOptions['store'],
+    inflight: values.inflight,
+    liveSubscriber: values.live,
+  };
   console.log(
     `bridge drain to mosquitto: ${messages} QoS 1 messages, ${o.store ?? 'sqlite'} store, max_inflight ${o.inflight ?? '32 (default)'}${o.liveSubscriber ? ', timed at a live subscriber' : ', timed until the backlog is 0'}`,
   );
@@ -409,6 +418,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   cli(process.argv.slice(2)).then(
     () => process.exit(0),
     (err: unknown) => {
+      if (err instanceof UsageError) {
+        console.error(
+          `${err.message}\nusage: tsx bench/bridge-drain.ts [--store sqlite|memory] [--inflight N] [--runs N] [--ceiling] [--live] [MESSAGES]`,
+        );
+        process.exit(2);
+      }
       console.error(err);
       process.exit(1);
     },

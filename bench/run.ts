@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DiscardWorker } from '../src/bench/pool.js';
+import { parseCommandLine } from '../src/cli/args.js';
+import { UsageError } from '../src/errors.js';
 import { startMosquitto, startProtohub, mosquittoVersion, REPO, type Broker } from './brokers.js';
 import { FULL, QUICK, SCENARIOS, subFloodCeiling, type Figures, type Sizes, type Target } from './scenarios.js';
 import { medians, renderMarkdown, type ResultsFile } from './report.js';
@@ -18,6 +20,7 @@ import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
+import { apiClients, API_CLIENTS } from './api-clients.js';
 
 interface Options {
   quick: boolean;
@@ -30,29 +33,29 @@ interface Options {
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = {
-    quick: false,
-    runs: 3,
-    only: null,
-    build: true,
-    profile: null,
-    outboundBuffer: '64MB',
-    report: false,
+  const { values: v } = parseCommandLine(argv, {
+    quick: { kind: 'boolean' },
+    runs: { kind: 'number', min: 1, max: 100 },
+    only: { kind: 'list' },
+    'no-build': { kind: 'boolean' },
+    profile: { kind: 'list' },
+    'outbound-buffer': { kind: 'string' },
+    report: { kind: 'boolean' },
+  });
+  const quick = v.quick ?? false;
+  return {
+    quick,
+    runs: v.runs ?? (quick ? 1 : 3),
+    only: v.only ?? null,
+    build: !v['no-build'],
+    profile: v.profile ?? null,
+    outboundBuffer: v['outbound-buffer'] ?? '64MB',
+    report: v.report ?? false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') o.quick = true;
-    else if (a === '--runs') o.runs = Number(argv[++i]);
-    else if (a === '--only') o.only = argv[++i].split(',');
-    else if (a === '--no-build') o.build = false;
-    else if (a === '--profile') o.profile = argv[++i].split(',');
-    else if (a === '--outbound-buffer') o.outboundBuffer = argv[++i];
-    else if (a === '--report') o.report = true;
-    else throw new Error(`unknown option ${a}`);
-  }
-  if (o.quick && !argv.includes('--runs')) o.runs = 1;
-  return o;
 }
+
+const USAGE_HINT =
+  '\nusage: npm run bench [-- --quick] [--only a,b] [--runs N] [--no-build] [--outbound-buffer SIZE] [--profile a,b] [--report]';
 
 const TODO: string[] = [];
 
@@ -68,6 +71,11 @@ const GATEWAYS: Array<{
     id: 'bridge',
     available: () => mosquittoVersion() !== null,
     run: (q) => bridgeDrain(q ? BRIDGE_MESSAGES.quick : BRIDGE_MESSAGES.full),
+  },
+  {
+    id: 'api-clients',
+    available: () => true,
+    run: (q) => apiClients(q ? API_CLIENTS.quick : API_CLIENTS.full),
   },
 ];
 
@@ -187,6 +195,10 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0), // workers and sockets are closed; exit even if a stray handle remains
   (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}${USAGE_HINT}`);
+      process.exit(2);
+    }
     console.error(err);
     process.exit(1);
   },

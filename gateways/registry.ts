@@ -4,8 +4,7 @@
  * per instance) to `gatewayDefinitions`, client gateways (every device a broker client) to
  * `clientGatewayDefinitions`.
  */
-import type { ClientGatewayDefinition } from '../src/gateway/client-spi.js';
-import type { GatewayDefinition } from '../src/gateway/spi.js';
+import type { ClientGatewayDefinition, GatewayDefinition } from '../src/gateway/index.js';
 import { coapGateway } from './coap/entry.js';
 import { lwm2mGateway } from './lwm2m/entry.js';
 import { nngGateway } from './nng/entry.js';

@@ -44,6 +44,9 @@ export class CodecError extends HubError {}
 /** Bridge failures (PH_BRIDGE_*). */
 export class BridgeError extends HubError {}
 
+/** A command line could not be parsed: unknown option, missing or malformed value (PH_CLI_USAGE, PH_BENCH_USAGE). */
+export class UsageError extends HubError {}
+
 /** Gateway failures (PH_GATEWAY_*). */
 export class GatewayError extends HubError {}
 

@@ -14,6 +14,8 @@ import { Authenticator, Authorizer, type ClientAcl } from './auth/index.js';
 import { createStore } from './store/index.js';
 import type { BrokerStore } from './store/types.js';
 import { HttpApi } from './http/server.js';
+import type { GatewayControl, BridgeControl, HubView } from './http/deps.js';
+import { version } from './version.js';
 import { dirname, resolve } from 'node:path';
 
 export interface HubOptions {
@@ -55,6 +57,8 @@ export class Hub {
   #http?: HttpApi;
   #authenticator?: Authenticator;
   #components: Array<{ name: string; component: HubComponent }> = [];
+  #gateways?: GatewayControl;
+  #bridges?: BridgeControl;
   #starting?: Promise<void>;
   #stopping?: Promise<void>;
 
@@ -66,6 +70,19 @@ export class Hub {
     this.#resolveFile = opts.resolveFile;
     this.config = config;
     this.logger = opts.logger ?? silentLogger();
+    this.view = {
+      config,
+      get version() {
+        return version(); // read on first use: the constructor does no I/O
+      },
+      startedAt: this.startedAt,
+      metrics: this.metrics,
+      logger: this.logger,
+      broker: () => this.#broker,
+      gateways: () => this.#gateways,
+      bridges: () => this.#bridges,
+      status: () => this.status(),
+    };
   }
 
   get state(): State {
@@ -105,6 +122,9 @@ export class Hub {
     const openAccess = config.authorization.rules.length === 0 && config.authorization.no_match === 'allow';
     const access: AccessControl = {
       authenticate: (req) => authenticator.authenticate(req),
+      enhancedAuthMethods: authenticator.enhancedAuthMethods,
+      enhancedAuthStepTimeoutMs: authenticator.enhancedAuthStepTimeoutMs,
+      beginEnhancedAuth: (method, req) => authenticator.beginEnhancedAuth(method, req),
       // with no rules and no_match = allow, only a JWT acl can deny: skip the per-message lookup otherwise
       authorize: openAccess
         ? (client, action, topic) =>
@@ -123,7 +143,7 @@ export class Hub {
     this.#listeners = new ListenerSet(config.listeners, { broker, access, logger });
     await this.#listeners.start();
     if (config.http.enable) {
-      this.#http = new HttpApi(config.http.bind, { metrics, logger, status: () => this.status() });
+      this.#http = new HttpApi(config.http.bind, this.view);
       await this.#http.start();
     }
     this.#state = 'running';
@@ -145,6 +165,7 @@ export class Hub {
         logger,
         metrics,
       });
+      this.#bridges = bridges;
       out.push({
         name: 'bridges',
         component: { start: () => bridges.start(), stop: () => bridges.stop(), status: () => bridges.status() },
@@ -160,12 +181,19 @@ export class Hub {
       baseDir: this.#baseDir,
       resolveFile: this.#resolveFile,
     });
+    this.#gateways = gateways;
     out.push({
       name: 'gateways',
       component: { start: () => gateways.start(), stop: () => gateways.stop(), status: () => gateways.health() },
     });
     return out;
   }
+
+  /**
+   * What the HTTP API sees of the hub. Getters, so the API never holds a stopped component. Live reload
+   * (issue #15) sets `reload` on this object to enable POST /api/v5/reload.
+   */
+  readonly view: HubView;
 
   /** Relative paths in the config (mapping files) resolve against the config file's directory. */
   get #baseDir(): string {
@@ -210,6 +238,8 @@ export class Hub {
     }
     this.#listeners = undefined;
     this.#http = undefined;
+    this.#gateways = undefined;
+    this.#bridges = undefined;
   }
 
   /** Bound address of a listener (after start), e.g. to learn the port chosen for bind ":0". */

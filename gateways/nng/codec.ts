@@ -2,8 +2,7 @@
  * NNG body framing (pure). SP messages carry no topic, so, as NanoMQ's NNG bridge does, the topic is the body
  * prefix up to the first delimiter and the payload is the rest.
  */
-import { ProtocolError } from '../../src/gateway/index.js';
-import { delimiter as compileDelimiter, topicText } from '../../src/gateway/index.js';
+import { ProtocolError, delimiter as compileDelimiter, topicText } from '../../src/gateway/index.js';
 
 export interface SplitBody {
   address: string;

@@ -2,82 +2,49 @@
  * A running `gateways.nng.<name>`: its SP sockets and ingress stream. Receiving sockets feed ingress$ with
  * `<address_prefix><topic>` addresses; rep requests carry a ReplyHandle that answers the requester with the
  * MQTT response or an error body. A downlink message goes out on every pub/push/pair/bus socket.
+ * State, idempotent start/stop and failure wrapping are the shared InstanceLifecycle's.
  */
-import { Subject, type Observable } from 'rxjs';
-import { GatewayError, StateError } from '../../src/gateway/index.js';
-import type {
-  DownlinkMessage,
-  GatewayContext,
-  GatewayInstance,
-  IngressItem,
-  InstanceHealth,
-  ReplyHandle,
+import type { Observable } from 'rxjs';
+import {
+  GatewayError,
+  InstanceLifecycle,
+  type DownlinkMessage,
+  type GatewayContext,
+  type GatewayInstance,
+  type IngressItem,
+  type InstanceHealth,
+  type ReplyHandle,
 } from '../../src/gateway/index.js';
 import { errorReply, joinBody, splitBody } from './codec.js';
 import type { NngConfig } from './schema.js';
 import { NngSocket } from './socket.js';
 import { DialLiveness } from './liveness.js';
 
-type State = 'new' | 'started' | 'stopped';
-
 export class NngGateway implements GatewayInstance {
   readonly #config: NngConfig;
   readonly #ctx: GatewayContext;
-  readonly #ingress = new Subject<IngressItem>();
-  readonly ingress$: Observable<IngressItem> = this.#ingress.asObservable();
+  readonly #life: InstanceLifecycle;
+  readonly ingress$: Observable<IngressItem>;
   #sockets: NngSocket[] = [];
-  #state: State = 'new';
-  #lastError?: string;
   #liveness?: DialLiveness;
 
   constructor(config: NngConfig, ctx: GatewayContext) {
     this.#config = config;
     this.#ctx = ctx;
+    this.#life = new InstanceLifecycle(ctx.id, { open: () => this.#open(), close: () => this.#close() });
+    this.ingress$ = this.#life.ingress$;
   }
 
-  async start(): Promise<void> {
-    if (this.#state === 'started') return;
-    if (this.#state === 'stopped')
-      throw new StateError('PH_STATE_STOPPED', `${this.#ctx.id} was stopped; create a new instance`);
-    const hooks = {
-      onBody: (body: Buffer, socket: NngSocket, reply?: (b: Buffer) => void) => this.#received(body, socket, reply),
-      onError: (message: string) => {
-        this.#lastError = message;
-        this.#ctx.metrics.socketEvent('error');
-      },
-    };
-    this.#sockets = Object.entries(this.#config.sockets).map(([name, c]) => new NngSocket(name, c, hooks));
-    try {
-      for (const s of this.#sockets) s.open();
-    } catch (err) {
-      for (const s of this.#sockets) s.close();
-      this.#state = 'stopped';
-      this.#ingress.complete();
-      throw err;
-    }
-    this.#state = 'started';
-    this.#liveness = new DialLiveness(
-      this.#sockets.flatMap((s) => s.config.dial),
-      this.#config.dial_probe_interval,
-      (t) => {
-        this.#ctx.metrics.socketEvent(t.reachable ? 'peer_reachable' : 'peer_unreachable');
-        if (!t.reachable) this.#lastError = t.lastError;
-        this.#ctx.metrics.peers(this.#liveness?.targets.filter((x) => x.reachable).length ?? 0);
-      },
-    );
-    this.#liveness.start();
+  start(): Promise<void> {
+    return this.#life.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.#state === 'stopped') return;
-    this.#state = 'stopped';
-    this.#liveness?.stop();
-    for (const s of this.#sockets) s.close();
-    this.#ingress.complete();
+  stop(): Promise<void> {
+    return this.#life.stop();
   }
 
   async send(msg: DownlinkMessage): Promise<void> {
-    if (this.#state !== 'started') throw new StateError('PH_STATE_STOPPED', `${this.#ctx.id} is not running`);
+    this.#life.assertRunning();
     const out = this.#sockets.filter((s) => s.sends);
     if (out.length === 0)
       throw new GatewayError('PH_NNG_SEND', `${this.#ctx.id} has no pub, push, pair, bus or req socket`);
@@ -101,12 +68,13 @@ export class NngGateway implements GatewayInstance {
   }
 
   health(): InstanceHealth {
-    if (this.#state !== 'started') return { connection: 'closed', peers: 0, lastError: this.#lastError };
+    if (!this.#life.running) return this.#life.closedHealth();
+    const lastError = this.#life.lastError;
     // nanomsg exposes no connection events: dial targets are probed (liveness.ts); listeners cannot see peers.
     const live = this.#liveness;
     if (!live?.enabled) {
       const dials = this.#sockets.some((s) => s.config.dial.length > 0);
-      return { connection: dials ? 'connecting' : 'listening', peers: 0, lastError: this.#lastError };
+      return { connection: dials ? 'connecting' : 'listening', peers: 0, lastError };
     }
     const reachable = live.targets.filter((t) => t.reachable).length;
     const connection = live.targets.some((t) => !t.probed)
@@ -114,28 +82,56 @@ export class NngGateway implements GatewayInstance {
       : reachable === live.targets.length
         ? 'connected'
         : 'disconnected';
-    return { connection, peers: reachable, lastError: this.#lastError };
+    return { connection, peers: reachable, lastError };
+  }
+
+  #open(): void {
+    const hooks = {
+      onBody: (body: Buffer, socket: NngSocket, reply?: (b: Buffer) => void) => this.#received(body, socket, reply),
+      onError: (message: string) => {
+        this.#life.noteError(message);
+        this.#ctx.metrics.socketEvent('error');
+      },
+    };
+    this.#sockets = Object.entries(this.#config.sockets).map(([name, c]) => new NngSocket(name, c, hooks));
+    for (const s of this.#sockets) s.open();
+    this.#liveness = new DialLiveness(
+      this.#sockets.flatMap((s) => s.config.dial),
+      this.#config.dial_probe_interval,
+      (t) => {
+        this.#ctx.metrics.socketEvent(t.reachable ? 'peer_reachable' : 'peer_unreachable');
+        if (!t.reachable && t.lastError !== undefined) this.#life.noteError(t.lastError);
+        this.#ctx.metrics.peers(this.#liveness?.targets.filter((x) => x.reachable).length ?? 0);
+      },
+    );
+    this.#liveness.start();
+  }
+
+  #close(): void {
+    this.#liveness?.stop();
+    for (const s of this.#sockets) s.close();
   }
 
   #received(body: Buffer, socket: NngSocket, reply?: (b: Buffer) => void): void {
-    if (this.#state !== 'started') return;
+    if (!this.#life.running) return;
     const peer = `${this.#ctx.id}/${socket.name}`;
     const handle: ReplyHandle | undefined = reply && {
       respond: (payload) => reply(payload),
       fail: (reason, error) => reply(errorReply(this.#config.request_reply.error_prefix, reason, error)),
     };
+    let split: ReturnType<typeof splitBody>;
     try {
-      const { address, payload } = splitBody(body, this.#config.topic_delimiter);
-      this.#ingress.next({
-        kind: 'message',
-        address: socket.config.address_prefix + address,
-        payload,
-        peer,
-        reply: handle,
-      });
+      split = splitBody(body, this.#config.topic_delimiter);
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      this.#ingress.next({ kind: 'fault', reason: 'malformed', error, payload: body, peer, reply: handle });
+      this.#life.fault(peer, body, err, handle);
+      return;
     }
+    this.#life.emit({
+      kind: 'message',
+      address: socket.config.address_prefix + split.address,
+      payload: split.payload,
+      peer,
+      reply: handle,
+    });
   }
 }

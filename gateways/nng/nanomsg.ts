@@ -64,6 +64,11 @@ const RECEIVE_BATCH = 1024;
  * be paused. The package's own path takes one body per libuv poll callback and pushes it through a Readable
  * stream; downstream that costs one event-loop turn and one MQTT socket write per message (a quarter of the
  * gateway's throughput). Not for `rep`/`surveyor`, whose poll the package toggles per request.
+ *
+ * Uses nanomsg internals (`_bindings.Recv`, `_receive`, `_startPollReceive`, `_stopPollReceive`): nanomsg is
+ * pinned exactly in package.json and test/unit/deps-internals.test.ts checks those shapes. Measured gain:
+ * NNG → MQTT 22–29k → 87–158k msg/s with the C peers, and overflow `block` works (docs/performance.md,
+ * bench/results/profile-nng.md).
  */
 export class DrainingReceiver {
   readonly #sock: SpSocket & SocketInternals;

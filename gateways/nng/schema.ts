@@ -4,8 +4,7 @@
  * and connect). The type decides the direction: sub/pull/rep receive, pub/push send, pair/bus do both.
  */
 import { z } from 'zod';
-import { byteSize, duration } from '../../src/gateway/index.js';
-import { commonGatewayShape } from '../../src/gateway/index.js';
+import { byteSize, commonGatewayShape, duration } from '../../src/gateway/index.js';
 
 // The nanomsg ws transport takes no URL path (it rejects "ws://host:port/x"), so none is accepted here.
 const url = z

@@ -3,8 +3,7 @@
  * multipart: frame 1 is the topic (what SUB filters on), the last frame the payload; frames in between are
  * ignored on receive. prefix: one frame `<topic><delimiter><payload>`, as single-frame PUB peers send it.
  */
-import { ProtocolError } from '../../src/gateway/index.js';
-import { delimiter, topicText } from '../../src/gateway/index.js';
+import { ProtocolError, delimiter, topicText } from '../../src/gateway/index.js';
 import type { ZeromqFraming } from './schema.js';
 
 export interface Framed {

@@ -4,8 +4,7 @@
  * (sub/pull = uplink, pub/push = downlink).
  */
 import { z } from 'zod';
-import { byteSize, duration } from '../../src/gateway/index.js';
-import { commonGatewayShape } from '../../src/gateway/index.js';
+import { byteSize, commonGatewayShape, duration } from '../../src/gateway/index.js';
 
 const endpoint = z
   .string()

@@ -4,8 +4,7 @@
  * paused. Framing lives in codec.ts.
  */
 import * as zmq from 'zeromq';
-import { GatewayError } from '../../src/gateway/index.js';
-import type { GatewayMetrics } from '../../src/gateway/index.js';
+import { GatewayError, type GatewayMetrics } from '../../src/gateway/index.js';
 import type { ZeromqSocketConfig } from './schema.js';
 
 export type Frames = Buffer[];

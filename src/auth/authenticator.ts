@@ -17,6 +17,8 @@ import type { ClientAcl } from './acl-rules.js';
 import { JwtVerifier } from './jwt-verifier.js';
 import { PasswordFile } from './password-file.js';
 import { hashPassword, parseHash, verifyPassword, type ParsedHash } from './password-hash.js';
+import { isScramMechanism } from './scram-credentials.js';
+import { ScramExchange, type EnhancedAuthExchange, type EnhancedAuthRequest } from './scram-exchange.js';
 
 export type AuthConfig = HubConfig['auth'];
 
@@ -36,6 +38,8 @@ export type AuthResult =
       username?: string;
       acl?: ClientAcl;
       /** JWT exp, ms since epoch */ expiresAt?: number;
+      /** When the broker must end the connection (JWT exp with auth.jwt.disconnect_after_expire), ms since epoch. */
+      disconnectAt?: number;
     }
   /** bad_credentials → CONNACK 0x86 (v5) / 0x04 (v3); not_authorized → 0x87 / 0x05. `detail` is for logs only. */
   | { ok: false; reason: 'bad_credentials' | 'not_authorized'; method: AuthMethod; detail: string };
@@ -65,6 +69,28 @@ export class Authenticator {
     const baseDir = opts.baseDir ?? process.cwd();
     if (config.password_file !== undefined) this.#passwords = new PasswordFile(resolve(baseDir, config.password_file));
     if (config.jwt.enable) this.#jwt = new JwtVerifier(config.jwt, { baseDir });
+    // SCRAM credentials live in the password file: without one there is nothing to authenticate against
+    this.enhancedAuthMethods = this.#passwords && config.scram.enable ? [...config.scram.mechanisms] : [];
+    this.enhancedAuthStepTimeoutMs = config.scram.step_timeout;
+  }
+
+  /** Longest wait for the client's next AUTH during a CONNECT exchange. */
+  readonly enhancedAuthStepTimeoutMs: number;
+
+  /** MQTT 5 Authentication Methods accepted in CONNECT (§4.12). */
+  readonly enhancedAuthMethods: readonly string[];
+
+  /** Start an enhanced-authentication exchange; the caller has checked `method` is in enhancedAuthMethods. */
+  beginEnhancedAuth(method: string, req: EnhancedAuthRequest): EnhancedAuthExchange {
+    if (!this.#started) throw new AuthError('PH_AUTH_NOT_STARTED', 'Authenticator.beginEnhancedAuth() before start()');
+    if (!isScramMechanism(method) || !this.enhancedAuthMethods.includes(method))
+      throw new AuthError('PH_AUTH_METHOD_DISABLED', `authentication method ${method} is not enabled`);
+    return new ScramExchange(method, req, {
+      refresh: () => this.#refreshPasswords(),
+      lookup: (user) => this.#passwords!.lookup(user),
+      logger: this.#logger,
+      metrics: this.#metrics,
+    });
   }
 
   /** Load the password file and JWT key (idempotent). Throws AuthError PH_AUTH_PASSWORD_FILE / PH_AUTH_JWT_KEY. */
@@ -152,7 +178,8 @@ export class Authenticator {
   async #verifyJwt(password: Buffer, username: string | undefined): Promise<AuthResult> {
     const r = await this.#jwt!.verify(password.toString('utf8'), username);
     if (!r.ok) return { ok: false, reason: 'bad_credentials', method: 'jwt', detail: `jwt ${r.failure}: ${r.detail}` };
-    return { ok: true, method: 'jwt', username: r.username, acl: r.acl, expiresAt: r.expiresAt };
+    const disconnectAt = this.#config.jwt.disconnect_after_expire ? r.expiresAt : undefined;
+    return { ok: true, method: 'jwt', username: r.username, acl: r.acl, expiresAt: r.expiresAt, disconnectAt };
   }
 
   async #refreshPasswords(): Promise<void> {

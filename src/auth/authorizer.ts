@@ -14,7 +14,7 @@ import {
   type CompiledRule,
 } from './acl-rules.js';
 import { LruCache } from './lru-cache.js';
-import { isValidTopicFilter, isValidTopicName, levels, unshare } from './topic-match.js';
+import { levels, parseSharedFilter, validateTopicFilter, validateTopicName } from '../broker/topic/index.js';
 import type { AuthzTarget } from './topic-pattern.js';
 
 export type AuthzAction = 'publish' | 'subscribe';
@@ -97,14 +97,18 @@ export class Authorizer {
 
   #target(action: AuthzAction, topicOrFilter: string): AuthzTarget | undefined {
     if (action === 'publish') {
-      return isValidTopicName(topicOrFilter)
+      return validateTopicName(topicOrFilter) === undefined
         ? { action, text: topicOrFilter, levels: levels(topicOrFilter) }
         : undefined;
     }
     // [MQTT-4.8.2-1] a shared subscription is authorized on the filter after $share/{group}/
-    const filter = unshare(topicOrFilter);
-    if (filter === undefined || !isValidTopicFilter(filter)) return undefined;
-    return { action, text: filter, levels: levels(filter) };
+    const shared = parseSharedFilter(topicOrFilter);
+    if (shared === undefined) {
+      if (validateTopicFilter(topicOrFilter) !== undefined) return undefined;
+      return { action, text: topicOrFilter, levels: levels(topicOrFilter) };
+    }
+    if (!('filter' in shared)) return undefined; // malformed share [MQTT-4.8.2-1], [MQTT-4.8.2-2]
+    return { action, text: shared.filter, levels: levels(shared.filter) };
   }
 
   #compiledAcl(acl: ClientAcl): CompiledClientAcl | null {

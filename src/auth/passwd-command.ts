@@ -6,7 +6,8 @@
  * Without -b the password is read from stdin (up to the first newline). Returns the exit code:
  * 0 done, 1 failed (bad file, unknown user, empty password), 2 usage error.
  */
-import { HubError } from '../errors.js';
+import { parseCommandLine } from '../cli/args.js';
+import { HubError, UsageError } from '../errors.js';
 import { removeUser, upsertUser } from './password-file-write.js';
 
 export const DEFAULT_PASSWORD_FILE = 'config/passwd';
@@ -23,7 +24,8 @@ const USAGE =
   '  -f FILE  password file (default config/passwd, created when missing)\n' +
   '  -b       take the password from the command line (batch)\n' +
   '  -D       delete the user\n' +
-  'Without -b the password is read from stdin.\n';
+  'Without -b the password is read from stdin.\n' +
+  'Stores an scrypt hash (CONNECT passwords) and SCRAM-SHA-256/512 credentials (MQTT 5 enhanced auth).\n';
 
 interface PasswdArgs {
   file: string;
@@ -33,25 +35,26 @@ interface PasswdArgs {
   password?: string;
 }
 
+const PASSWD_OPTIONS = {
+  help: { kind: 'boolean', short: 'h' },
+  batch: { kind: 'boolean', short: 'b' },
+  delete: { kind: 'boolean', short: 'D' },
+  file: { kind: 'string', short: 'f' },
+} as const;
+
 function parseArgs(argv: readonly string[]): PasswdArgs | 'help' | string {
-  let file = DEFAULT_PASSWORD_FILE;
-  let batch = false;
-  let remove = false;
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-h' || a === '--help') return 'help';
-    else if (a === '-b') batch = true;
-    else if (a === '-D') remove = true;
-    else if (a === '-f') {
-      if (i + 1 >= argv.length) return '-f needs a file name';
-      file = argv[++i];
-    } else if (a === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
-    } else if (a.startsWith('-') && a.length > 1) return `unknown option ${a}`;
-    else positional.push(a);
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv, PASSWD_OPTIONS, { positionals: true });
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
   }
+  const { values, positionals: positional } = parsed;
+  if (values.help) return 'help';
+  const file = values.file ?? DEFAULT_PASSWORD_FILE;
+  const batch = values.batch ?? false;
+  const remove = values.delete ?? false;
   const [username, password, ...extra] = positional;
   if (username === undefined) return 'missing <username>';
   if (extra.length > 0) return `unexpected argument ${extra[0]}`;

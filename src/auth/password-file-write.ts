@@ -10,6 +10,12 @@ import { basename, dirname, join } from 'node:path';
 import { AuthError } from '../errors.js';
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParams } from './password-hash.js';
 import { parsePasswordFile, usernameProblem } from './password-file.js';
+import {
+  DEFAULT_SCRAM_ITERATIONS,
+  deriveScramCredentials,
+  formatScramEntry,
+  SCRAM_MECHANISMS,
+} from './scram-credentials.js';
 
 async function readLines(file: string): Promise<{ lines: string[]; lineOf: (user: string) => number | undefined }> {
   let text = '';
@@ -48,18 +54,25 @@ async function writeAtomically(file: string, lines: readonly string[]): Promise<
   await dh?.close().catch(() => undefined);
 }
 
-/** Add a user or change their password. Creates the file (and its directory) when missing. */
+/**
+ * Add a user or change their password. Creates the file (and its directory) when missing. The line holds the
+ * scrypt hash (CONNECT passwords) and SCRAM-SHA-256/512 credentials (enhanced authentication).
+ */
 export async function upsertUser(
   file: string,
   username: string,
   password: string | Buffer,
   params: ScryptParams = DEFAULT_SCRYPT,
+  scramIterations = DEFAULT_SCRAM_ITERATIONS,
 ): Promise<'added' | 'updated'> {
   const problem = usernameProblem(username);
   if (problem) throw new AuthError('PH_AUTH_USERNAME_INVALID', `username ${problem}`);
   if (password.length === 0) throw new AuthError('PH_AUTH_PASSWORD_EMPTY', 'password is empty');
   const { lines, lineOf } = await readLines(file);
-  const entry = `${username}:${await hashPassword(password, params)}`;
+  const fields = [await hashPassword(password, params)];
+  for (const mechanism of SCRAM_MECHANISMS)
+    fields.push(formatScramEntry(mechanism, await deriveScramCredentials(mechanism, password, scramIterations)));
+  const entry = `${username}:${fields.join(':')}`;
   const at = lineOf(username);
   if (at === undefined) lines.push(entry);
   else lines[at - 1] = entry;

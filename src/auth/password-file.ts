@@ -1,16 +1,20 @@
 /**
- * The password file: one `username:<hash>` per line (hash format in password-hash.ts), `#` comments and
- * blank lines ignored. PasswordFile re-reads it when its inode, size or mtime change, so entries written by
+ * The password file: one `username:<scrypt hash>[:<SCRAM entry>]...` per line (formats in password-hash.ts and
+ * scram-credentials.ts), `#` comments and blank lines ignored. Lines with only the scrypt hash (files written
+ * before SCRAM support) stay valid; such users cannot use SCRAM until their password is set again. PasswordFile re-reads it when its inode, size or mtime change, so entries written by
  * `protohub passwd` (atomic rename → new inode) take effect on the next CONNECT without a restart.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { AuthError } from '../errors.js';
 import { parseHash, type ParsedHash } from './password-hash.js';
+import { parseScramEntry, type ScramCredentials, type ScramMechanism } from './scram-credentials.js';
 
 export interface PasswordEntry {
   username: string;
   encoded: string;
   hash: ParsedHash;
+  /** SCRAM data per mechanism (RFC 5802 §3), absent for users written before SCRAM support. */
+  scram: Partial<Record<ScramMechanism, ScramCredentials>>;
   /** 1-based line number in the file. */
   line: number;
 }
@@ -46,13 +50,21 @@ export function parsePasswordFile(text: string, file: string): Map<string, Passw
         `${where}: duplicate user "${username}" (first on line ${entries.get(username)!.line})`,
       );
     }
+    // base64 and the hash syntax never contain ":", so further ":" separate the SCRAM entries
+    const [scrypt, ...scramFields] = encoded.split(':');
     let hash: ParsedHash;
+    const scram: PasswordEntry['scram'] = {};
     try {
-      hash = parseHash(encoded);
+      hash = parseHash(scrypt);
+      for (const field of scramFields) {
+        const { mechanism, credentials } = parseScramEntry(field);
+        if (scram[mechanism]) throw new Error(`${mechanism} appears twice`);
+        scram[mechanism] = credentials;
+      }
     } catch (err) {
       throw new AuthError('PH_AUTH_PASSWORD_FILE', `${where}: ${(err as Error).message}`, { cause: err });
     }
-    entries.set(username, { username, encoded, hash, line: i + 1 });
+    entries.set(username, { username, encoded, hash, scram, line: i + 1 });
   }
   return entries;
 }

@@ -3,7 +3,7 @@
  * `eq <filter>`, which matches the subscribed filter text (or published topic) exactly instead of by wildcards.
  */
 import { AuthError } from '../errors.js';
-import { coversLevels, isValidTopicFilter, levels, matchLevels } from './topic-match.js';
+import { coversLevels, levels, matchLevels, validateTopicFilter } from '../broker/topic/index.js';
 
 export interface PatternSubject {
   clientId: string;
@@ -58,7 +58,7 @@ export function compileTopicPattern(source: string, where: string): TopicPattern
     hasPlaceholder = true;
   }
   // Validate the shape with a stand-in value; real values are checked per client by safeLevelValue.
-  if (!isValidTopicFilter(template.replace(PLACEHOLDER_RE, 'x'))) {
+  if (validateTopicFilter(template.replace(PLACEHOLDER_RE, 'x')) !== undefined) {
     throw new AuthError('PH_AUTH_ACL_RULE', `${where}: "${source}" is not a valid MQTT topic filter`);
   }
   const eq = eqMatch !== null;

@@ -1,4 +1,5 @@
 /** `protohub bench` argument parsing, in emqtt-bench's spelling (-c clients, -I interval, -t topic, -q qos …). */
+import { parseCommandLine } from '../cli/args.js';
 import { BenchError } from './connection.js';
 import type { LoadMode } from './job.js';
 import type { MqttVersion } from './packets.js';
@@ -40,6 +41,28 @@ export const BENCH_USAGE = `usage: protohub bench pub|sub|conn|latency|discard [
   --flood      (discard) stream QoS 0 PUBLISHes to subscribers instead of relaying
 `;
 
+/** emqtt-bench's one-letter spelling; the long names are this file's own. */
+const BENCH_OPTIONS = {
+  host: { kind: 'string', short: 'h' },
+  port: { kind: 'number', short: 'p', min: 0, max: 65535 },
+  clients: { kind: 'number', short: 'c', min: 1, max: 1_000_000 },
+  interval: { kind: 'number', short: 'I', min: 0, max: 3_600_000, fraction: true },
+  rate: { kind: 'number', short: 'R', min: 0, max: 1e9, fraction: true },
+  topic: { kind: 'string', short: 't' },
+  qos: { kind: 'number', short: 'q', min: 0, max: 2 },
+  size: { kind: 'number', short: 's', min: 0, max: 256 * 1024 * 1024 },
+  version: { kind: 'string', short: 'V' },
+  limit: { kind: 'number', short: 'L', min: 0, max: 1e12 },
+  workers: { kind: 'number', short: 'w', min: 0, max: 256 },
+  duration: { kind: 'number', short: 'd', min: 0.1, max: 1e6, fraction: true },
+  inflight: { kind: 'number', min: 1, max: 65535 },
+  batch: { kind: 'number', min: 1, max: 65536 },
+  threads: { kind: 'boolean' },
+  ceiling: { kind: 'boolean' },
+  flood: { kind: 'boolean' },
+  prefix: { kind: 'string' },
+} as const;
+
 export function parseBenchArgs(argv: string[]): BenchArgs {
   const [mode, ...rest] = argv;
   if (!['pub', 'sub', 'conn', 'latency', 'discard'].includes(mode ?? '')) {
@@ -65,83 +88,27 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     flood: false,
     prefix: `bench-${process.pid}-`,
   };
-  let rate = 0;
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    const value = (): string => {
-      const v = rest[++i];
-      if (v === undefined) throw new BenchError('PH_BENCH_USAGE', `${flag} needs a value`);
-      return v;
-    };
-    const num = (min: number, max: number): number => {
-      const raw = value();
-      const n = Number(raw);
-      if (!Number.isFinite(n) || n < min || n > max)
-        throw new BenchError('PH_BENCH_USAGE', `${flag} must be a number in ${min}..${max}, got ${raw}`);
-      return n;
-    };
-    switch (flag) {
-      case '-h':
-        a.host = value();
-        break;
-      case '-p':
-        a.port = num(0, 65535);
-        break;
-      case '-c':
-        a.clients = num(1, 1_000_000);
-        break;
-      case '-I':
-        a.intervalMs = num(0, 3_600_000);
-        break;
-      case '-R':
-        rate = num(0, 1e9);
-        break;
-      case '-t':
-        a.topic = value();
-        break;
-      case '-q':
-        a.qos = num(0, 2);
-        break;
-      case '-s':
-        a.payloadSize = num(0, 256 * 1024 * 1024);
-        break;
-      case '-V': {
-        const v = num(4, 5);
-        if (v !== 4 && v !== 5) throw new BenchError('PH_BENCH_USAGE', '-V must be 4 or 5');
-        a.version = v;
-        break;
-      }
-      case '-L':
-        a.limit = num(0, 1e12);
-        break;
-      case '-w':
-        a.workers = num(0, 256);
-        break;
-      case '-d':
-        a.durationSec = num(0.1, 1e6);
-        break;
-      case '--inflight':
-        a.inflight = num(1, 65535);
-        break;
-      case '--batch':
-        a.batch = num(1, 65536);
-        break;
-      case '--threads':
-        a.workerKind = 'thread';
-        break;
-      case '--ceiling':
-        a.ceiling = true;
-        break;
-      case '--flood':
-        a.flood = true;
-        break;
-      case '--prefix':
-        a.prefix = value();
-        break;
-      default:
-        throw new BenchError('PH_BENCH_USAGE', `unknown option ${flag}`);
-    }
-  }
+  const { values: v } = parseCommandLine(rest, BENCH_OPTIONS, { code: 'PH_BENCH_USAGE' });
+  if (v.version !== undefined && v.version !== '4' && v.version !== '5')
+    throw new BenchError('PH_BENCH_USAGE', `-V must be 4 or 5, got ${v.version}`);
+  a.host = v.host ?? a.host;
+  a.port = v.port ?? a.port;
+  a.clients = v.clients ?? a.clients;
+  a.intervalMs = v.interval ?? a.intervalMs;
+  a.topic = v.topic ?? a.topic;
+  a.qos = v.qos ?? a.qos;
+  a.payloadSize = v.size ?? a.payloadSize;
+  if (v.version !== undefined) a.version = Number(v.version) as MqttVersion;
+  a.limit = v.limit ?? a.limit;
+  a.workers = v.workers ?? a.workers;
+  a.durationSec = v.duration ?? a.durationSec;
+  a.inflight = v.inflight ?? a.inflight;
+  a.batch = v.batch ?? a.batch;
+  if (v.threads) a.workerKind = 'thread';
+  a.ceiling = v.ceiling ?? a.ceiling;
+  a.flood = v.flood ?? a.flood;
+  a.prefix = v.prefix ?? a.prefix;
+  const rate = v.rate ?? 0;
   if (rate > 0) a.intervalMs = (a.clients * 1000) / rate;
   if (a.mode === 'latency' && a.payloadSize < 8) a.payloadSize = 8; // room for the float64 send time
   return a;

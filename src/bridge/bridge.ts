@@ -40,6 +40,8 @@ export interface BridgeStatus {
   dropped: number;
   received: number;
   lastError?: string;
+  /** Draining to the upstream paused by an operator (HTTP API); forwards are still cached. */
+  paused: boolean;
 }
 
 export interface BridgeDeps {
@@ -71,6 +73,9 @@ export class Bridge {
   #lastError?: string;
   #running = false;
   #cacheOpen = false;
+  #paused = false;
+  /** Attaches the drainer to the current upstream connection; undefined while disconnected. */
+  #attach?: () => void;
 
   constructor(d: BridgeDeps) {
     this.#d = d;
@@ -122,7 +127,10 @@ export class Bridge {
           client.handleMessage = (packet, done) => this.#downlink!.handle(packet, done);
         },
         connected: (client, connack, server) => this.#onConnected(client, connack, server),
-        disconnected: () => this.#drainer.detach(),
+        disconnected: () => {
+          this.#attach = undefined;
+          this.#drainer.detach();
+        },
         stateChanged: () => this.#onStateChanged(),
       },
       logger,
@@ -178,6 +186,25 @@ export class Bridge {
     this.#cacheOpen = false;
   }
 
+  /**
+   * Stop sending to the upstream while staying connected: forwards keep going into the cache (bounded by its
+   * limits and overflow policy). Messages in flight when pausing are sent again on resume (at least once).
+   */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#drainer.detach();
+    this.#refreshStatus();
+  }
+
+  /** Drain again: everything cached and not acknowledged is sent from the oldest, as after a reconnect. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#attach?.();
+    this.#refreshStatus();
+  }
+
   status(): BridgeStatus {
     const link = this.#link;
     const s = this.#stats.totals;
@@ -196,6 +223,7 @@ export class Bridge {
       dropped: s.dropped,
       received: s.received,
       lastError: link?.lastError ?? this.#lastError,
+      paused: this.#paused,
     };
   }
 
@@ -274,7 +302,8 @@ export class Bridge {
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     // one encoded buffer per PUBLISH and one socket write per tick, MQTT.js still handling the acks
     const publisher = new DrainPublisher(client);
-    this.#drainer.attach((msg, done) => publisher.publish(msg, done), window);
+    this.#attach = () => this.#drainer.attach((msg, done) => publisher.publish(msg, done), window);
+    if (!this.#paused) this.#attach();
     this.#d.logger.debug({ server, window, backlog: this.#cache.count }, 'bridge draining');
   }
 

@@ -75,6 +75,15 @@ export class BridgeManager {
     this.#bridges = [];
   }
 
+  /** Pause or resume draining of one bridge by name (HTTP API); false when there is no such bridge. */
+  control(name: string, action: 'pause' | 'resume'): boolean {
+    const b = this.#bridges.find((x) => x.name === name);
+    if (!b) return false;
+    if (action === 'pause') b.pause();
+    else b.resume();
+    return true;
+  }
+
   status(): BridgeStatus[] {
     return this.#bridges.map((b) => b.status());
   }

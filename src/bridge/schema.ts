@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { byteSize, duration } from '../config/types.js';
 import { compileRoute } from './topic-template.js';
-import { filtersOverlap } from './topic-filter.js';
+import { filtersOverlap } from '../broker/topic/index.js';
 
 const userProperties = z.record(z.string(), z.string()).default({});
 

@@ -3,7 +3,7 @@
  * template like `edge/${node.name}/{site}/{rest*}` renders the target topic. `{topic}` is the whole source topic.
  */
 import { BridgeError } from '../errors.js';
-import { isValidTopicName, topicMatches } from './topic-filter.js';
+import { topicMatches, validateTopicName } from '../broker/topic/index.js';
 
 type FilterLevel = { kind: 'literal'; text: string } | { kind: 'one'; name?: string } | { kind: 'rest'; name?: string };
 type TemplatePart =
@@ -95,7 +95,7 @@ export function compileRoute(filter: string, template: string): CompiledRoute {
           out = out.slice(0, -1);
         } else out += captures[p.name] ?? '';
       }
-      if (!isValidTopicName(out))
+      if (validateTopicName(out) !== undefined)
         throw new BridgeError(
           'PH_BRIDGE_TOPIC',
           `template "${template}" rendered invalid topic "${out}" from "${topic}"`,

@@ -5,9 +5,16 @@
  */
 import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../logger.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../backoff.js';
 import { clientOptions, type TlsMaterial } from './client-options.js';
 import type { BridgeConfig } from './schema.js';
+
+const reconnectBackoff = (r: BridgeConfig['reconnect']) => ({
+  initialMs: r.initial,
+  maxMs: r.max,
+  multiplier: r.multiplier,
+  jitter: r.jitter,
+});
 
 export type LinkState = 'stopped' | 'connecting' | 'connected' | 'backoff';
 
@@ -131,7 +138,7 @@ export class UpstreamLink {
 
   #scheduleRetry(afterConnected: boolean): void {
     // a connection that was up fails over to the next server at once; repeated failures back off
-    const delay = afterConnected ? 0 : backoffDelay(this.#failures++, this.cfg.reconnect);
+    const delay = afterConnected ? 0 : backoffDelay(this.#failures++, reconnectBackoff(this.cfg.reconnect));
     this.nextAttemptAt = Date.now() + delay;
     this.#setState('backoff');
     this.#timer = setTimeout(() => this.#attempt(), delay);

@@ -30,8 +30,9 @@ import {
 import { internalSession$ } from './internal-session.js';
 import { RetainedStore } from './retained.js';
 import { WillScheduler, type Will } from './will.js';
+import { NEVER_EXPIRES } from './expiry.js';
 
-export const NEVER_EXPIRES = 0xffffffff;
+export { NEVER_EXPIRES };
 
 /** The group and inner filter of an already validated `$share/...` filter. */
 function sharedOf(filter: string): SharedFilter | undefined {

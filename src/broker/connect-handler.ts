@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import type mqttPacket from 'mqtt-packet';
 import type { PublishProperties, QoS } from '../envelope.js';
 import { NEVER_EXPIRES } from './broker.js';
+import type { AuthResult } from './access.js';
+import { authenticateEnhanced, disconnectAt } from './auth-handler.js';
 import type { Connection } from './connection.js';
 import { expiresAt } from './message.js';
 import { ConnectionSink } from './outbound.js';
@@ -64,17 +66,32 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
   conn.identity = { clientId, username: packet.username, remoteAddress: conn.remoteAddress };
   conn.problemInformation = !v5 || props.requestProblemInformation !== false;
 
-  if (v5 && props.authenticationMethod !== undefined && !conn.env.authMethods.includes(props.authenticationMethod)) {
+  const authMethod = v5 ? props.authenticationMethod : undefined;
+  if (authMethod === undefined && v5 && props.authenticationData !== undefined) {
+    // §3.1.2.11.10: Authentication Data without an Authentication Method is a Protocol Error
+    return refuseConnect(conn, RC.PROTOCOL_ERROR, 'auth_protocol', 'authentication data without a method');
+  }
+  if (authMethod !== undefined && !conn.env.authMethods.includes(authMethod)) {
     // [MQTT-4.12.0-1] unsupported authentication method
     return refuseConnect(conn, RC.BAD_AUTHENTICATION_METHOD, 'bad_auth_method');
   }
 
-  const auth = await conn.env.access.authenticate({
-    clientId,
-    username: packet.username,
-    password: packet.password === undefined ? undefined : Buffer.from(packet.password),
-    remoteAddress: conn.remoteAddress,
-  });
+  let auth: AuthResult;
+  let authData: Buffer | undefined;
+  if (authMethod !== undefined) {
+    // §4.12 enhanced authentication: the CONNECT user name/password play no part beyond naming the user
+    const r = await authenticateEnhanced(conn, authMethod, props.authenticationData, packet.username, clientId);
+    if (!r || isClosed(conn)) return;
+    auth = { ok: true, username: r.username };
+    authData = r.data;
+  } else {
+    auth = await conn.env.access.authenticate({
+      clientId,
+      username: packet.username,
+      password: packet.password === undefined ? undefined : Buffer.from(packet.password),
+      remoteAddress: conn.remoteAddress,
+    });
+  }
   if (isClosed(conn)) return;
   if (!auth.ok) {
     return refuseConnect(
@@ -165,6 +182,12 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
     connackProps.subscriptionIdentifiersAvailable = true;
     if (!opts.shared_subscription) connackProps.sharedSubscriptionAvailable = false;
     if (opts.server_keep_alive !== undefined) connackProps.serverKeepAlive = opts.server_keep_alive;
+    if (authMethod !== undefined) {
+      // §3.2.2.3.17-18: the CONNACK of an enhanced authentication carries its method and final data
+      connackProps.authenticationMethod = authMethod;
+      if (authData && authData.length > 0) connackProps.authenticationData = authData;
+      conn.enhancedAuth = { method: authMethod };
+    }
   }
   conn.state = 'connected';
   conn.send(
@@ -176,5 +199,6 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
     { clientId, remote: conn.remoteAddress, version, present, listener: conn.env.listener },
     'client connected',
   );
+  disconnectAt(conn, auth.disconnectAt);
   session.resume();
 }

@@ -15,13 +15,16 @@ import { ConnectionSink } from './outbound.js';
 import type { SessionSink } from './session.js';
 import type { BrokerMessage } from './message.js';
 import { handleConnect, refuseConnect } from './connect-handler.js';
+import { handleAuth, packetDuringExchange, releaseAuth, type EnhancedAuthState } from './auth-handler.js';
 import { handlePublish, handlePubrel, handleOutboundAck } from './publish-handler.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
 
 /**
  * Parsers shared by all connections, one per protocol version: frames arrive whole (PacketFramer), so a
  * parser never holds state between two calls, and a per-connection parser (an EventEmitter with a buffer list,
- * ~1 KB) is memory an idle connection does not need.
+ * ~1 KB) is memory an idle connection does not need (~5.8 KB RSS per idle connection at 10k, docs/performance.md).
+ * Relies on mqtt-packet's Parser internals `settings`, `_list` and `error` (pinned exactly in package.json,
+ * checked by test/unit/deps-internals.test.ts).
  */
 const sharedParsers = new Map<number, ReturnType<typeof mqttPacket.parser>>();
 let parsingFor: Connection | undefined;
@@ -88,6 +91,12 @@ export class Connection {
   inboundUnacked = 0;
   /** v5 Request Problem Information: reason strings allowed on acks ([MQTT-3.1.2-29]). */
   problemInformation = true;
+  /** Enhanced authentication of this connection (auth-handler.ts): method and re-authentication in progress. */
+  enhancedAuth?: EnhancedAuthState;
+  /** Set while a CONNECT exchange waits for the client's next AUTH. */
+  authWaiter?: (packet: mqttPacket.IAuthPacket | undefined) => void;
+  /** Ends the connection when its credentials expire (JWT exp). */
+  expiryTimer?: NodeJS.Timeout;
   /** Per-listener metric children, bound once (label lookup per packet is measurable on the hot path). */
   readonly counters: {
     received: { inc(n?: number): void };
@@ -191,6 +200,7 @@ export class Connection {
   onPacket(packet: Packet): void {
     if (this.state === 'closed') return;
     if (this.state === 'authenticating') {
+      if (this.authWaiter) return packetDuringExchange(this, packet);
       (this.#queuedPackets ??= []).push(packet);
       return;
     }
@@ -253,8 +263,7 @@ export class Connection {
       case 'disconnect':
         return this.#onDisconnect(packet);
       case 'auth':
-        // v5 §4.12: no enhanced authentication configured for this connection
-        return this.disconnect(RC.BAD_AUTHENTICATION_METHOD, 'bad_auth_method');
+        return handleAuth(this, packet);
       case 'connect':
         // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
         return this.protocolError('second_connect', RC.PROTOCOL_ERROR, 'second CONNECT');
@@ -414,6 +423,7 @@ export class Connection {
   #release(wasConnected: boolean): void {
     if (this.#released) return;
     this.#released = true;
+    releaseAuth(this);
     const broker = this.env.broker;
     const session = this.session;
     if (wasConnected && session && session.sink === this.sink) {

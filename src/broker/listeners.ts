@@ -184,7 +184,7 @@ export class ListenerSet {
       broker: this.deps.broker,
       access: this.deps.access,
       logger: this.deps.logger,
-      authMethods: [],
+      authMethods: this.deps.access.enhancedAuthMethods ?? [],
       refuse,
       onClose: (c) => {
         r.open--;

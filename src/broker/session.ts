@@ -89,6 +89,11 @@ export class Session {
     return this.#inflight.size;
   }
 
+  /** Messages waiting in the session queue (not yet in flight); read by the HTTP API. */
+  get queuedCount(): number {
+    return this.#queue.length;
+  }
+
   /** Restore a message loaded from the store after a restart. */
   restore(p: Pending): void {
     if (p.state === 'queued' || p.packetId === undefined) {

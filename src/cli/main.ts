@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { parseCommandLine } from './args.js';
 import { createLogger, type Logger } from '../logger.js';
 import { loadConfig, formatConfigError } from '../config/loader.js';
 type LoadedConfig = ReturnType<typeof loadConfig>;
@@ -18,6 +19,7 @@ commands:
   check   [-c FILE]                       validate a config file and exit (0 valid, 2 invalid)
   passwd  [-f FILE] [-b] [-D] USER [PW]   add, update or delete a user in the password file
   bench   pub|sub|conn|latency|discard     MQTT load generator (protohub bench --help)
+  ctl     <command> [--json]              operate a running hub via its HTTP API (protohub ctl --help)
   version                                 print the version
 `;
 
@@ -41,23 +43,19 @@ interface StartArgs {
   logLevel?: Level;
 }
 
+const START_OPTIONS = {
+  config: { kind: 'string', short: 'c' },
+  'log-level': { kind: 'string', choices: LEVELS },
+} as const;
+
 function parseArgs(argv: string[]): StartArgs | string {
-  const out: StartArgs = { config: 'config/protohub.conf' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-c' || a === '--config') {
-      const v = argv[++i];
-      if (!v) return `${a} needs a file`;
-      out.config = v;
-    } else if (a === '--log-level' || a.startsWith('--log-level=')) {
-      const v = a.includes('=') ? a.split('=')[1] : argv[++i];
-      if (!LEVELS.includes(v as Level)) return `--log-level must be one of ${LEVELS.join(', ')}`;
-      out.logLevel = v as Level;
-    } else {
-      return `unknown option ${a}`;
-    }
+  try {
+    const { values } = parseCommandLine(argv, START_OPTIONS);
+    return { config: values.config ?? 'config/protohub.conf', logLevel: values['log-level'] as Level | undefined };
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
   }
-  return out;
 }
 
 function load(file: string): LoadedConfig | number {
@@ -141,6 +139,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'passwd':
       return runPasswdCommand(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'ctl':
+      return (await import('./ctl.js')).runCtl(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+      });
     case 'bench':
       return (await import('../bench/command.js')).runBenchCommand(rest); // loaded lazily: `start` never pays for it
     case 'version':

@@ -4,7 +4,7 @@
  * substitutions, which always yield strings: `mqtt.max_inflight = ${?MAX_INFLIGHT}` must accept "64".
  */
 import type { z } from 'zod';
-import { defOf, unwrap } from './schema-walk.js';
+import { defOf, unwrap, valuesOf } from './schema-walk.js';
 
 const NUMBER_RE = /^\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 const BOOLEANS: Record<string, boolean> = { true: true, yes: true, on: true, false: false, no: false, off: false };
@@ -23,9 +23,7 @@ function toBoolean(s: string): boolean | undefined {
 
 /** A string → the literal it spells, when a union of literals has no string option that matches it. */
 function toLiteral(options: z.ZodType[], s: string): unknown {
-  const literals = options.flatMap((o) => [
-    ...((unwrap(o).base as unknown as { _zod: { values?: Set<unknown> } })._zod.values ?? []),
-  ]);
+  const literals = options.flatMap((o) => [...(valuesOf(unwrap(o).base) ?? [])]);
   if (literals.includes(s)) return s;
   const n = toNumber(s);
   if (n !== undefined && literals.includes(n)) return n;

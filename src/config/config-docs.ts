@@ -3,7 +3,7 @@
  * docs cannot drift from what the loader accepts. Output is deterministic: schema declaration order.
  */
 import { z } from 'zod';
-import { defOf, unwrap } from './schema-walk.js';
+import { defOf, unwrap, valuesOf } from './schema-walk.js';
 
 export interface ConfigRow {
   path: string;
@@ -77,7 +77,7 @@ function humanBytes(n: number): string {
 
 function describeType(base: z.ZodType, depth = 0): string {
   const def = defOf(base);
-  const values = (base as unknown as { _zod: { values?: Set<unknown> } })._zod.values;
+  const values = valuesOf(base);
   switch (def.type) {
     case 'union':
       return (def.options ?? []).map((o) => describeType(unwrap(o).base, depth + 1)).join(' | ');

@@ -2,7 +2,7 @@
  * Zod issues → "expected …, got …" sentences for people editing a config file, one per offending path.
  */
 import type { z } from 'zod';
-import { declaredKeys, defOf, schemaAt, unwrap } from './schema-walk.js';
+import { declaredKeys, defOf, schemaAt, unwrap, valuesOf } from './schema-walk.js';
 
 export interface ConfigProblem {
   path: PropertyKey[];
@@ -78,7 +78,7 @@ function describeOptions(schema: z.ZodType, path: PropertyKey[]): string | undef
       const base = unwrap(o).base;
       const keys = declaredKeys(base);
       if (keys) return `{ ${keys.join(', ')} }`;
-      const values = (base as unknown as { _zod: { values?: Set<unknown> } })._zod.values;
+      const values = valuesOf(base);
       if (values) return quoteAll([...values]);
       return TYPE_NAMES[defOf(base).type] ?? defOf(base).type;
     })

@@ -2,6 +2,10 @@
  * Read-only introspection of zod 4 schemas, for what zod itself does not report: keys that non-strict
  * objects silently strip, the schema at a config path (to name allowed keys and union options), and the
  * defaults and ranges shown in the generated docs.
+ *
+ * Only zod's public `schema.def` is read (typed as zod's core `$Zod*Def` interfaces); until issue 9 this
+ * reached into `schema._zod`. zod is pinned exactly anyway, and test/unit/deps-internals.test.ts checks the def
+ * fields listed in `Def` below, naming the zod upgrade that changed them.
  */
 import type { z } from 'zod';
 
@@ -17,10 +21,22 @@ interface Def {
   options?: z.ZodType[];
   getter?: () => z.ZodType;
   defaultValue?: unknown;
+  /** literal */
+  values?: unknown[];
+  /** enum: key → value */
+  entries?: Record<string, unknown>;
 }
 
 export function defOf(schema: z.ZodType): Def {
-  return (schema as unknown as { _zod: { def: Def } })._zod.def;
+  return (schema as unknown as { def: Def }).def;
+}
+
+/** The values a literal or enum schema accepts, else undefined. */
+export function valuesOf(schema: z.ZodType): unknown[] | undefined {
+  const def = defOf(schema);
+  if (def.type === 'literal') return def.values;
+  if (def.type === 'enum') return Object.values(def.entries ?? {});
+  return undefined;
 }
 
 const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);

@@ -207,7 +207,12 @@ export const aclRuleSchema = z.object({
 export const authSchema = z
   .object({
     allow_anonymous: z.boolean().default(true).describe('accept clients that send no username'),
-    password_file: z.string().optional().describe('file of `username:scrypt$...` lines managed by `protohub passwd`'),
+    password_file: z
+      .string()
+      .optional()
+      .describe(
+        'file of `username:$scrypt$...[:$scram-sha-256$...:$scram-sha-512$...]` lines managed by `protohub passwd`',
+      ),
     jwt: z
       .object({
         enable: z.boolean().default(false).describe('accept a JWT as the CONNECT password'),
@@ -222,6 +227,27 @@ export const authSchema = z
           .string()
           .default('acl')
           .describe('claim with `{ pub: [filters], sub: [filters] }` allowed for this client'),
+        disconnect_after_expire: z
+          .boolean()
+          .default(true)
+          .describe('end the connection when the token expires (v5 DISCONNECT 0xA0), as EMQX does'),
+      })
+      .prefault({}),
+    scram: z
+      .object({
+        enable: z
+          .boolean()
+          .default(true)
+          .describe('MQTT 5 enhanced authentication with SCRAM against the password file (needs password_file)'),
+        mechanisms: z
+          .array(z.enum(['SCRAM-SHA-256', 'SCRAM-SHA-512']))
+          .default(['SCRAM-SHA-256', 'SCRAM-SHA-512'])
+          .describe('Authentication Methods accepted in CONNECT'),
+        step_timeout: duration(
+          "longest wait for the client's next AUTH during CONNECT before CONNACK 0x87",
+          100,
+          300_000,
+        ).prefault('20s'),
       })
       .prefault({}),
   })
@@ -252,6 +278,32 @@ export const httpSchema = z
   .object({
     enable: z.boolean().default(true).describe('serve the HTTP API and /metrics'),
     bind: bind('address and port of the HTTP API').prefault('127.0.0.1:8081'),
+    metrics_auth: z
+      .boolean()
+      .default(false)
+      .describe('require API credentials for /metrics too (off: Prometheus scrapes without credentials)'),
+    api_keys_file: z
+      .string()
+      .optional()
+      .describe('file of hashed API keys managed by `protohub ctl api-key` (default `<store.dir>/api-keys.json`)'),
+    admins: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('users of `auth.password_file` who may use the API and log in to the dashboard'),
+    session_ttl: duration('lifetime of a dashboard login session (cookie)').prefault('8h'),
+    allowed_origins: z
+      .array(z.string().regex(/^https?:\/\/[^/]+$/, 'expected an origin like "http://host:port"'))
+      .default([])
+      .describe("origins besides the API's own that may send state-changing requests (CSRF check)"),
+    max_body: byteSize('largest accepted request body', 1, 64 * 1024 * 1024).prefault('1MB'),
+    max_page_size: z.number().int().min(1).max(100_000).default(1000).describe('largest `limit` of a paged list'),
+    auth_failures: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe('wrong credentials per client address within `auth_failure_window` before 429'),
+    auth_failure_window: duration('window of the wrong-credentials limit').prefault('1m'),
   })
   .prefault({});
 

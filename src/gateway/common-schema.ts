@@ -22,7 +22,7 @@ export const restartSchema = z.object({
   max_backoff: duration('longest wait between restarts (the backoff doubles up to this)', 10, 3_600_000).prefault(
     '30s',
   ),
-  jitter: z.number().min(0).max(1).default(0.2).describe('random spread of each backoff, as a fraction of it'),
+  jitter: z.number().min(0).max(1).default(0.2).describe('fraction of each backoff randomised away (0 = none)'),
 });
 
 export const commonGatewayShape = {

@@ -48,6 +48,7 @@ export {
   type RestartConfig,
 } from './common-schema.js';
 export { GatewayMetrics, type Direction } from './metrics.js';
+export { InstanceLifecycle, type LifecycleHooks, type LifecycleState } from './lifecycle.js';
 export { delimiter, topicText, type Delimiter } from './frame-text.js';
 export { topicMatches } from '../broker/topic/match.js';
 export { bind, byteSize, duration, overflowPolicy, parseDuration, parseSize } from '../config/types.js';
@@ -74,3 +75,5 @@ export {
 export type { Logger } from '../logger.js';
 export type { MappingDefinition } from '../mapping/schema.js';
 export type { Codec } from '../codecs/types.js';
+/** Device-session sinks that implement this list and kick in the HTTP API like TCP clients (issue 15). */
+export type { ClientDetails, DescribedSink } from '../broker/inspect.js';

@@ -81,6 +81,18 @@ export class GatewayManager {
     return (this.#codecs = registry);
   }
 
+  /**
+   * Stop, start or restart one running instance by id (`<protocol>.<name>`), for the HTTP API. Resolves false
+   * for an unknown or disabled instance. Restart is stop then start: peers reconnect, mappings stay compiled.
+   */
+  async control(id: string, action: 'start' | 'stop' | 'restart'): Promise<boolean> {
+    const s = this.#supervisors.find((x) => x.id === id);
+    if (!s) return false;
+    if (action !== 'start') await s.stop();
+    if (action !== 'stop') await s.start();
+    return true;
+  }
+
   #plan(): Planned[] {
     const defs = this.#deps.definitions ?? [...gatewayDefinitions, ...clientGatewayDefinitions];
     const sections = this.#deps.config as Record<string, Record<string, unknown> | undefined>;

@@ -2,13 +2,17 @@
  * Runs one gateway instance: creates it, starts it, wires it to the broker, and when it fails (start rejects or
  * ingress$ errors) tears it down and restarts a fresh instance after an exponential backoff with jitter. The
  * backoff resets once an instance stayed up for `max_backoff`. start()/stop() are idempotent and bounded.
+ *
+ * The retained `$hub/gateways/<id>/status` is republished on every state change and, while running, whenever
+ * the instance's health (connection, peers, last error) changed: health is sampled every `statusIntervalMs`
+ * (1 s), so an instance publishes at most once per interval for health and always its latest health.
  */
 import type { Subscription } from 'rxjs';
 import type { BrokerApi } from '../broker/api.js';
 import type { Logger } from '../logger.js';
 import type { CompiledMapping } from '../mapping/types.js';
 import { ReplyRouter, type ReplyRouterOptions } from '../pipeline/reply-router.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../backoff.js';
 import type { CommonGatewayConfig } from './common-schema.js';
 import type { GatewayHealth, RuntimeState } from './health.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -28,10 +32,17 @@ export interface SupervisorDeps {
   replies?: ReplyRouterOptions;
   /** Bound on an instance's start() and stop(). */
   timeoutMs?: number;
+  /** How often a running instance's health is sampled for the retained status (default 1000 ms). */
+  statusIntervalMs?: number;
   random?: () => number;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** What a status subscriber would see change; `since` moves only with the state, which is in the key. */
+function statusKey(h: GatewayHealth): string {
+  return JSON.stringify([h.state, h.connection, h.peers, h.lastError ?? null, h.restarts]);
+}
 
 function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -57,6 +68,9 @@ export class GatewaySupervisor {
   #lastError?: string;
   #wanted = false;
   #cycle: Promise<void> = Promise.resolve();
+  /** The status last published, to republish only what changed. */
+  #publishedStatus = '';
+  #healthTimer?: NodeJS.Timeout;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
@@ -105,8 +119,19 @@ export class GatewaySupervisor {
     this.#state = state;
     this.#since = Date.now();
     this.#deps.metrics.up(state === 'running');
+    this.#publishStatus();
+  }
+
+  /** Republish the retained status when the health of the running instance changed since the last one. */
+  #sampleHealth(): void {
+    const health = this.health();
+    if (statusKey(health) !== this.#publishedStatus) this.#publishStatus(health);
+  }
+
+  #publishStatus(health: GatewayHealth = this.health()): void {
+    this.#publishedStatus = statusKey(health);
     // Retained, like bridges' status, so an operator's client sees the current state on subscribe.
-    const status = envelope(`$hub/gateways/${this.id}/status`, JSON.stringify(this.health()), {
+    const status = envelope(`$hub/gateways/${this.id}/status`, JSON.stringify(health), {
       qos: 0,
       retain: true,
       origin: { gateway: this.id, clientId: gatewayClientId(this.id) },
@@ -145,6 +170,8 @@ export class GatewaySupervisor {
       : undefined;
     this.#setState('running');
     this.#log.info('gateway running');
+    this.#healthTimer = setInterval(() => this.#sampleHealth(), d.statusIntervalMs ?? 1000);
+    this.#healthTimer.unref();
     this.#wiring = wireGateway({
       id: this.id,
       instance,
@@ -176,7 +203,7 @@ export class GatewaySupervisor {
     this.#startedAt = 0;
     const delay = backoffDelay(
       this.#attempt++,
-      { initialMs: restart.initial_backoff, maxMs: restart.max_backoff, jitter: restart.jitter },
+      { initialMs: restart.initial_backoff, maxMs: restart.max_backoff, multiplier: 2, jitter: restart.jitter },
       this.#deps.random,
     );
     this.#setState('restarting');
@@ -189,6 +216,8 @@ export class GatewaySupervisor {
   }
 
   async #teardown(): Promise<void> {
+    clearInterval(this.#healthTimer);
+    this.#healthTimer = undefined;
     this.#wiring?.unsubscribe();
     this.#wiring = undefined;
     this.#replies?.close();

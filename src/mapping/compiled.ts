@@ -8,7 +8,7 @@ import type { Envelope, PublishProperties, QoS, UserProperties } from '../envelo
 import { matchPattern, toTopicFilter, type Captures } from './pattern.js';
 import type { CompiledDownlinkRule, CompiledUplinkRule } from './rules.js';
 import { renderTemplate } from './template.js';
-import { topicNameProblem, utf8StringProblem } from './topic-check.js';
+import { validateGeneratedTopicName, validateMqttString } from '../broker/topic/index.js';
 import type {
   CompiledMapping,
   DownlinkFilter,
@@ -65,13 +65,13 @@ export class CompiledRules implements CompiledMapping {
     for (const rule of this.#uplink) {
       if (!matchPattern(rule.pattern, input.address, values)) continue;
       const topic = renderTemplate(rule.topic, values);
-      const problem = topicNameProblem(topic);
-      if (problem) return fail('invalid_topic', `rule ${rule.name}: topic ${quote(topic)} ${problem}`);
+      const problem = validateGeneratedTopicName(topic);
+      if (problem) return fail('invalid_topic', `rule ${rule.name}: topic ${quote(topic)}: ${problem}`);
       let userProperties: UserProperties | undefined;
       for (const [key, template] of rule.userProperties) {
         const value = renderTemplate(template, values);
-        const bad = utf8StringProblem(value);
-        if (bad) return fail('invalid_topic', `rule ${rule.name}: user property ${quote(key)} ${bad}`);
+        const bad = validateMqttString(value);
+        if (bad) return fail('invalid_topic', `rule ${rule.name}: user property ${quote(key)}: ${bad}`);
         (userProperties ??= {})[key] = value; // keys are load-checked: never "__proto__"
       }
       const payload = convert(rule.name, input.payload, rule.from, rule.to);

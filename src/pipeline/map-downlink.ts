@@ -1,9 +1,8 @@
 /**
- * `mapDownlink(mapping)`: turns a broker delivery into a DownlinkMessage for the gateway through the first
+ * `mapDelivery(delivery, mapping)`: turns a broker delivery into a DownlinkMessage for the gateway through the first
  * matching downlink rule, or into a Fault for the DLQ. The delivery travels along so it is acked only once the
- * message was sent, dropped or dead-lettered. One output per input; never errors; completes with the source.
+ * message was sent, dropped or dead-lettered. Never throws.
  */
-import { map, type OperatorFunction } from 'rxjs';
 import type { Delivery } from '../broker/api.js';
 import type { CompiledMapping } from '../mapping/types.js';
 import type { DownlinkMessage } from '../gateway/spi.js';
@@ -33,8 +32,4 @@ export function mapDelivery(delivery: Delivery, mapping: CompiledMapping): Downl
     delivery,
     message: { address: result.value.address, payload: result.value.payload, envelope: env },
   };
-}
-
-export function mapDownlink(mapping: CompiledMapping): OperatorFunction<Delivery, DownlinkOutcome> {
-  return map((d) => mapDelivery(d, mapping));
 }

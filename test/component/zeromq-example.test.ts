@@ -18,7 +18,7 @@ describeWithPeers(['pyzmq'], 'config/examples/zeromq.conf as shipped', () => {
     const pub = await PyZmqPeer.start('pub', 'bind', 'tcp://127.0.0.1:5560');
     peers.push(pub);
     example = await startExample('zeromq.conf');
-    expect(example.manager.health()[0].mapping).toMatch(/mappings\/zeromq\.conf$/);
+    expect(example.health()[0].mapping).toMatch(/mappings\/zeromq\.conf$/);
     const app = await connectV5(example.url);
     await subscribe(app, 'zmq/sensors/#', { qos: 1 });
     const bytes = Buffer.from([0x00, 0x10, 0xff, 0x80]);

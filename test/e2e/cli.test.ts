@@ -69,7 +69,7 @@ describe('protohub CLI', () => {
     expect(protohub(['passwd', '-f', file, '-b', 'alice', 's3cret']).code).toBe(0);
     expect(protohub(['passwd', '-f', file, 'bob'], 'from-stdin\n').code).toBe(0);
     const text = readFileSync(file, 'utf8');
-    expect(text).toMatch(/^alice:\$scrypt\$/m);
+    expect(text).toMatch(/^alice:\$scrypt\$[^:\n]+:\$scram-sha-256\$i=4096\$[^:\n]+:\$scram-sha-512\$i=4096\$/m);
     expect(text).toMatch(/^bob:\$scrypt\$/m);
     expect(text).not.toContain('s3cret');
     expect(protohub(['passwd', '-f', file, '-D', 'alice']).code).toBe(0);

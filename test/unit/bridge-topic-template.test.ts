@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BridgeError } from '../../src/errors.js';
 import { compileRoute } from '../../src/bridge/topic-template.js';
-import { filtersOverlap, topicMatches } from '../../src/bridge/topic-filter.js';
+import { filtersOverlap, topicMatches } from '../../src/broker/topic/index.js';
 
 const level = fc.stringMatching(/^[a-z0-9]{1,6}$/);
 const topicArb = fc.array(level, { minLength: 1, maxLength: 6 }).map((l) => l.join('/'));

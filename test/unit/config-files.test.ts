@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/loader.js';
 
 const repo = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
-// Only the files this suite's owner writes: other examples may need gateways that are not registered yet.
+// The quick-start config in detail; every config/examples/*.conf is loaded by `protohub check` in test/e2e/cli.test.ts.
 describe('shipped config files', () => {
   it('config/protohub.conf is the documented quick start', () => {
     const { config } = loadConfig(repo('config/protohub.conf'), { env: {} });

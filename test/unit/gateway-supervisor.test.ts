@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { compileMapping } from '../../src/mapping/compile.js';
 import { commonGatewayShape } from '../../src/gateway/common-schema.js';
 import { GatewayMetrics } from '../../src/gateway/metrics.js';
-import type { GatewayDefinition, GatewayInstance, IngressItem } from '../../src/gateway/spi.js';
+import type { GatewayDefinition, GatewayInstance, IngressItem, InstanceHealth } from '../../src/gateway/spi.js';
 import { GatewaySupervisor } from '../../src/gateway/supervisor.js';
 import { silentLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics.js';
@@ -102,6 +102,75 @@ describe('GatewaySupervisor', () => {
       await vi.advanceTimersByTimeAsync(10_000);
       expect(created.length).toBe(1);
       expect(s.health().state).toBe('stopped');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('republishes the retained status when health changes, at most once per interval and always the latest', async () => {
+    vi.useFakeTimers();
+    try {
+      let health: InstanceHealth = { connection: 'listening', peers: 0 };
+      const def: GatewayDefinition = {
+        ...flaky(0).def,
+        create: (): GatewayInstance => ({
+          ingress$: new Subject<IngressItem>().asObservable(),
+          start: async () => undefined,
+          stop: async () => undefined,
+          send: async () => undefined,
+          health: () => health,
+        }),
+      };
+      const broker = new BrokerDouble();
+      const config = z.object(commonGatewayShape).parse({});
+      const s = new GatewaySupervisor({
+        definition: def,
+        name: 'x',
+        config,
+        broker,
+        logger: silentLogger(),
+        metrics: new GatewayMetrics(new Metrics(), 'flaky.x'),
+        mapping: compileMapping(def.defaultMapping('x', config), { source: 'default:flaky.x' }),
+        statusIntervalMs: 1000,
+      });
+      const statuses = () =>
+        broker.published
+          .filter((e) => e.topic === '$hub/gateways/flaky.x/status')
+          .map((e) => {
+            expect(e.retain).toBe(true);
+            return JSON.parse(e.payload.toString()) as { state: string; peers: number; lastError?: string };
+          });
+      await s.start();
+      expect(statuses().map((x) => x.state)).toEqual(['starting', 'running']);
+
+      await vi.advanceTimersByTimeAsync(3000); // nothing changed: nothing republished
+      expect(statuses()).toHaveLength(2);
+
+      health = { connection: 'connected', peers: 1 };
+      health = { connection: 'connected', peers: 2 };
+      health = { connection: 'connected', peers: 3, lastError: 'peer 2 reset' }; // three changes in one interval
+      await vi.advanceTimersByTimeAsync(999);
+      expect(statuses()).toHaveLength(2); // not before the interval ends
+      await vi.advanceTimersByTimeAsync(1);
+      expect(statuses()).toHaveLength(3);
+      expect(statuses()[2]).toMatchObject({
+        state: 'running',
+        connection: 'connected',
+        peers: 3,
+        lastError: 'peer 2 reset',
+      });
+
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(statuses()).toHaveLength(3);
+      health = { connection: 'connecting', peers: 0, lastError: 'peer 2 reset' };
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(statuses()[3]).toMatchObject({ connection: 'connecting', peers: 0 });
+
+      await s.stop();
+      const states = statuses().map((x) => x.state);
+      expect(states.slice(-2)).toEqual(['stopping', 'stopped']);
+      await vi.advanceTimersByTimeAsync(5000); // the sampling timer ended with the instance
+      expect(statuses().map((x) => x.state)).toEqual(states);
     } finally {
       vi.useRealTimers();
     }

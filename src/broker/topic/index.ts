@@ -3,6 +3,7 @@ export {
   MAX_TOPIC_BYTES,
   TopicReason,
   hasWildcard,
+  validateGeneratedTopicName,
   validateTopicFilter,
   validateTopicName,
   type TopicReasonText,
@@ -16,6 +17,7 @@ export {
   type SharedFilterError,
 } from './shared.js';
 export { topicMatches } from './match.js';
+export { coversFilter, coversLevels, filtersOverlap, isServerTopic, levels, matchLevels } from './levels.js';
 export { Utf8Reason, validateMqttString, validateMqttStringBytes, type Utf8ReasonText } from './utf8.js';
 export { MatchCache, type MatchCacheStats } from './match-cache.js';
 export { SubscriptionTrie, type MatchVisitor, type SubscriptionTrieOptions, type TrieEntry } from './trie.js';

@@ -1,7 +1,9 @@
 /**
  * Match one topic filter against one topic name (MQTT §4.7.1, §4.7.2) without splitting or allocating.
  * The subscription trie does the same for many filters at once; this is the reference it is tested against and
- * the matcher for one-off checks (authorization rules, bridge topic lists).
+ * the matcher for one-off checks (bridge routes and templates, retained-message delivery). Authorization checks one
+ * topic against many ACL rules, so it splits the topic once and uses matchLevels (levels.ts), which the unit tests
+ * hold to the same answers as this function.
  *
  * Defined for filters that pass validateTopicFilter and topics that pass validateTopicName; for anything else it
  * returns some boolean and never throws.

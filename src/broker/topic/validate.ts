@@ -15,6 +15,8 @@ export const TopicReason = {
   wildcardInName: '[MQTT-4.7.1-1] wildcards + and # are not allowed in a topic name',
   hashNotLast: '[MQTT-4.7.1-2] # must be on its own in the last level of a topic filter',
   plusNotAlone: '[MQTT-4.7.1-3] + must occupy an entire level of a topic filter',
+  serverTopic:
+    "[MQTT-4.7.2-1] topic names starting with '$' are the server's; a client-side publisher may not use them",
 } as const;
 
 export type TopicReasonText = (typeof TopicReason)[keyof typeof TopicReason];
@@ -23,6 +25,7 @@ export type TopicReasonText = (typeof TopicReason)[keyof typeof TopicReason];
 export const MAX_TOPIC_BYTES = 65535;
 
 const NUL = 0x00;
+const DOLLAR = 0x24;
 const HASH = 0x23;
 const PLUS = 0x2b;
 const SLASH = 0x2f;
@@ -108,6 +111,15 @@ export function validateTopicFilter(filter: string, maxLevels = Infinity): Topic
     }
   }
   return undefined;
+}
+
+/**
+ * Validate a topic name that a hub component generated on a client's behalf (a mapping rule's rendered topic):
+ * a valid topic name that is not a server topic, so a capture cannot publish into `$SYS/…` or `$hub/…`.
+ */
+export function validateGeneratedTopicName(topic: string, maxLevels = Infinity): TopicReasonText | undefined {
+  if (topic.charCodeAt(0) === DOLLAR) return TopicReason.serverTopic; // [MQTT-4.7.2-1]
+  return validateTopicName(topic, maxLevels);
 }
 
 /** True when the filter contains a + or # wildcard level (so it can match more than one topic name). */

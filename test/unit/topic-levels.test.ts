@@ -1,14 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+/**
+ * The level-array matcher and filter coverage (used by authorization) and their agreement with the allocation-free
+ * matcher the broker and bridges use. Moved here from auth-topic-match.test.ts when the copies were merged.
+ */
 import {
   coversFilter,
-  isValidTopicFilter,
-  isValidTopicName,
+  filtersOverlap,
   levels,
   matchLevels,
-  matchTopic,
-  unshare,
-} from '../../src/auth/topic-match.js';
+  parseSharedFilter,
+  topicMatches,
+  validateGeneratedTopicName,
+  validateTopicFilter,
+  validateTopicName,
+} from '../../src/broker/topic/index.js';
+
+const matchTopic = (filter: string, topic: string): boolean => matchLevels(levels(filter), levels(topic));
+const isValidTopicFilter = (f: string): boolean => validateTopicFilter(f) === undefined;
+const isValidTopicName = (t: string): boolean => validateTopicName(t) === undefined;
 
 describe('matchTopic', () => {
   it.each([
@@ -53,13 +63,20 @@ describe('validity and $share', () => {
     for (const t of ['', 'a/+', 'a/#']) expect(isValidTopicName(t)).toBe(false);
   });
 
-  it('unshare strips $share/{group}/ and refuses malformed shares', () => {
-    expect(unshare('$share/g/a/b')).toBe('a/b');
-    expect(unshare('a/b')).toBe('a/b');
-    expect(unshare('$share/g')).toBeUndefined();
-    expect(unshare('$share//a')).toBeUndefined();
-    expect(unshare('$share/g/')).toBeUndefined();
-    expect(unshare('$share/g+/a')).toBeUndefined();
+  it('parseSharedFilter strips $share/{group}/ and refuses malformed shares', () => {
+    expect(parseSharedFilter('$share/g/a/b')).toEqual({ group: 'g', filter: 'a/b' });
+    expect(parseSharedFilter('a/b')).toBeUndefined();
+    for (const bad of ['$share/g', '$share//a', '$share/g/', '$share/g+/a']) {
+      expect(parseSharedFilter(bad)).toHaveProperty('reason');
+    }
+  });
+
+  it('generated topic names (mapping output) may not be server topics', () => {
+    expect(validateGeneratedTopicName('$SYS/x')).toMatch(/\[MQTT-4.7.2-1\]/);
+    expect(validateGeneratedTopicName('')).toMatch(/\[MQTT-4.7.3-1\]/);
+    expect(validateGeneratedTopicName('a/+')).toMatch(/\[MQTT-4.7.1-1\]/);
+    expect(validateGeneratedTopicName('a/\ud800')).toMatch(/\[MQTT-1.5.4-1\]/);
+    expect(validateGeneratedTopicName('a/b')).toBeUndefined();
   });
 });
 
@@ -122,6 +139,15 @@ describe('properties', () => {
     );
   });
 
+  it('the level matcher agrees with the allocation-free topicMatches', () => {
+    fc.assert(
+      fc.property(filterArb, topicArb, (filter, topic) => {
+        expect(matchTopic(filter, topic)).toBe(topicMatches(filter, topic));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('a topic name used as a filter matches itself and covers only itself', () => {
     fc.assert(fc.property(topicArb, (t) => matchTopic(t, t) && coversFilter(t, t)));
   });
@@ -131,7 +157,8 @@ describe('properties', () => {
       fc.property(fc.string(), fc.string(), (a, b) => {
         matchTopic(a, b);
         coversFilter(a, b);
-        unshare(a);
+        filtersOverlap(a, b);
+        parseSharedFilter(a);
       }),
     );
   });

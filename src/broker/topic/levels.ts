@@ -1,6 +1,10 @@
 /**
- * MQTT topic-filter matching and filter coverage for authorization. Kept separate from the broker's
- * router on purpose: the ACL needs coverage (filter ⊇ filter), which routing never does.
+ * Topic matching on pre-split levels, and the two filter-against-filter questions: does one filter cover another
+ * (authorization: may this client subscribe to that filter?) and can two filters match a common topic (bridges:
+ * would a forward rule loop back?). Callers that check one topic against many rules split it once with `levels`.
+ * For a single filter against a single topic, `topicMatches` (match.ts) gives the same answer without allocating.
+ *
+ * Defined for filters that pass validateTopicFilter and names that pass validateTopicName.
  */
 
 /** Split a topic name or filter into levels; `a//b` has an empty middle level [MQTT-4.7.1-3]. */
@@ -8,21 +12,9 @@ export function levels(topic: string): string[] {
   return topic.split('/');
 }
 
-/** A valid topic name: non-empty, no wildcards [MQTT-4.7.3-1], [MQTT-3.3.2-2]. */
-export function isValidTopicName(topic: string): boolean {
-  return topic.length > 0 && !topic.includes('+') && !topic.includes('#') && !topic.includes('\u0000');
-}
-
-/** A valid topic filter: `#` only alone as the last level [MQTT-4.7.1-2], `+` only alone in a level [MQTT-4.7.1-3]. */
-export function isValidTopicFilter(filter: string): boolean {
-  if (filter.length === 0 || filter.includes('\u0000')) return false;
-  const ls = levels(filter);
-  for (let i = 0; i < ls.length; i++) {
-    const l = ls[i];
-    if (l.includes('#') && (l !== '#' || i !== ls.length - 1)) return false;
-    if (l.includes('+') && l !== '+') return false;
-  }
-  return true;
+/** True for topic names the server owns (`$SYS/…`, `$hub/…`): wildcard-first filters never match them. */
+export function isServerTopic(topic: string): boolean {
+  return topic.charCodeAt(0) === 0x24; // [MQTT-4.7.2-1]
 }
 
 /** True when the first level is a wildcard; such filters never match `$`-topics [MQTT-4.7.2-1]. */
@@ -30,7 +22,7 @@ function startsWithWildcard(filterLevels: readonly string[]): boolean {
   return filterLevels[0] === '+' || filterLevels[0] === '#';
 }
 
-/** Does a filter (as levels) match a topic name (as levels)? */
+/** Does a filter (as levels) match a topic name (as levels)? Same answers as topicMatches on the joined strings. */
 export function matchLevels(filter: readonly string[], topic: readonly string[]): boolean {
   // [MQTT-4.7.2-1] wildcards at the first level do not match topics starting with '$'
   if (topic[0]?.startsWith('$') && startsWithWildcard(filter)) return false;
@@ -43,10 +35,6 @@ export function matchLevels(filter: readonly string[], topic: readonly string[])
     if (f !== '+' && f !== topic[i]) return false;
   }
   return filter.length === topic.length;
-}
-
-export function matchTopic(filter: string, topic: string): boolean {
-  return matchLevels(levels(filter), levels(topic));
 }
 
 /**
@@ -74,21 +62,28 @@ export function coversLevels(rule: readonly string[], filter: readonly string[])
   return rule.length === filter.length;
 }
 
+/** Is every topic matched by `filter` also matched by `rule`? */
 export function coversFilter(rule: string, filter: string): boolean {
   return coversLevels(levels(rule), levels(filter));
 }
 
 /**
- * Strip a shared-subscription prefix: `$share/{group}/{filter}` → filter [MQTT-4.8.2-1].
- * Returns undefined for a malformed share (empty group or no filter) [MQTT-4.8.2-2].
+ * Is there a topic name that both filters match? Deliberately ignores the `$` rule [MQTT-4.7.2-1] (so `#` and
+ * `$SYS/#` "overlap"): bridges use it to refuse forward/downlink pairs that could loop, where a false alarm is
+ * cheap and a missed loop is not.
  */
-export function unshare(filter: string): string | undefined {
-  if (!filter.startsWith('$share/')) return filter;
-  const rest = filter.slice('$share/'.length);
-  const slash = rest.indexOf('/');
-  if (slash <= 0) return undefined;
-  const group = rest.slice(0, slash);
-  if (group.includes('+') || group.includes('#')) return undefined;
-  const inner = rest.slice(slash + 1);
-  return inner.length > 0 ? inner : undefined;
+export function filtersOverlap(a: string, b: string): boolean {
+  const x = levels(a);
+  const y = levels(b);
+  for (let i = 0; ; i++) {
+    const p = x[i];
+    const q = y[i];
+    if (p === '#' || q === '#') return true;
+    if (p === undefined || q === undefined) {
+      // one ran out: overlap only if the other ends in a `#` that also matches the parent level
+      const rest = p === undefined ? y.slice(i) : x.slice(i);
+      return rest.length === 0 || (rest.length === 1 && rest[0] === '#');
+    }
+    if (p !== '+' && q !== '+' && p !== q) return false;
+  }
 }

@@ -1,0 +1,46 @@
+/** What the API routes may use of the hub. Each getter returns undefined while that part is not running. */
+import type { Broker } from '../broker/broker.js';
+import type { HubConfig } from '../config/schema.js';
+import type { GatewayHealth } from '../gateway/health.js';
+import type { BridgeStatus } from '../bridge/bridge.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { ApiKeyStore } from './api-keys.js';
+import type { HttpAuth } from './auth.js';
+import type { RateSampler } from './rates.js';
+
+export interface GatewayControl {
+  health(): GatewayHealth[];
+  control(id: string, action: 'start' | 'stop' | 'restart'): Promise<boolean>;
+}
+
+export interface BridgeControl {
+  status(): BridgeStatus[];
+  control(name: string, action: 'pause' | 'resume'): boolean;
+}
+
+/** The parts of the hub the HTTP API reads; the hub passes getters so the API never holds stale objects. */
+export interface HubView {
+  config: HubConfig;
+  version: string;
+  startedAt: number;
+  metrics: Metrics;
+  logger: Logger;
+  broker(): Broker | undefined;
+  gateways(): GatewayControl | undefined;
+  bridges(): BridgeControl | undefined;
+  /** Legacy status JSON of /api/v1/status. */
+  status(): unknown;
+  /**
+   * RELOAD HOOK (live reload, issue #15): the hub sets this to re-read its config. Until it exists
+   * POST /api/v5/reload answers 501 PH_HTTP_NOT_IMPLEMENTED. Resolves to a JSON-able outcome.
+   */
+  reload?: () => Promise<unknown>;
+}
+
+export interface ApiDeps extends HubView {
+  keys: ApiKeyStore;
+  auth: HttpAuth;
+  rates: RateSampler;
+  maxPage: number;
+}

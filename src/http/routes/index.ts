@@ -1,0 +1,27 @@
+/** Every /api/v5 route, in one list (the OpenAPI test checks each against openapi.json). */
+import type { ApiDeps } from '../deps.js';
+import type { Route } from '../router.js';
+import { accessRoutes } from './access.js';
+import { bridgeRoutes } from './bridges.js';
+import { clientRoutes } from './clients.js';
+import { configRoutes } from './config.js';
+import { gatewayRoutes } from './gateways.js';
+import { publishRoutes } from './publish.js';
+import { retainedRoutes } from './retained.js';
+import { statsRoutes } from './stats.js';
+import { subscriptionRoutes } from './subscriptions.js';
+import { userRoutes } from './users.js';
+
+export const apiRoutes: Route<ApiDeps>[] = [
+  ...statsRoutes,
+  ...clientRoutes,
+  ...subscriptionRoutes,
+  ...retainedRoutes,
+  ...publishRoutes,
+  ...gatewayRoutes,
+  ...bridgeRoutes,
+  ...userRoutes,
+  ...configRoutes,
+  ...accessRoutes,
+  // RELOAD HOOK: POST /api/v5/reload lives in config.ts and calls HubView.reload when the hub provides it
+];
