@@ -101,6 +101,16 @@ export class Dispatcher {
       !c.objects.objectList.some((o) => o.split('/')[1] === String(cmd.path.objectId))
     )
       this.ports.metrics.socketEvent('unknown_object_command'); // still sent: the device answers 4.04 if it lacks it
+    const reqPath = formatPath(cmd.path);
+    if (
+      cmd.msgType === 'observe' &&
+      !c.observations.has(reqPath) &&
+      c.observations.size >= this.config.max_observations
+    ) {
+      this.ports.metrics.dropped('max_observations');
+      reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.ServiceUnavailable, 'too many observations'));
+      return;
+    }
     if (c.queueMode && now >= c.awakeUntil) {
       if (c.queued.length >= this.config.max_queued_commands) {
         this.ports.metrics.dropped('command_queue_full');

@@ -57,6 +57,13 @@ export const lwm2mConfigSchema = z
       .max(100_000)
       .default(100)
       .describe('commands waiting per sleeping endpoint; past it new commands are refused (5.03 on up/resp, counted)'),
+    max_observations: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(64)
+      .describe('observations per endpoint; another observe is refused (5.03 on up/resp, counted)'),
     max_endpoints: z.number().int().min(1).max(10_000_000).default(100_000).describe('registered endpoints at once'),
     max_datagram_size: z.number().int().min(64).max(65_507).default(1500).describe('largest UDP datagram read or sent'),
     transmission: z

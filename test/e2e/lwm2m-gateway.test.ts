@@ -139,8 +139,8 @@ describe('LwM2M gateway', () => {
     expect(json((await resp)[0]!).data).toMatchObject({ reqPath: '/9999/0/1', code: '4.04', codeMsg: 'not_found' });
   });
 
-  it('observe → notifications on up/notify with seqNum; cancel-observe', async () => {
-    const { app, port } = await setup();
+  it('observe → notifications on up/notify with seqNum; cancel-observe; max_observations', async () => {
+    const { app, port } = await setup({ max_observations: 1 });
     const d = await device(port);
     await d.register('dev2', ['lt=300']);
     let resp = collect(app, 1, on('lwm2m/dev2/up/resp'));
@@ -159,6 +159,9 @@ describe('LwM2M gateway', () => {
       ['notify', 1, 22],
       ['notify', 2, 23.25],
     ]);
+    resp = collect(app, 1, on('lwm2m/dev2/up/resp'));
+    command(app, 'dev2', { reqID: 'o3', msgType: 'observe', data: { path: '/3/0/9' } }); // max_observations = 1
+    expect(json((await resp)[0]!).data).toMatchObject({ code: '5.03', reason: 'too many observations' });
     resp = collect(app, 1, on('lwm2m/dev2/up/resp'));
     command(app, 'dev2', { reqID: 'o2', msgType: 'cancel-observe', data: { path: '/3303/0/5700' } });
     expect(json((await resp)[0]!).data.code).toBe('2.05');
