@@ -127,6 +127,14 @@ export const ROWS: Row[] = [
     target: null,
   },
   {
+    label: 'DDS (Cyclone writer, ShapeType) → MQTT end to end (QoS 0 subscriber)',
+    scenario: 'dds',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    target: { kind: 'abs-min', value: 30_000 },
+  },
+  { label: 'DDS → MQTT: not delivered', scenario: 'dds', figure: 'missing', unit: 'msgs', target: null },
+  {
     label: 'bridge backlog drain to mosquitto upstream, until all PUBACKed (QoS 1, defaults: SQLite, max_inflight 32)',
     scenario: 'bridge',
     figure: 'msg_per_s',
@@ -166,7 +174,7 @@ export const ROWS: Row[] = [
   },
 ];
 
-const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency', 'zeromq', 'nng', 'bridge'];
+const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency', 'zeromq', 'nng', 'dds', 'bridge'];
 
 function fmt(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return '–';

@@ -19,7 +19,9 @@ import { medians, renderMarkdown, type ResultsFile } from './report.js';
 import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
+import { hasMqttSnGateway, mqttsnToMqtt } from './mqttsn.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
+import { ddsToMqtt, hasDdsToolchain } from './dds-scenario.js';
 import { apiClients, API_CLIENTS } from './api-clients.js';
 
 interface Options {
@@ -67,6 +69,10 @@ const GATEWAYS: Array<{
 }> = [
   { id: 'zeromq', available: hasZmqToolchain, run: (_q, s) => zeromqToMqtt(s.gatewayMessages) },
   { id: 'nng', available: hasNngToolchain, run: (_q, s) => nngToMqtt(s.gatewayMessages) },
+  // 1,000 MQTT-SN clients publishing QoS 1 → MQTT subscriber; runs once gateways/mqttsn/entry.ts is built
+  { id: 'mqttsn', available: hasMqttSnGateway, run: (q) => mqttsnToMqtt(q ? 20_000 : 200_000) },
+  // DDS samples are ~20x dearer than ZeroMQ frames (JSON from the Connector per sample): a tenth of the count
+  { id: 'dds', available: hasDdsToolchain, run: (_q, s) => ddsToMqtt(Math.max(10_000, s.gatewayMessages / 10)) },
   {
     id: 'bridge',
     available: () => mosquittoVersion() !== null,

@@ -7,12 +7,15 @@
 import type { ClientGatewayDefinition, GatewayDefinition } from '../src/gateway/index.js';
 import { coapGateway } from './coap/entry.js';
 import { lwm2mGateway } from './lwm2m/entry.js';
+import { ddsGateway } from './dds/entry.js';
+import { mqttsnGateway } from './mqttsn/entry.js';
 import { nngGateway } from './nng/entry.js';
 import { zeromqGateway } from './zeromq/entry.js';
 
-export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway];
+export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway, ddsGateway];
 
 export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [
+  mqttsnGateway,
   coapGateway as unknown as ClientGatewayDefinition,
   lwm2mGateway as unknown as ClientGatewayDefinition,
 ];

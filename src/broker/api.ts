@@ -69,6 +69,8 @@ export interface PublishOptions {
    * never checked, nor is a publish without a client id. Default false.
    */
   authorize?: boolean;
+  /** IP address the authorization rules see for an id that is not connected (e.g. an MQTT-SN QoS -1 sender). */
+  remoteAddress?: string;
 }
 
 export interface BrokerApi {

@@ -430,7 +430,7 @@ export class Broker implements BrokerApi {
       const identity = this.devices.get(clientId)?.identity ?? {
         clientId,
         username: env.origin?.username,
-        remoteAddress: '',
+        remoteAddress: opts.remoteAddress ?? '',
       };
       if (!this.access.authorize(identity, 'publish', env.topic)) {
         this.metrics.dropped.inc({ reason: 'not_authorized' });

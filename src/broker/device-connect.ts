@@ -117,6 +117,8 @@ export async function connectDevice(
     inflightWindow: req.inflightWindow ?? DEFAULT_WINDOW,
     maxParked: req.queue?.maxMessages ?? opts.max_mqueue_len,
     counters: { sent: m.sent.labels(counterLabels), received: m.received.labels(counterLabels) },
+    disconnectAt: auth.disconnectAt,
+    enforceKeepAlive: req.enforceKeepAlive ?? true,
     onEnd: () => {
       m.connections.dec(connections);
       if (registered.entry) broker.devices.remove(registered.entry);

@@ -20,8 +20,9 @@ import type {
   SubscribeOutcome,
 } from './device-types.js';
 import { expiresAt, propertiesForDelivery, type BrokerMessage, type Pending } from './message.js';
+import type { DescribedSink } from './inspect.js';
 import type { Mountpoint } from './mountpoint.js';
-import type { Session, SessionSink } from './session.js';
+import type { Session } from './session.js';
 import { parseSharedFilter, validateTopicFilter, validateTopicName } from './topic/index.js';
 
 type Counter = { inc(n?: number): void };
@@ -39,6 +40,10 @@ export interface DeviceSessionDeps {
   /** Most QoS 0 messages parked while the device sleeps. */
   maxParked: number;
   counters: { sent: Counter; received: Counter };
+  /** Arm the keep-alive timer (false when the gateway tracks liveness itself). */
+  enforceKeepAlive: boolean;
+  /** End the session then (ms since epoch): the expiry of the JWT it authenticated with. */
+  disconnectAt?: number;
   onEnd(device: DeviceSessionImpl): void;
 }
 
@@ -59,8 +64,11 @@ export function willMessage(
   return { topic, payload: will.payload, qos: will.qos, retain: will.retain, receivedAt: now, origin };
 }
 
-/** A SessionSink the broker can ask to give way to a new connection of the same client id. */
-export interface TakeoverSink extends SessionSink {
+/**
+ * The broker-facing sink: describes the device for listings and can be kicked (DescribedSink, inspect.ts), and
+ * gives way to a new connection of the same client id (takeOver, Broker.openSession).
+ */
+export interface TakeoverSink extends DescribedSink {
   takeOver(): void;
 }
 
@@ -75,6 +83,7 @@ export class DeviceSessionImpl implements DeviceSession {
   #keepAliveMs = 0;
   #lastSeen = Date.now();
   #timer?: NodeJS.Timeout;
+  #expiryTimer?: NodeJS.Timeout;
   #parked: Array<{ p: Pending; packetId: number | undefined; dup: boolean }> = [];
   #uplinkPending = 0;
   readonly #onStop = () => this.#end('broker_stopped', false);
@@ -94,8 +103,22 @@ export class DeviceSessionImpl implements DeviceSession {
       },
       // [MQTT-3.1.4-3] another connection with this client id arrived; called by Broker.openSession
       takeOver: () => this.#end('taken_over', true),
+      kick: () => this.#end('kicked', true),
+      describe: () => {
+        const i = this.#d.info;
+        return {
+          protocol: i.protocol,
+          username: i.username,
+          ip_address: i.peerAddress || undefined,
+          port: i.peerPort,
+          listener: i.gateway,
+          keepalive: i.keepAlive,
+          connected_at: i.connectedAt,
+        };
+      },
     };
     this.setKeepAlive(deps.info.keepAlive);
+    this.#expireAt(deps.disconnectAt);
     deps.broker.onStop.push(this.#onStop);
   }
 
@@ -191,7 +214,7 @@ export class DeviceSessionImpl implements DeviceSession {
   setKeepAlive(seconds: number): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#keepAliveMs = seconds * 1000 * this.#d.broker.options.keepalive_multiplier;
+    this.#keepAliveMs = this.#d.enforceKeepAlive ? seconds * 1000 * this.#d.broker.options.keepalive_multiplier : 0;
     this.#lastSeen = Date.now();
     (this.#d.info as { keepAlive: number }).keepAlive = seconds;
     this.#arm(this.#keepAliveMs);
@@ -335,18 +358,34 @@ export class DeviceSessionImpl implements DeviceSession {
     this.#timer.unref();
   }
 
+  #expireAt(at: number | undefined): void {
+    if (at === undefined) return;
+    // setTimeout holds at most 2^31-1 ms: re-arm until the instant is reached
+    this.#expiryTimer = setTimeout(
+      () => {
+        if (at > Date.now()) return this.#expireAt(at);
+        const { protocol, gateway } = this.#d.info;
+        this.#d.broker.metrics.refused.inc({ listener: gateway, protocol, reason: 'credentials_expired' });
+        this.#end('credentials_expired', true);
+      },
+      Math.min(Math.max(at - Date.now(), 0), 2 ** 31 - 1),
+    );
+    this.#expiryTimer.unref();
+  }
+
   #end(reason: DeviceCloseReason | 'normal' | 'lost', notify: boolean, sessionExpiry?: number): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#expiryTimer);
     this.#parked = [];
     const { broker, session } = this.#d;
     broker.onStop = broker.onStop.filter((f) => f !== this.#onStop);
     if (session.sink === this.sink) {
       if (sessionExpiry !== undefined) broker.setExpiry(session, sessionExpiry);
       const will = this.#will;
-      if (will && reason !== 'normal' && reason !== 'broker_stopped' && broker.running) {
+      if (will && reason !== 'normal' && reason !== 'broker_stopped' && reason !== 'kicked' && broker.running) {
         // [MQTT-3.1.2-8] abnormal loss: publish the will after min(Will Delay, Session Expiry) (§3.1.3.2.2)
         const delay = Math.min(will.delay, session.expiryInterval);
         broker.wills.schedule({ clientId: session.clientId, message: will.message }, delay);

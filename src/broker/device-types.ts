@@ -34,7 +34,12 @@ export interface DeviceDelivery {
 }
 
 /** Why a device session ended without the gateway asking (passed to DeviceSessionHandler.onClose). */
-export type DeviceCloseReason = 'taken_over' | 'keepalive_timeout' | 'broker_stopped';
+/**
+ * `credentials_expired`: the JWT it authenticated with reached its exp (as TCP clients are disconnected);
+ * `kicked`: an operator ended it (HTTP API), session discarded, will not published.
+ */
+export type DeviceCloseReason =
+  'taken_over' | 'keepalive_timeout' | 'broker_stopped' | 'credentials_expired' | 'kicked';
 
 export interface DeviceSessionHandler {
   /** One message for the device. Called synchronously from broker routing: must not throw, should not block. */
@@ -60,6 +65,8 @@ export interface DeviceConnectRequest {
   sessionExpiry: number;
   /** Seconds; the session is lost (will published) after keepalive_multiplier × this without touch(). 0 = off. */
   keepAlive?: number;
+  /** false: the gateway tracks liveness itself (and calls lose()); keepAlive is then only shown in listings. */
+  enforceKeepAlive?: boolean;
   will?: DeviceWill;
   /** Topic prefix template with `${clientid}` / `${username}` (EMQX mountpoint). */
   mountpoint?: string;

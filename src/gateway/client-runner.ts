@@ -9,7 +9,7 @@ import type { BrokerApi } from '../broker/api.js';
 import { StateError } from '../errors.js';
 import type { MappingDefinition } from '../mapping/schema.js';
 import type { ClientGatewayDefinition, ClientGatewayInstance } from './client-spi.js';
-import type { ClientGatewayConfig } from './client-schema.js';
+import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { CommonGatewayConfig } from './common-schema.js';
 import { InstanceDeviceSessions } from './device-sessions.js';
 import type { GatewayDefinition, GatewayInstance, IngressItem } from './spi.js';
@@ -17,7 +17,7 @@ import type { GatewayDefinition, GatewayInstance, IngressItem } from './spi.js';
 export const EMPTY_MAPPING: MappingDefinition = { uplink: [], downlink: [] };
 
 /** Pipeline keys a client gateway does not have, filled in so the supervisor's shared code can read them. */
-export function asCommonConfig(c: ClientGatewayConfig): CommonGatewayConfig {
+export function asCommonConfig(c: ClientGatewayConfigBase): CommonGatewayConfig {
   const buffer = { max_messages: 1, max_bytes: 1, overflow: 'drop_newest' as const };
   return { ...c, mapping: undefined, uplink_buffer: buffer, downlink_buffer: buffer, dlq: false };
 }
@@ -54,7 +54,7 @@ export function clientRunnerDefinition(def: ClientGatewayDefinition, broker: Bro
     capabilities: { uplink: false, downlink: false, requestReply: false, pausable: false },
     defaultMapping: () => EMPTY_MAPPING,
     create: async (config, ctx) => {
-      const clientConfig = config as unknown as ClientGatewayConfig;
+      const clientConfig = config as unknown as ClientGatewayConfigBase;
       const devices = new InstanceDeviceSessions(broker, def.protocol, ctx.id, clientConfig, ctx.metrics);
       const inner = await def.create(clientConfig, { ...ctx, devices });
       return wrap(inner, devices);

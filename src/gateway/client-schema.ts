@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { byteSize } from '../config/types.js';
-import { restartSchema } from './common-schema.js';
+import { restartSchema, type RestartConfig } from './common-schema.js';
 
 export const clientGatewayShape = {
   enable: z.boolean().default(true).describe('start this gateway instance'),
@@ -43,3 +43,15 @@ export const clientGatewayShape = {
 
 export const clientGatewaySchema = z.object(clientGatewayShape);
 export type ClientGatewayConfig = z.output<typeof clientGatewaySchema>;
+
+/** What the hub reads from any client gateway's config (a gateway's own schema may have more keys). */
+export interface ClientGatewayConfigBase {
+  enable: boolean;
+  restart: RestartConfig;
+  mountpoint?: string;
+  allow_anonymous?: boolean;
+  inflight_window?: number;
+  max_mqueue_len?: number;
+  max_mqueue_bytes?: number;
+  mqueue_overflow?: 'drop_oldest' | 'drop_newest';
+}

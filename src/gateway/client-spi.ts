@@ -7,10 +7,10 @@
  */
 import type { Observable } from 'rxjs';
 import type { z } from 'zod';
-import type { DeviceConnectRequest, DeviceConnectResult } from '../broker/device-types.js';
+import type { DeviceConnectRequest, DeviceConnectResult, DevicePublish } from '../broker/device-types.js';
 import type { Codec } from '../codecs/types.js';
 import type { PublishProperties } from '../envelope.js';
-import type { ClientGatewayConfig } from './client-schema.js';
+import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { GatewayContext, InstanceHealth } from './spi.js';
 
 /** What a gateway passes to connect one device; the instance's settings fill in the rest. */
@@ -24,6 +24,12 @@ export type DeviceConnect = Omit<
 export interface DeviceSessions {
   /** Authenticate and connect one device; refusals are results (map them to the protocol's return code). */
   connect(req: DeviceConnect): Promise<DeviceConnectResult>;
+  /**
+   * Publish for a sender without a session (MQTT-SN QoS -1): refused when the instance sets
+   * allow_anonymous = false; otherwise authorized as an anonymous client with an empty client id from
+   * `peerAddress`, under the mountpoint (placeholders left as written). Resolves like DeviceSession.publish.
+   */
+  publishUnconnected(msg: DevicePublish & { peerAddress: string }): Promise<void>;
   /** Devices of this instance connected now. */
   readonly connected: number;
   /**
@@ -53,7 +59,7 @@ export interface ClientGatewayInstance {
   readonly failure$?: Observable<never>;
 }
 
-export interface ClientGatewayDefinition<C extends ClientGatewayConfig = ClientGatewayConfig> {
+export interface ClientGatewayDefinition<C extends ClientGatewayConfigBase = ClientGatewayConfigBase> {
   readonly kind: 'client';
   /** Key under `gateways.`, e.g. "mqttsn". */
   readonly protocol: string;

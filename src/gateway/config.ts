@@ -31,7 +31,7 @@ export function gatewayInstancesSchema(def: GatewayDefinition) {
 
 const shape: Record<string, z.ZodType> = {};
 for (const def of gatewayDefinitions) shape[def.protocol] = gatewayInstancesSchema(def);
-// Client gateways have no mapping pipeline, so no buffer capability to check.
+// client gateways have no pipeline buffers, so no capability to check
 for (const def of clientGatewayDefinitions)
   shape[def.protocol] = z
     .record(z.string(), def.configSchema)

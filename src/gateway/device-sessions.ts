@@ -3,10 +3,12 @@
  * mountpoint, allow_anonymous and queue settings applied, and the set of sessions it opened so the supervisor
  * can end the ones a stopped instance left behind.
  */
-import type { BrokerApi, DeviceConnectResult, DeviceSession } from '../broker/api.js';
-import { expandMountpoint } from '../broker/mountpoint.js';
+import type { BrokerApi, DeviceConnectResult, DevicePublish, DeviceSession } from '../broker/api.js';
+import { expandMountpoint, mountpoint } from '../broker/mountpoint.js';
+import { envelope } from '../envelope.js';
+import { AuthError } from '../errors.js';
 import type { DeviceConnect, DeviceSessions } from './client-spi.js';
-import type { ClientGatewayConfig } from './client-schema.js';
+import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export class InstanceDeviceSessions implements DeviceSessions {
@@ -16,7 +18,7 @@ export class InstanceDeviceSessions implements DeviceSessions {
     private readonly broker: BrokerApi,
     private readonly protocol: string,
     private readonly id: string,
-    private readonly config: ClientGatewayConfig,
+    private readonly config: ClientGatewayConfigBase,
     private readonly metrics: GatewayMetrics,
   ) {}
 
@@ -49,6 +51,19 @@ export class InstanceDeviceSessions implements DeviceSessions {
       this.metrics.peers(this.#open.size);
     }
     return r;
+  }
+
+  publishUnconnected(msg: DevicePublish & { peerAddress: string }): Promise<void> {
+    if (this.config.allow_anonymous === false)
+      return Promise.reject(new AuthError('PH_AUTH_NOT_AUTHORIZED', 'allow_anonymous = false on this gateway'));
+    const mp = mountpoint(this.config.mountpoint || undefined);
+    const env = envelope(mp.mount(msg.topic), msg.payload, {
+      qos: msg.qos,
+      retain: msg.retain,
+      properties: msg.properties,
+      origin: { gateway: this.id, peer: msg.peerAddress },
+    });
+    return this.broker.publish(env, { clientId: '', authorize: true, remoteAddress: msg.peerAddress });
   }
 
   /** End what the instance left open: a lost device, as TCP clients are when the hub stops (will published). */

@@ -23,7 +23,12 @@ export type {
   DeviceConnect,
   DeviceSessions,
 } from './client-spi.js';
-export { clientGatewaySchema, clientGatewayShape, type ClientGatewayConfig } from './client-schema.js';
+export {
+  clientGatewaySchema,
+  clientGatewayShape,
+  type ClientGatewayConfig,
+  type ClientGatewayConfigBase,
+} from './client-schema.js';
 export type {
   DeviceCloseReason,
   DeviceConnectResult,

@@ -16,7 +16,7 @@ import type { GatewayHealth } from './health.js';
 import { GatewayMetrics } from './metrics.js';
 import { defaultCodecs, type CodecRegistry } from '../codecs/registry.js';
 import { asCommonConfig, clientRunnerDefinition, isClientDefinition } from './client-runner.js';
-import type { ClientGatewayConfig } from './client-schema.js';
+import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { AnyGatewayDefinition, GatewayDefinition } from './spi.js';
 import { GatewaySupervisor } from './supervisor.js';
 
@@ -105,7 +105,7 @@ export class GatewayManager {
         planned.push({
           definition,
           name,
-          config: client ? asCommonConfig(config as ClientGatewayConfig) : (config as CommonGatewayConfig),
+          config: client ? asCommonConfig(config as ClientGatewayConfigBase) : (config as CommonGatewayConfig),
         });
       }
     }
@@ -156,6 +156,9 @@ export class GatewayManager {
           logger: this.#deps.logger,
           metrics: new GatewayMetrics(this.#deps.metrics, id),
           replies: p.definition.replyOptions?.(p.name, p.config),
+          resolveFile: (key, file) =>
+            this.#deps.resolveFile?.(['gateways', p.definition.protocol, p.name, ...key], file) ??
+            resolve(this.#deps.baseDir, file),
         }),
       );
     }

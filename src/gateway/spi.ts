@@ -6,7 +6,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { z } from 'zod';
-import type { Envelope, QoS, UserProperties } from '../envelope.js';
+import type { Envelope } from '../envelope.js';
 import type { Codec } from '../codecs/types.js';
 import type { Logger } from '../logger.js';
 import type { MappingDefinition } from '../mapping/schema.js';
@@ -30,14 +30,15 @@ export interface IngressMessage {
   readonly peer?: string;
   /** Present when the peer waits for an answer (MQTT 5 request/response). */
   readonly reply?: ReplyHandle;
-  /** QoS the protocol itself carried (e.g. a reliable DDS writer); overrides the mapping rule's. */
-  readonly qos?: QoS;
-  /** Retain the protocol itself carried; overrides the mapping rule's. */
+  // --- Per-message overrides (added for DDS, issue 13): set only where the protocol knows better than the rule.
+  /** MQTT QoS for this message, overriding the rule's (DDS: reliable ↔ 1, best effort ↔ 0). */
+  readonly qos?: 0 | 1 | 2;
+  /** Retain flag, overriding the rule's (DDS: transient-local samples, the empty retained dispose). */
   readonly retain?: boolean;
   /** Media type of the payload (MQTT 5 Content Type) unless the mapping rule sets one. */
   readonly contentType?: string;
-  /** Added to the mapping rule's MQTT 5 user properties. */
-  readonly userProperties?: UserProperties;
+  /** MQTT 5 user properties added to the rule's (DDS: source timestamp, instance state, sample identity). */
+  readonly userProperties?: Readonly<Record<string, string>>;
 }
 
 /** A message the instance received but could not frame; the pipeline dead-letters it. */
@@ -104,6 +105,11 @@ export interface GatewayContext {
   readonly id: string;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /**
+   * Resolves a file name written in this instance's config (key `key` under `gateways.<protocol>.<name>`) the
+   * way the mapping file resolves: against the file that set it. Added for DDS (IDL, XML types, QoS profile).
+   */
+  readonly resolveFile?: (key: readonly (string | number)[], name: string) => string;
 }
 
 export interface GatewayCapabilities {

@@ -30,6 +30,8 @@ export interface SupervisorDeps {
   metrics: GatewayMetrics;
   /** Request/response routing for instances whose peers wait for answers. */
   replies?: ReplyRouterOptions;
+  /** Resolves file names written in the instance config (see GatewayContext.resolveFile). */
+  resolveFile?: (key: readonly (string | number)[], name: string) => string;
   /** Bound on an instance's start() and stop(). */
   timeoutMs?: number;
   /** How often a running instance's health is sampled for the retained status (default 1000 ms). */
@@ -150,6 +152,7 @@ export class GatewaySupervisor {
         id: this.id,
         logger: this.#log,
         metrics: d.metrics,
+        resolveFile: d.resolveFile,
       });
     } catch (err) {
       await this.#fail(err);

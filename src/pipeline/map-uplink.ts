@@ -4,7 +4,7 @@
  * One output per input; never errors (mapping failures are values); completes with the source.
  */
 import { map, type OperatorFunction } from 'rxjs';
-import type { Envelope, PublishProperties, UserProperties } from '../envelope.js';
+import type { Envelope, PublishProperties } from '../envelope.js';
 import type { CompiledMapping } from '../mapping/types.js';
 import type { IngressItem, IngressMessage, ReplyHandle } from '../gateway/spi.js';
 import type { Fault } from './fault.js';
@@ -63,21 +63,18 @@ export function mapIngressItem(
   };
 }
 
-/** The mapping's properties, plus the ingress content type (unless the mapping set one) and user properties. */
+/**
+ * The rule's properties plus the gateway's per-message user properties (the rule's win on a clash) and content
+ * type (unless the rule set one).
+ */
 function withIngressProperties(
-  props: PublishProperties | undefined,
+  properties: PublishProperties | undefined,
   item: IngressMessage,
 ): PublishProperties | undefined {
-  const extra = item.userProperties;
-  if (item.contentType === undefined && extra === undefined) return props;
-  const out: PublishProperties = { ...props };
+  if (item.contentType === undefined && item.userProperties === undefined) return properties;
+  const out: PublishProperties = { ...properties };
+  if (item.userProperties) out.userProperties = { ...item.userProperties, ...properties?.userProperties };
   if (item.contentType !== undefined && out.contentType === undefined) out.contentType = item.contentType;
-  if (extra) {
-    const merged: UserProperties = { ...props?.userProperties };
-    // a key both set keeps both values (MQTT 5 user properties may repeat, §3.3.2.3.7)
-    for (const [k, v] of Object.entries(extra)) merged[k] = k in merged ? [merged[k], v].flat() : v;
-    out.userProperties = merged;
-  }
   return out;
 }
 

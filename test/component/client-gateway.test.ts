@@ -6,7 +6,9 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { InstanceDeviceSessions } from '../../src/gateway/device-sessions.js';
 import { GatewayManager } from '../../src/gateway/manager.js';
+import { GatewayMetrics } from '../../src/gateway/metrics.js';
 import {
   clientGatewayShape,
   type ClientGatewayContext,
@@ -96,5 +98,40 @@ describe('client gateway SPI', () => {
     await manager.stop();
     expect((await wills).map((m) => m.topic).sort()).toEqual(['echo/fast/wills/fast', 'echo/slow/wills/slow']);
     expect(await h.hub.metrics.value('protohub_connections', { protocol: 'echo' })).toBe(0);
+  });
+
+  it('publishUnconnected (MQTT-SN QoS -1): under the mountpoint, authorized as anonymous, refused when anonymous is off', async () => {
+    const h = await startHub({
+      authorization: {
+        no_match: 'allow',
+        rules: [{ permission: 'deny', who: { ipaddress: '127.0.0.2' }, action: 'publish', topics: ['#'] }],
+      },
+    });
+    const watch = await connectV5(h.url, { clientId: 'q-1-watch' });
+    await watch.subscribeAsync('sn/#', { qos: 0 });
+    const open = new InstanceDeviceSessions(
+      h.hub.broker,
+      'echo',
+      'echo.q',
+      schema.parse({ mountpoint: 'sn/' }),
+      new GatewayMetrics(h.hub.metrics, 'echo.q'),
+    );
+    const got = collect(watch, 1);
+    const msg = { topic: 't', payload: Buffer.from('-1'), qos: 0 as const, retain: false };
+    await open.publishUnconnected({ ...msg, peerAddress: '127.0.0.1' });
+    expect((await got)[0].topic).toBe('sn/t');
+    await expect(open.publishUnconnected({ ...msg, peerAddress: '127.0.0.2' })).rejects.toMatchObject({
+      code: 'PH_AUTH_NOT_AUTHORIZED',
+    });
+    const closed = new InstanceDeviceSessions(
+      h.hub.broker,
+      'echo',
+      'echo.r',
+      schema.parse({ allow_anonymous: false }),
+      new GatewayMetrics(h.hub.metrics, 'echo.r'),
+    );
+    await expect(closed.publishUnconnected({ ...msg, peerAddress: '127.0.0.1' })).rejects.toMatchObject({
+      code: 'PH_AUTH_NOT_AUTHORIZED',
+    });
   });
 });

@@ -7,6 +7,8 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { upsertUser } from '../../src/auth/password-file-write.js';
+import type { Broker } from '../../src/broker/broker.js';
+import { clientInfo, findClient, kickClient } from '../../src/broker/inspect.js';
 import { envelope } from '../../src/envelope.js';
 import {
   closeAllClients,
@@ -298,5 +300,31 @@ describe('observability', () => {
     expect((h.hub.status().broker as { devices: number }).devices).toBeGreaterThanOrEqual(1);
     d.session.close();
     await eventually(async () => (await gauge()) === 0, 'device connection gauge back to 0');
+  });
+
+  it('listed like a TCP client (protocol, gateway, peer) and kicked without its will', async () => {
+    const b = broker() as unknown as Broker;
+    const watch = await connectV5(h.url, { clientId: 'kick-watch' });
+    await subscribe(watch, 'wills/#', { qos: 0 });
+    const d = await device('kick-me', {
+      gateway: 'mqttsn.obs',
+      peerPort: 6000,
+      will: { topic: 'wills/kick-me', payload: Buffer.from('no'), qos: 0, retain: false },
+    });
+    const session = findClient(b, 'kick-me')!;
+    expect(clientInfo(b, session)).toMatchObject({
+      clientid: 'kick-me',
+      protocol: 'mqttsn',
+      listener: 'mqttsn.obs',
+      ip_address: '127.0.0.1',
+      port: 6000,
+      connected: true,
+    });
+    const before = collectUntil(watch, payloadIs('sentinel'));
+    expect(kickClient(b, 'kick-me')).toBe(true);
+    expect(await d.closed()).toBe('kicked');
+    await watch.publishAsync('wills/sentinel', 'sentinel');
+    expect(await before).toEqual([]);
+    expect(findClient(b, 'kick-me')).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ describe('ingress QoS, retain, content type and user properties', () => {
     expect(r.ok && r.envelope.properties).toEqual({ userProperties: { src: 'rule' } });
   });
 
-  it('what the protocol carried wins for QoS and retain; content type and user properties are added', () => {
+  it('what the protocol carried wins for QoS and retain; content type and user properties are added (the rule wins a clash)', () => {
     const r = mapIngressItem(
       {
         kind: 'message',
@@ -31,7 +31,7 @@ describe('ingress QoS, retain, content type and user properties', () => {
     expect(r.ok && r.envelope).toMatchObject({ qos: 1, retain: true });
     expect(r.ok && r.envelope.properties).toEqual({
       contentType: 'application/senml+json',
-      userProperties: { src: ['rule', 'peer'], unit: 'C' },
+      userProperties: { src: 'rule', unit: 'C' }, // the rule wins a clash
     });
   });
 });

@@ -1,0 +1,262 @@
+/**
+ * A running `gateways.dds.<name>`: one RTI Connector (one DDS participant) in the hub process.
+ *
+ * Threading: the Connector's calls are synchronous C calls through koffi. Only waiting blocks, so the read loop
+ * waits with `connector.wait()`, which koffi runs on one libuv thread-pool thread (async FFI) while the event
+ * loop stays free; `take()`/`write()` are short non-blocking calls done on the main thread (a reliable
+ * KEEP_ALL writer can block up to its max_blocking_time, 100 ms by default, when a reader's queue is full).
+ * A worker thread would isolate a crash of the native library no better (same process) and cost a copy per sample.
+ */
+import { Subject, type Observable } from 'rxjs';
+import {
+  GatewayError,
+  StateError,
+  type DownlinkMessage,
+  type GatewayContext,
+  type GatewayInstance,
+  type IngressItem,
+  type InstanceHealth,
+} from '../../src/gateway/index.js';
+import { connectorPlan, PARTICIPANT } from './connector-xml.js';
+import { writeSample, type WriterState } from './downlink.js';
+import { loadConnector, type RtiConnector, type RtiModule } from './native.js';
+import type { DdsConfig } from './schema.js';
+import { loadTypes, type LoadedTypes } from './type-source.js';
+import { readerState, takeSamples, type ReaderState } from './uplink.js';
+import { readFileSync } from 'node:fs';
+import { bindStatuses, type StatusReader } from './status.js';
+
+type State = 'new' | 'starting' | 'started' | 'stopped';
+
+const WAIT_MS = 200;
+
+export class DdsGateway implements GatewayInstance {
+  readonly #config: DdsConfig;
+  readonly #ctx: GatewayContext;
+  readonly #ingress = new Subject<IngressItem>();
+  readonly ingress$: Observable<IngressItem> = this.#ingress.asObservable();
+  #state: State = 'new';
+  #starting?: Promise<void>;
+  #loop?: Promise<void>;
+  #rti?: RtiModule;
+  #connector?: RtiConnector;
+  #readers: ReaderState[] = [];
+  #writers = new Map<string, WriterState>();
+  #types?: LoadedTypes;
+  #paused = false;
+  #resume?: () => void;
+  #matched = 0;
+  #lastError?: string;
+  #matchTimer?: NodeJS.Timeout;
+  #statuses?: StatusReader;
+  /** Per topic: its native Topic handle and the status totals already reported. */
+  #watched: { topic: string; handle: unknown; reader?: unknown; inconsistent: number; lost: number }[] = [];
+
+  constructor(config: DdsConfig, ctx: GatewayContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+  }
+
+  start(): Promise<void> {
+    if (this.#state === 'stopped')
+      return Promise.reject(new StateError('PH_STATE_STOPPED', `${this.#ctx.id} was stopped; create a new instance`));
+    this.#starting ??= this.#open();
+    return this.#starting;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    await this.#starting?.catch(() => undefined);
+    this.#state = 'stopped';
+    clearInterval(this.#matchTimer);
+    this.#resume?.();
+    await this.#loop;
+    const connector = this.#connector;
+    this.#connector = undefined;
+    // close() waits (bounded) for an outstanding wait() on the thread pool before deleting the participant
+    await connector?.close(5).catch((err: unknown) => this.#ctx.logger.warn({ err }, 'dds connector close failed'));
+    this.#ingress.complete();
+  }
+
+  async send(msg: DownlinkMessage): Promise<void> {
+    if (this.#state !== 'started') throw new StateError('PH_STATE_STOPPED', `${this.#ctx.id} is not running`);
+    await Promise.resolve();
+    writeSample(this.#writers, msg, this.#types?.model, this.#ctx);
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#resume?.();
+  }
+
+  health(): InstanceHealth {
+    if (this.#state !== 'started') return { connection: 'closed', peers: 0, lastError: this.#lastError };
+    return {
+      connection: this.#matched > 0 ? 'connected' : 'listening',
+      peers: this.#matched,
+      lastError: this.#lastError,
+    };
+  }
+
+  async #open(): Promise<void> {
+    this.#state = 'starting';
+    try {
+      this.#rti = await loadConnector(this.#ctx.id);
+      const resolveFile = (key: (string | number)[], f: string) => this.#ctx.resolveFile?.(key, f) ?? f;
+      const t = this.#config.types;
+      this.#types = loadTypes(
+        t,
+        t.idl.map((f, i) => resolveFile(['types', 'idl', i], f)),
+        t.xml.map((f, i) => resolveFile(['types', 'xml', i], f)),
+      );
+      const qosXml = this.#config.qos_file
+        ? this.#qosLibrary(resolveFile(['qos_file'], this.#config.qos_file))
+        : undefined;
+      const plan = connectorPlan(this.#config, this.#types.typesXml, qosXml);
+      this.#ctx.logger.debug({ xml: plan.xml }, 'dds connector configuration');
+      let connector: RtiConnector;
+      try {
+        connector = new this.#rti.Connector(PARTICIPANT, `str://"${plan.xml}"`);
+      } catch (err) {
+        throw new GatewayError(
+          'PH_DDS_PARTICIPANT',
+          `${this.#ctx.id}: the RTI Connector rejected the generated configuration (types, QoS profile ` +
+            `"${this.#config.qos_profile}" or domain ${this.#config.domain_id}); its log above says why: ${String(err)}`,
+          { cause: err },
+        );
+      }
+      this.#connector = connector;
+      for (const r of plan.readers) {
+        const keys = this.#types.keysOf(r.config.type) ?? [];
+        this.#readers.push(readerState(r, connector.getInput(r.name), keys));
+      }
+      for (const w of plan.writers) {
+        this.#writers.set(w.topic, {
+          endpoint: w,
+          output: connector.getOutput(w.name),
+          keys: this.#types.keysOf(w.config.type) ?? [],
+        });
+      }
+    } catch (err) {
+      this.#state = 'stopped';
+      await this.#connector?.close(5).catch(() => undefined);
+      this.#ingress.complete();
+      throw err;
+    }
+    if ((this.#state as State) === 'stopped') return;
+    this.#state = 'started';
+    this.#watchStatuses();
+    this.#matchTimer = setInterval(() => {
+      this.#countMatched();
+      this.#checkStatuses();
+    }, 1000);
+    this.#matchTimer.unref();
+    this.#loop = this.#readLoop();
+  }
+
+  #qosLibrary(file: string): string {
+    const text = readFileSync(file, 'utf8');
+    const libs = text.match(/<qos_library[\s\S]*?<\/qos_library>/g);
+    if (!libs) throw new GatewayError('PH_DDS_TYPES', `${file}:1: no <qos_library> element`);
+    return libs.join('\n');
+  }
+
+  #countMatched(): void {
+    let n = 0;
+    try {
+      for (const r of this.#readers) n += r.input.matchedPublications.filter((p) => p !== null).length;
+      for (const w of this.#writers.values()) n += w.output.matchedSubscriptions.filter((p) => p !== null).length;
+    } catch (err) {
+      this.#lastError = String(err);
+    }
+    if (n !== this.#matched) {
+      this.#ctx.metrics.socketEvent(n > this.#matched ? 'dds_matched' : 'dds_unmatched');
+      this.#matched = n;
+      this.#ctx.metrics.peers(n);
+    }
+  }
+
+  #watchStatuses(): void {
+    try {
+      const statuses = bindStatuses();
+      const native = (x: unknown) => (x as { native: unknown }).native;
+      for (const r of this.#readers) {
+        const reader = native(r.input);
+        this.#watched.push({
+          topic: r.endpoint.topic,
+          handle: statuses.readerTopic(reader),
+          reader,
+          inconsistent: 0,
+          lost: 0,
+        });
+      }
+      for (const [topic, w] of this.#writers) {
+        if (this.#watched.some((x) => x.topic === topic)) continue;
+        this.#watched.push({ topic, handle: statuses.writerTopic(native(w.output)), inconsistent: 0, lost: 0 });
+      }
+      this.#statuses = statuses;
+    } catch (err) {
+      this.#ctx.logger.warn({ err }, 'dds status monitoring (incompatible types, lost samples) is off');
+    }
+  }
+
+  /** Incompatible remote types and lost samples become a metric and a log line, never silence. */
+  #checkStatuses(): void {
+    const statuses = this.#statuses;
+    if (!statuses) return;
+    for (const w of this.#watched) {
+      const inconsistent = statuses.inconsistentTopic(w.handle);
+      if (inconsistent > w.inconsistent) {
+        for (let i = w.inconsistent; i < inconsistent; i++) this.#ctx.metrics.socketEvent('dds_incompatible_type');
+        this.#lastError = `DDS topic ${w.topic}: a remote endpoint has an incompatible type`;
+        this.#ctx.logger.warn(
+          { topic: w.topic, total: inconsistent },
+          'dds: a remote endpoint uses this topic with a type that is not assignable to ours (inconsistent topic)',
+        );
+        w.inconsistent = inconsistent;
+      }
+      if (w.reader === undefined) continue;
+      const lost = statuses.samplesLost(w.reader);
+      if (lost > w.lost) {
+        this.#ctx.metrics.dropped('dds_sample_lost', lost - w.lost);
+        w.lost = lost;
+      }
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const rti = this.#rti;
+    if (!rti || this.#readers.length === 0) return;
+    while (this.#state === 'started') {
+      if (this.#paused) {
+        // leave samples in the readers' queues: with reliable KEEP_ALL the writers are held back by DDS itself
+        await new Promise<void>((resolve) => (this.#resume = resolve));
+        continue;
+      }
+      const connector = this.#connector;
+      if (!connector) return;
+      try {
+        await connector.wait(WAIT_MS);
+      } catch (err) {
+        if (err instanceof rti.TimeoutError) continue;
+        if (this.#state !== 'started') return;
+        this.#ingress.error(new GatewayError('PH_DDS_RECEIVE', `${this.#ctx.id}: wait failed`, { cause: err }));
+        return;
+      }
+      if (this.#state !== 'started') return;
+      for (const r of this.#readers) {
+        try {
+          takeSamples(rti, connector.native, r, this.#config, (item) => this.#ingress.next(item));
+        } catch (err) {
+          this.#lastError = err instanceof Error ? err.message : String(err);
+          this.#ctx.metrics.dropped('dds_take_failed');
+          this.#ctx.logger.warn({ err, topic: r.endpoint.topic }, 'dds take failed');
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,229 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { ddsConfigSchema } from '../../gateways/dds/schema.js';
+import { DdsGateway } from '../../gateways/dds/instance.js';
+import { GatewayMetrics } from '../../src/gateway/metrics.js';
+import { silentLogger } from '../../src/logger.js';
+import { Metrics } from '../../src/metrics.js';
+import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
+import { REPO_ROOT, startHub, sumMetric, type StartedHub } from '../support/hub.js';
+import { describeWithPeers } from '../support/peers.js';
+import { tempDir } from '../support/tmp.js';
+import { compileDdsPeer, DdsPeer, randomDomain, RtiPeer } from './dds-peer-helper.js';
+
+const peers: DdsPeer[] = [];
+let hub: StartedHub | undefined;
+const domain = randomDomain();
+const PEER_IDL = join(REPO_ROOT, 'test/support/dds-peer-types.idl');
+
+// RTI XML types as a user would ship them (the form of ../shared/dds/loopback-xcdr2-profile.xml)
+const XML_TYPES = `<dds><types>
+  <struct name="ShapeType" extensibility="appendable">
+    <member name="color" type="string" stringMaxLength="128" key="true"/>
+    <member name="x" type="int32"/><member name="y" type="int32"/><member name="shapesize" type="int32"/>
+  </struct>
+</types></dds>`;
+
+const MAPPING = `
+uplink = [
+  { name = "ros", address = "rt/{name*}", topic = "ros/{name*}", qos = 1 }
+  { name = "shapes", address = "{topic}/{color}", topic = "dds/{topic}/{color}", qos = 1 }
+]
+downlink = [ { name = "ros-cmd", filter = "ros/cmd/{name*}", address = "rt/{name*}", qos = 1 } ]
+`;
+
+const rtiPeers: RtiPeer[] = [];
+afterEach(() => {
+  closeAllClients();
+  for (const p of peers.splice(0)) p.kill();
+  for (const p of rtiPeers.splice(0)) p.kill();
+});
+afterAll(async () => hub?.stop());
+
+describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers', () => {
+  beforeAll(async () => {
+    compileDdsPeer();
+    const dir = tempDir('protohub-dds-');
+    writeFileSync(join(dir, 'types.xml'), XML_TYPES);
+    writeFileSync(join(dir, 'mapping.conf'), MAPPING);
+    hub = await startHub({
+      gateways: {
+        dds: {
+          ros: {
+            mapping: join(dir, 'mapping.conf'),
+            domain_id: domain,
+            dispose: 'event',
+            types: { idl: [PEER_IDL] },
+            topics: {
+              'rt/chatter': { type: 'std_msgs::msg::dds_::String_', direction: 'uplink' },
+              'rt/echo': { type: 'std_msgs::msg::dds_::String_', direction: 'downlink' },
+              Square: { type: 'ShapeType', durability: 'transient_local', partitions: ['plant1', 'plant2'] },
+            },
+          },
+          xml: {
+            domain_id: domain,
+            types: { xml: [join(dir, 'types.xml')] },
+            topics: {
+              Circle: { type: 'ShapeType', reliability: 'best_effort' },
+              Pentagon: { type: 'ShapeType' },
+              Hexagon: { type: 'ShapeType', direction: 'downlink' },
+            },
+          },
+        },
+      },
+    } as never);
+  }, 60_000);
+
+  it('ROS 2 naming: a Cyclone std_msgs::msg::dds_::String_ writer on rt/chatter → MQTT ros/chatter', async () => {
+    const app = await connectV5(hub!.url);
+    await subscribe(app, 'ros/#', { qos: 1 });
+    const got = collect(app, 1, { timeoutMs: 30_000 });
+    const writer = DdsPeer.start(domain, ['string-write', 'rt/chatter', 'hello ros']);
+    peers.push(writer);
+    const [m] = await got.catch((err: Error) => {
+      throw new Error(`${err.message}; peer: ${writer.lines.join('|')} ${writer.stderr}`);
+    });
+    expect(m.topic).toBe('ros/chatter');
+    expect(JSON.parse(m.payload.toString())).toEqual({ data: 'hello ros' });
+  });
+
+  it('ROS 2 naming downlink: MQTT ros/cmd/echo → DDS rt/echo read by a Cyclone reader', async () => {
+    const reader = DdsPeer.start(domain, ['string-read', 'rt/echo', '1']);
+    peers.push(reader);
+    await reader.waitLines((l) => l === 'ready');
+    const app = await connectV5(hub!.url);
+    await eventually(
+      () => {
+        if (reader.lines.some((l) => l.startsWith('string '))) return true;
+        app.publish('ros/cmd/echo', JSON.stringify({ data: 'to ros' }), { qos: 1 });
+        return false;
+      },
+      'string at the Cyclone reader',
+      30_000,
+    );
+    expect(reader.lines).toContain('string to ros');
+  });
+
+  it('partitions (plant1, plant2) + transient-local: a writer in plant2 is heard, its sample retained; no writers → event', async () => {
+    const app = await connectV5(hub!.url);
+    await subscribe(app, 'dds/Square/#', { qos: 1 });
+    const got = collect(app, 2, { timeoutMs: 30_000 });
+    peers.push(DdsPeer.start(domain, ['shape-write', 'Square', 'PURPLE', '1', '0', 'plant2']));
+    const [m, event] = await got;
+    expect(m.topic).toBe('dds/Square/PURPLE');
+    expect(m.packet.retain).toBe(false); // live delivery of a retained publish ([MQTT-3.3.1-9])
+    // the writer exits: its instance has no writers left, announced as an event (dispose = "event"), not retained
+    expect(event.topic).toBe('dds/Square/PURPLE');
+    expect(event.packet.retain).toBe(false);
+    expect(JSON.parse(event.payload.toString())).toEqual({
+      dds_event: 'unregistered',
+      topic: 'Square',
+      key: { color: 'PURPLE' },
+    });
+    // a late subscriber gets the last value: transient-local ↔ retained
+    const late = await connectV5(hub!.url);
+    const retained = collect(late, 1, { timeoutMs: 10_000 });
+    await subscribe(late, 'dds/Square/PURPLE', { qos: 1 });
+    const [r] = await retained;
+    expect(r.packet.retain).toBe(true);
+    expect(JSON.parse(r.payload.toString())).toMatchObject({ color: 'PURPLE', x: 0 });
+  });
+
+  it('types from RTI XML, best effort → MQTT QoS 0 on the default convention dds/<name>/<topic>/<key>', async () => {
+    const app = await connectV5(hub!.url);
+    await subscribe(app, 'dds/xml/#', { qos: 1 });
+    const got = collect(app, 1, { timeoutMs: 30_000 });
+    // best effort: a sample sent before Connext has discovered the writer is gone, so start writers until one is heard
+    let arrived = false;
+    void got.then(() => (arrived = true)).catch(() => undefined);
+    let started = 0;
+    await eventually(
+      () => {
+        if (arrived) return true;
+        if (Date.now() - started > 2000) {
+          started = Date.now();
+          peers.push(DdsPeer.start(domain, ['shape-write', 'Circle', 'GREEN', '1', '0']));
+        }
+        return false;
+      },
+      'best-effort sample',
+      30_000,
+    );
+    const [m] = await got;
+    expect(m.topic).toBe('dds/xml/Circle/GREEN');
+    expect(m.packet.qos).toBe(0);
+    expect(JSON.parse(m.payload.toString())).toEqual({ color: 'GREEN', x: 0, y: 0, shapesize: 30 });
+  });
+
+  it('a second RTI Connector process: its Pentagon writer → MQTT; MQTT → its Hexagon reader', async () => {
+    const app = await connectV5(hub!.url);
+    await subscribe(app, 'dds/xml/Pentagon/#', { qos: 1 });
+    const got = collect(app, 3, { timeoutMs: 60_000 });
+    const writer = RtiPeer.start(domain, ['write', 'Pentagon', 'CYAN', '3']);
+    rtiPeers.push(writer);
+    const msgs = await got.catch((err: Error) => {
+      throw new Error(`${err.message}; rti peer: ${writer.lines.join('|')} ${writer.stderr}`);
+    });
+    expect(msgs.map((m) => m.topic)).toEqual(Array(3).fill('dds/xml/Pentagon/CYAN'));
+    expect(JSON.parse(msgs[2].payload.toString())).toEqual({ color: 'CYAN', x: 2, y: 4, shapesize: 40 });
+
+    const reader = RtiPeer.start(domain, ['read', 'Hexagon', '1']);
+    rtiPeers.push(reader);
+    await reader.waitLines((l) => l === 'ready');
+    await eventually(
+      () => {
+        if (reader.lines.some((l) => l.startsWith('{'))) return true;
+        app.publish('dds/xml/cmd/Hexagon/MAGENTA', JSON.stringify({ x: 5 }), { qos: 1 });
+        return false;
+      },
+      'sample at the RTI reader',
+      60_000,
+    );
+    // the key came from the address level, the rest from the JSON, the missing field is the type's default
+    expect(JSON.parse(reader.lines.find((l) => l.startsWith('{')) ?? '')).toEqual({
+      color: 'MAGENTA',
+      x: 5,
+      y: 0,
+      shapesize: 0,
+    });
+  }, 120_000);
+
+  it('a remote writer with an incompatible type on our topic is a metric and a log line, not silence', async () => {
+    const events = async () =>
+      sumMetric(await hub!.hub.metrics.registry.metrics(), 'protohub_gateway_socket_events_total', {
+        gateway: 'dds.xml',
+        event: 'dds_incompatible_type',
+      });
+    const before = await events();
+    // a std_msgs String_ writer on Pentagon (ShapeType here): it never matches, DDS reports an inconsistent topic
+    peers.push(DdsPeer.start(domain, ['string-write', 'Pentagon', 'wrong type']));
+    let after = before;
+    await eventually(
+      async () => {
+        after = await events();
+        return after > before;
+      },
+      'dds_incompatible_type event',
+      30_000,
+    );
+    expect(after).toBeGreaterThan(before);
+  });
+});
+
+it('an IDL error fails start() with file:line and the gateway id, no crash', async () => {
+  const dir = tempDir('protohub-dds-bad-');
+  writeFileSync(join(dir, 'bad.idl'), 'struct S {\n  long x\n};\n');
+  const config = ddsConfigSchema.parse({
+    types: { idl: [join(dir, 'bad.idl')] },
+    topics: { T: { type: 'S' } },
+  });
+  const gw = new DdsGateway(config, {
+    name: 'bad',
+    id: 'dds.bad',
+    logger: silentLogger(),
+    metrics: new GatewayMetrics(new Metrics(), 'dds.bad'),
+  });
+  await expect(gw.start()).rejects.toThrow(/bad\.idl:3: expected ";", got "}"/);
+  await gw.stop();
+});
