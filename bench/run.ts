@@ -23,6 +23,7 @@ import { hasMqttSnGateway, mqttsnToMqtt } from './mqttsn.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
 import { ddsToMqtt, hasDdsToolchain } from './dds-scenario.js';
 import { apiClients, API_CLIENTS } from './api-clients.js';
+import { coapObserve, coapToMqtt, hasCc } from './coap-scenarios.js';
 
 interface Options {
   quick: boolean;
@@ -73,6 +74,8 @@ const GATEWAYS: Array<{
   { id: 'mqttsn', available: hasMqttSnGateway, run: (q) => mqttsnToMqtt(q ? 20_000 : 200_000) },
   // DDS samples are ~20x dearer than ZeroMQ frames (JSON from the Connector per sample): a tenth of the count
   { id: 'dds', available: hasDdsToolchain, run: (_q, s) => ddsToMqtt(Math.max(10_000, s.gatewayMessages / 10)) },
+  { id: 'coap', available: hasCc, run: (_q, s) => coapToMqtt(s.gatewayMessages, 60_000) },
+  { id: 'coap-observe', available: () => true, run: (q) => coapObserve(1000, q ? 10 : 30, 10) },
   {
     id: 'bridge',
     available: () => mosquittoVersion() !== null,

@@ -15,7 +15,7 @@ import { KNOWN_OPTIONS, Opt, Rsp, isCritical, isRequest, type CoapMessage } from
 import { endRelation, onAckOrReset, onNotificationFailed, type SharedDelivery } from './notifier.js';
 import { ObserveRegistry } from './observe-registry.js';
 import { handlePs } from './ps-handlers.js';
-import { answer, fail, type Exchange } from './responder.js';
+import { Exchange, answer, fail } from './responder.js';
 import { RetransmitQueue } from './retransmit.js';
 import type { CoapConfig } from './schema.js';
 import { closeIdleChannels, dropChannel } from './sessions.js';
@@ -102,9 +102,7 @@ export class CoapEndpoint implements EndpointCore {
   }
 
   private request(peer: PeerAddress, msg: CoapMessage): void {
-    const path = msg.options.filter((o) => o.number === Opt.UriPath || o.number === Opt.UriQuery);
-    const resourceKey = path.map((o) => `${o.number}=${o.value.toString('hex')}`).join('&');
-    const ex: Exchange = { peer, request: msg, resourceKey, answered: false, emptyAcked: false };
+    const ex = new Exchange(peer, msg);
     for (const o of msg.options) {
       if (isCritical(o.number) && !KNOWN_OPTIONS.has(o.number)) {
         // RFC 7252 §5.4.1: an unrecognised critical option in a request → 4.02 Bad Option.

@@ -61,6 +61,12 @@ export class CoapGateway implements ClientGatewayInstance {
       socket.bind({ address: host, port }, () => resolve());
     });
     socket.removeAllListeners('error');
+    try {
+      socket.setRecvBufferSize(this.config.socket_buffer);
+      socket.setSendBufferSize(this.config.socket_buffer);
+    } catch (err) {
+      this.ctx.logger.warn({ err }, 'CoAP gateway: cannot set the UDP socket buffer size');
+    }
     socket.on('error', (err) => {
       // A socket error after bind (e.g. ICMP port unreachable reported on some platforms) is counted, not fatal.
       this.lastError = err.message;

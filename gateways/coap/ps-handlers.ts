@@ -36,6 +36,7 @@ async function sessionFor(
   }
   const channel = connectionlessChannel(core, ex.peer, query);
   if (!channel) return void fail(core, ex, Rsp.ServiceUnavailable, 'too many CoAP clients');
+  if (channel.session && !channel.session.closed) return { channel, session: channel.session };
   const s = await ensureSession(core, channel, query, { keepAlive: 0, cleanStart: true, sessionExpiry: 0 });
   if ('refused' in s) return void fail(core, ex, refusalCode(s.refused), s.detail);
   return { channel, session: s.session };

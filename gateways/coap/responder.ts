@@ -11,15 +11,26 @@ import type { EndpointCore } from './core.js';
 import { Opt, encodeUint, firstOption, type CoapMessage, type CoapOption } from './message.js';
 
 /** One request being handled. */
-export interface Exchange {
-  readonly peer: PeerAddress;
-  readonly request: CoapMessage;
-  /** Key of the requested resource (Uri-Path + Uri-Query) for Block1/Block2 bookkeeping. */
-  readonly resourceKey: string;
-  answered: boolean;
+export class Exchange {
+  answered = false;
   /** An empty ACK went out: the answer must be a separate CON. */
-  emptyAcked: boolean;
+  emptyAcked = false;
   separateTimer?: ReturnType<typeof setTimeout>;
+  #resourceKey?: string;
+
+  constructor(
+    readonly peer: PeerAddress,
+    readonly request: CoapMessage,
+  ) {}
+
+  /** Key of the requested resource (Uri-Path + Uri-Query) for Block1/Block2/Observe bookkeeping; built on first use. */
+  get resourceKey(): string {
+    this.#resourceKey ??= this.request.options
+      .filter((o) => o.number === Opt.UriPath || o.number === Opt.UriQuery)
+      .map((o) => `${o.number}=${o.value.toString('hex')}`)
+      .join('&');
+    return this.#resourceKey;
+  }
 }
 
 export interface Answer {

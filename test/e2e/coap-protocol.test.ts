@@ -49,8 +49,9 @@ describe('CoAP message layer (RFC 7252)', () => {
     expect(rst.code).toBe(0);
     raw.sendBytes(Buffer.from('50010204f0', 'hex')); // the same as NON: no answer
     raw.sendBytes(Buffer.from([0xff, 0x00])); // not even a header
-    await eventually(async () => (await dropped(hub, 'malformed_option')) === 2, 'two malformed counted');
-    expect(await dropped(hub, 'malformed_truncated')).toBe(1);
+    // at least: stray datagrams from other tests' peers on loopback (e.g. RTPS discovery) count here too
+    await eventually(async () => (await dropped(hub, 'malformed_option')) >= 2, 'two malformed counted');
+    await eventually(async () => (await dropped(hub, 'malformed_truncated')) >= 1, 'truncated counted');
     expect(raw.received.filter((m) => m.messageId === 0x0204)).toHaveLength(0);
     const token = Buffer.from([7]);
     raw.send({ code: Method.POST, token, options: uriOptions('ps/after'), payload: Buffer.from('x') });
