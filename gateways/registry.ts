@@ -6,6 +6,7 @@
  */
 import type { ClientGatewayDefinition, GatewayDefinition } from '../src/gateway/index.js';
 import { coapGateway } from './coap/entry.js';
+import { lwm2mGateway } from './lwm2m/entry.js';
 import { ddsGateway } from './dds/entry.js';
 import { mqttsnGateway } from './mqttsn/entry.js';
 import { nngGateway } from './nng/entry.js';
@@ -13,4 +14,4 @@ import { zeromqGateway } from './zeromq/entry.js';
 
 export const gatewayDefinitions: readonly GatewayDefinition[] = [zeromqGateway, nngGateway, ddsGateway];
 
-export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [mqttsnGateway, coapGateway];
+export const clientGatewayDefinitions: readonly ClientGatewayDefinition[] = [mqttsnGateway, coapGateway, lwm2mGateway];

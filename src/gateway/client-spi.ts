@@ -9,8 +9,8 @@ import type { Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { DeviceConnectRequest, DeviceConnectResult, DevicePublish } from '../broker/device-types.js';
 import type { Codec } from '../codecs/types.js';
-import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { PublishProperties } from '../envelope.js';
+import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { GatewayContext, InstanceHealth } from './spi.js';
 
 /** What a gateway passes to connect one device; the instance's settings fill in the rest. */

@@ -39,8 +39,8 @@ function setup(result: (req: DeviceConnect) => Promise<DeviceConnectResult>) {
   const devices: DeviceSessions = {
     connect: result,
     publishUnconnected: async () => undefined,
-    connected: 0,
     retained: () => undefined,
+    connected: 0,
   };
   const adapter = new DeviceAdapter(
     devices,
