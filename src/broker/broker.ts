@@ -60,6 +60,11 @@ export interface BrokerDeps {
   access?: AccessControl;
 }
 
+/** EMQX's names for the device protocols in $SYS client events. */
+const DEVICE_PROTO_NAMES: Record<string, string> = { mqttsn: 'MQTT-SN', coap: 'CoAP', lwm2m: 'LwM2M' };
+/** Device session end reasons as EMQX names them in disconnected events. */
+const DEVICE_REASONS: Record<string, string> = { taken_over: 'takeover', lost: 'sock_closed' };
+
 export class Broker implements BrokerApi {
   readonly sessions = new Map<string, Session>();
   readonly metrics: BrokerMetrics;
@@ -85,6 +90,28 @@ export class Broker implements BrokerApi {
     this.metrics = brokerMetrics(deps.metrics);
     this.retained = new RetainedStore(deps.store, this.metrics);
     this.wills = new WillScheduler((will) => this.#publishWill(will));
+    // device-gateway clients (MQTT-SN, CoAP, LwM2M) produce the same $SYS client events as TCP clients
+    this.devices.onEvent((e) => {
+      const events = this.clientEvents;
+      if (!events) return;
+      const { info } = e;
+      const base = {
+        clientid: info.clientId,
+        username: info.username,
+        ipaddress: info.peerPort === undefined ? info.peerAddress : `${info.peerAddress}:${info.peerPort}`,
+        proto_ver: 0,
+        proto_name: DEVICE_PROTO_NAMES[info.protocol] ?? info.protocol,
+        listener: info.gateway,
+      };
+      if (e.kind === 'connected')
+        events.connected({
+          ...base,
+          keepalive: info.keepAlive,
+          clean_start: info.cleanStart,
+          connected_at: info.connectedAt,
+        });
+      else events.disconnected({ ...base, reason: DEVICE_REASONS[e.reason] ?? e.reason, disconnected_at: Date.now() });
+    });
     this.#ctx = {
       store: deps.store,
       metrics: this.metrics,

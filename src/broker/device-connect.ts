@@ -119,9 +119,9 @@ export async function connectDevice(
     counters: { sent: m.sent.labels(counterLabels), received: m.received.labels(counterLabels) },
     disconnectAt: auth.disconnectAt,
     enforceKeepAlive: req.enforceKeepAlive ?? true,
-    onEnd: () => {
+    onEnd: (_device, reason) => {
       m.connections.dec(connections);
-      if (registered.entry) broker.devices.remove(registered.entry);
+      if (registered.entry) broker.devices.remove(registered.entry, reason);
     },
   });
   if (will) device.setWill(req.will);

@@ -10,7 +10,8 @@ export interface DeviceEntry {
   readonly identity: ClientIdentity;
 }
 
-export type DeviceEvent = { kind: 'connected' | 'disconnected'; info: DeviceInfo };
+export type DeviceEvent =
+  { kind: 'connected'; info: DeviceInfo } | { kind: 'disconnected'; info: DeviceInfo; reason: string };
 
 export class DeviceRegistry {
   readonly #byId = new Map<string, DeviceEntry>();
@@ -39,10 +40,11 @@ export class DeviceRegistry {
     this.#emit({ kind: 'connected', info: entry.info });
   }
 
-  remove(entry: DeviceEntry): void {
+  /** `reason`: why the device went (`normal`, `lost`, `taken_over`, `keepalive_timeout`, `kicked`, …). */
+  remove(entry: DeviceEntry, reason = 'normal'): void {
     if (this.#byId.get(entry.identity.clientId) !== entry) return;
     this.#byId.delete(entry.identity.clientId);
-    this.#emit({ kind: 'disconnected', info: entry.info });
+    this.#emit({ kind: 'disconnected', info: entry.info, reason });
   }
 
   #emit(e: DeviceEvent): void {

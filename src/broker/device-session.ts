@@ -44,7 +44,7 @@ export interface DeviceSessionDeps {
   enforceKeepAlive: boolean;
   /** End the session then (ms since epoch): the expiry of the JWT it authenticated with. */
   disconnectAt?: number;
-  onEnd(device: DeviceSessionImpl): void;
+  onEnd(device: DeviceSessionImpl, reason: string): void;
 }
 
 /** Result of validating a will: the broker message to publish on loss, or why not. */
@@ -393,7 +393,7 @@ export class DeviceSessionImpl implements DeviceSession {
       broker.detach(session);
     }
     this.#will = undefined;
-    this.#d.onEnd(this);
+    this.#d.onEnd(this, reason);
     this.#d.logger.debug({ clientId: this.clientId, reason, protocol: this.#d.info.protocol }, 'device disconnected');
     if (notify) {
       try {

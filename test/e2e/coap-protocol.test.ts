@@ -333,3 +333,25 @@ describe('CoAP transport', () => {
     expect(await hub.hub.metrics.value('protohub_gateway_dropped_total', { gateway: 'coap.edge' })).toBeGreaterThan(0);
   });
 });
+
+describe('CoAP clients in $SYS', () => {
+  it('a connection-mode CoAP client produces $SYS connected/disconnected events like an MQTT client', async () => {
+    const { hub, raw } = await setup(
+      { connection_required: true },
+      { sys_topics: { enable: true, sys_event_messages: { client_connected: true, client_disconnected: true } } },
+    );
+    const app = await connectV5(hub.url);
+    const got = collect(app, 2);
+    await subscribe(app, '$SYS/brokers/+/clients/+/+', { qos: 0 });
+    const t = (n: number) => Buffer.from([0xb0, n]);
+    raw.send({ code: Method.POST, token: t(1), options: uriOptions('mqtt/connection', ['clientid=sysdev']) });
+    const created = await raw.next(responseTo(t(1)), 'connect');
+    const q = ['clientid=sysdev', `token=${created.payload.toString()}`];
+    raw.send({ code: Method.DELETE, token: t(2), options: uriOptions('mqtt/connection', q) });
+    const [connected, disconnected] = await got;
+    expect(connected.topic).toMatch(/clients\/sysdev\/connected$/);
+    expect(JSON.parse(connected.payload.toString())).toMatchObject({ clientid: 'sysdev', proto_name: 'CoAP' });
+    expect(disconnected.topic).toMatch(/clients\/sysdev\/disconnected$/);
+    expect(JSON.parse(disconnected.payload.toString())).toMatchObject({ clientid: 'sysdev', reason: 'normal' });
+  });
+});
