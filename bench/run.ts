@@ -19,10 +19,12 @@ import { medians, renderMarkdown, type ResultsFile } from './report.js';
 import { rssKb } from './proc.js';
 import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
+import { hasMqttSnGateway, mqttsnToMqtt } from './mqttsn.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
 import { qos1Defaults, Q1_DEFAULTS_ID } from './qos1-defaults.js';
 import { ddsToMqtt, hasDdsToolchain } from './dds-scenario.js';
 import { apiClients, API_CLIENTS } from './api-clients.js';
+import { coapObserve, coapToMqtt, hasCc } from './coap-scenarios.js';
 
 interface Options {
   quick: boolean;
@@ -69,8 +71,12 @@ const GATEWAYS: Array<{
 }> = [
   { id: 'zeromq', available: hasZmqToolchain, run: (_q, s) => zeromqToMqtt(s.gatewayMessages) },
   { id: 'nng', available: hasNngToolchain, run: (_q, s) => nngToMqtt(s.gatewayMessages) },
+  // 1,000 MQTT-SN clients publishing QoS 1 → MQTT subscriber; runs once gateways/mqttsn/entry.ts is built
+  { id: 'mqttsn', available: hasMqttSnGateway, run: (q) => mqttsnToMqtt(q ? 20_000 : 200_000) },
   // DDS samples are ~20x dearer than ZeroMQ frames (JSON from the Connector per sample): a tenth of the count
   { id: 'dds', available: hasDdsToolchain, run: (_q, s) => ddsToMqtt(Math.max(10_000, s.gatewayMessages / 10)) },
+  { id: 'coap', available: hasCc, run: (_q, s) => coapToMqtt(s.gatewayMessages, 60_000) },
+  { id: 'coap-observe', available: () => true, run: (q) => coapObserve(1000, q ? 10 : 30, 10) },
   {
     id: 'bridge',
     available: () => mosquittoVersion() !== null,

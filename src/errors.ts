@@ -49,3 +49,6 @@ export class UsageError extends HubError {}
 
 /** Gateway failures (PH_GATEWAY_*). */
 export class GatewayError extends HubError {}
+
+/** A per-client limit was reached, e.g. too many publishes awaiting accept (PH_QUOTA_*). */
+export class QuotaError extends HubError {}

@@ -9,14 +9,25 @@ import { hubConfigSchema, type HubConfig, type HubConfigInput } from './config/s
 import type { BrokerApi } from './broker/api.js';
 import { Broker } from './broker/broker.js';
 import { ListenerSet } from './broker/listeners.js';
-import type { AccessControl } from './broker/access.js';
-import { Authenticator, Authorizer, type ClientAcl } from './auth/index.js';
+import { Authenticator, Authorizer } from './auth/index.js';
 import { createStore } from './store/index.js';
 import type { BrokerStore } from './store/types.js';
 import { HttpApi } from './http/server.js';
-import type { GatewayControl, BridgeControl, HubView } from './http/deps.js';
+import { ConfigError } from './errors.js';
+import type { HubView } from './http/deps.js';
 import { version } from './version.js';
 import { dirname, resolve } from 'node:path';
+import type { BridgeManager } from './bridge/manager.js';
+import type { GatewayManager } from './gateway/manager.js';
+import { loadConfig } from './config/loader.js';
+import { LiveAccess } from './reload/live-access.js';
+import { ReloadCoalescer } from './reload/coalescer.js';
+import { reloadOnce, reloadsCounter, type ReloadTarget, type ResolveFile } from './reload/reloader.js';
+import type { ReloadResult } from './reload/result.js';
+import { SysPublisher } from './sys/publisher.js';
+import { SysStatsSource } from './sys/snapshot.js';
+
+export type { ReloadResult } from './reload/result.js';
 
 export interface HubOptions {
   logger?: Logger;
@@ -27,6 +38,13 @@ export interface HubOptions {
    * `sources.resolveFile`), so a mapping set in an included file resolves next to that file.
    */
   resolveFile?: (path: readonly (string | number)[], name: string) => string;
+  /**
+   * How reload() reads the new config. Default: `loadConfig(configFile)` (the same loader as start-up), so
+   * without a configFile reload() is rejected unless this is given.
+   */
+  loadConfig?: () => { config: HubConfig; resolveFile?: ResolveFile };
+  /** Least time between two reloads; requests in between are coalesced (default 1000 ms). */
+  reloadMinIntervalMs?: number;
 }
 
 export type ListenerKind = 'tcp' | 'ssl' | 'ws' | 'wss' | 'http';
@@ -46,7 +64,7 @@ export interface HubComponent {
 type State = 'stopped' | 'starting' | 'running' | 'stopping';
 
 export class Hub {
-  readonly config: HubConfig;
+  #config: HubConfig;
   readonly logger: Logger;
   readonly metrics = new Metrics();
   readonly startedAt = Date.now();
@@ -55,23 +73,31 @@ export class Hub {
   #store?: BrokerStore;
   #listeners?: ListenerSet;
   #http?: HttpApi;
-  #authenticator?: Authenticator;
+  #access?: LiveAccess;
+  #gateways?: GatewayManager;
+  #bridges?: BridgeManager;
+  #sys?: SysPublisher;
+  readonly #sysStats = new SysStatsSource(this.startedAt);
   #components: Array<{ name: string; component: HubComponent }> = [];
-  #gateways?: GatewayControl;
-  #bridges?: BridgeControl;
   #starting?: Promise<void>;
   #stopping?: Promise<void>;
 
   readonly #configFile?: string;
-  readonly #resolveFile?: HubOptions['resolveFile'];
+  #resolveFile?: HubOptions['resolveFile'];
+  readonly #loadConfig?: HubOptions['loadConfig'];
+  readonly #reloads: ReloadCoalescer<ReloadResult>;
 
   constructor(config: HubConfig, opts: HubOptions = {}) {
     this.#configFile = opts.configFile;
     this.#resolveFile = opts.resolveFile;
-    this.config = config;
+    this.#loadConfig = opts.loadConfig;
+    this.#config = config;
     this.logger = opts.logger ?? silentLogger();
+    const current = () => this.#config;
     this.view = {
-      config,
+      get config() {
+        return current();
+      },
       get version() {
         return version(); // read on first use: the constructor does no I/O
       },
@@ -82,7 +108,14 @@ export class Hub {
       gateways: () => this.#gateways,
       bridges: () => this.#bridges,
       status: () => this.status(),
+      reload: () => this.reload(),
     };
+    this.#reloads = new ReloadCoalescer(() => this.#reloadNow(), { minIntervalMs: opts.reloadMinIntervalMs });
+  }
+
+  /** The running configuration (after a reload: the new one, minus changes that need a restart). */
+  get config(): HubConfig {
+    return this.#config;
   }
 
   get state(): State {
@@ -117,29 +150,22 @@ export class Hub {
     this.#store = store;
     const authenticator = new Authenticator(config.auth, { metrics, logger });
     await authenticator.start();
-    this.#authenticator = authenticator;
-    const authorizer = new Authorizer(config.authorization, { metrics });
-    const openAccess = config.authorization.rules.length === 0 && config.authorization.no_match === 'allow';
-    const access: AccessControl = {
-      authenticate: (req) => authenticator.authenticate(req),
-      enhancedAuthMethods: authenticator.enhancedAuthMethods,
-      enhancedAuthStepTimeoutMs: authenticator.enhancedAuthStepTimeoutMs,
-      beginEnhancedAuth: (method, req) => authenticator.beginEnhancedAuth(method, req),
-      // with no rules and no_match = allow, only a JWT acl can deny: skip the per-message lookup otherwise
-      authorize: openAccess
-        ? (client, action, topic) =>
-            client.acl === undefined ||
-            authorizer.authorize({ ...client, acl: client.acl as ClientAcl }, action, topic) === 'allow'
-        : (client, action, topic) =>
-            authorizer.authorize({ ...client, acl: client.acl as ClientAcl | undefined }, action, topic) === 'allow',
-    };
-    const broker = new Broker({ mqtt: config.mqtt, store, metrics, logger });
+    const access = new LiveAccess(
+      authenticator,
+      new Authorizer(config.authorization, { metrics }),
+      config.authorization,
+    );
+    this.#access = access;
+    const broker = new Broker({ mqtt: config.mqtt, store, metrics, logger, access });
     broker.start();
     this.#broker = broker;
-    for (const { name, component } of await this.#createComponents(broker)) {
-      await component.start();
-      this.#components.push({ name, component });
-    }
+    this.#startSys(config.sys_topics);
+    for (const result of ['applied', 'unchanged', 'partial', 'rejected']) reloadsCounter(metrics).inc({ result }, 0);
+    // loaded only when configured (MQTT.js, RxJS pipeline, native addons): the broker alone starts faster
+    if (Object.keys(config.bridges.mqtt).length > 0) await this.#addComponent('bridges', broker, config);
+    if (Object.values(config.gateways).some((instances) => Object.keys(instances as object).length > 0))
+      await this.#addComponent('gateways', broker, config);
+    for (const { component } of this.#components) await component.start();
     this.#listeners = new ListenerSet(config.listeners, { broker, access, logger });
     await this.#listeners.start();
     if (config.http.enable) {
@@ -150,48 +176,9 @@ export class Hub {
     logger.info({ node: config.node.name, store: store.kind }, 'started');
   }
 
-  /** Bridges first (so forwards catch what gateways publish from their first message), then gateways. */
-  async #createComponents(broker: Broker): Promise<Array<{ name: string; component: HubComponent }>> {
-    const { config, logger, metrics } = this;
-    const out: Array<{ name: string; component: HubComponent }> = [];
-    // loaded only when configured (MQTT.js, RxJS pipeline, native addons): the broker alone starts faster
-    if (Object.keys(config.bridges.mqtt).length > 0) {
-      const { BridgeManager } = await import('./bridge/manager.js');
-      const bridges = new BridgeManager({
-        config: config.bridges,
-        broker,
-        store: config.store,
-        nodeName: config.node.name,
-        logger,
-        metrics,
-      });
-      this.#bridges = bridges;
-      out.push({
-        name: 'bridges',
-        component: { start: () => bridges.start(), stop: () => bridges.stop(), status: () => bridges.status() },
-      });
-    }
-    if (!Object.values(config.gateways).some((instances) => Object.keys(instances as object).length > 0)) return out;
-    const { GatewayManager } = await import('./gateway/manager.js');
-    const gateways = new GatewayManager({
-      config: config.gateways,
-      broker,
-      logger,
-      metrics,
-      baseDir: this.#baseDir,
-      resolveFile: this.#resolveFile,
-    });
-    this.#gateways = gateways;
-    out.push({
-      name: 'gateways',
-      component: { start: () => gateways.start(), stop: () => gateways.stop(), status: () => gateways.health() },
-    });
-    return out;
-  }
-
   /**
-   * What the HTTP API sees of the hub. Getters, so the API never holds a stopped component. Live reload
-   * (issue #15) sets `reload` on this object to enable POST /api/v5/reload.
+   * What the HTTP API sees of the hub. Getters, so the API never holds a stopped component or a config replaced
+   * by a reload; `reload` is Hub.reload() (POST /api/v5/reload).
    */
   readonly view: HubView;
 
@@ -209,6 +196,10 @@ export class Hub {
     this.#stopping ??= (async () => {
       await this.#starting?.catch(() => undefined);
       this.#state = 'stopping';
+      if (this.#reloading) {
+        const wait = new Promise((r) => setTimeout(r, timeoutMs / 2).unref());
+        await Promise.race([this.#reloading.catch(() => undefined), wait]);
+      }
       await this.#teardown(timeoutMs);
       this.#state = 'stopped';
       this.#starting = undefined;
@@ -227,9 +218,10 @@ export class Hub {
       ]);
     await bounded(this.#listeners?.close() ?? Promise.resolve());
     for (const { component } of this.#components.splice(0).reverse()) await bounded(component.stop());
+    this.#sys?.stop();
     this.#broker?.stop();
     await bounded(this.#http?.stop() ?? Promise.resolve());
-    await bounded(this.#authenticator?.stop() ?? Promise.resolve());
+    await bounded(this.#access?.authenticator.stop() ?? Promise.resolve());
     try {
       this.#store?.flush();
       this.#store?.close();
@@ -256,9 +248,141 @@ export class Hub {
       state: this.#state,
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
       broker: b
-        ? { sessions: b.sessions.size, retained: b.retained.size, connections: this.#listeners?.connections.size ?? 0 }
+        ? {
+            sessions: b.sessions.size,
+            retained: b.retained.size,
+            connections: this.#listeners?.connections.size ?? 0,
+            devices: b.devices.size,
+          }
         : undefined,
       components: Object.fromEntries(this.#components.map(({ name, component }) => [name, component.status?.()])),
     };
+  }
+
+  // ---- live reload and $SYS ------------------------------------------------------------------------------
+
+  /**
+   * Re-read the config file and apply what changed without dropping clients (SIGHUP, `POST /api/v5/reload`,
+   * `protohub ctl reload` all land here). Never rejects: an invalid config gives `status: 'rejected'` with the
+   * `file:line` errors `protohub check` prints. Concurrent and rapid calls are coalesced: one reload runs, at
+   * most one waits, and later callers share the waiting one's result.
+   */
+  reload(): Promise<ReloadResult> {
+    return this.#reloads.request();
+  }
+
+  /** The reload being applied, if any: stop() lets it finish (bounded) so it cannot start components after. */
+  #reloading?: Promise<ReloadResult>;
+
+  /** Requests answered by another request's reload (reload storms), for tests and status. */
+  get reloadStats(): { runs: number; coalesced: number } {
+    return { ...this.#reloads.stats };
+  }
+
+  #reloadNow(): Promise<ReloadResult> {
+    if (this.#state !== 'running' || !this.#access || !this.#broker) {
+      const now = new Date().toISOString();
+      const errors = [`PH_RELOAD_NOT_RUNNING: the hub is ${this.#state}`];
+      return Promise.resolve({
+        status: 'rejected',
+        code: 'PH_RELOAD_NOT_RUNNING',
+        errors,
+        changes: [],
+        restartRequired: [],
+        startedAt: now,
+        durationMs: 0,
+      });
+    }
+    const running = reloadOnce(this.#reloadTarget(this.#access, this.#broker));
+    this.#reloading = running;
+    return running.finally(() => {
+      if (this.#reloading === running) this.#reloading = undefined;
+    });
+  }
+
+  #reloadTarget(access: LiveAccess, broker: Broker): ReloadTarget {
+    const file = this.#configFile;
+    return {
+      logger: this.logger,
+      metrics: this.metrics,
+      access,
+      running: () => this.#config,
+      load: () => {
+        if (this.#loadConfig) return this.#loadConfig();
+        if (!file) throw new ConfigError('PH_RELOAD_NO_FILE', 'the hub was not started from a config file');
+        const { config, sources } = loadConfig(file);
+        return { config, resolveFile: (path, name) => sources.resolveFile(path, name) };
+      },
+      gateways: async (create) => {
+        if (!this.#gateways && create)
+          await this.#addComponent('gateways', broker, { ...this.#config, gateways: {} as HubConfig['gateways'] });
+        return this.#gateways;
+      },
+      bridges: async (create) => {
+        if (!this.#bridges && create)
+          await this.#addComponent('bridges', broker, {
+            ...this.#config,
+            bridges: { mqtt: {} } as HubConfig['bridges'],
+          });
+        return this.#bridges;
+      },
+      restartSys: (config) => {
+        this.#sys?.stop();
+        this.#startSys(config);
+      },
+      commit: (config, resolveFile) => {
+        this.#config = config;
+        if (resolveFile) this.#resolveFile = resolveFile;
+      },
+    };
+  }
+
+  /**
+   * Create the gateway or bridge manager (no I/O) and register it; bridges go first so their forwards catch what
+   * gateways publish from the first message, and stop last. A reload adding the first instance passes an empty
+   * section and lets the manager's reconfigure() add it.
+   */
+  async #addComponent(kind: 'gateways' | 'bridges', broker: Broker, config: HubConfig): Promise<void> {
+    const { logger, metrics } = this;
+    if (kind === 'gateways') {
+      const { GatewayManager } = await import('./gateway/manager.js');
+      const m = (this.#gateways = new GatewayManager({
+        config: config.gateways,
+        broker,
+        logger,
+        metrics,
+        baseDir: this.#baseDir,
+        resolveFile: this.#resolveFile,
+      }));
+      const component = { start: () => m.start(), stop: () => m.stop(), status: () => m.health() };
+      this.#components.push({ name: 'gateways', component });
+    } else {
+      const { BridgeManager } = await import('./bridge/manager.js');
+      const m = (this.#bridges = new BridgeManager({
+        config: config.bridges,
+        broker,
+        store: config.store,
+        nodeName: config.node.name,
+        logger,
+        metrics,
+      }));
+      const component = { start: () => m.start(), stop: () => m.stop(), status: () => m.status() };
+      this.#components.unshift({ name: 'bridges', component });
+    }
+  }
+
+  #startSys(config: HubConfig['sys_topics']): void {
+    const broker = this.#broker;
+    if (!broker) return;
+    const sys = new SysPublisher({
+      broker,
+      node: this.#config.node.name,
+      config,
+      logger: this.logger,
+      snapshot: () => this.#sysStats.read(this.metrics, broker),
+    });
+    this.#sys = sys;
+    broker.clientEvents = config.enable ? sys : undefined;
+    sys.start();
   }
 }

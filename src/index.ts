@@ -5,7 +5,9 @@
  */
 
 // The hub and its configuration
-export { Hub, hubConfig, type HubComponent, type HubOptions, type ListenerKind } from './hub.js';
+export { Hub, hubConfig, type HubComponent, type HubOptions, type ListenerKind, type ReloadResult } from './hub.js';
+export type { ComponentOutcome } from './reload/result.js';
+export type { ClientConnectedEvent, ClientDisconnectedEvent, ClientLifecycle } from './sys/client-events.js';
 export {
   hubConfigSchema,
   type AclRule,

@@ -9,14 +9,16 @@ export interface ClientIdentity {
   acl?: unknown;
 }
 
+/** `method` and `detail` (as src/auth reports them) let a gateway override allow_anonymous and log why. */
 export type AuthResult =
   | {
       ok: true;
       username?: string;
       acl?: unknown;
       /** end the connection then (JWT exp), ms since epoch */ disconnectAt?: number;
+      method?: string;
     }
-  | { ok: false; reason: 'bad_credentials' | 'not_authorized' };
+  | { ok: false; reason: 'bad_credentials' | 'not_authorized'; method?: string; detail?: string };
 
 /** One step of an MQTT 5 enhanced-authentication exchange (§4.12), as the auth side answers it. */
 export type EnhancedAuthStep =
@@ -48,6 +50,6 @@ export interface AccessControl {
 
 /** Anyone may connect and do anything (used when no auth is configured, and in tests). */
 export const allowAll: AccessControl = {
-  authenticate: async (req) => ({ ok: true, username: req.username }),
+  authenticate: async (req) => ({ ok: true, username: req.username, method: 'anonymous' }),
   authorize: () => true,
 };

@@ -3,7 +3,24 @@
  * ordering and back-pressure semantics as a network client with a session.
  */
 import type { Observable } from 'rxjs';
-import type { Envelope, QoS } from '../envelope.js';
+import type { Envelope, PublishProperties, QoS } from '../envelope.js';
+import type { DeviceConnectRequest, DeviceConnectResult } from './device-types.js';
+
+export type {
+  DeviceCloseReason,
+  DeviceConnectRequest,
+  DeviceConnectResult,
+  DeviceDelivery,
+  DeviceInfo,
+  DevicePublish,
+  DeviceRefusal,
+  DeviceSession,
+  DeviceSessionHandler,
+  DeviceSubscription,
+  DeviceWill,
+  SubscribeOutcome,
+} from './device-types.js';
+import type { ClientLifecycle } from '../sys/client-events.js';
 
 export interface InternalSubscription {
   filter: string;
@@ -46,6 +63,15 @@ export interface Delivery {
 export interface PublishOptions {
   /** Client id to attribute the publish to (no-local and authorization). Defaults to envelope.origin.clientId. */
   clientId?: string;
+  /**
+   * Check `authorization` for that client id before routing; rejects with AuthError PH_AUTH_NOT_AUTHORIZED when
+   * denied. A connected device session is checked with its authenticated identity; another id with
+   * `envelope.origin.username`. Ids starting with `$hub/` (the hub's gateways, bridges, rules) are trusted and
+   * never checked, nor is a publish without a client id. Default false.
+   */
+  authorize?: boolean;
+  /** IP address the authorization rules see for an id that is not connected (e.g. an MQTT-SN QoS -1 sender). */
+  remoteAddress?: string;
 }
 
 export interface BrokerApi {
@@ -60,4 +86,20 @@ export interface BrokerApi {
    * session (a non-persistent one is removed). Completes when the broker stops.
    */
   session$(opts: InternalSessionOptions): Observable<Delivery>;
+  /**
+   * Connect a device behind a client gateway as a client of the broker: authenticated by `auth`, authorized by
+   * `authorization`, with its own session (clean start / expiry, will, takeover of the same client id, run-time
+   * subscriptions, in-flight window and bounded queue). Refusals are results, never rejections.
+   */
+  connectDevice(req: DeviceConnectRequest): Promise<DeviceConnectResult>;
+  /**
+   * The retained message on one topic name (no wildcards), undefined when there is none or it expired. For
+   * protocols that read a topic's state on request (a CoAP GET without Observe).
+   */
+  retainedMessage(topic: string): { payload: Buffer; properties?: PublishProperties } | undefined;
+  /**
+   * Where client connect/disconnect events go ($SYS event messages). Set by the hub; device gateways whose
+   * devices are broker clients (MQTT-SN, CoAP, LwM2M) report their devices' sessions here too.
+   */
+  readonly clientEvents?: ClientLifecycle;
 }

@@ -13,11 +13,20 @@ export type DropReason =
 
 export function brokerMetrics(m: Metrics) {
   return {
-    connections: m.gauge('protohub_connections', 'open MQTT connections', ['listener']),
-    connectionsTotal: m.counter('protohub_connections_total', 'MQTT connections accepted', ['listener']),
+    // `listener` is the listener (tcp:default) or the client gateway instance (mqttsn.default) a client came
+    // through; `protocol` is mqtt for network clients, the gateway's protocol for device sessions
+    connections: m.gauge('protohub_connections', 'open MQTT connections and connected device sessions', [
+      'listener',
+      'protocol',
+    ]),
+    connectionsTotal: m.counter('protohub_connections_total', 'MQTT connections and device sessions accepted', [
+      'listener',
+      'protocol',
+    ]),
     refused: m.counter('protohub_connections_refused_total', 'connections refused or closed by the broker', [
       'listener',
       'reason',
+      'protocol',
     ]),
     protocolErrors: m.counter('protohub_protocol_errors_total', 'malformed or protocol-violating packets', [
       'listener',

@@ -4,17 +4,22 @@
  * single source of truth for routing.
  */
 import type { Observable } from 'rxjs';
-import type { Envelope, QoS } from '../envelope.js';
+import type { Envelope, PublishProperties, QoS } from '../envelope.js';
 import { StateError, TopicError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { MqttOptions } from '../config/schema.js';
 import type { BrokerStore, StoredSubscription } from '../store/types.js';
+import { AuthError } from '../errors.js';
+import { allowAll, type AccessControl } from './access.js';
 import type { BrokerApi, Delivery, InternalSessionOptions, PublishOptions } from './api.js';
+import { connectDevice } from './device-connect.js';
+import { DeviceRegistry } from './device-registry.js';
+import type { DeviceConnectRequest, DeviceConnectResult } from './device-types.js';
 import { brokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { whenRelieved, type QueueGate } from './flow-control.js';
-import { isExpired, messageFromEnvelope, type BrokerMessage, type Pending } from './message.js';
-import { Session, type SessionContext, type SessionSink } from './session.js';
+import { isExpired, messageFromEnvelope, propertiesForDelivery, type BrokerMessage, type Pending } from './message.js';
+import { Session, type QueueLimits, type SessionContext, type SessionSink } from './session.js';
 import { SharedGroup } from './shared.js';
 import {
   SubscriptionTrie,
@@ -27,6 +32,7 @@ import { internalSession$ } from './internal-session.js';
 import { RetainedStore } from './retained.js';
 import { WillScheduler, type Will } from './will.js';
 import { NEVER_EXPIRES } from './expiry.js';
+import type { ClientLifecycle } from '../sys/client-events.js';
 
 export { NEVER_EXPIRES };
 
@@ -51,13 +57,22 @@ export interface BrokerDeps {
   store: BrokerStore;
   metrics: Metrics;
   logger: Logger;
+  /** Authentication and authorization for device sessions and `publish(…, { authorize: true })`. Default: allow all. */
+  access?: AccessControl;
 }
+
+/** EMQX's names for the device protocols in $SYS client events. */
+const DEVICE_PROTO_NAMES: Record<string, string> = { mqttsn: 'MQTT-SN', coap: 'CoAP', lwm2m: 'LwM2M' };
+/** Device session end reasons as EMQX names them in disconnected events. */
+const DEVICE_REASONS: Record<string, string> = { taken_over: 'takeover', lost: 'sock_closed' };
 
 export class Broker implements BrokerApi {
   readonly sessions = new Map<string, Session>();
   readonly metrics: BrokerMetrics;
   readonly retained: RetainedStore;
   readonly wills: WillScheduler;
+  /** Connected device sessions (clients of client gateways). */
+  readonly devices = new DeviceRegistry();
   readonly #trie = new SubscriptionTrie<Target>();
   readonly #shared = new Map<string, SharedGroup>();
   readonly #ctx: SessionContext;
@@ -70,12 +85,36 @@ export class Broker implements BrokerApi {
   #subscriptionCount = 0;
   /** Called when a connected session must be kicked (takeover by an in-process session, shutdown). */
   onStop: Array<() => void> = [];
+  /** Told when a network client connects and disconnects ($SYS event messages); set by the hub. */
+  clientEvents?: ClientLifecycle;
 
   constructor(deps: BrokerDeps) {
     this.#deps = deps;
     this.metrics = brokerMetrics(deps.metrics);
     this.retained = new RetainedStore(deps.store, this.metrics);
     this.wills = new WillScheduler((will) => this.#publishWill(will));
+    // device-gateway clients (MQTT-SN, CoAP, LwM2M) produce the same $SYS client events as TCP clients
+    this.devices.onEvent((e) => {
+      const events = this.clientEvents;
+      if (!events) return;
+      const { info } = e;
+      const base = {
+        clientid: info.clientId,
+        username: info.username,
+        ipaddress: info.peerPort === undefined ? info.peerAddress : `${info.peerAddress}:${info.peerPort}`,
+        proto_ver: 0,
+        proto_name: DEVICE_PROTO_NAMES[info.protocol] ?? info.protocol,
+        listener: info.gateway,
+      };
+      if (e.kind === 'connected')
+        events.connected({
+          ...base,
+          keepalive: info.keepAlive,
+          clean_start: info.cleanStart,
+          connected_at: info.connectedAt,
+        });
+      else events.disconnected({ ...base, reason: DEVICE_REASONS[e.reason] ?? e.reason, disconnected_at: Date.now() });
+    });
     this.#ctx = {
       store: deps.store,
       metrics: this.metrics,
@@ -151,8 +190,18 @@ export class Broker implements BrokerApi {
    */
   openSession(
     clientId: string,
-    opts: { cleanStart: boolean; protocolVersion: 3 | 4 | 5; expiryInterval: number; internal?: boolean },
+    opts: {
+      cleanStart: boolean;
+      protocolVersion: 3 | 4 | 5;
+      expiryInterval: number;
+      internal?: boolean;
+      /** Queue bounds of a newly created session (device sessions of a gateway with its own limits). */
+      limits?: Partial<QueueLimits>;
+    },
   ): { session: Session; present: boolean } {
+    // [MQTT-3.1.4-3] a device session attached to this client id gives way (and is told why)
+    const attached = this.sessions.get(clientId)?.sink as { takeOver?: () => void } | undefined;
+    attached?.takeOver?.();
     let session = this.sessions.get(clientId);
     if (session?.expiryTimer) {
       clearTimeout(session.expiryTimer);
@@ -170,7 +219,8 @@ export class Broker implements BrokerApi {
       present = true;
       session.protocolVersion = opts.protocolVersion;
     } else {
-      session = new Session(this.#ctx, clientId, {
+      const ctx = opts.limits ? { ...this.#ctx, limits: { ...this.#ctx.limits, ...opts.limits } } : this.#ctx;
+      session = new Session(ctx, clientId, {
         protocolVersion: opts.protocolVersion,
         persistent: false,
         expiryInterval: 0,
@@ -436,8 +486,22 @@ export class Broker implements BrokerApi {
     if (!this.#running) return Promise.reject(new StateError('PH_STATE_STOPPED', 'broker is not running'));
     const bad = validateTopicName(env.topic, this.#deps.mqtt.max_topic_levels);
     if (bad) return Promise.reject(new TopicError('PH_TOPIC_INVALID', `invalid topic "${env.topic}": ${bad}`));
+    const clientId = opts.clientId ?? env.origin?.clientId;
+    if (opts.authorize && clientId !== undefined && !clientId.startsWith('$hub/')) {
+      // a connected device is checked with its authenticated identity (username, JWT acl); any other id with
+      // the envelope's username. `$hub/...` ids are the hub's own components and are trusted.
+      const identity = this.devices.get(clientId)?.identity ?? {
+        clientId,
+        username: env.origin?.username,
+        remoteAddress: opts.remoteAddress ?? '',
+      };
+      if (!this.access.authorize(identity, 'publish', env.topic)) {
+        this.metrics.dropped.inc({ reason: 'not_authorized' });
+        return Promise.reject(new AuthError('PH_AUTH_NOT_AUTHORIZED', `${clientId} may not publish to ${env.topic}`));
+      }
+    }
     const msg = messageFromEnvelope(env);
-    const publisherId = opts.clientId ?? env.origin?.clientId;
+    const publisherId = clientId;
     try {
       this.route(msg, publisherId);
     } catch (err) {
@@ -454,5 +518,19 @@ export class Broker implements BrokerApi {
 
   session$(opts: InternalSessionOptions): Observable<Delivery> {
     return internalSession$(this, opts);
+  }
+
+  get access(): AccessControl {
+    return this.#deps.access ?? allowAll;
+  }
+
+  retainedMessage(topic: string): { payload: Buffer; properties?: PublishProperties } | undefined {
+    const msg = this.retained.get(topic);
+    if (!msg || isExpired(msg, Date.now())) return undefined;
+    return { payload: msg.payload, properties: propertiesForDelivery(msg, Date.now()) };
+  }
+
+  connectDevice(req: DeviceConnectRequest): Promise<DeviceConnectResult> {
+    return connectDevice(this, this.access, this.#deps.logger, req);
   }
 }

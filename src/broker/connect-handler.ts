@@ -199,6 +199,17 @@ export async function handleConnect(conn: Connection, packet: mqttPacket.IConnec
     { clientId, remote: conn.remoteAddress, version, present, listener: conn.env.listener },
     'client connected',
   );
+  broker.clientEvents?.connected({
+    clientid: clientId,
+    username: conn.identity.username,
+    ipaddress: conn.remoteAddress,
+    proto_ver: version,
+    proto_name: 'MQTT',
+    keepalive: packet.keepalive ?? 0,
+    clean_start: packet.clean ?? true,
+    listener: conn.env.listener,
+    connected_at: Date.now(),
+  });
   disconnectAt(conn, auth.disconnectAt);
   session.resume();
 }

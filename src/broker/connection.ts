@@ -91,6 +91,8 @@ export class Connection {
   readonly aliasesIn = new Map<number, string>();
   /** Inbound QoS 1/2 messages not yet acknowledged, for our Receive Maximum ([MQTT-3.3.4-7]). */
   inboundUnacked = 0;
+  /** Why the connection ended, for the disconnected event (EMQX-style names); first one set wins. */
+  closeReason?: string;
   /** v5 Request Problem Information: reason strings allowed on acks ([MQTT-3.1.2-29]). */
   problemInformation = true;
   /** Enhanced authentication of this connection (auth-handler.ts): method and re-authentication in progress. */
@@ -297,6 +299,7 @@ export class Connection {
     }
     // [MQTT-3.14.4-3] normal DISCONNECT discards the will; v5 0x04 asks for it to be sent
     if (!(this.protocolVersion === 5 && packet.reasonCode === RC.DISCONNECT_WITH_WILL)) this.will = undefined;
+    this.closeReason ??= 'normal';
     this.close();
   }
 
@@ -427,6 +430,7 @@ export class Connection {
   /** v5: send DISCONNECT with a reason code (and reason string) first; v3: just close ([MQTT-3.14.0-1]). */
   disconnect(reasonCode: number, counterReason?: string): void {
     if (this.state === 'closed') return;
+    this.closeReason ??= counterReason ?? `reason_code_0x${reasonCode.toString(16)}`;
     if (counterReason) this.env.broker.metrics.refused.inc({ listener: this.env.listener, reason: counterReason });
     if (this.protocolVersion === 5 && this.state !== 'awaiting_connect') {
       const reasonString = REASON_TEXT[reasonCode];
@@ -438,6 +442,7 @@ export class Connection {
   /** Malformed or forbidden input: count it, log it, tell a v5 client why, close. */
   protocolError(reason: string, reasonCode: number, detail: string): void {
     this.env.broker.metrics.protocolErrors.inc({ listener: this.env.listener, reason });
+    this.closeReason ??= reason;
     this.logger.info(
       { remote: this.remoteAddress, clientId: this.identity?.clientId, reason, detail },
       'protocol error, closing connection',
@@ -480,8 +485,22 @@ export class Connection {
       }
       broker.detach(session);
     }
+    if (wasConnected && this.identity && this.session) this.#reportDisconnected(this.identity);
     this.will = undefined;
     this.#notifyDrain();
     this.env.onClose(this);
+  }
+
+  #reportDisconnected(identity: ClientIdentity): void {
+    this.env.broker.clientEvents?.disconnected({
+      clientid: identity.clientId,
+      username: identity.username,
+      ipaddress: this.remoteAddress,
+      proto_ver: this.protocolVersion,
+      proto_name: 'MQTT',
+      reason: this.closeReason ?? 'sock_closed',
+      listener: this.env.listener,
+      disconnected_at: Date.now(),
+    });
   }
 }

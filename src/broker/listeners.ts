@@ -177,8 +177,8 @@ export class ListenerSet {
     stream.once('close', () => this.#streams.delete(stream));
     const refuse = r.open >= r.max;
     r.open++;
-    m.connections.inc({ listener: label });
-    m.connectionsTotal.inc({ listener: label });
+    m.connections.inc({ listener: label, protocol: 'mqtt' });
+    m.connectionsTotal.inc({ listener: label, protocol: 'mqtt' });
     const conn = new Connection(stream, remote, {
       listener: label,
       broker: this.deps.broker,
@@ -188,7 +188,7 @@ export class ListenerSet {
       refuse,
       onClose: (c) => {
         r.open--;
-        m.connections.dec({ listener: label });
+        m.connections.dec({ listener: label, protocol: 'mqtt' });
         this.connections.delete(c);
       },
     });

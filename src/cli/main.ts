@@ -11,6 +11,7 @@ import { loadConfig, formatConfigError } from '../config/loader.js';
 type LoadedConfig = ReturnType<typeof loadConfig>;
 import { Hub } from '../hub.js';
 import { runPasswdCommand } from '../auth/index.js';
+import { onReloadSignal } from './signals.js';
 
 const USAGE = `usage: protohub <command> [options]
 
@@ -110,6 +111,7 @@ async function start(args: StartArgs): Promise<number> {
   // 'on', not 'once': under npm a Ctrl-C arrives twice (from the terminal and forwarded by npm); the second must not kill
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  onReloadSignal(hub, logger);
   try {
     await hub.start();
   } catch (err) {

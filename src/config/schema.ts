@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { bind, byteSize, duration } from './types.js';
 import { bridgesSchema } from '../bridge/schema.js';
 import { gatewaysSchema } from '../gateway/config.js';
+import { sysTopicsSchema } from '../sys/schema.js';
 
 const maxConnections = z
   .number()
@@ -375,6 +376,7 @@ export const hubConfigSchema = z
     log: logSchema,
     gateways: gatewaysSchema,
     bridges: bridgesSchema,
+    sys_topics: sysTopicsSchema,
     rules: z.array(z.unknown()).default([]).describe('rule engine rules (reserved)'),
   })
   .strict();

@@ -4,7 +4,7 @@
  * config error naming its key, not a silent difference at run time.
  */
 import { z } from 'zod';
-import { gatewayDefinitions } from '../../gateways/registry.js';
+import { clientGatewayDefinitions, gatewayDefinitions } from '../../gateways/registry.js';
 import type { CommonGatewayConfig } from './common-schema.js';
 import type { GatewayDefinition } from './spi.js';
 
@@ -31,5 +31,11 @@ export function gatewayInstancesSchema(def: GatewayDefinition) {
 
 const shape: Record<string, z.ZodType> = {};
 for (const def of gatewayDefinitions) shape[def.protocol] = gatewayInstancesSchema(def);
+// client gateways have no pipeline buffers, so no capability to check
+for (const def of clientGatewayDefinitions)
+  shape[def.protocol] = z
+    .record(z.string(), def.configSchema)
+    .default({})
+    .describe(`${def.protocol} gateway instances by name`);
 
 export const gatewaysSchema = z.object(shape).strict().prefault({});

@@ -14,7 +14,34 @@ export type {
   IngressMessage,
   InstanceHealth,
   ReplyHandle,
+  AnyGatewayDefinition,
 } from './spi.js';
+export type {
+  ClientGatewayContext,
+  ClientGatewayDefinition,
+  ClientGatewayInstance,
+  DeviceConnect,
+  DeviceSessions,
+} from './client-spi.js';
+export {
+  clientGatewaySchema,
+  clientGatewayShape,
+  type ClientGatewayConfig,
+  type ClientGatewayConfigBase,
+} from './client-schema.js';
+export type {
+  DeviceCloseReason,
+  DeviceConnectResult,
+  DeviceDelivery,
+  DeviceInfo,
+  DevicePublish,
+  DeviceRefusal,
+  DeviceSession,
+  DeviceSessionHandler,
+  DeviceSubscription,
+  DeviceWill,
+  SubscribeOutcome,
+} from '../broker/device-types.js';
 export {
   bufferSchema,
   commonGatewaySchema,
@@ -28,6 +55,7 @@ export {
 export { GatewayMetrics, type Direction } from './metrics.js';
 export { InstanceLifecycle, type LifecycleHooks, type LifecycleState } from './lifecycle.js';
 export { delimiter, topicText, type Delimiter } from './frame-text.js';
+export { topicMatches } from '../broker/topic/match.js';
 export { bind, byteSize, duration, overflowPolicy, parseDuration, parseSize } from '../config/types.js';
 export {
   AuthError,
@@ -37,6 +65,7 @@ export {
   HubError,
   MappingError,
   ProtocolError,
+  QuotaError,
   StateError,
   TopicError,
 } from '../errors.js';
@@ -49,6 +78,7 @@ export {
   type UserProperties,
 } from '../envelope.js';
 export type { Logger } from '../logger.js';
+export type { ClientConnectedEvent, ClientDisconnectedEvent, ClientLifecycle } from '../sys/client-events.js';
 export type { MappingDefinition } from '../mapping/schema.js';
 export type { Codec } from '../codecs/types.js';
 /** Device-session sinks that implement this list and kick in the HTTP API like TCP clients (issue 15). */

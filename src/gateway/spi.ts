@@ -7,6 +7,7 @@
 import type { Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { Envelope } from '../envelope.js';
+import type { Codec } from '../codecs/types.js';
 import type { Logger } from '../logger.js';
 import type { MappingDefinition } from '../mapping/schema.js';
 import type { CommonGatewayConfig } from './common-schema.js';
@@ -34,6 +35,8 @@ export interface IngressMessage {
   readonly qos?: 0 | 1 | 2;
   /** Retain flag, overriding the rule's (DDS: transient-local samples, the empty retained dispose). */
   readonly retain?: boolean;
+  /** Media type of the payload (MQTT 5 Content Type) unless the mapping rule sets one. */
+  readonly contentType?: string;
   /** MQTT 5 user properties added to the rule's (DDS: source timestamp, instance state, sample identity). */
   readonly userProperties?: Readonly<Record<string, string>>;
 }
@@ -119,6 +122,8 @@ export interface GatewayCapabilities {
 }
 
 export interface GatewayDefinition<C extends CommonGatewayConfig = CommonGatewayConfig> {
+  /** Address-mapped (the default); client gateways are ClientGatewayDefinition (client-spi.ts). */
+  readonly kind?: 'address';
   /** Key under `gateways.` in config, e.g. "zeromq". */
   readonly protocol: string;
   /** Instance config schema; must include the common keys (see common-schema.ts). */
@@ -131,7 +136,12 @@ export interface GatewayDefinition<C extends CommonGatewayConfig = CommonGateway
    * response topics live and how long a peer waits. Undefined when this instance takes no requests.
    */
   replyOptions?(name: string, config: C): { topicPrefix: string; timeoutMs: number; maxPending: number } | undefined;
+  /** Payload codecs this protocol adds to the registry mapping files resolve against (e.g. DDS samples). */
+  readonly codecs?: readonly Codec[];
   /** Build an instance; must do no I/O (start() does). */
   /** May load the protocol runtime lazily (dynamic import), so unconfigured gateways cost nothing at start-up. */
   create(config: C, ctx: GatewayContext): GatewayInstance | Promise<GatewayInstance>;
 }
+
+/** Either kind, as listed in gateways/registry.ts. */
+export type AnyGatewayDefinition = GatewayDefinition | import('./client-spi.js').ClientGatewayDefinition;

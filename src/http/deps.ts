@@ -8,6 +8,8 @@ import type { Metrics } from '../metrics.js';
 import type { ApiKeyStore } from './api-keys.js';
 import type { HttpAuth } from './auth.js';
 import type { RateSampler } from './rates.js';
+import type { DlqRing } from './dlq-ring.js';
+import type { LiveStreams } from './live.js';
 
 export interface GatewayControl {
   health(): GatewayHealth[];
@@ -43,4 +45,6 @@ export interface ApiDeps extends HubView {
   auth: HttpAuth;
   rates: RateSampler;
   maxPage: number;
+  dlqRing: DlqRing;
+  live: LiveStreams;
 }

@@ -10,6 +10,9 @@ import { readJson } from './body.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
+/** Returned by a handler that wrote the response itself (an event stream). */
+export const STREAMED = Symbol('streamed');
+
 export interface RouteContext<D = unknown> {
   req: IncomingMessage;
   res: ServerResponse;

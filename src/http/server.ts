@@ -13,13 +13,17 @@ import { checkCsrf } from './csrf.js';
 import type { ApiDeps, HubView } from './deps.js';
 import { ApiError, statusOf } from './errors.js';
 import { RateSampler } from './rates.js';
-import { makeContext, Router } from './router.js';
+import { DlqRing } from './dlq-ring.js';
+import { LiveStreams } from './live.js';
+import { makeContext, Router, STREAMED } from './router.js';
+import { StaticFiles } from './static.js';
 import { apiRoutes } from './routes/index.js';
 
 export class HttpApi {
   #server?: Server;
   readonly #deps: ApiDeps;
   readonly #router = new Router<ApiDeps>().add(...apiRoutes);
+  #static?: StaticFiles;
 
   constructor(
     private readonly bind: { host: string; port: number },
@@ -39,6 +43,8 @@ export class HttpApi {
       }),
       rates: new RateSampler(hub.metrics),
       maxPage: http.max_page_size,
+      dlqRing: new DlqRing(),
+      live: new LiveStreams(),
     });
   }
 
@@ -55,6 +61,10 @@ export class HttpApi {
     server.requestTimeout = 30_000;
     await listenOn(server, this.bind, this.#deps.logger, 'http');
     this.#deps.rates.start();
+    const b = this.#deps.broker();
+    if (b) this.#deps.dlqRing.start(b);
+    // read once at start (a few files, ~100 KB), not in the constructor: constructors do no I/O
+    this.#static ??= new StaticFiles();
     this.#server = server;
   }
 
@@ -80,6 +90,11 @@ export class HttpApi {
     }
     // the raw path: a `%2F` inside a parameter (retained topics, client ids) must not split segments
     const rawPath = (req.url ?? '/').split('?')[0];
+    // the dashboard's files (public: the page itself holds no data; every API call it makes needs a login)
+    if (this.#static && !rawPath.startsWith('/api/') && (method === 'GET' || method === 'HEAD')) {
+      this.#static.serve(req, res, rawPath);
+      return;
+    }
     const match = this.#router.match(method, rawPath);
     const ctx = makeContext(req, res, match, url.searchParams, deps, http.max_body);
     if (!match.route.public) {
@@ -90,6 +105,7 @@ export class HttpApi {
       checkCsrf(req, http.allowed_origins, false);
     }
     const body = await match.route.handler(ctx);
+    if (body === STREAMED) return;
     if (body === undefined) {
       res.writeHead(204).end();
       return;
@@ -126,6 +142,8 @@ export class HttpApi {
     const s = this.#server;
     this.#server = undefined;
     this.#deps.rates.stop();
+    this.#deps.live.closeAll();
+    this.#deps.dlqRing.stop();
     if (!s) return;
     s.closeAllConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));

@@ -6,7 +6,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import type { Envelope, PublishProperties } from '../envelope.js';
 import type { CompiledMapping } from '../mapping/types.js';
-import type { IngressItem, ReplyHandle } from '../gateway/spi.js';
+import type { IngressItem, IngressMessage, ReplyHandle } from '../gateway/spi.js';
 import type { Fault } from './fault.js';
 
 export type UplinkOutcome =
@@ -53,21 +53,29 @@ export function mapIngressItem(
     envelope: {
       topic: m.topic,
       payload: m.payload,
+      // what the protocol itself carried (DDS reliability, a CoAP confirmable…) wins over the rule's default
       qos: item.qos ?? m.qos,
       retain: item.retain ?? m.retain,
-      properties: item.userProperties ? withUserProperties(m.properties, item.userProperties) : m.properties,
+      properties: withIngressProperties(m.properties, item),
       origin: { gateway: gatewayId, clientId: `$hub/gateway/${gatewayId}`, peer: item.peer, address: item.address },
       receivedAt: now,
     },
   };
 }
 
-/** The rule's properties plus the gateway's per-message user properties (the rule's win on a clash). */
-function withUserProperties(
+/**
+ * The rule's properties plus the gateway's per-message user properties (the rule's win on a clash) and content
+ * type (unless the rule set one).
+ */
+function withIngressProperties(
   properties: PublishProperties | undefined,
-  extra: Readonly<Record<string, string>>,
-): PublishProperties {
-  return { ...properties, userProperties: { ...extra, ...properties?.userProperties } };
+  item: IngressMessage,
+): PublishProperties | undefined {
+  if (item.contentType === undefined && item.userProperties === undefined) return properties;
+  const out: PublishProperties = { ...properties };
+  if (item.userProperties) out.userProperties = { ...item.userProperties, ...properties?.userProperties };
+  if (item.contentType !== undefined && out.contentType === undefined) out.contentType = item.contentType;
+  return out;
 }
 
 export function mapUplink(mapping: CompiledMapping, gatewayId: string): OperatorFunction<IngressItem, UplinkOutcome> {

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import fc from 'fast-check';
+import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertUser } from '../../src/auth/password-file-write.js';
 import type { DescribedSink } from '../../src/broker/inspect.js';
@@ -24,7 +25,7 @@ import { mosquittoSub } from '../support/cli-clients.js';
 import { eventually, startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { startMosquitto, type MosquittoInstance } from '../support/mosquitto.js';
 import { freePort } from '../support/net.js';
-import { exercised, spec } from '../support/openapi.js';
+import { checkResponse, exercised, spec, validate } from '../support/openapi.js';
 import { describeWithPeers } from '../support/peers.js';
 import { removeTempDirs, tempDir } from '../support/tmp.js';
 
@@ -37,6 +38,7 @@ describeWithPeers(['mosquitto', 'mosquitto_sub'], 'HTTP API /api/v5', () => {
   let base: string;
   let passwords: string;
   let keyAuth: string;
+  let zmqPort: number;
 
   beforeAll(async () => {
     const dir = tempDir();
@@ -44,7 +46,7 @@ describeWithPeers(['mosquitto', 'mosquitto_sub'], 'HTTP API /api/v5', () => {
     await upsertUser(passwords, 'admin', 'admin-pw', FAST_SCRYPT);
     await upsertUser(passwords, 'alice', 'alice-pw', FAST_SCRYPT);
     mosq = await startMosquitto();
-    const zmqPort = await freePort();
+    zmqPort = await freePort();
     h = await startHub({
       node: { name: 'edge1' },
       store: { type: 'memory', dir },
@@ -406,6 +408,68 @@ describeWithPeers(['mosquitto', 'mosquitto_sub'], 'HTTP API /api/v5', () => {
     expect((await api('GET', '/api/v5/stats', { auth: '', headers: { cookie } })).status).toBe(401);
     const notAdmin = await api('POST', '/api/v5/login', { auth: '', body: { username: 'dave', password: 'x' } });
     expect(notAdmin.status).toBe(401);
+  });
+
+  it('keeps the latest dead letters and streams live messages as server-sent events (dashboard routes)', async () => {
+    const push = new zmq.Push();
+    push.connect(`tcp://127.0.0.1:${zmqPort}`);
+    await push.send(['one-frame']);
+    type Ring = { data: Array<Record<string, unknown>>; capacity: number };
+    await eventually(
+      async () => (await api<Ring>('GET', '/api/v5/dlq/messages')).body.data.length > 0,
+      'a dead letter in the ring',
+    );
+    push.close();
+    const ring = (await api<Ring>('GET', '/api/v5/dlq/messages?limit=1')).body;
+    expect(ring.data[0]).toMatchObject({ gateway: 'zeromq.t', reason: 'malformed', payload: 'one-frame' });
+    expect((await api('GET', '/api/v5/dlq/messages?limit=0')).status).toBe(400);
+    expect((await api('GET', '/api/v5/dlq/messages?limit=101')).status).toBe(400);
+    expect((await api('GET', '/api/v5/live')).body).toMatchObject({ code: 'PH_HTTP_BAD_REQUEST' });
+    expect((await api('GET', '/api/v5/live?topic=a%2F%23%2Fb')).body).toMatchObject({ code: 'PH_TOPIC_INVALID' });
+    expect((await api('GET', '/api/v5/live?topic=x', { auth: '' })).status).toBe(401);
+    const abort = new AbortController();
+    const res = await fetch(`${base}/api/v5/live?topic=live%2F%23`, {
+      headers: { authorization: keyAuth },
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    checkResponse('GET', '/api/v5/live', 200, undefined);
+    const reader = res.body!.getReader();
+    let text = '';
+    const until = async (needle: string) => {
+      while (!text.includes(needle)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await until('event: ready');
+    const c = await connectV5(h.url, { clientId: 'live-pub' });
+    await c.publishAsync('other/x', 'not this');
+    await c.publishAsync('live/1', Buffer.from([0xff, 0xfe]));
+    await c.publishAsync('live/2', 'hello live');
+    await until('hello live');
+    const events = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('event: message'))
+      .map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)) as Record<string, unknown>);
+    expect(events.map((e) => e.topic)).toEqual(['live/1', 'live/2']);
+    expect(events[0]).toMatchObject({ payload: '//4=', payload_encoding: 'base64', payload_size: 2 });
+    expect(events[1]).toMatchObject({ payload: 'hello live', payload_encoding: 'plain', from_clientid: 'live-pub' });
+    for (const e of events) expect(validate(spec.components.schemas.MessageView, e)).toEqual([]);
+    abort.abort();
+    c.end(true);
+    // bounded: at most 8 viewers at once (http LIVE_DEFAULTS), the next one is a 429
+    const many = new AbortController();
+    const statuses: number[] = [];
+    for (let i = 0; i < 10 && !statuses.includes(429); i++) {
+      const r = await fetch(`${base}/api/v5/live?topic=x`, {
+        headers: { authorization: keyAuth },
+        signal: many.signal,
+      });
+      statuses.push(r.status);
+      if (r.status !== 200) checkResponse('GET', '/api/v5/live', r.status, await r.json());
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.filter((x) => x === 200).length).toBeLessThanOrEqual(8);
+    many.abort();
   });
 
   it('answers reload with 501 until live reload installs its hook', async () => {

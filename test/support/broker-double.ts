@@ -3,7 +3,13 @@
  * Hub). It records publishes and lets the test push deliveries into open sessions.
  */
 import { Observable, Subject } from 'rxjs';
-import type { BrokerApi, Delivery, InternalSessionOptions } from '../../src/broker/api.js';
+import type {
+  BrokerApi,
+  Delivery,
+  DeviceConnectRequest,
+  DeviceConnectResult,
+  InternalSessionOptions,
+} from '../../src/broker/api.js';
 import type { Envelope } from '../../src/envelope.js';
 
 export interface DeliveryDouble extends Delivery {
@@ -29,6 +35,18 @@ export class BrokerDouble implements BrokerApi {
   waitForPublished(n: number): Promise<void> {
     if (this.published.length >= n) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ n, resolve }));
+  }
+
+  /** Device sessions need the real broker (component tests); the double refuses them. */
+  async connectDevice(_req: DeviceConnectRequest): Promise<DeviceConnectResult> {
+    return { ok: false, reason: 'server_unavailable', detail: 'BrokerDouble has no device sessions' };
+  }
+
+  /** Retained messages set by a test. */
+  readonly retained = new Map<string, { payload: Buffer }>();
+
+  retainedMessage(topic: string): { payload: Buffer } | undefined {
+    return this.retained.get(topic);
   }
 
   session$(opts: InternalSessionOptions): Observable<Delivery> {

@@ -26,6 +26,7 @@ export const PEERS = {
   cc: { bin: 'cc', apt: 'gcc' },
   libnng: { bin: 'cc', apt: 'libnng-dev', probe: ['test', '-e', '/usr/include/nng/nng.h'] },
   cyclonedds: { bin: 'ddsperf', apt: 'cyclonedds-tools' },
+  chromium: { bin: '/usr/bin/chromium', apt: 'chromium' },
 } satisfies Record<string, PeerSpec>;
 
 export type PeerName = keyof typeof PEERS;

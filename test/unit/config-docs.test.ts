@@ -60,6 +60,7 @@ describe('generated configuration docs', () => {
       'log',
       'gateways',
       'bridges',
+      'sys_topics',
       'rules',
     ]);
     expect(schema.additionalProperties).toBe(false);

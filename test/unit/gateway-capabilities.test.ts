@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 vi.mock('../../gateways/registry.js', async () => {
   const { zeromqGateway } = await import('../../gateways/zeromq/entry.js');
   return {
+    clientGatewayDefinitions: [],
     gatewayDefinitions: [
       zeromqGateway,
       { ...zeromqGateway, protocol: 'stubborn', capabilities: { ...zeromqGateway.capabilities, pausable: false } },

@@ -5,6 +5,7 @@ import { accessRoutes } from './access.js';
 import { bridgeRoutes } from './bridges.js';
 import { clientRoutes } from './clients.js';
 import { configRoutes } from './config.js';
+import { dashboardRoutes } from './dashboard.js';
 import { gatewayRoutes } from './gateways.js';
 import { publishRoutes } from './publish.js';
 import { retainedRoutes } from './retained.js';
@@ -23,5 +24,6 @@ export const apiRoutes: Route<ApiDeps>[] = [
   ...userRoutes,
   ...configRoutes,
   ...accessRoutes,
+  ...dashboardRoutes,
   // RELOAD HOOK: POST /api/v5/reload lives in config.ts and calls HubView.reload when the hub provides it
 ];

@@ -1,0 +1,232 @@
+/**
+ * CoAP gateway figures (protohub only; mosquitto has no CoAP):
+ * - `coap`: NON publishes from several UDP clients (small C senders, paced) → protohub CoAP gateway → one MQTT
+ *   subscriber: msg/s delivered and how many were lost. UDP has no back-pressure, so the senders are paced at
+ *   `rate` msg/s in all; a loss is a datagram the hub did not turn into an MQTT message.
+ * - `coap-observe`: 1,000 CoAP observers (one UDP socket each, in a Node child process that ACKs every CON
+ *   notification) of one topic; an MQTT publisher sends QoS 1 messages; deliveries/s and the p99 latency from the
+ *   MQTT publish to the notification's arrival (both processes read the same wall clock, performance.timeOrigin).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { LoadGroup } from '../src/bench/pool.js';
+import { waitForArrivals } from '../src/bench/measure.js';
+import { freeUdpPort } from '../test/support/net.js';
+import { REPO, startProtohub } from './brokers.js';
+import { ProcessWindow } from './proc.js';
+import type { Figures } from './scenarios.js';
+
+const SENDERS = 4;
+
+/** NON POST coap://127.0.0.1:<port>/ps/bench/x with a 16-byte payload, `n` times at `rate` msg/s. */
+const NON_SENDER = `
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+int main(int argc, char **argv) {
+  long n = atol(argv[1]); int port = atoi(argv[2]); double rate = atof(argv[3]);
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in to = {0}; to.sin_family = AF_INET; to.sin_port = htons(port); to.sin_addr.s_addr = htonl(0x7f000001);
+  unsigned char m[64]; int len = 0;
+  m[len++] = 0x50; m[len++] = 0x02; m[len++] = 0; m[len++] = 0;      /* NON POST, mid below, no token */
+  m[len++] = 0xb2; m[len++] = 'p'; m[len++] = 's';                  /* Uri-Path ps */
+  m[len++] = 0x05; memcpy(m + len, "bench", 5); len += 5;            /* Uri-Path bench */
+  m[len++] = 0x01; m[len++] = 'x';                                  /* Uri-Path x */
+  m[len++] = 0xff; memcpy(m + len, "xxxxxxxxxxxxxxxx", 16); len += 16;
+  struct timespec t0; clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < n; i++) {
+    m[2] = (i >> 8) & 0xff; m[3] = i & 0xff;
+    if (sendto(s, m, len, 0, (struct sockaddr *)&to, sizeof to) < 0) { perror("sendto"); return 1; }
+    if ((i & 63) == 63) {                                            /* pace: sleep until i / rate seconds */
+      struct timespec now; clock_gettime(CLOCK_MONOTONIC, &now);
+      double ahead = (double)(i + 1) / rate - ((now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9);
+      if (ahead > 0) { struct timespec d = { (time_t)ahead, (long)((ahead - (time_t)ahead) * 1e9) }; nanosleep(&d, NULL); }
+    }
+  }
+  return 0;
+}
+`;
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((r) => child.once('exit', (code) => r(code)));
+}
+
+export const hasCc = (): boolean => {
+  try {
+    execFileSync('sh', ['-c', 'command -v cc'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** NON publishes from SENDERS C clients at `rate` msg/s in all → MQTT subscriber on coap/#. */
+export async function coapToMqtt(messages: number, rate: number): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'coap-bench-'));
+  writeFileSync(join(dir, 'sender.c'), NON_SENDER);
+  execFileSync('cc', ['-O2', '-o', join(dir, 'sender'), join(dir, 'sender.c')], { stdio: 'inherit' });
+  const port = await freeUdpPort();
+  const hub = await startProtohub({
+    extraConfig: { gateways: { coap: { bench: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/' } } } },
+  });
+  try {
+    const sub = await LoadGroup.prepare(
+      {
+        mode: 'sub',
+        host: '127.0.0.1',
+        port: hub.port,
+        version: 4,
+        qos: 0,
+        topic: 'coap/#',
+        payloadSize: 16,
+        limit: 0,
+        intervalMs: 0,
+        inflight: 32,
+        batch: 64,
+        clients: 1,
+        clientPrefix: `coap-sub-${process.pid}-`,
+        connectConcurrency: 1,
+        keepaliveSec: 600,
+      },
+      1,
+    );
+    void sub.go();
+    const window = new ProcessWindow(hub.pid);
+    const share = Math.floor(messages / SENDERS);
+    const children = Array.from({ length: SENDERS }, (_, i) =>
+      spawn(
+        join(dir, 'sender'),
+        [String(i === SENDERS - 1 ? messages - share * (SENDERS - 1) : share), String(port), String(rate / SENDERS)],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      ),
+    );
+    const exited = Promise.all(children.map(exitOf));
+    await waitForArrivals(() => sub.current().received, messages, 3000, 120_000);
+    const usage = window.end();
+    await exited;
+    const s = await sub.stop();
+    const span = s.lastRecvAt - s.firstRecvAt;
+    return {
+      offered_msg_per_s: rate,
+      msg_per_s: span > 0 ? (s.received / span) * 1000 : 0,
+      sent: messages,
+      received: s.received,
+      missing: Math.max(0, messages - s.received),
+      cpu_percent: usage.cpuPercent,
+      rss_mb: usage.rssKb / 1024,
+      senders: SENDERS,
+    };
+  } finally {
+    await hub.stop();
+  }
+}
+
+/** The observers' process: `count` sockets register, ACK every CON notification, report latency samples. */
+const OBSERVERS = `
+import { createSocket } from 'node:dgram';
+import { decodeCoap, encodeCoap } from ${JSON.stringify(join(REPO, 'dist/gateways/coap/codec.js'))};
+const [count, port] = [Number(process.argv[2]), Number(process.argv[3])];
+const wall = () => performance.timeOrigin + performance.now();
+const lat = [];
+let registered = 0, received = 0, bad = 0;
+const opt = (n, v) => ({ number: n, value: Buffer.from(v) });
+const pending = new Map();
+for (let i = 0; i < count; i++) {
+  const s = createSocket('udp4');
+  const register = () => s.send(encodeCoap({ type: 'CON', code: 1, messageId: i, token: Buffer.from([i >> 8, i & 255]),
+    options: [opt(6, []), opt(11, 'ps'), opt(11, 'bench'), opt(11, 'obs')], payload: Buffer.alloc(0) }), port, '127.0.0.1');
+  pending.set(i, register);
+  s.on('message', (b) => {
+    let m;
+    try { m = decodeCoap(b); } catch { bad++; return; }
+    if (m.type === 'ACK' && m.code === 0x45) { if (pending.delete(i) && ++registered === count) console.log('ready'); return; }
+    if (m.code !== 0x45) return;
+    if (m.type === 'CON') s.send(encodeCoap({ type: 'ACK', code: 0, messageId: m.messageId, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }), port, '127.0.0.1');
+    received++;
+    const sent = Number(m.payload.toString());
+    if (Number.isFinite(sent)) lat.push(wall() - sent);
+  });
+  // a burst of 1,000 registrations can overflow a socket buffer: register in steps of 50, and again until answered
+  setTimeout(() => s.bind(0, '127.0.0.1', register), Math.floor(i / 50) * 20);
+}
+const retry = setInterval(() => { if (pending.size === 0) clearInterval(retry); for (const r of pending.values()) r(); }, 1000);
+process.on('message', () => {
+  lat.sort((a, b) => a - b);
+  process.send({ received, bad, p50: lat[Math.floor(lat.length * 0.5)] ?? 0, p99: lat[Math.floor(lat.length * 0.99)] ?? 0 });
+});
+`;
+
+/** `observers` CoAP observers of coap/bench/obs; `messages` QoS 1 publishes at `rate` msg/s. */
+export async function coapObserve(observers: number, messages: number, rate: number): Promise<Figures> {
+  const port = await freeUdpPort();
+  const hub = await startProtohub({
+    extraConfig: {
+      gateways: { coap: { bench: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/', notify_type: 'con' } } },
+    },
+  });
+  const script = join(mkdtempSync(join(tmpdir(), 'coap-obs-')), 'observers.mjs');
+  writeFileSync(script, OBSERVERS);
+  const child = spawn(process.execPath, [script, String(observers), String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`observers exited with ${code}`)));
+    });
+    const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.port}`, { protocolVersion: 4 });
+    const window = new ProcessWindow(hub.pid);
+    const wall = () => performance.timeOrigin + performance.now();
+    const t0 = performance.now();
+    for (let i = 0; i < messages; i++) {
+      await pub.publishAsync('coap/bench/obs', String(wall()), { qos: 1 });
+      const ahead = (i + 1) / rate - (performance.now() - t0) / 1000;
+      if (ahead > 0) await new Promise((r) => setTimeout(r, ahead * 1000));
+    }
+    const expected = observers * messages;
+    let last = { received: 0, p50: 0, p99: 0 };
+    const ask = () =>
+      new Promise<typeof last>((resolve) => {
+        child.once('message', (m) => resolve(m as typeof last));
+        child.send('report');
+      });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      last = await ask();
+      if (last.received >= expected) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const usage = window.end();
+    await pub.endAsync();
+    return {
+      observers,
+      deliveries_per_s: last.received / seconds,
+      expected,
+      received: last.received,
+      missing: Math.max(0, expected - last.received),
+      p50_ms: last.p50,
+      p99_ms: last.p99,
+      cpu_percent: usage.cpuPercent,
+      rss_mb: usage.rssKb / 1024,
+    };
+  } finally {
+    child.kill('SIGKILL');
+    await hub.stop();
+  }
+}
+
+// `npx tsx bench/coap-scenarios.ts [messages] [rate]`: run both once and print the figures.
+if (process.argv[1]?.endsWith('coap-scenarios.ts')) {
+  const messages = Number(process.argv[2] ?? 200_000);
+  const rate = Number(process.argv[3] ?? 60_000);
+  if (!process.argv.includes('--observe-only')) console.log('coap NON → MQTT', await coapToMqtt(messages, rate));
+  console.log('coap observe', await coapObserve(1000, 20, 5));
+}

@@ -1,0 +1,47 @@
+/**
+ * What the CoAP handlers share: the per-instance exchange state (dedup, retransmission, blockwise, observe
+ * relations, channels) and the ports to the outside (send a datagram, connect a device, read a retained message).
+ */
+import type { DeviceSessions, GatewayMetrics, Logger } from '../../src/gateway/index.js';
+import type { Block1Assembler } from './block1-assembler.js';
+import type { Block2Store } from './block2-store.js';
+import type { CoapChannel, PeerAddress, Relation, SharedDelivery } from './channel.js';
+import type { DedupCache } from './dedup.js';
+import type { ObserveRegistry } from './observe-registry.js';
+import type { RetransmitQueue } from './retransmit.js';
+import type { CoapConfig } from './schema.js';
+
+export type RetransmitContext =
+  { kind: 'response'; peer: PeerAddress } | { kind: 'notify'; relation: Relation; shared: SharedDelivery };
+
+export interface RetainedMessage {
+  payload: Buffer;
+  properties?: { contentType?: string };
+}
+
+export interface EndpointPorts {
+  readonly devices: DeviceSessions;
+  /** The retained message on a topic as the client names it (the mountpoint is applied), for a GET without Observe. */
+  readRetained(topic: string, client: { clientId: string; username?: string }): RetainedMessage | undefined;
+  send(peer: PeerAddress, bytes: Buffer): void;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  now(): number;
+}
+
+export interface EndpointCore {
+  readonly config: CoapConfig;
+  readonly ports: EndpointPorts;
+  readonly dedup: DedupCache;
+  readonly retransmit: RetransmitQueue<RetransmitContext>;
+  readonly block1: Block1Assembler;
+  readonly block2: Block2Store;
+  readonly registry: ObserveRegistry<SharedDelivery>;
+  /** Connection mode: by client id; connectionless: by peer key. */
+  readonly channels: Map<string, CoapChannel>;
+  /** How long a CON request may wait for its answer before it gets an empty ACK (RFC 7252 §5.2.2). */
+  readonly separateAfterMs: number;
+  now(): number;
+  send(peer: PeerAddress, bytes: Buffer): void;
+  nextMessageId(): number;
+}

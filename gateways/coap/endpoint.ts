@@ -1,0 +1,188 @@
+/**
+ * The CoAP message layer of one gateway instance (RFC 7252 §4): datagram in → decode (malformed: RST for a CON,
+ * silence for a NON, §4.2/§4.3), deduplicate (§4.5), reject unknown critical options (4.02, §5.4.1), route to
+ * the resources; ACK/RST settle notifications and separate responses. Timers live in the IO layer, which calls
+ * `tick()`; everything here is driven by `receive()` and `tick()`.
+ */
+import { Block1Assembler } from './block1-assembler.js';
+import { Block2Store } from './block2-store.js';
+import type { CoapChannel, PeerAddress } from './channel.js';
+import { CoapFormatError, decodeCoap, encodeCoap } from './codec.js';
+import { handleConnection } from './connection-handlers.js';
+import type { EndpointCore, EndpointPorts, RetransmitContext } from './core.js';
+import { DedupCache } from './dedup.js';
+import { KNOWN_OPTIONS, Rsp, isCritical, isRequest, type CoapMessage } from './message.js';
+import { endRelation, onAckOrReset, onNotificationFailed, type SharedDelivery } from './notifier.js';
+import { ObserveRegistry } from './observe-registry.js';
+import { handlePs } from './ps-handlers.js';
+import { Exchange, answer, fail } from './responder.js';
+import { RetransmitQueue } from './retransmit.js';
+import type { CoapConfig } from './schema.js';
+import { closeIdleChannels, dropChannel } from './sessions.js';
+import { requestTarget } from './uri.js';
+
+export class CoapEndpoint implements EndpointCore {
+  readonly dedup: DedupCache;
+  readonly retransmit: RetransmitQueue<RetransmitContext>;
+  readonly block1: Block1Assembler;
+  readonly block2: Block2Store;
+  readonly registry: ObserveRegistry<SharedDelivery>;
+  readonly channels = new Map<string, CoapChannel>();
+  readonly separateAfterMs: number;
+  private messageId = Math.floor(Math.random() * 0x10000);
+  private lastSweep = 0;
+
+  constructor(
+    readonly config: CoapConfig,
+    readonly ports: EndpointPorts,
+  ) {
+    const c = config;
+    this.dedup = new DedupCache({ maxEntries: c.limits.max_dedup_entries, lifetimeMs: c.exchange_lifetime });
+    this.retransmit = new RetransmitQueue({
+      ackTimeoutMs: c.transmission.ack_timeout,
+      ackRandomFactor: c.transmission.ack_random_factor,
+      maxRetransmit: c.transmission.max_retransmit,
+    });
+    const transfers = c.limits.max_block_transfers;
+    this.block1 = new Block1Assembler({
+      maxBodySize: c.max_body_size,
+      maxPerPeer: c.limits.max_block_transfers_per_client,
+      maxTotal: transfers,
+      lifetimeMs: c.block_timeout,
+    });
+    this.block2 = new Block2Store({ maxEntries: transfers, lifetimeMs: c.block_timeout });
+    this.registry = new ObserveRegistry({
+      window: c.observe.window,
+      maxQueue: c.observe.max_queue,
+      maxPerPeer: c.observe.max_per_client,
+      maxTotal: c.observe.max_total,
+    });
+    this.separateAfterMs = Math.max(50, Math.floor(c.transmission.ack_timeout / 2));
+  }
+
+  now(): number {
+    return this.ports.now();
+  }
+
+  send(peer: PeerAddress, bytes: Buffer): void {
+    this.ports.send(peer, bytes);
+  }
+
+  nextMessageId(): number {
+    this.messageId = (this.messageId + 1) & 0xffff;
+    return this.messageId;
+  }
+
+  receive(peer: PeerAddress, bytes: Buffer): void {
+    let msg: CoapMessage;
+    try {
+      msg = decodeCoap(bytes);
+    } catch (err) {
+      return this.malformed(peer, err);
+    }
+    if (msg.type === 'ACK' || msg.type === 'RST')
+      return onAckOrReset(this, peer.key, msg.messageId, msg.type === 'RST');
+    if (msg.code === 0) {
+      // RFC 7252 §4.3: an empty CON is a "CoAP ping", answered with RST; an empty NON is silently ignored.
+      if (msg.type === 'CON') this.reset(peer, msg.messageId);
+      return;
+    }
+    // Responses from a client (we send no requests) and codes of unassigned classes: RST per §4.2/§4.3.
+    if (!isRequest(msg.code)) {
+      if (msg.type === 'CON') this.reset(peer, msg.messageId);
+      return;
+    }
+    const seen = this.dedup.check(peer.key, msg.messageId, this.now());
+    if (seen.kind === 'duplicate') {
+      this.ports.metrics.socketEvent('duplicate');
+      if (seen.reply && msg.type === 'CON') this.send(peer, seen.reply);
+      return;
+    }
+    this.request(peer, msg);
+  }
+
+  private request(peer: PeerAddress, msg: CoapMessage): void {
+    const ex = new Exchange(peer, msg);
+    for (const o of msg.options) {
+      if (isCritical(o.number) && !KNOWN_OPTIONS.has(o.number)) {
+        // RFC 7252 §5.4.1: an unrecognised critical option in a request → 4.02 Bad Option.
+        this.ports.metrics.dropped('bad_option');
+        return fail(this, ex, Rsp.BadOption, `unrecognised critical option ${o.number}`);
+      }
+    }
+    const target = requestTarget(msg);
+    let work: Promise<void> | void;
+    try {
+      if (target.kind === 'error') {
+        this.ports.metrics.dropped(target.status);
+        return fail(this, ex, target.status === 'not_found' ? Rsp.NotFound : Rsp.BadRequest, target.diagnostic);
+      }
+      work =
+        target.kind === 'ps'
+          ? handlePs(this, ex, target.topic, target.query)
+          : handleConnection(this, ex, target.query);
+    } catch (err) {
+      return this.internalError(ex, err);
+    }
+    if (work) work.catch((err: unknown) => this.internalError(ex, err));
+  }
+
+  private internalError(ex: Exchange, err: unknown): void {
+    this.ports.logger.warn({ err, peer: ex.peer.key }, 'CoAP request failed');
+    this.ports.metrics.dropped('internal_error');
+    if (!ex.answered) answer(this, ex, { code: Rsp.InternalServerError, payload: Buffer.from('internal error') });
+  }
+
+  private malformed(peer: PeerAddress, err: unknown): void {
+    const reason = err instanceof CoapFormatError ? err.reason : 'truncated';
+    this.ports.metrics.dropped(`malformed_${reason}`);
+    this.ports.logger.debug({ peer: peer.key, reason, err: (err as Error).message }, 'malformed CoAP datagram');
+    // RFC 7252 §4.2: a CON we cannot process is rejected with RST; a NON is silently dropped (§4.3).
+    if (err instanceof CoapFormatError && err.header?.type === 'CON') this.reset(peer, err.header.messageId);
+  }
+
+  private reset(peer: PeerAddress, messageId: number): void {
+    this.send(
+      peer,
+      encodeCoap({ type: 'RST', code: 0, messageId, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }),
+    );
+  }
+
+  /** Retransmissions, failed notifications, expiries; the IO layer calls it from a timer. */
+  tick(): void {
+    const now = this.now();
+    const due = this.retransmit.due(now);
+    for (const r of due.resend) {
+      const peer = this.peerOf(r.peer);
+      if (peer) this.send(peer, r.bytes);
+    }
+    for (const f of due.failed)
+      if (f.context.kind === 'notify') onNotificationFailed(this, f.context.relation, f.context.shared);
+    if (now - this.lastSweep >= 1000) {
+      this.lastSweep = now;
+      this.block1.sweep(now);
+      this.block2.sweep(now);
+      closeIdleChannels(this, now);
+    }
+  }
+
+  private peerOf(key: string): PeerAddress | undefined {
+    const [host, port] = key.startsWith('[')
+      ? [key.slice(1, key.indexOf(']')), key.slice(key.indexOf(']') + 2)]
+      : key.split(':');
+    return host === undefined || port === undefined ? undefined : { address: host, port: Number(port), key };
+  }
+
+  /** End every observation and device session (normal close: no will). */
+  close(): void {
+    for (const channel of [...this.channels.values()]) {
+      for (const r of [...channel.relations]) endRelation(this, r, 'gateway_stopped');
+      channel.session?.close();
+      dropChannel(this, channel, 'gateway_stopped');
+    }
+  }
+
+  stats(): { clients: number; observations: number; blockTransfers: number } {
+    return { clients: this.channels.size, observations: this.registry.size, blockTransfers: this.block1.size };
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Observe notifications (RFC 7641): every broker delivery to a client becomes a 2.05 notification on each of its
+ * observations whose filter matches, in order, with increasing sequence numbers; CON or NON per `notify_type`.
+ * A CON notification holds its slot in the observation's window until the ACK; the broker delivery is acked when
+ * every observation it went to has settled it, so the device session's in-flight window is the back-pressure.
+ */
+import { topicMatches, type DeviceDelivery } from '../../src/gateway/index.js';
+import { blockSize, encodeBlock, szxFor } from './block-option.js';
+import { sliceBlock } from './block2-store.js';
+import { SharedDelivery, type CoapChannel, type PeerAddress, type Relation } from './channel.js';
+import { encodeCoap } from './codec.js';
+import { contentFormatOf } from './content-format.js';
+import type { EndpointCore } from './core.js';
+import { Opt, Rsp, encodeUint, type CoapOption } from './message.js';
+
+/** Where each observation's notifications go: the address that registered it (RFC 7641 §3.1). */
+const relationPeers = new WeakMap<Relation, { peer: PeerAddress; channel: CoapChannel }>();
+
+export function bindRelation(relation: Relation, peer: PeerAddress, channel: CoapChannel): void {
+  relationPeers.set(relation, { peer, channel });
+  channel.relations.add(relation);
+}
+
+/** A delivery from the channel's device session. */
+export function deliver(core: EndpointCore, channel: CoapChannel, d: DeviceDelivery): void {
+  const targets = [...channel.relations].filter((r) => topicMatches(r.filter, d.topic));
+  if (targets.length === 0) {
+    // No observation wants it any more (it ended between routing and now): nothing to notify.
+    core.ports.metrics.dropped('no_observer');
+    d.ack();
+    return;
+  }
+  const shared = new SharedDelivery(d, targets.length);
+  for (const relation of targets) offer(core, relation, shared);
+}
+
+function confirmable(core: EndpointCore, shared: SharedDelivery): boolean {
+  const t = core.config.notify_type;
+  return t === 'con' || (t === 'qos' && shared.delivery.qos > 0);
+}
+
+function offer(core: EndpointCore, relation: Relation, shared: SharedDelivery): void {
+  const con = confirmable(core, shared);
+  const result = core.registry.offer(relation, shared, con, (evicted) => {
+    core.ports.metrics.dropped('observe_queue_full');
+    evicted.settle();
+  });
+  if (result === 'send') send(core, relation, shared, con);
+}
+
+/** Send items taken from the relation's queue (counted in flight) until a CON holds the window. */
+function drain(core: EndpointCore, relation: Relation, item: SharedDelivery | undefined): void {
+  while (item !== undefined) {
+    const con = confirmable(core, item);
+    send(core, relation, item, con);
+    if (con) return;
+    item = core.registry.settle(relation);
+  }
+}
+
+function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, con: boolean): void {
+  const where = relationPeers.get(relation);
+  if (!where) return shared.settle();
+  const d = shared.delivery;
+  const contentFormat = contentFormatOf(d.properties?.contentType);
+  const options: CoapOption[] = [{ number: Opt.Observe, value: encodeUint(relation.nextSeq()) }];
+  if (contentFormat !== undefined) options.push({ number: Opt.ContentFormat, value: encodeUint(contentFormat) });
+  let payload = d.payload;
+  const szx = szxFor(core.config.max_block_size);
+  if (payload.length > blockSize(szx)) {
+    // RFC 7959 §3.4: the notification carries the first block; the client GETs the rest of this representation.
+    const stored = core.block2.put(`${where.peer.key}|${relation.resourceKey}`, payload, core.now(), contentFormat);
+    const first = sliceBlock(payload, 0, szx)!;
+    options.push({ number: Opt.ETag, value: stored.etag });
+    options.push({ number: Opt.Block2, value: encodeBlock({ num: 0, more: true, szx }) });
+    options.push({ number: Opt.Size2, value: encodeUint(payload.length) });
+    payload = first.payload;
+  }
+  options.sort((a, b) => a.number - b.number);
+  const messageId = core.nextMessageId();
+  const bytes = encodeCoap({
+    type: con ? 'CON' : 'NON',
+    code: Rsp.Content,
+    messageId,
+    token: relation.token,
+    options,
+    payload,
+  });
+  core.send(where.peer, bytes);
+  core.ports.metrics.message('downlink', d.payload.length);
+  if (con) core.retransmit.track(where.peer.key, messageId, bytes, { kind: 'notify', relation, shared }, core.now());
+  else {
+    rememberNon(core, where.peer.key, messageId, relation);
+    shared.settle();
+  }
+}
+
+/** NON notifications recently sent, so a RST to one cancels its observation (RFC 7641 §3.6). Bounded FIFO. */
+const MAX_RECENT_NON = 10_000;
+const recentNon = new WeakMap<EndpointCore, Map<string, Relation>>();
+
+function rememberNon(core: EndpointCore, peerKey: string, messageId: number, relation: Relation): void {
+  let m = recentNon.get(core);
+  if (!m) recentNon.set(core, (m = new Map()));
+  if (m.size >= MAX_RECENT_NON) m.delete(m.keys().next().value as string);
+  m.set(`${peerKey}#${messageId}`, relation);
+}
+
+/** An ACK or RST from a client (empty message or not): settles a notification or a separate response. */
+export function onAckOrReset(core: EndpointCore, peerKey: string, messageId: number, reset: boolean): void {
+  const ctx = core.retransmit.settle(peerKey, messageId);
+  if (ctx?.kind === 'notify') {
+    ctx.shared.settle();
+    if (reset) return endRelation(core, ctx.relation, 'reset');
+    if (core.registry.get(ctx.relation.peer, ctx.relation.token) === ctx.relation)
+      drain(core, ctx.relation, core.registry.settle(ctx.relation));
+    return;
+  }
+  if (ctx || !reset) return;
+  const relation = recentNon.get(core)?.get(`${peerKey}#${messageId}`);
+  if (relation) endRelation(core, relation, 'reset');
+}
+
+/** A CON notification was never acknowledged (RFC 7641 §4.5: the client is no longer interested). */
+export function onNotificationFailed(core: EndpointCore, relation: Relation, shared: SharedDelivery): void {
+  shared.settle();
+  core.ports.metrics.dropped('notify_timeout');
+  endRelation(core, relation, 'timeout');
+}
+
+/**
+ * End an observation: queued notifications are dropped (counted) and their deliveries acked; the broker
+ * subscription goes too unless another observation of the same client uses the same filter.
+ */
+export function endRelation(core: EndpointCore, relation: Relation, reason: string): void {
+  if (!core.registry.remove(relation)) return;
+  const where = relationPeers.get(relation);
+  for (const item of relation.queue.splice(0)) {
+    core.ports.metrics.dropped('observe_cancelled');
+    item.settle();
+  }
+  core.ports.metrics.socketEvent(`observe_end_${reason}`);
+  if (!where) return;
+  const channel = where.channel;
+  channel.relations.delete(relation);
+  const stillUsed = [...channel.relations].some((r) => r.filter === relation.filter);
+  if (!stillUsed && channel.session && !channel.session.closed) channel.session.unsubscribe([relation.filter]);
+  channel.lastSeen = core.now();
+}
+
+export { SharedDelivery };

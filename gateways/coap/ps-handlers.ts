@@ -1,0 +1,176 @@
+/**
+ * The `ps/{topic}` resource: POST/PUT publish (Block1 reassembled), GET + Observe 0 subscribes, Observe 1
+ * unsubscribes, a plain GET reads the retained message, a GET with Block2 NUM > 0 fetches the next block of a
+ * large body (RFC 7959 §2.4, §3.4).
+ */
+import type { DeviceSession, QoS } from '../../src/gateway/index.js';
+import { decodeBlock, encodeBlock } from './block-option.js';
+import { sliceBlock } from './block2-store.js';
+import type { CoapChannel } from './channel.js';
+import { contentFormatOf, mediaTypeOf } from './content-format.js';
+import type { EndpointCore } from './core.js';
+import { Method, Opt, Rsp, encodeUint, firstOption, uintOption } from './message.js';
+import { bindRelation, endRelation } from './notifier.js';
+import { publishErrorCode, refusalCode } from './refusal.js';
+import { answer, armSeparateResponse, fail, type Exchange } from './responder.js';
+import { connectedChannel, connectionlessChannel, ensureSession } from './sessions.js';
+import type { QosParam, RequestQuery } from './uri.js';
+
+function qosOf(param: QosParam | undefined, mode: string, ex: Exchange): QoS {
+  const p = param ?? (mode === 'coap' ? 'coap' : (Number(mode.slice(3)) as QoS));
+  if (p === 'coap') return ex.request.type === 'CON' ? 1 : 0;
+  return p;
+}
+
+/** The channel and session a request acts for, or an answer already sent. */
+async function sessionFor(
+  core: EndpointCore,
+  ex: Exchange,
+  query: RequestQuery,
+): Promise<{ channel: CoapChannel; session: DeviceSession } | undefined> {
+  if (core.config.connection_required) {
+    const channel = connectedChannel(core, ex.peer, query);
+    if (!channel)
+      return void fail(core, ex, Rsp.Unauthorized, 'connection mode: clientid and token of a connection required');
+    return { channel, session: channel.session! };
+  }
+  const channel = connectionlessChannel(core, ex.peer, query);
+  if (!channel) return void fail(core, ex, Rsp.ServiceUnavailable, 'too many CoAP clients');
+  if (channel.session && !channel.session.closed) return { channel, session: channel.session };
+  const s = await ensureSession(core, channel, query, { keepAlive: 0, cleanStart: true, sessionExpiry: 0 });
+  if ('refused' in s) return void fail(core, ex, refusalCode(s.refused), s.detail);
+  return { channel, session: s.session };
+}
+
+export async function handlePs(core: EndpointCore, ex: Exchange, topic: string, query: RequestQuery): Promise<void> {
+  const code = ex.request.code;
+  if (code === Method.POST || code === Method.PUT) return publish(core, ex, topic, query);
+  if (code === Method.GET) return get(core, ex, topic, query);
+  fail(core, ex, Rsp.MethodNotAllowed, 'ps/{topic} takes POST, PUT and GET');
+}
+
+async function publish(core: EndpointCore, ex: Exchange, topic: string, query: RequestQuery): Promise<void> {
+  const req = ex.request;
+  const format = uintOption(req, Opt.ContentFormat);
+  const contentType = format === undefined ? undefined : mediaTypeOf(format);
+  if (format !== undefined && contentType === undefined)
+    return fail(core, ex, Rsp.UnsupportedContentFormat, `unknown Content-Format ${format}`);
+  let body = req.payload;
+  const block1Value = firstOption(req, Opt.Block1);
+  const tooLarge = () =>
+    answer(core, ex, {
+      code: Rsp.RequestEntityTooLarge,
+      options: [{ number: Opt.Size1, value: encodeUint(core.config.max_body_size) }],
+      payload: Buffer.from(`body over ${core.config.max_body_size} bytes`),
+    });
+  let block1Echo: Buffer | undefined;
+  if (block1Value) {
+    const block = decodeBlock(block1Value);
+    if (!block) return fail(core, ex, Rsp.BadRequest, 'invalid Block1 option');
+    const r = core.block1.offer(ex.peer.key, `${req.code}|${ex.resourceKey}`, block, body, core.now());
+    block1Echo = encodeBlock(block);
+    if (r.kind === 'continue')
+      return answer(core, ex, { code: Rsp.Continue, options: [{ number: Opt.Block1, value: block1Echo }] });
+    if (r.kind === 'incomplete') return fail(core, ex, Rsp.RequestEntityIncomplete, 'block out of sequence');
+    if (r.kind === 'too_large') {
+      core.ports.metrics.dropped('too_large');
+      return tooLarge();
+    }
+    if (r.kind === 'overloaded') {
+      core.ports.metrics.dropped(`block_transfers_${r.scope}`);
+      return fail(core, ex, Rsp.ServiceUnavailable, 'too many block transfers in progress');
+    }
+    body = r.body;
+  } else if (body.length > core.config.max_body_size) {
+    core.ports.metrics.dropped('too_large');
+    return tooLarge();
+  }
+  armSeparateResponse(core, ex);
+  const ctx = await sessionFor(core, ex, query);
+  if (!ctx) return;
+  const qos = qosOf(query.qos, core.config.publish_qos, ex);
+  const properties =
+    contentType !== undefined || query.expiry !== undefined
+      ? { contentType, messageExpiryInterval: query.expiry }
+      : undefined;
+  try {
+    await ctx.session.publish({ topic, payload: body, qos, retain: query.retain ?? false, properties });
+    core.ports.metrics.message('uplink', body.length);
+    answer(core, ex, {
+      code: Rsp.Changed,
+      options: block1Echo ? [{ number: Opt.Block1, value: block1Echo }] : undefined,
+    });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    core.ports.metrics.dropped(`publish_${(e.code ?? 'error').toLowerCase()}`);
+    fail(core, ex, publishErrorCode(e.code), e.message ?? 'publish failed');
+  }
+}
+
+async function get(core: EndpointCore, ex: Exchange, topic: string, query: RequestQuery): Promise<void> {
+  const req = ex.request;
+  const block2 = firstOption(req, Opt.Block2);
+  const b2 = block2 ? decodeBlock(block2) : undefined;
+  if (block2 && !b2) return fail(core, ex, Rsp.BadRequest, 'invalid Block2 option');
+  if (b2 && b2.num > 0) return nextBlock(core, ex, b2.num, b2.szx);
+  const observe = uintOption(req, Opt.Observe);
+  if (observe === 0) return register(core, ex, topic, query);
+  if (observe === 1) return deregister(core, ex);
+  // A plain GET: the retained message on that topic ([EMQX CoAP gateway semantics]).
+  if (/[+#]/.test(topic)) return fail(core, ex, Rsp.BadRequest, 'a GET without Observe reads one topic: no wildcards');
+  const clientId = query.clientid || `coap-${ex.peer.key}`;
+  const retained = core.ports.readRetained(topic, { clientId, username: query.username });
+  if (!retained) return fail(core, ex, Rsp.NotFound, `no retained message on ${topic}`);
+  answer(core, ex, {
+    code: Rsp.Content,
+    payload: retained.payload,
+    contentFormat: contentFormatOf(retained.properties?.contentType),
+  });
+}
+
+function nextBlock(core: EndpointCore, ex: Exchange, num: number, szx: number): void {
+  const stored = core.block2.get(`${ex.peer.key}|${ex.resourceKey}`, core.now());
+  // RFC 7959 §2.4: the representation is gone (lifetime): the client starts over from block 0.
+  if (!stored) return fail(core, ex, Rsp.RequestEntityIncomplete, 'no body in progress for this resource');
+  const slice = sliceBlock(stored.body, num, szx);
+  if (!slice) return fail(core, ex, Rsp.BadOption, `block ${num} is past the end`);
+  const options = [
+    { number: Opt.ETag, value: stored.etag },
+    { number: Opt.Block2, value: encodeBlock({ num, more: slice.more, szx }) },
+  ];
+  answer(core, ex, { code: Rsp.Content, options, payload: slice.payload, contentFormat: stored.contentFormat });
+}
+
+async function register(core: EndpointCore, ex: Exchange, filter: string, query: RequestQuery): Promise<void> {
+  armSeparateResponse(core, ex);
+  const ctx = await sessionFor(core, ex, query);
+  if (!ctx) return;
+  const { channel, session } = ctx;
+  const qos = qosOf(query.qos, core.config.subscribe_qos, ex);
+  const reg = core.registry.register(ex.peer.key, ex.request.token, filter, core.config.notify_type, ex.resourceKey);
+  if ('refused' in reg) {
+    core.ports.metrics.dropped(`observe_limit_${reg.refused}`);
+    return fail(core, ex, Rsp.ServiceUnavailable, 'too many observations');
+  }
+  if (reg.replaced) endRelation(core, reg.replaced, 'reregistered');
+  const [outcome] = session.subscribe([{ filter, qos }]);
+  if (!outcome || !outcome.ok) {
+    core.registry.remove(reg.relation);
+    const reason = outcome && !outcome.ok ? outcome.reason : 'refused';
+    return fail(core, ex, reason === 'not_authorized' ? Rsp.Forbidden : Rsp.BadRequest, `subscribe refused: ${reason}`);
+  }
+  bindRelation(reg.relation, ex.peer, channel);
+  // RFC 7641 §4.1: the registration's answer carries the Observe option; retained messages follow as
+  // notifications (the session hands them over after this synchronous answer).
+  answer(core, ex, {
+    code: Rsp.Content,
+    options: [{ number: Opt.Observe, value: encodeUint(reg.relation.nextSeq()) }],
+  });
+}
+
+function deregister(core: EndpointCore, ex: Exchange): void {
+  // RFC 7641 §3.6: GET with Observe 1 and the registration's token cancels it.
+  const relation = core.registry.get(ex.peer.key, ex.request.token);
+  if (relation) endRelation(core, relation, 'deregistered');
+  answer(core, ex, { code: Rsp.Content });
+}

@@ -1,0 +1,37 @@
+/**
+ * Broker answers → CoAP response codes: a refused connect or a rejected publish becomes the code a CoAP client
+ * understands (RFC 7252 §5.9), with the reason as diagnostic payload.
+ */
+import { Rsp } from './message.js';
+
+/** DeviceRefusal (connectDevice) → response code. */
+export function refusalCode(reason: string): number {
+  switch (reason) {
+    case 'bad_credentials':
+      return Rsp.Unauthorized;
+    case 'not_authorized':
+      return Rsp.Forbidden;
+    case 'bad_clientid':
+      return Rsp.BadRequest;
+    default:
+      return Rsp.ServiceUnavailable;
+  }
+}
+
+/** A device publish rejected by the broker (HubError code) → response code. */
+export function publishErrorCode(code: string | undefined): number {
+  switch (code) {
+    case 'PH_AUTH_NOT_AUTHORIZED':
+      return Rsp.Forbidden;
+    case 'PH_TOPIC_INVALID':
+    case 'PH_PROTOCOL_QOS':
+    case 'PH_PROTOCOL_RETAIN':
+      return Rsp.BadRequest;
+    case 'PH_QUOTA_EXCEEDED':
+    case 'PH_STATE_DEVICE_CLOSED':
+    case 'PH_STATE_STOPPED':
+      return Rsp.ServiceUnavailable;
+    default:
+      return Rsp.InternalServerError;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Config of `gateways.coap.<name>`: the client gateway keys (mountpoint, allow_anonymous, per-device window and
+ * queue) and the CoAP ones. Defaults follow EMQX's CoAP gateway where it has the key (publish_qos, subscribe_qos,
+ * notify_type, connection_required, heartbeat) and RFC 7252 §4.8 for transmission parameters.
+ */
+import { z } from 'zod';
+import { bind, byteSize, clientGatewayShape, duration } from '../../src/gateway/index.js';
+
+const qosMode = z.enum(['coap', 'qos0', 'qos1', 'qos2']);
+
+export const coapConfigSchema = z
+  .object({
+    ...clientGatewayShape,
+    bind: bind('UDP address to listen on; "[::]:5683" for IPv6 (dual-stack where the OS allows)').prefault(
+      '0.0.0.0:5683',
+    ),
+    connection_required: z
+      .boolean()
+      .default(false)
+      .describe(
+        'connection mode: clients POST mqtt/connection first and pass clientid+token with every request (EMQX semantics)',
+      ),
+    heartbeat: duration(
+      'connection mode: a client that sends no heartbeat (PUT mqtt/connection) for this long is disconnected; connectionless: a client with no observation and no request for this long is forgotten',
+      1000,
+      86_400_000,
+    ).prefault('30s'),
+    session_expiry: duration(
+      'connection mode: how long a client session (subscriptions, queued messages) outlives its connection; 0 = ends with it',
+      0,
+      4_294_967_000,
+    ).prefault('0s'),
+    publish_qos: qosMode
+      .default('coap')
+      .describe('QoS of a publish without a qos query parameter: coap = CON → 1, NON → 0; or a fixed QoS'),
+    subscribe_qos: qosMode
+      .default('coap')
+      .describe('QoS of an observe subscription without a qos query parameter: coap = CON → 1, NON → 0'),
+    notify_type: z
+      .enum(['qos', 'con', 'non'])
+      .default('qos')
+      .describe('notification message type: qos = NON for QoS 0 messages and CON for QoS 1/2; or always con/non'),
+    max_block_size: byteSize('largest block (RFC 7959 SZX) the gateway sends or asks for: 16..1024', 16, 1024).prefault(
+      '1024B',
+    ),
+    max_body_size: byteSize(
+      'largest request body (after Block1 reassembly) or message payload accepted; larger → 4.13',
+      1,
+      268_435_456,
+    ).prefault('256KB'),
+    max_datagram_size: byteSize(
+      'largest UDP datagram read or sent; larger ones are dropped (counted)',
+      64,
+      65_507,
+    ).prefault('1500B'),
+    socket_buffer: byteSize(
+      'UDP receive and send buffer (SO_RCVBUF/SO_SNDBUF): a burst of requests or ACKs larger than this is lost by the OS; capped by net.core.rmem_max/wmem_max',
+      4096,
+      268_435_456,
+    ).prefault('2MB'),
+    exchange_lifetime: duration(
+      'RFC 7252 EXCHANGE_LIFETIME: how long message ids are remembered for deduplication',
+      1000,
+      3_600_000,
+    ).prefault('247s'),
+    block_timeout: duration(
+      'a Block1 transfer or stored Block2 body with no block for this long is forgotten',
+      1000,
+      3_600_000,
+    ).prefault('60s'),
+    transmission: z
+      .object({
+        ack_timeout: duration(
+          'RFC 7252 ACK_TIMEOUT for CON notifications and separate responses',
+          100,
+          60_000,
+        ).prefault('2s'),
+        ack_random_factor: z.number().min(1).max(4).default(1.5).describe('RFC 7252 ACK_RANDOM_FACTOR'),
+        max_retransmit: z.number().int().min(0).max(20).default(4).describe('RFC 7252 MAX_RETRANSMIT'),
+      })
+      .strict()
+      .prefault({}),
+    observe: z
+      .object({
+        window: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024)
+          .default(1)
+          .describe('CON notifications awaiting ACK per observation (RFC 7252 NSTART is 1)'),
+        max_queue: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(1000)
+          .describe('notifications waiting behind the window per observation; past it the oldest is dropped (counted)'),
+        max_per_client: z.number().int().min(1).max(100_000).default(64).describe('observations per client'),
+        max_total: z.number().int().min(1).max(10_000_000).default(100_000).describe('observations in all'),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        max_clients: z.number().int().min(1).max(10_000_000).default(100_000).describe('CoAP clients tracked at once'),
+        max_block_transfers_per_client: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(4)
+          .describe('Block1 transfers in progress per client'),
+        max_block_transfers: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(1000)
+          .describe('Block1 transfers and stored Block2 bodies in all'),
+        max_dedup_entries: z
+          .number()
+          .int()
+          .min(100)
+          .max(10_000_000)
+          .default(100_000)
+          .describe('message ids remembered for deduplication; past it the oldest are forgotten (counted)'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type CoapConfig = z.output<typeof coapConfigSchema>;

@@ -1,0 +1,235 @@
+/**
+ * Commands of one endpoint (MQTT → device) and their results (device → MQTT): parse the EMQX JSON, hold it while a
+ * queue-mode device sleeps (bounded), send it through the Requester, publish the result on up/resp and observe
+ * notifications on up/notify with a sequence number. Every refusal is an up/resp error with code and reason.
+ */
+import type { DeviceDelivery } from '../../src/gateway/index.js';
+import { Opt, Rsp, codeText, uintOption, type CoapMessage } from '../coap/index.js';
+import { bodyFormatOf, registrationEvent, type Lwm2mClient } from './client.js';
+import { CommandError, codeMsg, errorResult, parseCommand, type Command } from './commands.js';
+import { decodeContent, Format } from './content.js';
+import type { EndpointPorts } from './endpoint.js';
+import { formatPath, parsePath } from './path.js';
+import type { ObjectRegistry } from './objects.js';
+import type { RequestOutcome, Requester } from './requester.js';
+import type { Lwm2mConfig } from './schema.js';
+import { toJsonValue } from './values.js';
+
+/** Where a command's single result goes: the endpoint's `up/resp` topic, or an HTTP API caller. */
+export type Reply = (result: Buffer) => void;
+
+export class Dispatcher {
+  constructor(
+    private readonly config: Lwm2mConfig,
+    private readonly objects: ObjectRegistry,
+    private readonly requester: Requester,
+    private readonly ports: EndpointPorts,
+  ) {}
+
+  private async publish(
+    c: Lwm2mClient,
+    kind: 'response' | 'notify' | 'register' | 'update',
+    payload: Buffer,
+  ): Promise<void> {
+    const t = this.config.translators[kind];
+    const session = c.session;
+    if (!session || session.closed) return;
+    try {
+      await session.publish({ topic: t.topic, payload, qos: t.qos, retain: false });
+    } catch (err) {
+      this.ports.metrics.dropped('publish_refused');
+      this.ports.logger.warn({ ep: c.ep, topic: t.topic, err: (err as Error).message }, 'LwM2M publish refused');
+    }
+  }
+
+  event(c: Lwm2mClient, kind: 'register' | 'update'): Promise<void> {
+    return this.publish(c, kind, registrationEvent(c, kind));
+  }
+
+  deregisterEvent(c: Lwm2mClient, reason: string): Promise<void> {
+    return this.publish(
+      c,
+      'register',
+      Buffer.from(JSON.stringify({ msgType: 'deregister', data: { ep: c.ep, reason } })),
+    );
+  }
+
+  /** Any message from the device: a queue-mode device is awake for qmode_time_window (TS 1.1 Core §6.5). */
+  seen(c: Lwm2mClient, now: number): void {
+    c.awakeUntil = now + this.config.qmode_time_window;
+    this.flush(c, now);
+  }
+
+  flush(c: Lwm2mClient, now: number): void {
+    while (c.queued.length > 0 && !c.closed && (!c.queueMode || now < c.awakeUntil)) {
+      const q = c.queued.shift()!;
+      this.send(c, q.cmd, now, q.reply);
+    }
+  }
+
+  onDelivery(c: Lwm2mClient, d: DeviceDelivery): void {
+    d.ack();
+    this.submit(c, d.payload, this.toResponseTopic(c));
+  }
+
+  private toResponseTopic(c: Lwm2mClient): Reply {
+    return (result) => void this.publish(c, 'response', result);
+  }
+
+  /**
+   * One command for an endpoint, from MQTT (`dn`) or the HTTP API; `reply` gets exactly one result document
+   * (the EMQX `up/resp` JSON), now or when the device answers. Notifications of an observe go to `up/notify`.
+   */
+  submit(c: Lwm2mClient, payload: Buffer, reply: Reply): void {
+    const now = this.ports.now();
+    let cmd: Command;
+    try {
+      cmd = parseCommand(payload, {
+        typeOf: this.objects.typeOf,
+        rootPath: c.objects.rootPath,
+        bodyFormat: bodyFormatOf(c),
+        accept: bodyFormatOf(c),
+      });
+    } catch (err) {
+      const e = err instanceof CommandError ? err : new CommandError(undefined, undefined, undefined, String(err));
+      this.ports.metrics.dropped('bad_command');
+      reply(errorResult(e.reqID, e.msgType, e.reqPath, Rsp.BadRequest, e.message));
+      return;
+    }
+    if (
+      this.objects.get(cmd.path.objectId) === undefined &&
+      !c.objects.objectList.some((o) => o.split('/')[1] === String(cmd.path.objectId))
+    )
+      this.ports.metrics.socketEvent('unknown_object_command'); // still sent: the device answers 4.04 if it lacks it
+    const reqPath = formatPath(cmd.path);
+    if (
+      cmd.msgType === 'observe' &&
+      !c.observations.has(reqPath) &&
+      c.observations.size >= this.config.max_observations
+    ) {
+      this.ports.metrics.dropped('max_observations');
+      reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.ServiceUnavailable, 'too many observations'));
+      return;
+    }
+    if (c.queueMode && now >= c.awakeUntil) {
+      if (c.queued.length >= this.config.max_queued_commands) {
+        this.ports.metrics.dropped('command_queue_full');
+        reply(
+          errorResult(
+            cmd.reqID,
+            cmd.msgType,
+            formatPath(cmd.path),
+            Rsp.ServiceUnavailable,
+            'command queue of the sleeping device is full',
+          ),
+        );
+        return;
+      }
+      c.queued.push({ cmd, reply });
+      return;
+    }
+    this.send(c, cmd, now, reply);
+  }
+
+  private send(c: Lwm2mClient, cmd: Command, now: number, reply: Reply): void {
+    const reqPath = formatPath(cmd.path);
+    const onNotify = cmd.msgType === 'observe' ? (m: CoapMessage) => this.notify(c, cmd, m) : undefined;
+    const token = this.requester.request(
+      c.peer.key,
+      cmd.request,
+      now,
+      (o) => this.done(c, cmd, reqPath, o, token, reply),
+      onNotify,
+    );
+    this.ports.metrics.message('downlink');
+  }
+
+  private done(c: Lwm2mClient, cmd: Command, reqPath: string, o: RequestOutcome, token: string, reply: Reply): void {
+    if (o.kind !== 'response') {
+      this.ports.metrics.dropped(`request_${o.kind}`);
+      const reason =
+        o.kind === 'timeout'
+          ? `no answer within ${this.config.request_timeout / 1000}s`
+          : o.kind === 'reset'
+            ? 'the device reset the request'
+            : o.reason;
+      reply(
+        errorResult(
+          cmd.reqID,
+          cmd.msgType,
+          reqPath,
+          o.kind === 'timeout' ? Rsp.GatewayTimeout : Rsp.ServiceUnavailable,
+          reason,
+        ),
+      );
+      return;
+    }
+    const m = o.message;
+    if (cmd.msgType === 'observe' && m.code >> 5 === 2 && uintOption(m, Opt.Observe) !== undefined) {
+      const old = c.observations.get(reqPath);
+      if (old) this.requester.forget(old);
+      c.observations.set(reqPath, token);
+    }
+    if (cmd.msgType === 'cancel-observe') {
+      const old = c.observations.get(reqPath);
+      if (old) this.requester.forget(old);
+      c.observations.delete(reqPath);
+    }
+    reply(this.resultOf(c, cmd, reqPath, m));
+  }
+
+  private resultOf(c: Lwm2mClient, cmd: Command, reqPath: string, m: CoapMessage, seqNum?: number): Buffer {
+    const data: Record<string, unknown> = { reqPath, code: codeText(m.code), codeMsg: codeMsg(m.code) };
+    if (m.code === Rsp.Content && m.payload.length > 0) {
+      const format = uintOption(m, Opt.ContentFormat);
+      if (format === Format.LinkFormat)
+        data.content = m.payload
+          .toString('utf8')
+          .split(',')
+          .filter((s) => s !== '');
+      else {
+        try {
+          data.content = decodeContent(format, m.payload, cmd.path, this.objects.typeOf).map((r) => ({
+            path: r.path,
+            value: toJsonValue(r.value),
+          }));
+        } catch (err) {
+          this.ports.metrics.dropped('bad_content');
+          this.ports.logger.warn({ ep: c.ep, reqPath, err: (err as Error).message }, 'LwM2M content not decodable');
+          data.reason = (err as Error).message;
+        }
+      }
+    } else if (m.code >> 5 !== 2 && m.payload.length > 0) data.reason = m.payload.toString('utf8');
+    const doc =
+      seqNum === undefined
+        ? { reqID: cmd.reqID, msgType: cmd.msgType, data }
+        : { reqID: cmd.reqID, msgType: 'notify', seqNum, data };
+    return Buffer.from(JSON.stringify(doc), 'utf8');
+  }
+
+  private notify(c: Lwm2mClient, cmd: Command, m: CoapMessage): void {
+    c.seqNum++;
+    this.ports.metrics.message('uplink', m.payload.length);
+    void this.publish(c, 'notify', this.resultOf(c, cmd, formatPath(cmd.path), m, c.seqNum));
+  }
+
+  /** auto_observe: observe every object instance the endpoint listed (reqID "auto"). */
+  autoObserve(c: Lwm2mClient, now: number): void {
+    for (const o of c.objects.objectList) {
+      const p = parsePath(o);
+      if (p.instanceId === undefined || p.objectId === 0 || p.objectId === 21) continue; // Security / OSCORE are not readable
+      const payload = Buffer.from(JSON.stringify({ reqID: 'auto', msgType: 'observe', data: { path: o } }));
+      this.submit(c, payload, this.toResponseTopic(c));
+      void now;
+    }
+  }
+
+  /** The endpoint went away: pending and queued commands are answered with an error, observations forgotten. */
+  end(c: Lwm2mClient, reason: string): void {
+    for (const { cmd, reply } of c.queued.splice(0))
+      reply(errorResult(cmd.reqID, cmd.msgType, formatPath(cmd.path), Rsp.ServiceUnavailable, `endpoint ${reason}`));
+    for (const t of c.observations.values()) this.requester.forget(t);
+    c.observations.clear();
+    this.requester.dropPeer(c.peer.key, `endpoint ${reason}`);
+  }
+}

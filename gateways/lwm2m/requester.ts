@@ -1,0 +1,156 @@
+/**
+ * Client side of CoAP for the LwM2M server (RFC 7252 §5.3 request/response matching): requests the server sends
+ * TO devices, matched by token (and by message id for the ACK), CON retransmission through the CoAP
+ * RetransmitQueue, piggybacked or separate responses (§5.2.2), an overall deadline, and observations (RFC 7641)
+ * whose later responses carry the same token. Sans-IO: `send` is a port; the IO layer calls `tick(now)`.
+ */
+import { Opt, RetransmitQueue, encodeCoap, uintOption, type CoapMessage, type CoapOption } from '../coap/index.js';
+
+export type RequestOutcome =
+  | { kind: 'response'; message: CoapMessage }
+  | { kind: 'timeout' }
+  | { kind: 'reset' }
+  | { kind: 'cancelled'; reason: string };
+
+export interface OutgoingRequest {
+  readonly code: number;
+  readonly options: readonly CoapOption[];
+  readonly payload?: Buffer;
+}
+
+interface Pending {
+  readonly peer: string;
+  readonly token: string;
+  readonly deadline: number;
+  readonly done: (o: RequestOutcome) => void;
+  /** Set for an Observe request: later responses with this token are notifications. */
+  readonly onNotify?: (m: CoapMessage) => void;
+  answered: boolean;
+}
+
+export interface RequesterPorts {
+  send(peer: string, bytes: Buffer): void;
+}
+
+export class Requester {
+  private readonly retransmit: RetransmitQueue<string>;
+  private readonly pending = new Map<string, Pending>();
+  private messageId = Math.floor(Math.random() * 0x10000);
+  private tokenSeq = Math.floor(Math.random() * 0xffffffff);
+
+  constructor(
+    params: { ackTimeoutMs: number; ackRandomFactor: number; maxRetransmit: number },
+    private readonly timeoutMs: number,
+    private readonly ports: RequesterPorts,
+  ) {
+    this.retransmit = new RetransmitQueue(params);
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  nextMessageId(): number {
+    this.messageId = (this.messageId + 1) & 0xffff;
+    return this.messageId;
+  }
+
+  /** Sends a CON request; `done` gets exactly one outcome. Returns the token (hex) to cancel an observation. */
+  request(
+    peer: string,
+    req: OutgoingRequest,
+    now: number,
+    done: (o: RequestOutcome) => void,
+    onNotify?: (m: CoapMessage) => void,
+  ): string {
+    this.tokenSeq = (this.tokenSeq + 1) >>> 0;
+    const token = Buffer.alloc(4);
+    token.writeUInt32BE(this.tokenSeq, 0);
+    const key = token.toString('hex');
+    const messageId = this.nextMessageId();
+    const bytes = encodeCoap({
+      type: 'CON',
+      code: req.code,
+      messageId,
+      token,
+      options: [...req.options].sort((a, b) => a.number - b.number),
+      payload: req.payload ?? Buffer.alloc(0),
+    });
+    this.pending.set(key, { peer, token: key, deadline: now + this.timeoutMs, done, onNotify, answered: false });
+    this.retransmit.track(peer, messageId, bytes, key, now);
+    this.ports.send(peer, bytes);
+    return key;
+  }
+
+  /**
+   * A datagram from a device that is an ACK, RST or response. Returns true when it was ours; `reply` receives an
+   * empty ACK to send for a CON separate response / notification (RFC 7252 §5.2.2).
+   */
+  receive(peer: string, m: CoapMessage, reply: (ack: Buffer) => void): boolean {
+    if (m.type === 'ACK' || m.type === 'RST') {
+      const key = this.retransmit.settle(peer, m.messageId);
+      if (key === undefined) return m.type === 'ACK';
+      const p = this.pending.get(key);
+      if (!p) return true;
+      if (m.type === 'RST') this.finish(p, { kind: 'reset' });
+      else if (m.code !== 0) this.answer(p, m); // piggybacked response
+      return true; // empty ACK: the separate response follows (RFC 7252 §5.2.2)
+    }
+    const key = m.token.toString('hex');
+    const p = this.pending.get(key);
+    if (!p || p.peer !== peer) return false;
+    if (m.type === 'CON')
+      reply(
+        encodeCoap({
+          type: 'ACK',
+          code: 0,
+          messageId: m.messageId,
+          token: Buffer.alloc(0),
+          options: [],
+          payload: Buffer.alloc(0),
+        }),
+      );
+    this.answer(p, m);
+    return true;
+  }
+
+  private answer(p: Pending, m: CoapMessage): void {
+    if (!p.answered) {
+      p.answered = true;
+      // RFC 7641 §3.2: a success response with Observe keeps the relation; anything else ends it.
+      const observing = p.onNotify !== undefined && uintOption(m, Opt.Observe) !== undefined && m.code >> 5 === 2;
+      if (!observing) this.pending.delete(p.token);
+      p.done({ kind: 'response', message: m });
+      return;
+    }
+    p.onNotify?.(m);
+    if (m.code >> 5 !== 2) this.pending.delete(p.token); // RFC 7641 §3.2: an error notification ends it
+  }
+
+  private finish(p: Pending, o: RequestOutcome): void {
+    this.pending.delete(p.token);
+    if (!p.answered) p.done(o);
+  }
+
+  /** Forget an observation (cancel-observe, deregistration): later notifications are answered with RST. */
+  forget(token: string): void {
+    this.pending.delete(token);
+  }
+
+  /** Ends every exchange of a peer (deregistered or expired). */
+  dropPeer(peer: string, reason: string): void {
+    this.retransmit.dropPeer(peer);
+    for (const p of [...this.pending.values()]) if (p.peer === peer) this.finish(p, { kind: 'cancelled', reason });
+  }
+
+  tick(now: number): void {
+    const due = this.retransmit.due(now);
+    for (const r of due.resend) this.ports.send(r.peer, r.bytes);
+    for (const f of due.failed) {
+      const p = this.pending.get(f.context);
+      if (p && !p.answered) this.finish(p, { kind: 'timeout' });
+    }
+    for (const p of [...this.pending.values()])
+      if (!p.answered && p.deadline <= now) this.finish(p, { kind: 'timeout' });
+  }
+}

@@ -1,0 +1,112 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
+import { coapClient, coapObserve, type CoapObserver } from '../support/coap-client.js';
+import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
+import { freeUdpPort } from '../support/net.js';
+import { describeWithPeers } from '../support/peers.js';
+import { tempDir } from '../support/tmp.js';
+
+const observers: CoapObserver[] = [];
+afterEach(async () => {
+  closeAllClients();
+  await Promise.all(observers.splice(0).map((o) => o.stop()));
+  await stopAllHubs();
+});
+
+async function hubWithCoap(coap: Record<string, unknown> = {}): Promise<{ hub: StartedHub; coapUrl: string }> {
+  const port = await freeUdpPort();
+  const hub = await startHub({
+    gateways: { coap: { edge: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/', ...coap } } },
+  } as never);
+  return { hub, coapUrl: `coap://127.0.0.1:${port}` };
+}
+
+describeWithPeers(['coap_client'], 'CoAP gateway with libcoap coap-client', () => {
+  it('POST ps/sensors/c1 is published on coap/sensors/c1 and answered 2.04', async () => {
+    const { hub, coapUrl } = await hubWithCoap();
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/#', { qos: 1 });
+    const got = collect(app, 1);
+    const r = await coapClient(['-m', 'post', '-e', '21.5', `${coapUrl}/ps/sensors/c1`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [m] = await got;
+    expect(m.topic).toBe('coap/sensors/c1');
+    expect(m.payload.toString()).toBe('21.5');
+    expect(m.packet.qos).toBe(1); // CON → QoS 1 (publish_qos = coap)
+  });
+
+  it('PUT with qos, retain and Content-Format: retained on MQTT with the content type; a plain GET reads it back', async () => {
+    const { hub, coapUrl } = await hubWithCoap();
+    const r = await coapClient([
+      '-m',
+      'put',
+      '-t',
+      '50',
+      '-e',
+      '{"on":true}',
+      `${coapUrl}/ps/lamp/state?qos=0&retain=true`,
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const app = await connectV5(hub.url);
+    const got = collect(app, 1);
+    await subscribe(app, 'coap/lamp/state', { qos: 0 });
+    const [m] = await got;
+    expect(m.packet.retain).toBe(true);
+    expect(m.payload.toString()).toBe('{"on":true}');
+    expect(m.packet.properties?.contentType).toBe('application/json');
+    const read = await coapClient(['-m', 'get', '-o', '-', `${coapUrl}/ps/lamp/state`]);
+    expect(read.stdout).toBe('{"on":true}');
+    const missing = await coapClient(['-m', 'get', '-v', '6', `${coapUrl}/ps/nothing/here`]);
+    expect(missing.stderr + missing.stdout).toMatch(/4\.04/);
+  });
+
+  it('a 3 KB POST in 512-byte blocks arrives whole', async () => {
+    const { hub, coapUrl } = await hubWithCoap();
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/logs/#', { qos: 1 });
+    const got = collect(app, 1);
+    const body = Array.from({ length: 3072 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+    const file = join(tempDir(), 'body.txt');
+    writeFileSync(file, body);
+    const r = await coapClient(['-m', 'post', '-b', '512', '-f', file, `${coapUrl}/ps/logs/dev1`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [m] = await got;
+    expect(m.payload.toString()).toBe(body);
+  });
+
+  it('observes ps/cmd/dev1: what mosquitto-side MQTT publishes arrives as notifications, in order', async () => {
+    const { hub, coapUrl } = await hubWithCoap();
+    const obs = coapObserve(`${coapUrl}/ps/cmd/dev1`, 30);
+    observers.push(obs);
+    const app = await connectV5(hub.url);
+    // The observation exists once the hub counts the CoAP client's subscription.
+    await eventually(async () => (await hub.hub.metrics.value('protohub_subscriptions')) > 0, 'observe registration');
+    for (let i = 1; i <= 5; i++) await app.publishAsync('coap/cmd/dev1', `m${i}`, { qos: 1 });
+    await eventually(() => obs.lines().length >= 5, 'five notifications');
+    expect(obs.lines()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+  });
+
+  it('a notification larger than the block size goes out with Block2 and arrives whole', async () => {
+    const { hub, coapUrl } = await hubWithCoap({ max_block_size: '256B' });
+    const obs = coapObserve(`${coapUrl}/ps/big/%23`, 30);
+    observers.push(obs);
+    const app = await connectV5(hub.url);
+    await eventually(async () => (await hub.hub.metrics.value('protohub_subscriptions')) > 0, 'observe registration');
+    const payload = 'x'.repeat(1000) + 'END';
+    await app.publishAsync('coap/big/a', payload, { qos: 0 });
+    await eventually(() => obs.lines().length >= 1, 'big notification');
+    expect(obs.lines()[0]).toBe(payload);
+  });
+
+  it('answers an unknown resource 4.04, a bad qos 4.00 and an unknown Content-Format 4.15', async () => {
+    const { coapUrl } = await hubWithCoap();
+    const notFound = await coapClient(['-m', 'post', '-e', 'x', '-v', '6', `${coapUrl}/nope`]);
+    expect(notFound.stderr + notFound.stdout).toMatch(/4\.04/);
+    const bad = await coapClient(['-m', 'post', '-e', 'x', '-v', '6', `${coapUrl}/ps/a?qos=7`]);
+    expect(bad.stderr + bad.stdout).toMatch(/4\.00/);
+    const format = await coapClient(['-m', 'post', '-e', 'x', '-t', '999', '-v', '6', `${coapUrl}/ps/a`]);
+    expect(format.stderr + format.stdout).toMatch(/4\.15/);
+  });
+});

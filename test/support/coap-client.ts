@@ -1,0 +1,62 @@
+/**
+ * libcoap's `coap-client-notls` (Debian libcoap3-bin) as the real CoAP peer of the tests: one request, or an
+ * observation whose notifications are collected as they arrive.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface CoapClientResult {
+  exitCode: number | null;
+  /** The response payload(s), as coap-client writes them with `-o -`. */
+  stdout: string;
+  stderr: string;
+}
+
+/** Run coap-client-notls with `args` (the URI last) and wait for it to exit. */
+export function coapClient(args: string[], timeoutMs = 20_000): Promise<CoapClientResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('coap-client-notls', ['-B', String(Math.ceil(timeoutMs / 1000)), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`coap-client-notls ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, timeoutMs + 5000);
+    child.on('error', reject);
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ exitCode, stdout, stderr });
+    });
+  });
+}
+
+export interface CoapObserver {
+  /** Notification payloads received so far, one per line (`-w` appends a newline to each). */
+  lines(): string[];
+  /** The registration was answered (the first output or a verbose log line arrived). */
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Observe `uri` for `seconds` (coap-client -s); payloads arrive through lines(). */
+export function coapObserve(uri: string, seconds: number, extra: string[] = []): CoapObserver {
+  const child = spawn('coap-client-notls', ['-m', 'get', '-s', String(seconds), '-w', '-o', '-', ...extra, uri], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.resume();
+  return {
+    child,
+    lines: () => stdout.split('\n').filter((l) => l.length > 0),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('close', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,191 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { blockSize, decodeBlock, encodeBlock, szxFor } from '../../gateways/coap/block-option.js';
+import { Block1Assembler } from '../../gateways/coap/block1-assembler.js';
+import { Block2Store, sliceBlock } from '../../gateways/coap/block2-store.js';
+import { DedupCache } from '../../gateways/coap/dedup.js';
+import { RetransmitQueue } from '../../gateways/coap/retransmit.js';
+
+const limits = { maxBodySize: 4096, maxPerPeer: 2, maxTotal: 3, lifetimeMs: 10_000 };
+
+function blocksOf(body: Buffer, szx: number) {
+  const size = blockSize(szx);
+  const out = [];
+  for (let num = 0; num * size < body.length || num === 0; num++) {
+    const payload = body.subarray(num * size, (num + 1) * size);
+    out.push({ block: { num, more: (num + 1) * size < body.length, szx }, payload });
+  }
+  return out;
+}
+
+describe('Block option (RFC 7959 §2.2)', () => {
+  it('round-trips NUM, M and SZX', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xfffff }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 6 }),
+        (num, more, szx) => {
+          expect(decodeBlock(encodeBlock({ num, more, szx }))).toEqual({ num, more, szx });
+        },
+      ),
+    );
+  });
+  it('rejects SZX 7 and values longer than 3 bytes', () => {
+    expect(decodeBlock(Buffer.from([0x07]))).toBeUndefined();
+    expect(decodeBlock(Buffer.from([1, 2, 3, 4]))).toBeUndefined();
+  });
+  it('picks the largest block size that fits', () => {
+    expect(blockSize(szxFor(512))).toBe(512);
+    expect(blockSize(szxFor(1000))).toBe(512);
+    expect(blockSize(szxFor(4096))).toBe(1024);
+  });
+});
+
+describe('Block1Assembler', () => {
+  it('reassembles a 3 KB body sent in 512-byte blocks, answering Continue until the last', () => {
+    const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    const a = new Block1Assembler(limits);
+    const results = blocksOf(body, 5).map(({ block, payload }) => a.offer('p1', 'k', block, payload, 0));
+    expect(results.slice(0, -1).every((r) => r.kind === 'continue')).toBe(true);
+    const last = results.at(-1)!;
+    expect(last.kind).toBe('complete');
+    expect(last.kind === 'complete' && last.body.equals(body)).toBe(true);
+    expect(a.size).toBe(0);
+  });
+
+  it('answers a gap or a block of a forgotten transfer with 4.08 and a body over the limit with 4.13', () => {
+    const a = new Block1Assembler(limits);
+    const chunk = Buffer.alloc(512);
+    expect(a.offer('p1', 'k', { num: 0, more: true, szx: 5 }, chunk, 0).kind).toBe('continue');
+    expect(a.offer('p1', 'k', { num: 2, more: true, szx: 5 }, chunk, 0).kind).toBe('incomplete');
+    expect(a.offer('p1', 'k', { num: 1, more: true, szx: 5 }, chunk, 0).kind).toBe('incomplete');
+    const big = blocksOf(Buffer.alloc(5000), 6).map(({ block, payload }) => a.offer('p1', 'big', block, payload, 0));
+    expect(big.at(-1)!.kind).toBe('too_large');
+    expect(a.size).toBe(0);
+  });
+
+  it('bounds transfers per peer and in all, and forgets a sequence that never completes', () => {
+    const a = new Block1Assembler(limits);
+    const first = { num: 0, more: true, szx: 0 };
+    const b = Buffer.alloc(16);
+    expect(a.offer('p1', 'a', first, b, 0).kind).toBe('continue');
+    expect(a.offer('p1', 'b', first, b, 0).kind).toBe('continue');
+    expect(a.offer('p1', 'c', first, b, 0)).toEqual({ kind: 'overloaded', scope: 'peer' });
+    expect(a.offer('p2', 'd', first, b, 0).kind).toBe('continue');
+    expect(a.offer('p3', 'e', first, b, 0)).toEqual({ kind: 'overloaded', scope: 'total' });
+    a.sweep(10_000);
+    expect(a.size).toBe(0);
+    expect(a.expired).toBe(3);
+    expect(a.offer('p1', 'a', { num: 1, more: false, szx: 0 }, b, 10_001).kind).toBe('incomplete');
+  });
+
+  it('never holds more than its limits whatever blocks arrive', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            peer: fc.constantFrom('a', 'b', 'c', 'd'),
+            key: fc.constantFrom('1', '2', '3', '4', '5'),
+            num: fc.integer({ min: 0, max: 5 }),
+            more: fc.boolean(),
+            len: fc.integer({ min: 0, max: 40 }),
+            dt: fc.integer({ min: 0, max: 4000 }),
+          }),
+          { maxLength: 200 },
+        ),
+        (ops) => {
+          const a = new Block1Assembler({ maxBodySize: 64, maxPerPeer: 2, maxTotal: 3, lifetimeMs: 5000 });
+          let now = 0;
+          for (const op of ops) {
+            now += op.dt;
+            const r = a.offer(
+              op.peer,
+              op.peer + op.key,
+              { num: op.num, more: op.more, szx: 0 },
+              Buffer.alloc(op.len),
+              now,
+            );
+            if (r.kind === 'complete') expect(r.body.length).toBeLessThanOrEqual(64);
+            expect(a.size).toBeLessThanOrEqual(3);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('Block2Store', () => {
+  it('slices a body into blocks that concatenate back to it', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 5000 }), fc.integer({ min: 0, max: 6 }), (bytes, szx) => {
+        const body = Buffer.from(bytes);
+        const parts: Buffer[] = [];
+        for (let num = 0; ; num++) {
+          const s = sliceBlock(body, num, szx)!;
+          parts.push(s.payload);
+          if (!s.more) break;
+        }
+        expect(Buffer.concat(parts).equals(body)).toBe(true);
+        expect(sliceBlock(body, parts.length, szx)).toBeUndefined();
+      }),
+    );
+  });
+
+  it('keeps at most maxEntries bodies, each with its own ETag, until their lifetime', () => {
+    const s = new Block2Store({ maxEntries: 2, lifetimeMs: 1000 });
+    const a = s.put('a', Buffer.from('A'), 0);
+    const b = s.put('b', Buffer.from('B'), 0);
+    expect(a.etag.equals(b.etag)).toBe(false);
+    s.put('c', Buffer.from('C'), 0);
+    expect(s.get('a', 0)).toBeUndefined();
+    expect(s.evicted).toBe(1);
+    expect(s.get('c', 999)?.body.toString()).toBe('C');
+    expect(s.get('c', 1000)).toBeUndefined();
+  });
+});
+
+describe('DedupCache (RFC 7252 §4.5)', () => {
+  it('reports a repeated message id as a duplicate with the reply it got, until the lifetime', () => {
+    const d = new DedupCache({ maxEntries: 10, lifetimeMs: 247_000 });
+    expect(d.check('p', 7, 0).kind).toBe('new');
+    expect(d.check('p', 7, 1)).toEqual({ kind: 'duplicate', reply: undefined });
+    d.answered('p', 7, Buffer.from('ack'));
+    expect(d.check('p', 7, 2)).toEqual({ kind: 'duplicate', reply: Buffer.from('ack') });
+    expect(d.check('q', 7, 2).kind).toBe('new');
+    expect(d.check('p', 7, 247_000).kind).toBe('new');
+  });
+  it('stays bounded under a flood of fresh ids', () => {
+    const d = new DedupCache({ maxEntries: 100, lifetimeMs: 247_000 });
+    for (let i = 0; i < 10_000; i++) d.check(`p${i % 50}`, i, i);
+    expect(d.size).toBe(100);
+    expect(d.evicted).toBe(9_900);
+  });
+});
+
+describe('RetransmitQueue (RFC 7252 §4.2)', () => {
+  it('resends with doubling timeouts, then fails after MAX_RETRANSMIT', () => {
+    const q = new RetransmitQueue<string>({ ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 }, () => 0);
+    q.track('p', 1, Buffer.from('x'), 'ctx', 0);
+    const resendTimes: number[] = [];
+    let failed: string | undefined;
+    for (let now = 0; now <= 70_000 && !failed; now += 100) {
+      const r = q.due(now);
+      if (r.resend.length) resendTimes.push(now);
+      if (r.failed.length) failed = r.failed[0]!.context;
+    }
+    // 2 s, then 4, 8, 16 later; the exchange fails 32 s after the 4th resend (RFC 7252 §4.8.2 MAX_TRANSMIT_WAIT).
+    expect(resendTimes).toEqual([2000, 6000, 14000, 30000]);
+    expect(failed).toBe('ctx');
+    expect(q.size).toBe(0);
+  });
+  it('settles on ACK and ignores an ACK that matches nothing', () => {
+    const q = new RetransmitQueue<number>({ ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 });
+    const due = q.track('p', 9, Buffer.alloc(1), 42, 0);
+    expect(due).toBeGreaterThanOrEqual(2000);
+    expect(due).toBeLessThanOrEqual(3000);
+    expect(q.settle('p', 8)).toBeUndefined();
+    expect(q.settle('p', 9)).toBe(42);
+    expect(q.due(100_000)).toEqual({ resend: [], failed: [] });
+  });
+});

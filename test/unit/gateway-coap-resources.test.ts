@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Method, Opt, type CoapMessage } from '../../gateways/coap/message.js';
+import { ObserveRegistry } from '../../gateways/coap/observe-registry.js';
+import { requestTarget } from '../../gateways/coap/uri.js';
+
+function req(path: string[], query: string[] = []): CoapMessage {
+  return {
+    type: 'CON',
+    code: Method.POST,
+    messageId: 1,
+    token: Buffer.alloc(0),
+    options: [
+      ...path.map((p) => ({ number: Opt.UriPath, value: Buffer.from(p) })),
+      ...query.map((q) => ({ number: Opt.UriQuery, value: Buffer.from(q) })),
+    ],
+    payload: Buffer.alloc(0),
+  };
+}
+
+describe('CoAP resources (ps/{topic}, mqtt/connection)', () => {
+  it('joins the Uri-Path segments after ps into the topic and reads the query', () => {
+    expect(
+      requestTarget(req(['ps', 'sensors', 'c 1'], ['qos=1', 'retain=true', 'expiry=60', 'clientid=d1', 'x=y'])),
+    ).toEqual({
+      kind: 'ps',
+      topic: 'sensors/c 1',
+      query: { qos: 1, retain: true, expiry: 60, clientid: 'd1' },
+    });
+    expect(requestTarget(req(['ps', '+', '#'])).kind).toBe('ps');
+    expect(requestTarget(req(['mqtt', 'connection'], ['clientid=a', 'username=u', 'password=p']))).toEqual({
+      kind: 'connection',
+      query: { clientid: 'a', username: 'u', password: 'p' },
+    });
+  });
+
+  it('answers bad queries with 4.00 and a diagnostic, unknown resources with 4.04', () => {
+    expect(requestTarget(req(['ps', 'a'], ['qos=3']))).toMatchObject({ kind: 'error', status: 'bad_request' });
+    expect(requestTarget(req(['ps', 'a'], ['retain=maybe']))).toMatchObject({ kind: 'error', status: 'bad_request' });
+    expect(requestTarget(req(['ps', 'a'], ['expiry=-1']))).toMatchObject({ kind: 'error', status: 'bad_request' });
+    expect(requestTarget(req(['ps']))).toMatchObject({ kind: 'error', status: 'bad_request' });
+    expect(requestTarget(req(['other']))).toMatchObject({ kind: 'error', status: 'not_found' });
+  });
+
+  it('never throws on arbitrary path and query bytes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 20 })), fc.array(fc.uint8Array({ maxLength: 20 })), (p, q) => {
+        const msg = req([], []);
+        const options = [
+          ...p.map((v) => ({ number: Opt.UriPath, value: Buffer.from(v) })),
+          ...q.map((v) => ({ number: Opt.UriQuery, value: Buffer.from(v) })),
+        ];
+        expect(['ps', 'connection', 'error']).toContain(requestTarget({ ...msg, options }).kind);
+      }),
+    );
+  });
+});
+
+describe('ObserveRegistry (RFC 7641)', () => {
+  const limits = { window: 1, maxQueue: 3, maxPerPeer: 2, maxTotal: 3 };
+
+  it('replaces a registration with the same token and bounds relations per peer and in all', () => {
+    const r = new ObserveRegistry<number>(limits);
+    const a = r.register('p1', Buffer.from([1]), 'a', 'con', 'k');
+    expect('relation' in a).toBe(true);
+    const again = r.register('p1', Buffer.from([1]), 'b', 'con', 'k');
+    expect('replaced' in again && again.replaced).toBeTruthy();
+    expect(r.size).toBe(1);
+    r.register('p1', Buffer.from([2]), 'c', 'con', 'k');
+    expect(r.register('p1', Buffer.from([3]), 'd', 'con', 'k')).toEqual({ refused: 'peer' });
+    r.register('p2', Buffer.from([1]), 'e', 'con', 'k');
+    expect(r.register('p3', Buffer.from([1]), 'f', 'con', 'k')).toEqual({ refused: 'total' });
+    expect(r.removePeer('p1')).toHaveLength(2);
+    expect(r.size).toBe(1);
+  });
+
+  it('keeps CON notifications in order through the window and drops the oldest past the queue', () => {
+    const r = new ObserveRegistry<number>(limits);
+    const reg = r.register('p', Buffer.from([9]), 'f', 'con', 'k');
+    if (!('relation' in reg)) throw new Error('refused');
+    const rel = reg.relation;
+    const evicted: number[] = [];
+    const results = [1, 2, 3, 4, 5].map((n) => r.offer(rel, n, true, (e) => evicted.push(e)));
+    expect(results).toEqual(['send', 'queued', 'queued', 'queued', 'dropped_oldest']);
+    expect(evicted).toEqual([2]);
+    const sent = [1];
+    for (let next = r.settle(rel); next !== undefined; next = r.settle(rel)) sent.push(next);
+    expect(sent).toEqual([1, 3, 4, 5]);
+    expect(rel.dropped).toBe(1);
+  });
+
+  it('numbers notifications with increasing 24-bit sequence numbers', () => {
+    const r = new ObserveRegistry<number>(limits);
+    const reg = r.register('p', Buffer.from([9]), 'f', 'non', 'k');
+    if (!('relation' in reg)) throw new Error('refused');
+    const a = reg.relation.nextSeq();
+    const b = reg.relation.nextSeq();
+    expect(b).toBe(a + 1);
+    expect(b).toBeLessThan(1 << 24);
+  });
+});
