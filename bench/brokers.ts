@@ -22,6 +22,8 @@ export interface Broker {
   spawnedAt: number;
   /** Messages the broker reports it dropped (protohub /metrics); null when the broker has no such counter. */
   dropped(): Promise<number | null>;
+  /** Prometheus text of protohub's /metrics (null for mosquitto). */
+  metricsText?(): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,8 @@ export interface ProtohubOptions {
   outboundBuffer?: string;
   /** Merged over the bench config (e.g. a gateway section). */
   extraConfig?: Record<string, unknown>;
+  /** The shipped defaults: no mqtt overrides, the SQLite store (in the temp dir); outboundBuffer is ignored. */
+  defaults?: boolean;
 }
 
 export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker> {
@@ -90,18 +94,20 @@ export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker>
     conf,
     JSON.stringify({
       listeners: { tcp: { default: { bind: `127.0.0.1:${port}` } } },
-      store: { type: 'memory' },
+      store: opts.defaults ? { type: 'sqlite', dir: join(dir, 'data') } : { type: 'memory' },
       http: { enable: true, bind: `127.0.0.1:${httpPort}` },
       log: { level: 'warn' },
       // matched to the mosquitto config below (in-flight 0 = unlimited, 1M queued messages, queued bytes 0 =
       // unlimited): the default 4MB outbound_buffer drops a 500k-message QoS 0 burst that mosquitto queues, so
       // --outbound-buffer picks the figure (default here 64MB; 4MB shows the default config's behaviour)
-      mqtt: {
-        max_inflight: 65535,
-        max_mqueue_len: 1_000_000,
-        max_mqueue_bytes: '1GB',
-        outbound_buffer: opts.outboundBuffer ?? '64MB',
-      },
+      mqtt: opts.defaults
+        ? {}
+        : {
+            max_inflight: 65535,
+            max_mqueue_len: 1_000_000,
+            max_mqueue_bytes: '1GB',
+            outbound_buffer: opts.outboundBuffer ?? '64MB',
+          },
       ...opts.extraConfig,
     }),
   );
@@ -130,6 +136,7 @@ export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker>
     pid: child.pid!,
     readyMs,
     spawnedAt: spawnedAtMs,
+    metricsText: () => metricsText(httpPort),
     dropped: async () => {
       const text = await metricsText(httpPort);
       if (text === null) return null;
@@ -160,7 +167,8 @@ export function mosquittoVersion(): string | null {
   }
 }
 
-export async function startMosquitto(): Promise<Broker> {
+/** limitsOff: `max_queued_messages 0` (unlimited) instead of 1,000,000, as in issue 14's comparison. */
+export async function startMosquitto(opts: { limitsOff?: boolean } = {}): Promise<Broker> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mosq-bench-'));
   const conf = join(dir, 'mosquitto.conf');
@@ -170,7 +178,7 @@ export async function startMosquitto(): Promise<Broker> {
       'user root',
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
-      'max_queued_messages 1000000',
+      `max_queued_messages ${opts.limitsOff ? 0 : 1000000}`,
       'max_queued_bytes 0',
       'max_inflight_messages 0',
       'max_keepalive 65535',

@@ -21,6 +21,7 @@ import { profileScenarios } from './profile.js';
 import { hasNngToolchain, hasZmqToolchain, nngToMqtt, zeromqToMqtt } from './gateway-scenarios.js';
 import { hasMqttSnGateway, mqttsnToMqtt } from './mqttsn.js';
 import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
+import { qos1Defaults, Q1_DEFAULTS_ID } from './qos1-defaults.js';
 import { ddsToMqtt, hasDdsToolchain } from './dds-scenario.js';
 import { apiClients, API_CLIENTS } from './api-clients.js';
 import { coapObserve, coapToMqtt, hasCc } from './coap-scenarios.js';
@@ -164,6 +165,10 @@ async function main(): Promise<void> {
     } finally {
       await Promise.all(brokers.map((b) => b.stop()));
     }
+    if (!o.only || o.only.includes(Q1_DEFAULTS_ID))
+      await qos1Defaults(sizes.q1DefaultsPerPublisher, r, mosq !== null, (target, f) =>
+        record(Q1_DEFAULTS_ID, target, f),
+      );
     for (const g of GATEWAYS.filter((x) => !o.only || o.only.includes(x.id))) {
       if (g.available()) record(g.id, 'protohub', await g.run(o.quick, sizes));
       else console.log(`  ${g.id}: skipped, native peer missing`);

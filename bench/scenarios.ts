@@ -20,6 +20,8 @@ export interface Target {
 
 export interface Sizes {
   gatewayMessages: number;
+  /** Issue 14: QoS 1 fan-in at the brokers' defaults (protohub) / limits off (mosquitto), per publisher. */
+  q1DefaultsPerPublisher: number;
   faninQ0PerPublisher: number;
   faninQ1PerPublisher: number;
   fanoutMessages: number;
@@ -29,6 +31,7 @@ export interface Sizes {
 
 export const FULL: Sizes = {
   gatewayMessages: 200_000,
+  q1DefaultsPerPublisher: 20_000,
   faninQ0PerPublisher: 50_000,
   faninQ1PerPublisher: 20_000,
   fanoutMessages: 10_000,
@@ -37,6 +40,7 @@ export const FULL: Sizes = {
 };
 export const QUICK: Sizes = {
   gatewayMessages: 30_000,
+  q1DefaultsPerPublisher: 5_000,
   faninQ0PerPublisher: 10_000,
   faninQ1PerPublisher: 4_000,
   fanoutMessages: 2_000,
@@ -55,7 +59,7 @@ export interface Scenario {
 }
 
 let runSeq = 0;
-function job(t: Target, mode: JobSpec['mode'], over: Partial<JobSpec>): JobSpec {
+export function job(t: Target, mode: JobSpec['mode'], over: Partial<JobSpec>): JobSpec {
   return {
     mode,
     host: '127.0.0.1',
@@ -80,7 +84,7 @@ function job(t: Target, mode: JobSpec['mode'], over: Partial<JobSpec>): JobSpec 
  * Broker CPU% and RSS over the traffic window only (set-up and worker start are outside it), plus the drops
  * the broker itself counted.
  */
-async function sampled(t: Target, body: (window: TrafficWindow) => Promise<Figures>): Promise<Figures> {
+export async function sampled(t: Target, body: (window: TrafficWindow) => Promise<Figures>): Promise<Figures> {
   let proc: ProcessWindow | null = null;
   let usage: ReturnType<ProcessWindow['end']> | null = null;
   const window: TrafficWindow = {

@@ -40,6 +40,10 @@ export function brokerMetrics(m: Metrics) {
     bytesIn: m.fastCounter('protohub_bytes_received_total', 'bytes received', ['listener']),
     bytesOut: m.fastCounter('protohub_bytes_sent_total', 'bytes sent', ['listener']),
     dropped: m.fastCounter('protohub_messages_dropped_total', 'messages dropped by the broker', ['reason']),
+    stalls: m.counter(
+      'protohub_subscriber_stalls_total',
+      'connected sessions that held publishers back and acknowledged nothing for mqtt.stall_timeout',
+    ),
     queued: m.gauge('protohub_queued_messages', 'messages queued in sessions (not yet in flight)'),
   };
 }

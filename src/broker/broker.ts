@@ -17,6 +17,7 @@ import { connectDevice } from './device-connect.js';
 import { DeviceRegistry } from './device-registry.js';
 import type { DeviceConnectRequest, DeviceConnectResult } from './device-types.js';
 import { brokerMetrics, type BrokerMetrics } from './broker-metrics.js';
+import { whenRelieved, type QueueGate } from './flow-control.js';
 import { isExpired, messageFromEnvelope, propertiesForDelivery, type BrokerMessage, type Pending } from './message.js';
 import { Session, type QueueLimits, type SessionContext, type SessionSink } from './session.js';
 import { SharedGroup } from './shared.js';
@@ -77,6 +78,8 @@ export class Broker implements BrokerApi {
   readonly #ctx: SessionContext;
   /** Sinks found over their soft limit by the current route() call; see takeCongested(). */
   readonly #congested = new Set<SessionSink>();
+  /** Sessions over their queue high watermark found by the current route() call; see takeBacklogged(). */
+  readonly #backlogged = new Set<QueueGate>();
   readonly #deps: BrokerDeps;
   #running = false;
   #subscriptionCount = 0;
@@ -120,9 +123,19 @@ export class Broker implements BrokerApi {
         maxBytes: deps.mqtt.max_mqueue_bytes,
         overflow: deps.mqtt.mqueue_overflow,
         storeQos0: deps.mqtt.mqueue_store_qos0,
+        offlineMaxMessages: Math.max(deps.mqtt.max_offline_mqueue_len, deps.mqtt.max_mqueue_len),
+        offlineMaxBytes: Math.max(deps.mqtt.max_offline_mqueue_bytes, deps.mqtt.max_mqueue_bytes),
+        memoryWindow: deps.mqtt.mqueue_memory_window,
+      },
+      flow: {
+        highWatermark: deps.mqtt.queue_high_watermark,
+        highBytes: deps.mqtt.max_mqueue_bytes / 2,
+        stallMs: deps.mqtt.stall_timeout,
       },
       reroute: (p, from) => this.#reroute(p, from),
       congested: (sink) => this.#congested.add(sink),
+      backlogged: (gate) => this.#backlogged.add(gate),
+      stalled: (session) => this.#stalled(session),
     };
   }
 
@@ -154,17 +167,7 @@ export class Broker implements BrokerApi {
       this.sessions.set(session.clientId, session);
       for (const sub of stored.subscriptions) this.#addSubscription(session, sub);
       for (const id of stored.awaitingRel ?? []) session.inboundQos2.add(id);
-      for (const m of this.#deps.store.loadMessages(stored.clientId)) {
-        session.restore({
-          msg: m.message,
-          qos: m.qos,
-          retain: false,
-          subIds: m.subscriptionIds,
-          seq: m.seq,
-          packetId: m.packetId,
-          state: m.state,
-        });
-      }
+      session.loadFromStore();
       this.scheduleExpiry(session, now);
     }
     this.metrics.sessions.set(this.sessions.size);
@@ -240,6 +243,7 @@ export class Broker implements BrokerApi {
       session.persistent = true;
       this.#deps.store.saveSession(session.toStored());
     } else if (!persistent && session.persistent) {
+      session.unpage(); // its rows are about to go: what was paged out must be in memory first
       session.persistent = false;
       this.#deps.store.deleteSession(session.clientId);
     } else if (persistent) {
@@ -249,7 +253,7 @@ export class Broker implements BrokerApi {
 
   /** The transport went away: keep the session until it expires ([MQTT-3.1.2-23]), or end it now. */
   detach(session: Session): void {
-    session.sink = undefined;
+    session.detachSink();
     session.disconnectedAt = Date.now();
     if (session.expiryInterval === 0) {
       this.endSession(session, true);
@@ -374,9 +378,38 @@ export class Broker implements BrokerApi {
     return out;
   }
 
+  /**
+   * Sessions that the last route() found over their queue high watermark (and forgets them), except the
+   * publisher's own: the publisher waits for their gates (QueueGate.onRelief) before it sends more.
+   */
+  takeBacklogged(publisherId?: string): QueueGate[] | undefined {
+    if (this.#backlogged.size === 0) return undefined;
+    // a subscriber that is itself held back cannot read its acknowledgements: waiting for it could form a cycle
+    const out = [...this.#backlogged].filter(
+      (g) => g.clientId !== publisherId && !this.sessions.get(g.clientId)?.sink?.readingPaused,
+    );
+    this.#backlogged.clear();
+    return out.length > 0 ? out : undefined;
+  }
+
+  /** A connected session held publishers back and acknowledged nothing for stall_timeout: log once per episode. */
+  #stalled(session: Session): void {
+    this.metrics.stalls.inc();
+    this.#deps.logger.warn(
+      {
+        clientId: session.clientId,
+        queued: session.queueLength,
+        inflight: session.inflightCount,
+        stallTimeoutMs: this.#deps.mqtt.stall_timeout,
+      },
+      'subscriber stalled: no acknowledgement within stall_timeout; it no longer holds publishers back and its queue limit applies',
+    );
+  }
+
   /** Route a message to every matching session. Returns the number of sessions it was handed to. */
   route(msg: BrokerMessage, publisherId?: string): number {
     this.#congested.clear();
+    this.#backlogged.clear();
     if (msg.retain) this.retained.set(msg);
     let first: Aggregate | undefined;
     let more: Map<Session, Aggregate> | undefined;
@@ -468,13 +501,19 @@ export class Broker implements BrokerApi {
       }
     }
     const msg = messageFromEnvelope(env);
+    const publisherId = clientId;
     try {
-      this.route(msg, clientId);
+      this.route(msg, publisherId);
     } catch (err) {
       return Promise.reject(err); // PH_STORE_WRITE: the caller keeps the message
     }
+    // an in-process publisher cannot be paused: its QoS >= 1 promise (its PUBACK) waits instead, for the commit
+    // and for every backlogged subscriber queue to drain under its low watermark (or stall)
+    const gates = this.takeBacklogged(publisherId);
     if (env.qos === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#deps.store.afterCommit(resolve));
+    return new Promise((resolve) =>
+      this.#deps.store.afterCommit(() => (gates ? whenRelieved(gates, resolve) : resolve())),
+    );
   }
 
   session$(opts: InternalSessionOptions): Observable<Delivery> {

@@ -7,13 +7,14 @@ import mqttPacket, { type Packet } from 'mqtt-packet';
 import type { Logger } from '../logger.js';
 import type { AccessControl, ClientIdentity } from './access.js';
 import type { Broker } from './broker.js';
-import { PacketFramer } from './framer.js';
+import { PacketFramer, type FrameResult } from './framer.js';
 import { decodeAck, decodePublish } from './publish-codec.js';
 import { REASON_TEXT, RC } from './reason-codes.js';
 import type { Session } from './session.js';
 import { ConnectionSink } from './outbound.js';
 import type { SessionSink } from './session.js';
 import type { BrokerMessage } from './message.js';
+import { whenRelieved, type QueueGate } from './flow-control.js';
 import { handleConnect, refuseConnect } from './connect-handler.js';
 import { handleAuth, packetDuringExchange, releaseAuth, type EnhancedAuthState } from './auth-handler.js';
 import { handlePublish, handlePubrel, handleOutboundAck } from './publish-handler.js';
@@ -73,6 +74,7 @@ type State = 'awaiting_connect' | 'authenticating' | 'connected' | 'closed';
 
 /** Longest a publisher is held back by slow subscribers before reading resumes anyway. */
 const THROTTLE_MAX_MS = 250;
+const EMPTY = Buffer.alloc(0);
 
 export class Connection {
   state: State = 'awaiting_connect';
@@ -149,39 +151,43 @@ export class Connection {
     this.counters.bytesIn.inc(chunk.length);
     this.#framer.push(chunk, (frame) => {
       if (this.state === 'closed') return false;
-      if (frame.kind === 'too_large') {
-        this.protocolError(
-          'packet_too_large',
-          RC.PACKET_TOO_LARGE,
-          `packet of ${frame.size} bytes exceeds maximum packet size ${this.#framer.maxPacketSize}`,
-        );
-        return false;
-      }
-      if (frame.kind === 'malformed') {
-        this.protocolError('malformed', RC.MALFORMED, frame.reason);
-        return false;
-      }
-      const bytes = frame.bytes;
-      if (this.state === 'connected') {
-        const type = bytes[0] >> 4;
-        const p =
-          type === 3
-            ? decodePublish(bytes, this.protocolVersion)
-            : type >= 4 && type <= 7
-              ? decodeAck(bytes)
-              : undefined;
-        if (p === 'malformed') {
-          this.protocolError('malformed', RC.MALFORMED, 'malformed PUBLISH');
-          return false;
-        }
-        if (p) {
-          this.#dispatch(p);
-          return (this.state as State) !== 'closed';
-        }
-      }
-      parseFrame(this, bytes);
-      return (this.state as State) !== 'closed';
+      const go = this.#onFrame(frame);
+      if (!go || this.state !== 'connected') return go;
+      // held back by subscribers (throttle/holdFor): the rest of this read waits in the framer, so what lands
+      // in their queues after the hold began is one packet, not the rest of a 64 KB read
+      return this.#readHolds > 0 ? 'hold' : true;
     });
+  }
+
+  #onFrame(frame: FrameResult): boolean {
+    if (frame.kind === 'too_large') {
+      this.protocolError(
+        'packet_too_large',
+        RC.PACKET_TOO_LARGE,
+        `packet of ${frame.size} bytes exceeds maximum packet size ${this.#framer.maxPacketSize}`,
+      );
+      return false;
+    }
+    if (frame.kind === 'malformed') {
+      this.protocolError('malformed', RC.MALFORMED, frame.reason);
+      return false;
+    }
+    const bytes = frame.bytes;
+    if (this.state === 'connected') {
+      const type = bytes[0] >> 4;
+      const p =
+        type === 3 ? decodePublish(bytes, this.protocolVersion) : type >= 4 && type <= 7 ? decodeAck(bytes) : undefined;
+      if (p === 'malformed') {
+        this.protocolError('malformed', RC.MALFORMED, 'malformed PUBLISH');
+        return false;
+      }
+      if (p) {
+        this.#dispatch(p);
+        return (this.state as State) !== 'closed';
+      }
+    }
+    parseFrame(this, bytes);
+    return (this.state as State) !== 'closed';
   }
 
   /** @internal called by the shared parser */
@@ -299,6 +305,46 @@ export class Connection {
 
   // ---- back-pressure ----------------------------------------------------------------------------------
 
+  /** Reasons reading from this client is paused (socket throttle, queue gates); reading resumes at 0. */
+  #readHolds = 0;
+
+  get readingPaused(): boolean {
+    return this.#readHolds > 0;
+  }
+
+  #pauseReading(): void {
+    if (this.#readHolds++ === 0) this.socket.pause();
+  }
+
+  #resumeReading(): void {
+    if (--this.#readHolds > 0 || this.state !== 'connected') return;
+    this.lastRx = Date.now(); // keep-alive silence counts from here, not from before the hold
+    this.socket.resume();
+    // input read before the hold waits in the framer; continue with it on a fresh stack (this may run inside
+    // another client's acknowledgement). A read arriving first joins it there, in order.
+    if (this.#framer.buffered > 0)
+      setImmediate(() => {
+        if (this.#readHolds === 0 && this.state === 'connected') this.#onData(EMPTY);
+      });
+  }
+
+  #gateHeld = false;
+
+  /**
+   * A message from this client went to sessions whose queues are over their high watermark (flow-control.ts):
+   * stop reading from this client until every one of them is back under its low watermark, stalled or
+   * offline. The message itself is already queued and acknowledged as usual; what waits is the next one.
+   */
+  holdFor(gates: QueueGate[]): void {
+    if (this.#gateHeld || this.state !== 'connected') return;
+    this.#gateHeld = true;
+    this.#pauseReading();
+    whenRelieved(gates, () => {
+      this.#gateHeld = false;
+      this.#resumeReading();
+    });
+  }
+
   #throttled = false;
   /** Did not drain within THROTTLE_MAX_MS of throttling a publisher: no longer slows publishers down. */
   stalled = false;
@@ -334,13 +380,13 @@ export class Connection {
       .map((s) => s.connection);
     if (waiting.length === 0 || this.#throttled || this.state !== 'connected') return;
     this.#throttled = true;
-    this.socket.pause();
+    this.#pauseReading();
     let pending = waiting.length;
     const done = () => {
       if (!this.#throttled) return;
       this.#throttled = false;
       clearTimeout(timer);
-      if (this.state === 'connected') this.socket.resume();
+      this.#resumeReading();
     };
     const drained = new Set<Connection>();
     const timer = setTimeout(() => {

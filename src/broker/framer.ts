@@ -18,8 +18,11 @@ export class PacketFramer {
     return this.#pendingBytes;
   }
 
-  /** Feed received bytes; calls onFrame for every complete packet. Stops at the first error result. */
-  push(chunk: Buffer, onFrame: (r: FrameResult) => boolean): void {
+  /**
+   * Feed received bytes; calls onFrame for every complete packet. Stops at the first error result (false).
+   * 'hold' stops after this packet and keeps the rest: push(EMPTY) later resumes with it.
+   */
+  push(chunk: Buffer, onFrame: (r: FrameResult) => boolean | 'hold'): void {
     if (this.#pendingBytes > 0) {
       if (this.#need > 0 && this.#pendingBytes + chunk.length < this.#need) {
         // still incomplete: keep the chunks, concatenate once when the packet is whole
@@ -65,8 +68,10 @@ export class PacketFramer {
         this.#need = total;
         break;
       }
-      if (!onFrame({ kind: 'packet', bytes: chunk.subarray(pos, pos + total) })) return;
+      const go = onFrame({ kind: 'packet', bytes: chunk.subarray(pos, pos + total) });
+      if (!go) return;
       pos += total;
+      if (go === 'hold') break;
     }
     if (pos < chunk.length) {
       const rest = chunk.subarray(pos);

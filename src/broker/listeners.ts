@@ -202,8 +202,13 @@ export class ListenerSet {
       if (conn.state === 'awaiting_connect' && now - conn.openedAt > idle) {
         this.deps.broker.metrics.refused.inc({ listener: conn.env.listener, reason: 'connect_timeout' });
         conn.close();
-      } else if (conn.state === 'connected' && conn.keepAliveMs > 0 && now - conn.lastRx > conn.keepAliveMs) {
-        // [MQTT-3.1.2-24] no packet within 1.5 × Keep Alive
+      } else if (
+        conn.state === 'connected' &&
+        conn.keepAliveMs > 0 &&
+        !conn.readingPaused &&
+        now - conn.lastRx > conn.keepAliveMs
+      ) {
+        // [MQTT-3.1.2-24] no packet within 1.5 × Keep Alive (not counted while the broker itself is not reading)
         conn.disconnect(RC.KEEP_ALIVE_TIMEOUT, 'keepalive_timeout');
       }
     }

@@ -38,6 +38,10 @@ export class ConnectionSink implements SessionSink {
     return this.conn.state === 'connected' && this.conn.socket.writableLength < this.outboundBuffer;
   }
 
+  get readingPaused(): boolean {
+    return this.conn.readingPaused;
+  }
+
   /** QoS 0 is still written up to twice the soft limit while the publishers slow down; beyond, it is dropped. */
   get acceptsQos0(): boolean {
     return this.conn.state === 'connected' && this.conn.socket.writableLength < 2 * this.outboundBuffer;

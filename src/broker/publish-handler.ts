@@ -123,6 +123,8 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
   }
   const congested = broker.takeCongested();
   if (congested) conn.throttle(congested);
+  const backlogged = broker.takeBacklogged(identity.clientId);
+  if (backlogged) conn.holdFor(backlogged);
   if (qos === 0) return;
   const rc = matched === 0 ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS;
   if (qos === 2) session.awaitRel(messageId);

@@ -7,6 +7,8 @@ import type { QoS } from '../envelope.js';
 import type { BrokerStore, StoredSubscription } from '../store/types.js';
 import type { BrokerMetrics, DropReason } from './broker-metrics.js';
 import { Deque } from './deque.js';
+import { QueueGate, type FlowOptions } from './flow-control.js';
+import { QueuePager, pendingOf } from './queue-pager.js';
 import { isExpired, payloadBytes, type Pending } from './message.js';
 
 export interface SessionSink {
@@ -16,6 +18,8 @@ export interface SessionSink {
   readonly acceptsQos0: boolean;
   /** The peer's Receive Maximum: QoS >= 1 PUBLISHes in flight at once ([MQTT-3.3.4-9]). */
   readonly receiveMaximum: number;
+  /** True while the transport does not read from its peer (held back itself): it cannot hold others back. */
+  readonly readingPaused?: boolean;
   /** Send a PUBLISH; returns false if it could not be sent at all (e.g. over the peer's maximum packet size). */
   publish(p: Pending, packetId: number | undefined, dup: boolean): boolean;
   pubrel(packetId: number): void;
@@ -26,16 +30,26 @@ export interface QueueLimits {
   maxBytes: number;
   overflow: 'drop_oldest' | 'drop_newest';
   storeQos0: boolean;
+  /** Limits of a persistent session on the SQLite store while offline (or while its backlog is beyond the above). */
+  offlineMaxMessages: number;
+  offlineMaxBytes: number;
+  /** Queued messages of a persistent session held in memory (SQLite store); the rest is paged from the store. */
+  memoryWindow: number;
 }
 
 export interface SessionContext {
   store: BrokerStore;
   metrics: BrokerMetrics;
   limits: QueueLimits;
+  flow: FlowOptions;
   /** Called with messages a session gives up that belong to a shared subscription (for redelivery). */
   reroute(p: Pending, from: Session): void;
   /** A delivery found this sink over its soft limit: the publisher should slow down until it drains. */
   congested(sink: SessionSink): void;
+  /** A delivery found this session's queue over the high watermark: the publisher should wait for the gate. */
+  backlogged(gate: QueueGate): void;
+  /** A holding session acknowledged nothing for the stall timeout. */
+  stalled(session: Session): void;
 }
 
 export class Session {
@@ -58,6 +72,9 @@ export class Session {
   readonly #inflight = new Map<number, Pending>();
   #nextPacketId = 1;
   readonly #ctx: SessionContext;
+  /** Queue back-pressure towards publishers (flow-control.ts). */
+  readonly gate: QueueGate;
+  readonly #pager: QueuePager;
 
   constructor(
     ctx: SessionContext,
@@ -70,6 +87,47 @@ export class Session {
     this.persistent = opts.persistent;
     this.expiryInterval = opts.expiryInterval;
     this.internal = opts.internal ?? false;
+    this.gate = new QueueGate(clientId, ctx.flow.stallMs, () => ctx.stalled(this));
+    this.#pager = new QueuePager(ctx.store, clientId, ctx.store.kind === 'sqlite' ? ctx.limits.memoryWindow : 0);
+  }
+
+  /** After a restart: messages in flight, and the first page of the queue (the rest stays in the store). */
+  loadFromStore(): void {
+    const store = this.#ctx.store;
+    if (this.#pager.window === 0) {
+      for (const m of store.loadMessages(this.clientId)) this.restore(pendingOf(m));
+      return;
+    }
+    for (const m of store.loadInflight(this.clientId)) this.restore(pendingOf(m));
+    for (const m of store.loadQueued(this.clientId, 0, this.#pager.window)) {
+      this.restore(pendingOf(m));
+      this.#pager.loadedSeq = m.seq;
+    }
+    this.#pager.countRest();
+    this.#ctx.metrics.queued.inc(this.#pager.count);
+  }
+
+  /** Queued messages, in memory and paged. */
+  get queueLength(): number {
+    return this.#queue.length + this.#pager.count;
+  }
+
+  /** Queued messages held in memory (at most the memory window, for a persistent session on SQLite). */
+  get queueInMemory(): number {
+    return this.#queue.length;
+  }
+
+  /** Bring every paged message into memory (the session stops being persistent: its rows are deleted). */
+  unpage(): void {
+    while (this.#pager.active) this.#pageIn(Infinity);
+  }
+
+  #pageIn(room: number): void {
+    for (const p of this.#pager.pageIn(room)) {
+      p.state = 'queued';
+      this.#queue.push(p);
+      this.#queuedBytes += payloadBytes(p.msg);
+    }
   }
 
   /** An inbound QoS 2 PUBLISH was routed: remember its id until PUBREL (persisted with the session). */
@@ -123,17 +181,45 @@ export class Session {
       } else if (!this.persistent || !this.#ctx.limits.storeQos0) {
         return this.#drop(p, 'no_route');
       }
+      // only stored messages are paged: with the memory window full, QoS 0 has no room
+      if (this.#pager.active && this.#queue.length >= this.#pager.window) return this.#drop(p, 'queue_full');
       if (!this.#admit(p)) return;
       this.#pushQueue(p);
       this.pump();
+      // QoS 0 behind a backlog holds publishers too: it must not push acknowledged QoS >= 1 out of the queue
+      if (this.sink) this.#checkBacklog();
       return;
     }
     if (isExpired(p.msg, now)) return this.#drop(p, 'expired');
     if (!this.#admit(p)) return;
     if (this.persistent) p.seq = this.#ctx.store.enqueue(this.clientId, p.msg, p.qos, p.subIds);
-    this.#pushQueue(p);
-    this.pump();
-    if (this.sink && !this.sink.writable) this.#ctx.congested(this.sink);
+    if (this.#pager.pageOut(p.seq, payloadBytes(p.msg), this.#queue.length)) {
+      this.#ctx.metrics.queued.inc(); // in the store only; older messages are ahead of it
+    } else {
+      this.#pushQueue(p);
+      this.pump();
+    }
+    if (this.sink) {
+      if (!this.sink.writable) this.#ctx.congested(this.sink);
+      this.#checkBacklog();
+    }
+  }
+
+  /** Over the high watermark while connected: hold back publishers (unless stalled). */
+  #checkBacklog(): void {
+    const flow = this.#ctx.flow;
+    if (flow.highWatermark === 0) return;
+    if (this.queueLength > flow.highWatermark || this.#queuedBytes + this.#pager.bytes > flow.highBytes) {
+      this.gate.raise(Date.now());
+      if (this.gate.holding) this.#ctx.backlogged(this.gate);
+    }
+  }
+
+  /** Under the low watermark (half the high one): publishers may go on. */
+  #checkRelief(): void {
+    const flow = this.#ctx.flow;
+    if (this.queueLength <= flow.highWatermark / 2 && this.#queuedBytes + this.#pager.bytes <= flow.highBytes / 2)
+      this.gate.lower();
   }
 
   /** Send queued messages while the in-flight window and the transport allow. */
@@ -141,7 +227,10 @@ export class Session {
     const sink = this.sink;
     if (!sink) return;
     const now = Date.now();
-    while (this.#queue.length > 0 && sink.writable) {
+    const refill = this.#pager.window / 2;
+    for (;;) {
+      if (this.#pager.active && this.#queue.length <= refill) this.#pageIn(this.#pager.window - this.#queue.length);
+      if (this.#queue.length === 0 || !sink.writable) break;
       const head = this.#queue.peek() as Pending;
       if (head.qos > 0 && this.#inflight.size >= sink.receiveMaximum) break;
       this.#queue.shift();
@@ -172,6 +261,13 @@ export class Session {
         this.#ctx.metrics.dropped.inc({ reason: 'too_large' });
       }
     }
+    this.#checkRelief();
+  }
+
+  /** The transport went away: an offline session holds no publisher back. */
+  detachSink(): void {
+    this.sink = undefined;
+    this.gate.lower();
   }
 
   /** Resend everything in flight after a reconnect ([MQTT-4.4.0-1]), then continue with the queue. */
@@ -188,6 +284,7 @@ export class Session {
   /** PUBACK or PUBCOMP (or a PUBREC with an error reason) for an outbound message. */
   complete(packetId: number): boolean {
     if (!this.#inflight.has(packetId)) return false;
+    this.gate.progress(Date.now());
     this.#complete(packetId);
     this.pump();
     return true;
@@ -197,6 +294,7 @@ export class Session {
   received(packetId: number): boolean {
     const p = this.#inflight.get(packetId);
     if (!p) return false;
+    this.gate.progress(Date.now());
     if (p.state !== 'pubrel') {
       p.state = 'pubrel';
       if (p.seq !== undefined) this.#ctx.store.markInflight(this.clientId, p.seq, packetId, 'pubrel');
@@ -231,31 +329,46 @@ export class Session {
   /** Drop everything (session end). Queued QoS >= 1 messages of shared subscriptions are handed on first. */
   destroy(): void {
     this.releaseShared();
-    this.#ctx.metrics.queued.dec(this.#queue.length);
+    this.#ctx.metrics.queued.dec(this.#queue.length + this.#pager.count);
+    this.#pager.clear();
     this.#queue.clear();
     this.#inflight.clear();
     this.#queuedBytes = 0;
+    this.gate.lower();
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
   }
 
   #admit(p: Pending): boolean {
     const limits = this.#ctx.limits;
     const size = payloadBytes(p.msg);
+    let maxMessages = limits.maxMessages;
+    let maxBytes = limits.maxBytes;
+    if (
+      this.persistent &&
+      this.#pager.window > 0 &&
+      (!this.sink || this.queueLength > maxMessages || this.#queuedBytes + this.#pager.bytes > maxBytes)
+    ) {
+      // offline, or still draining a backlog from being offline: the store holds it, memory only a window
+      maxMessages = limits.offlineMaxMessages;
+      maxBytes = limits.offlineMaxBytes;
+    }
     while (
-      this.#queue.length > 0 &&
-      (this.#queue.length + 1 > limits.maxMessages || this.#queuedBytes + size > limits.maxBytes)
+      this.queueLength > 0 &&
+      (this.queueLength + 1 > maxMessages || this.#queuedBytes + this.#pager.bytes + size > maxBytes)
     ) {
       if (limits.overflow === 'drop_newest') {
         this.#drop(p, 'queue_full');
         return false;
       }
+      if (this.#queue.length === 0) this.#pageIn(this.#pager.window);
+      if (this.#queue.length === 0) break;
       const old = this.#queue.shift() as Pending;
       this.#queuedBytes -= payloadBytes(old.msg);
       this.#ctx.metrics.queued.dec();
       if (old.seq !== undefined) this.#ctx.store.remove(this.clientId, old.seq);
       this.#ctx.metrics.dropped.inc({ reason: 'queue_full' });
     }
-    if (size > limits.maxBytes) {
+    if (size > maxBytes) {
       this.#drop(p, 'queue_full');
       return false;
     }

@@ -147,9 +147,30 @@ export const mqttSchema = z
       .max(10_000_000)
       .default(10_000)
       .describe('messages queued per session (offline, or beyond the in-flight window)'),
-    max_mqueue_bytes: byteSize(
-      'payload bytes queued per session (messages are held in memory as well as in the store)',
-    ).prefault('64MB'),
+    max_mqueue_bytes: byteSize('payload bytes queued per session (offline, or beyond the in-flight window)').prefault(
+      '64MB',
+    ),
+    max_offline_mqueue_len: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .default(100_000)
+      .describe(
+        'messages queued per persistent session on the SQLite store while it is offline (and while it drains that backlog); only mqueue_memory_window of them are in memory. Never below max_mqueue_len',
+      ),
+    max_offline_mqueue_bytes: byteSize(
+      'payload bytes queued per persistent session on the SQLite store while it is offline (on disk, not in memory). Never below max_mqueue_bytes',
+    ).prefault('256MB'),
+    mqueue_memory_window: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(1000)
+      .describe(
+        'queued messages of a persistent session (SQLite store) held in memory; the rest is read back from the store a page at a time. 0 = hold the whole queue in memory',
+      ),
     mqueue_overflow: z
       .enum(['drop_oldest', 'drop_newest'])
       .default('drop_oldest')
@@ -183,6 +204,18 @@ export const mqttSchema = z
     outbound_buffer: byteSize(
       'bytes waiting in a client socket before the broker stops writing and queues instead',
     ).prefault('4MB'),
+    queue_high_watermark: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000_000)
+      .default(1000)
+      .describe(
+        'QoS>0 messages queued for a connected session (beyond its in-flight window) at which the broker stops reading the publishers that route to it, until the queue is half as long; 0 disables. Keep it well below max_mqueue_len',
+      ),
+    stall_timeout: duration(
+      'a connected subscriber whose queue holds publishers back and that acknowledges nothing for this long is stalled: it stops holding publishers back and its queue limit and overflow policy apply',
+    ).prefault('30s'),
   })
   .prefault({});
 
@@ -272,6 +305,9 @@ export const storeSchema = z
       .enum(['normal', 'full'])
       .default('normal')
       .describe('SQLite synchronous mode: normal survives a process crash, full also a power loss'),
+    max_size: byteSize(
+      'largest the database file may grow; beyond, writes fail as on a full disk (publishers get no PUBACK and are disconnected; nothing acknowledged is lost). 0 = until the disk is full',
+    ).prefault(0),
   })
   .prefault({});
 

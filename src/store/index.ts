@@ -24,7 +24,7 @@ export function createStore(config: StoreConfig, deps: StoreDeps = {}): BrokerSt
     case 'memory':
       return new MemoryStore();
     case 'sqlite':
-      return new SqliteStore({ dir: config.dir, synchronous: config.synchronous, ...deps });
+      return new SqliteStore({ dir: config.dir, synchronous: config.synchronous, maxBytes: config.max_size, ...deps });
   }
 }
 

@@ -110,6 +110,27 @@ export class MemoryStore implements BrokerStore {
     return [...(this.#messages.get(clientId)?.values() ?? [])].map(copyMessage);
   }
 
+  loadInflight(clientId: string): SessionMessage[] {
+    return this.loadMessages(clientId).filter((m) => m.state !== 'queued');
+  }
+
+  loadQueued(clientId: string, afterSeq: number, limit: number): SessionMessage[] {
+    return this.loadMessages(clientId)
+      .filter((m) => m.state === 'queued' && m.seq > afterSeq)
+      .slice(0, limit);
+  }
+
+  queuedStats(clientId: string, afterSeq: number): { count: number; bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    for (const m of this.loadMessages(clientId))
+      if (m.state === 'queued' && m.seq > afterSeq) {
+        count++;
+        bytes += m.message.payload.length;
+      }
+    return { count, bytes };
+  }
+
   countMessages(clientId: string): number {
     this.#require();
     return this.#messages.get(clientId)?.size ?? 0;

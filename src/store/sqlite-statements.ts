@@ -50,6 +50,9 @@ export interface Statements {
   deleteMessages: Statement<[string]>;
   selectMessages: Statement<[string], MessageRow>;
   countMessages: Statement<[string], { n: number }>;
+  selectInflight: Statement<[string], MessageRow>;
+  selectQueuedAfter: Statement<[string, number, number], MessageRow>;
+  queuedStatsAfter: Statement<[string, number], { n: number; bytes: number }>;
   selectRetained: Statement<[], RetainedRow>;
   upsertRetained: Statement<[RetainedRow]>;
   deleteRetained: Statement<[string]>;
@@ -91,6 +94,14 @@ export function prepareStatements(db: Database): Statements {
     deleteMessages: db.prepare('DELETE FROM session_messages WHERE client_id = ?'),
     selectMessages: db.prepare('SELECT * FROM session_messages WHERE client_id = ? ORDER BY seq'),
     countMessages: db.prepare('SELECT count(*) AS n FROM session_messages WHERE client_id = ?'),
+    selectInflight: db.prepare("SELECT * FROM session_messages WHERE client_id = ? AND state != 'queued' ORDER BY seq"),
+    selectQueuedAfter: db.prepare(
+      "SELECT * FROM session_messages WHERE client_id = ? AND seq > ? AND state = 'queued' ORDER BY seq LIMIT ?",
+    ),
+    queuedStatsAfter: db.prepare(
+      `SELECT count(*) AS n, coalesce(sum(length(payload)), 0) AS bytes FROM session_messages
+       WHERE client_id = ? AND seq > ? AND state = 'queued'`,
+    ),
     selectRetained: db.prepare('SELECT topic, payload, msg_qos, retain, props, expires_at, received_at FROM retained'),
     upsertRetained: db.prepare(
       `INSERT INTO retained (topic, payload, msg_qos, retain, props, expires_at, received_at)

@@ -13,7 +13,7 @@ import { STORE_CODES, type StoreCode } from './codes.js';
 import { encodeSubscriptionIds, messageColumns, messageValues } from './row-codec.js';
 import { sessionsFromRows, sessionMessageFromRow, retainedFromRow } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
-import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { prepareStatements, type MessageRow, type Statements } from './sqlite-statements.js';
 import type { BrokerStore, SessionMessage, StoredMessage, StoredSession } from './types.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -24,6 +24,8 @@ export interface SqliteStoreOptions {
   dir: string;
   /** normal: a committed batch survives a process crash; full: also an OS crash or power loss. */
   synchronous: 'normal' | 'full';
+  /** Largest database file in bytes (SQLite max_page_count); a write beyond fails like a full disk. 0 = none. */
+  maxBytes?: number;
   logger?: Logger;
   /** Receives failures that cannot be thrown to a caller (commit on setImmediate, corrupt rows skipped on load). */
   onError?: (err: StoreError) => void;
@@ -62,6 +64,10 @@ export class SqliteStore implements BrokerStore {
       db.pragma(`synchronous = ${this.#opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       // Truncate the WAL back to 64 MiB after checkpoints so a burst does not leave a huge file behind.
       db.pragma('journal_size_limit = 67108864');
+      if (this.#opts.maxBytes) {
+        const pageSize = Number(db.pragma('page_size', { simple: true }));
+        db.pragma(`max_page_count = ${Math.max(1, Math.floor(this.#opts.maxBytes / pageSize))}`);
+      }
       migrate(db, this.path);
       const stmts = prepareStatements(db);
       const conn: Connection = { db, stmts, batch: this.#newBatch(db, stmts) };
@@ -186,6 +192,30 @@ export class SqliteStore implements BrokerStore {
       }
       return out;
     });
+  }
+
+  loadInflight(clientId: string): SessionMessage[] {
+    return this.#read('loadInflight', (s) => this.#decodeRows(s.selectInflight.all(clientId)));
+  }
+
+  loadQueued(clientId: string, afterSeq: number, limit: number): SessionMessage[] {
+    return this.#read('loadQueued', (s) => this.#decodeRows(s.selectQueuedAfter.all(clientId, afterSeq, limit)));
+  }
+
+  queuedStats(clientId: string, afterSeq: number): { count: number; bytes: number } {
+    return this.#read('queuedStats', (s) => {
+      const r = s.queuedStatsAfter.get(clientId, afterSeq);
+      return { count: r?.n ?? 0, bytes: r?.bytes ?? 0 };
+    });
+  }
+
+  #decodeRows(rows: MessageRow[]): SessionMessage[] {
+    const out: SessionMessage[] = [];
+    for (const row of rows) {
+      const m = this.#decode(() => sessionMessageFromRow(row), `session_messages seq ${row.seq}`);
+      if (m) out.push(m);
+    }
+    return out;
   }
 
   countMessages(clientId: string): number {

@@ -85,6 +85,15 @@ export interface BrokerStore {
   /** All messages owed to a session, in seq order. */
   loadMessages(clientId: string): SessionMessage[];
   countMessages(clientId: string): number;
+  /** Messages sent or PUBREC'd (state 'publish' or 'pubrel'), in seq order: loaded whole at start-up. */
+  loadInflight(clientId: string): SessionMessage[];
+  /**
+   * Up to `limit` queued (not yet sent) messages with seq > afterSeq, in seq order: offline queues are paged
+   * from the store instead of held whole in memory.
+   */
+  loadQueued(clientId: string, afterSeq: number, limit: number): SessionMessage[];
+  /** Count and payload bytes of the queued messages with seq > afterSeq. */
+  queuedStats(clientId: string, afterSeq: number): { count: number; bytes: number };
 
   loadRetained(): Array<{ topic: string; message: StoredMessage }>;
   /** Store or (message = null) delete the retained message of a topic. */

@@ -168,6 +168,27 @@ describe.each(implementations)('BrokerStore contract: %s', (_name, make) => {
     expect(s.countMessages('nobody')).toBe(0);
   });
 
+  it('pages queued messages: loadInflight, loadQueued after a seq with a limit, queuedStats count and bytes', () => {
+    setup();
+    const seqs = Array.from({ length: 6 }, (_, i) =>
+      store.enqueue('p', msg(`t${i}`, { payload: Buffer.alloc(i + 1) }), 1),
+    );
+    store.enqueue('other', msg('x'), 1);
+    store.markInflight('p', seqs[0], 5, 'publish');
+    store.markInflight('p', seqs[1], 6, 'pubrel');
+    const s = h.reopen();
+    expect(s.loadInflight('p').map((m) => [m.seq, m.packetId, m.state])).toEqual([
+      [seqs[0], 5, 'publish'],
+      [seqs[1], 6, 'pubrel'],
+    ]);
+    expect(s.loadQueued('p', 0, 2).map((m) => m.seq)).toEqual([seqs[2], seqs[3]]);
+    expect(s.loadQueued('p', seqs[3], 10).map((m) => m.seq)).toEqual([seqs[4], seqs[5]]);
+    expect(s.loadQueued('p', seqs[5], 10)).toEqual([]);
+    expect(s.queuedStats('p', 0)).toEqual({ count: 4, bytes: 3 + 4 + 5 + 6 });
+    expect(s.queuedStats('p', seqs[3])).toEqual({ count: 2, bytes: 5 + 6 });
+    expect(s.queuedStats('nobody', 0)).toEqual({ count: 0, bytes: 0 });
+  });
+
   it('keeps every message field: binary correlation data, user properties, expiry, subscription ids, empty payload', () => {
     setup();
     const m = msg('r/1', {
