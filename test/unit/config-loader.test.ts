@@ -30,7 +30,7 @@ describe('loadConfig', () => {
     expect(config.mqtt.retry_interval).toBe(5000);
     expect(config.mqtt.max_packet_size).toBe(2 * 1024 * 1024);
     expect(config.listeners.tcp.default.bind).toEqual({ host: '127.0.0.1', port: 0 });
-    expect(config.store).toEqual({ type: 'sqlite', dir: './data', synchronous: 'normal' });
+    expect(config.store).toEqual({ type: 'sqlite', dir: './data', synchronous: 'normal', max_size: 0 });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.listeners.tcp.default.bind)).toBe(true);
     expect(() => {
@@ -135,7 +135,7 @@ describe('loadConfig', () => {
     const main = join(dir, 'main.conf');
     writeFileSync(main, `include "${join(dir, 'base.conf')}"\nstore.dir = "/var/lib/protohub"\n`);
     const { config, sources } = loadConfig(main, { env: {} });
-    expect(config.store).toEqual({ type: 'memory', dir: '/var/lib/protohub', synchronous: 'normal' });
+    expect(config.store).toEqual({ type: 'memory', dir: '/var/lib/protohub', synchronous: 'normal', max_size: 0 });
     expect(sources.files).toEqual([main, join(dir, 'base.conf')]);
     expect(sources.positionOf(['store', 'type'])).toEqual({ file: join(dir, 'base.conf'), line: 1, col: 27 });
   });
