@@ -41,6 +41,13 @@ export class CoapChannel {
   /** Connection mode: the token POST mqtt/connection returned. */
   token?: string;
   readonly relations = new Set<Relation>();
+  /**
+   * Connection mode: deliveries for subscriptions with no observation right now (the client re-observes after a
+   * restart); they wait here, bounded by observe.max_queue, and go to the next matching observation.
+   */
+  readonly pending: DeviceDelivery[] = [];
+  /** dropChannel ran (it may be reached twice: the broker's onClose and a takeover). */
+  dropped = false;
   lastSeen: number;
 
   constructor(

@@ -44,7 +44,7 @@ async function connect(core: EndpointCore, ex: Exchange, query: RequestQuery): P
     sessionExpiry,
   });
   if ('refused' in s) return fail(core, ex, refusalCode(s.refused), s.detail);
-  if (existing && existing !== channel) dropChannel(core, existing, 'taken_over');
+  if (existing && existing !== channel) dropChannel(core, existing, 'taken_over'); // a no-op when onClose ran
   channel.token = randomBytes(8).toString('hex');
   core.channels.set(clientId, channel);
   answer(core, ex, { code: Rsp.Created, payload: Buffer.from(channel.token) });

@@ -1,6 +1,6 @@
 /**
  * What the CoAP handlers share: the per-instance exchange state (dedup, retransmission, blockwise, observe
- * relations, channels) and the ports to the outside (send a datagram, connect a device, read a retained message).
+ * relations, channels) and the ports to the outside (send a datagram, connect a device).
  */
 import type { DeviceSessions, GatewayMetrics, Logger } from '../../src/gateway/index.js';
 import type { Block1Assembler } from './block1-assembler.js';
@@ -14,15 +14,8 @@ import type { CoapConfig } from './schema.js';
 export type RetransmitContext =
   { kind: 'response'; peer: PeerAddress } | { kind: 'notify'; relation: Relation; shared: SharedDelivery };
 
-export interface RetainedMessage {
-  payload: Buffer;
-  properties?: { contentType?: string };
-}
-
 export interface EndpointPorts {
   readonly devices: DeviceSessions;
-  /** The retained message on a topic as the client names it (the mountpoint is applied), for a GET without Observe. */
-  readRetained(topic: string, client: { clientId: string; username?: string }): RetainedMessage | undefined;
   send(peer: PeerAddress, bytes: Buffer): void;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;

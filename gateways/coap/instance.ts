@@ -47,7 +47,6 @@ export class CoapGateway implements ClientGatewayInstance {
     this.socket = socket;
     const endpoint = new CoapEndpoint(this.config, {
       devices: this.ctx.devices,
-      readRetained: (topic, client) => this.ctx.devices.retained(topic, client),
       send: (peer, bytes) => this.send(peer, bytes),
       metrics: this.ctx.metrics,
       logger: this.ctx.logger,

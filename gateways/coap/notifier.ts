@@ -25,7 +25,8 @@ export function bindRelation(relation: Relation, peer: PeerAddress, channel: Coa
 export function deliver(core: EndpointCore, channel: CoapChannel, d: DeviceDelivery): void {
   const targets = [...channel.relations].filter((r) => topicMatches(r.filter, d.topic));
   if (targets.length === 0) {
-    // No observation wants it any more (it ended between routing and now): nothing to notify.
+    if (core.config.connection_required) return hold(core, channel, d);
+    // Connectionless: no observation wants it any more (it ended between routing and now).
     core.ports.metrics.dropped('no_observer');
     d.ack();
     return;
@@ -34,13 +35,36 @@ export function deliver(core: EndpointCore, channel: CoapChannel, d: DeviceDeliv
   for (const relation of targets) offer(core, relation, shared);
 }
 
-function confirmable(core: EndpointCore, shared: SharedDelivery): boolean {
+/** Connection mode: the subscription lives in the session; its messages wait for the client to observe again. */
+function hold(core: EndpointCore, channel: CoapChannel, d: DeviceDelivery): void {
+  if (channel.pending.length >= core.config.observe.max_queue) {
+    core.ports.metrics.dropped('observe_queue_full');
+    channel.pending.shift()!.ack();
+  }
+  channel.pending.push(d);
+}
+
+/** Hand the held deliveries that match a new observation to it, in order. */
+export function flushPending(core: EndpointCore, channel: CoapChannel, relation: Relation): void {
+  const keep: DeviceDelivery[] = [];
+  for (const d of channel.pending.splice(0)) {
+    if (topicMatches(relation.filter, d.topic)) offer(core, relation, new SharedDelivery(d, 1));
+    else keep.push(d);
+  }
+  channel.pending.push(...keep);
+}
+
+const DAY_MS = 86_400_000;
+
+function confirmable(core: EndpointCore, shared: SharedDelivery, relation: Relation): boolean {
   const t = core.config.notify_type;
-  return t === 'con' || (t === 'qos' && shared.delivery.qos > 0);
+  if (t === 'con' || (t === 'qos' && shared.delivery.qos > 0)) return true;
+  // RFC 7641 §4.5: a server SHOULD send a CON notification at least every 24 hours to find observers that left.
+  return core.now() - relation.lastConAt >= DAY_MS;
 }
 
 function offer(core: EndpointCore, relation: Relation, shared: SharedDelivery): void {
-  const con = confirmable(core, shared);
+  const con = confirmable(core, shared, relation);
   const result = core.registry.offer(relation, shared, con, (evicted) => {
     core.ports.metrics.dropped('observe_queue_full');
     evicted.settle();
@@ -51,7 +75,7 @@ function offer(core: EndpointCore, relation: Relation, shared: SharedDelivery): 
 /** Send items taken from the relation's queue (counted in flight) until a CON holds the window. */
 function drain(core: EndpointCore, relation: Relation, item: SharedDelivery | undefined): void {
   while (item !== undefined) {
-    const con = confirmable(core, item);
+    const con = confirmable(core, item, relation);
     send(core, relation, item, con);
     if (con) return;
     item = core.registry.settle(relation);
@@ -88,6 +112,7 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   });
   core.send(where.peer, bytes);
   core.ports.metrics.message('downlink', d.payload.length);
+  if (con) relation.lastConAt = core.now();
   if (con) core.retransmit.track(where.peer.key, messageId, bytes, { kind: 'notify', relation, shared }, core.now());
   else {
     rememberNon(core, where.peer.key, messageId, relation);
@@ -133,8 +158,10 @@ export function onNotificationFailed(core: EndpointCore, relation: Relation, sha
  * subscription goes too unless another observation of the same client uses the same filter.
  */
 export function endRelation(core: EndpointCore, relation: Relation, reason: string): void {
-  if (!core.registry.remove(relation)) return;
+  const removed = core.registry.remove(relation);
   const where = relationPeers.get(relation);
+  // a relation replaced by a re-registration is no longer in the registry but still has to leave its channel
+  if (!removed && !where?.channel.relations.has(relation)) return;
   for (const item of relation.queue.splice(0)) {
     core.ports.metrics.dropped('observe_cancelled');
     item.settle();
@@ -144,7 +171,10 @@ export function endRelation(core: EndpointCore, relation: Relation, reason: stri
   const channel = where.channel;
   channel.relations.delete(relation);
   const stillUsed = [...channel.relations].some((r) => r.filter === relation.filter);
-  if (!stillUsed && channel.session && !channel.session.closed) channel.session.unsubscribe([relation.filter]);
+  // Connection mode keeps the subscription in the broker session (EMQX #9525 lost it with the observation);
+  // only an explicit Observe 1 ends it.
+  const keep = core.config.connection_required && reason !== 'deregistered';
+  if (!stillUsed && !keep && channel.session && !channel.session.closed) channel.session.unsubscribe([relation.filter]);
   channel.lastSeen = core.now();
 }
 

@@ -32,6 +32,15 @@ export class ObserveRelation<T> {
     readonly resourceKey: string,
   ) {}
 
+  /** When the last CON notification went out (RFC 7641 §4.5: at least one every 24 h finds dead observers). */
+  lastConAt = 0;
+
+  /** A re-registration keeps counting from the relation it replaces (RFC 7641 §4.4 freshness). */
+  continueFrom(previous: ObserveRelation<T>): void {
+    this.seq = previous.seq;
+    this.lastConAt = previous.lastConAt;
+  }
+
   nextSeq(): number {
     const s = this.seq;
     this.seq = (this.seq + 1) & 0xffffff;

@@ -10,7 +10,7 @@ import type { CoapChannel } from './channel.js';
 import { contentFormatOf, mediaTypeOf } from './content-format.js';
 import type { EndpointCore } from './core.js';
 import { Method, Opt, Rsp, encodeUint, firstOption, uintOption } from './message.js';
-import { bindRelation, endRelation } from './notifier.js';
+import { bindRelation, endRelation, flushPending } from './notifier.js';
 import { publishErrorCode, refusalCode } from './refusal.js';
 import { answer, armSeparateResponse, fail, type Exchange } from './responder.js';
 import { connectedChannel, connectionlessChannel, ensureSession } from './sessions.js';
@@ -67,7 +67,7 @@ async function publish(core: EndpointCore, ex: Exchange, topic: string, query: R
   if (block1Value) {
     const block = decodeBlock(block1Value);
     if (!block) return fail(core, ex, Rsp.BadRequest, 'invalid Block1 option');
-    const r = core.block1.offer(ex.peer.key, `${req.code}|${ex.resourceKey}`, block, body, core.now());
+    const r = core.block1.offer(ex.peer.key, `${ex.peer.key}|${req.code}|${ex.resourceKey}`, block, body, core.now());
     block1Echo = encodeBlock(block);
     if (r.kind === 'continue')
       return answer(core, ex, { code: Rsp.Continue, options: [{ number: Opt.Block1, value: block1Echo }] });
@@ -118,13 +118,26 @@ async function get(core: EndpointCore, ex: Exchange, topic: string, query: Reque
   if (observe === 1) return deregister(core, ex);
   // A plain GET: the retained message on that topic ([EMQX CoAP gateway semantics]).
   if (/[+#]/.test(topic)) return fail(core, ex, Rsp.BadRequest, 'a GET without Observe reads one topic: no wildcards');
-  const clientId = query.clientid || `coap-${ex.peer.key}`;
-  const retained = core.ports.readRetained(topic, { clientId, username: query.username });
-  if (!retained) return fail(core, ex, Rsp.NotFound, `no retained message on ${topic}`);
+  // The reader is a client like any other: authenticated (connection mode: its token) and authorized to
+  // subscribe to the topic it reads.
+  armSeparateResponse(core, ex);
+  const ctx = await sessionFor(core, ex, query);
+  if (!ctx) return;
+  const read = ctx.session.readRetained(topic);
+  if (!read.ok) {
+    core.ports.metrics.dropped(`read_${read.reason}`);
+    return fail(
+      core,
+      ex,
+      read.reason === 'not_authorized' ? Rsp.Forbidden : Rsp.BadRequest,
+      `read refused: ${read.reason}`,
+    );
+  }
+  if (!read.message) return fail(core, ex, Rsp.NotFound, `no retained message on ${topic}`);
   answer(core, ex, {
     code: Rsp.Content,
-    payload: retained.payload,
-    contentFormat: contentFormatOf(retained.properties?.contentType),
+    payload: read.message.payload,
+    contentFormat: contentFormatOf(read.message.properties?.contentType),
   });
 }
 
@@ -152,7 +165,9 @@ async function register(core: EndpointCore, ex: Exchange, filter: string, query:
     core.ports.metrics.dropped(`observe_limit_${reg.refused}`);
     return fail(core, ex, Rsp.ServiceUnavailable, 'too many observations');
   }
-  if (reg.replaced) endRelation(core, reg.replaced, 'reregistered');
+  // the 24-hour CON clock (RFC 7641 §4.5) starts at registration, or continues across a re-registration
+  if (reg.replaced) reg.relation.continueFrom(reg.replaced);
+  else reg.relation.lastConAt = core.now();
   const [outcome] = session.subscribe([{ filter, qos }]);
   if (!outcome || !outcome.ok) {
     core.registry.remove(reg.relation);
@@ -160,12 +175,15 @@ async function register(core: EndpointCore, ex: Exchange, filter: string, query:
     return fail(core, ex, reason === 'not_authorized' ? Rsp.Forbidden : Rsp.BadRequest, `subscribe refused: ${reason}`);
   }
   bindRelation(reg.relation, ex.peer, channel);
+  // the replaced registration leaves after the new one is bound, so the shared subscription stays
+  if (reg.replaced) endRelation(core, reg.replaced, 'reregistered');
   // RFC 7641 §4.1: the registration's answer carries the Observe option; retained messages follow as
   // notifications (the session hands them over after this synchronous answer).
   answer(core, ex, {
     code: Rsp.Content,
     options: [{ number: Opt.Observe, value: encodeUint(reg.relation.nextSeq()) }],
   });
+  if (core.config.connection_required) flushPending(core, channel, reg.relation);
 }
 
 function deregister(core: EndpointCore, ex: Exchange): void {

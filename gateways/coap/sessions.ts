@@ -80,7 +80,15 @@ function toResult(r: DeviceSession | { refused: string; detail: string }): Sessi
 
 /** The broker ended the session (taken over, keep-alive expiry, broker stopping), or the gateway forgets it. */
 export function dropChannel(core: EndpointCore, channel: CoapChannel, reason: string): void {
+  if (channel.dropped) return;
+  channel.dropped = true;
   for (const relation of [...channel.relations]) endRelation(core, relation, reason);
+  for (const d of channel.pending.splice(0)) {
+    core.ports.metrics.dropped('client_gone');
+    d.ack();
+  }
+  // CON notifications still being retransmitted to this client: give them up now
+  for (const ctx of core.retransmit.dropPeer(channel.peer.key)) if (ctx.kind === 'notify') ctx.shared.settle();
   if (core.channels.get(channel.key) === channel) core.channels.delete(channel.key);
   core.block1.forgetPeer(channel.peer.key);
   core.ports.metrics.socketEvent(`client_${reason}`);

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { AccessControl, ClientIdentity } from './access.js';
 import type { Broker } from './broker.js';
 import type {
+  RetainedRead,
   DeviceCloseReason,
   DeviceDelivery,
   DeviceInfo,
@@ -152,6 +153,15 @@ export class DeviceSessionImpl implements DeviceSession {
 
   publish(m: DevicePublish): Promise<{ matched: number }> {
     return this.#publish(m);
+  }
+
+  readRetained(topic: string): RetainedRead {
+    const { broker, mountpoint, access, identity } = this.#d;
+    const mounted = mountpoint.mount(topic);
+    if (validateTopicName(mounted, broker.options.max_topic_levels)) return { ok: false, reason: 'invalid_topic' };
+    // reading a topic's state is what a subscription would deliver: the same authorization decides
+    if (!access.authorize(identity, 'subscribe', mounted)) return { ok: false, reason: 'not_authorized' };
+    return { ok: true, message: broker.retainedMessage(mounted) };
   }
 
   subscribe(subs: readonly DeviceSubscription[]): SubscribeOutcome[] {

@@ -123,8 +123,15 @@ export interface DeviceInfo {
   readonly asleep: boolean;
 }
 
+/** A device's read of one topic's retained message (a CoAP GET without Observe). */
+export type RetainedRead =
+  | { ok: true; message?: { payload: Buffer; properties?: PublishProperties } }
+  | { ok: false; reason: 'not_authorized' | 'invalid_topic' };
+
 export interface DeviceSession {
   readonly info: DeviceInfo;
+  /** The retained message on a topic as the device names it (mounted), if the device may subscribe to it. */
+  readRetained(topic: string): RetainedRead;
   /** Start handing queued, in-flight (resent with dup) and new messages to the handler; call after CONNACK. */
   startDelivery(): void;
   /** Resolves on durable accept for QoS >= 1 (the PUBACK point), at routing for QoS 0. See DevicePublishError. */

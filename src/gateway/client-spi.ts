@@ -9,7 +9,6 @@ import type { Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { DeviceConnectRequest, DeviceConnectResult, DevicePublish } from '../broker/device-types.js';
 import type { Codec } from '../codecs/types.js';
-import type { PublishProperties } from '../envelope.js';
 import type { ClientGatewayConfigBase } from './client-schema.js';
 import type { GatewayContext, InstanceHealth } from './spi.js';
 
@@ -32,14 +31,6 @@ export interface DeviceSessions {
   publishUnconnected(msg: DevicePublish & { peerAddress: string }): Promise<void>;
   /** Devices of this instance connected now. */
   readonly connected: number;
-  /**
-   * The retained message on a topic as a device of this instance names it (the instance's mountpoint, expanded
-   * for that client id and username, is prepended); undefined when none.
-   */
-  retained(
-    topic: string,
-    client: { clientId: string; username?: string },
-  ): { payload: Buffer; properties?: PublishProperties } | undefined;
 }
 
 export interface ClientGatewayContext extends GatewayContext {

@@ -4,7 +4,7 @@
  * can end the ones a stopped instance left behind.
  */
 import type { BrokerApi, DeviceConnectResult, DevicePublish, DeviceSession } from '../broker/api.js';
-import { expandMountpoint, mountpoint } from '../broker/mountpoint.js';
+import { mountpoint } from '../broker/mountpoint.js';
 import { envelope } from '../envelope.js';
 import { AuthError } from '../errors.js';
 import type { DeviceConnect, DeviceSessions } from './client-spi.js';
@@ -25,13 +25,6 @@ export class InstanceDeviceSessions implements DeviceSessions {
   get connected(): number {
     this.#prune();
     return this.#open.size;
-  }
-
-  retained(topic: string, client: { clientId: string; username?: string }) {
-    const prefix = this.config.mountpoint
-      ? expandMountpoint(this.config.mountpoint, client.clientId, client.username)
-      : '';
-    return this.broker.retainedMessage(prefix + topic);
   }
 
   async connect(req: DeviceConnect): Promise<DeviceConnectResult> {

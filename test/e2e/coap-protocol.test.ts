@@ -355,3 +355,113 @@ describe('CoAP clients in $SYS', () => {
     expect(JSON.parse(disconnected.payload.toString())).toMatchObject({ clientid: 'sysdev', reason: 'normal' });
   });
 });
+
+describe('CoAP review fixes', () => {
+  const t = (a: number, b: number) => Buffer.from([a, b]);
+
+  it('keeps Block1 transfers of two clients to the same topic apart', async () => {
+    const { hub, raw, port } = await setup();
+    const other = await RawCoap.open(port);
+    raws.push(other);
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/same', { qos: 1 });
+    const got = collect(app, 2);
+    const block = (num: number, more: boolean) => ({ number: Opt.Block1, value: encodeBlock({ num, more, szx: 0 }) });
+    raw.send({
+      code: Method.POST,
+      token: t(1, 1),
+      options: uriOptions('ps/same', [], [block(0, true)]),
+      payload: Buffer.alloc(16, 'A'),
+    });
+    await raw.next(responseTo(t(1, 1)), 'A block 0');
+    other.send({
+      code: Method.POST,
+      token: t(2, 1),
+      options: uriOptions('ps/same', [], [block(0, true)]),
+      payload: Buffer.alloc(16, 'B'),
+    });
+    await other.next(responseTo(t(2, 1)), 'B block 0');
+    raw.send({
+      code: Method.POST,
+      token: t(1, 2),
+      options: uriOptions('ps/same', [], [block(1, false)]),
+      payload: Buffer.from('a-end'),
+    });
+    other.send({
+      code: Method.POST,
+      token: t(2, 2),
+      options: uriOptions('ps/same', [], [block(1, false)]),
+      payload: Buffer.from('b-end'),
+    });
+    const bodies = (await got).map((m) => m.payload.toString()).sort();
+    expect(bodies).toEqual(['A'.repeat(16) + 'a-end', 'B'.repeat(16) + 'b-end']);
+  });
+
+  it('a plain GET is authorized like a subscription (4.03) and needs the token in connection mode (4.01)', async () => {
+    const { hub, raw } = await setup(
+      {},
+      {
+        authorization: {
+          no_match: 'allow',
+          rules: [{ permission: 'deny', who: 'all', action: 'subscribe', topics: ['coap/private/#'] }],
+        },
+      },
+    );
+    const app = await connectV5(hub.url);
+    await app.publishAsync('coap/private/x', 'secret', { qos: 1, retain: true });
+    await app.publishAsync('coap/public/x', 'hello', { qos: 1, retain: true });
+    raw.send({ code: Method.GET, token: t(3, 1), options: uriOptions('ps/private/x') });
+    expect(codeText((await raw.next(responseTo(t(3, 1)), 'denied read')).code)).toBe('4.03');
+    raw.send({ code: Method.GET, token: t(3, 2), options: uriOptions('ps/public/x') });
+    expect((await raw.next(responseTo(t(3, 2)), 'allowed read')).payload.toString()).toBe('hello');
+
+    const conn = await setup({ connection_required: true });
+    const app2 = await connectV5(conn.hub.url);
+    await app2.publishAsync('coap/public/x', 'hello', { qos: 1, retain: true });
+    conn.raw.send({ code: Method.GET, token: t(3, 3), options: uriOptions('ps/public/x') });
+    expect(codeText((await conn.raw.next(responseTo(t(3, 3)), 'no token')).code)).toBe('4.01');
+  });
+
+  it('connection mode: the subscription outlives an observation that timed out; messages wait for the next one', async () => {
+    const { hub, raw } = await setup({
+      connection_required: true,
+      notify_type: 'con',
+      transmission: { ack_timeout: '100ms', max_retransmit: 1 },
+    });
+    raw.send({ code: Method.POST, token: t(4, 1), options: uriOptions('mqtt/connection', ['clientid=keep']) });
+    const q = ['clientid=keep', `token=${(await raw.next(responseTo(t(4, 1)), 'connect')).payload.toString()}`];
+    raw.send({ code: Method.GET, token: t(4, 2), options: uriOptions('ps/keep/x', q, [observeOption(0)]) });
+    await raw.next(responseTo(t(4, 2), Rsp.Content), 'registration');
+    const app = await connectV5(hub.url);
+    await app.publishAsync('coap/keep/x', 'first', { qos: 1 }); // never ACKed: the observation ends
+    await eventually(async () => (await dropped(hub, 'notify_timeout')) === 1, 'observation given up');
+    expect(await subscriptions(hub)).toBe(1); // still in the broker session
+    await app.publishAsync('coap/keep/x', 'while-away', { qos: 1 });
+    raw.send({ code: Method.GET, token: t(4, 3), options: uriOptions('ps/keep/x', q, [observeOption(0)]) });
+    const n = await raw.next(
+      (m) => m.token.equals(t(4, 3)) && m.type === 'CON' && m.payload.toString() === 'while-away',
+      'held message on the new observation',
+    );
+    raw.send({ code: 0, type: 'ACK', messageId: n.messageId });
+  });
+
+  it('a re-registration with the same token keeps increasing the Observe sequence (RFC 7641 §4.4)', async () => {
+    const { hub, raw } = await setup({ notify_type: 'non' });
+    const token = t(5, 1);
+    const register = () => raw.send({ code: Method.GET, token, options: uriOptions('ps/seq', [], [observeOption(0)]) });
+    const app = await connectV5(hub.url);
+    register();
+    await raw.next(responseTo(token, Rsp.Content), 'first registration');
+    await app.publishAsync('coap/seq', 'a', { qos: 0 });
+    const a = await raw.next((m) => m.token.equals(token) && m.payload.toString() === 'a', 'a');
+    raw.received.length = 0;
+    register();
+    const again = await raw.next((m) => m.token.equals(token) && m.type === 'ACK', 're-registration');
+    await app.publishAsync('coap/seq', 'b', { qos: 0 });
+    const b = await raw.next((m) => m.token.equals(token) && m.payload.toString() === 'b', 'b');
+    const seq = (m: typeof a) => decodeUint(firstOption(m, Opt.Observe)!);
+    expect(seq(again)).toBeGreaterThan(seq(a));
+    expect(seq(b)).toBeGreaterThan(seq(again));
+    expect(await subscriptions(hub)).toBe(1);
+  });
+});

@@ -16,6 +16,7 @@ function fakeSession(calls: string[], onSubscribe?: () => void): DeviceSession {
     closed: false,
     startDelivery: () => calls.push('startDelivery'),
     publish: async () => ({ matched: 1 }),
+    readRetained: () => ({ ok: true }),
     subscribe: (subs) => {
       calls.push(`subscribe ${subs[0].filter}`);
       onSubscribe?.();
@@ -39,7 +40,6 @@ function setup(result: (req: DeviceConnect) => Promise<DeviceConnectResult>) {
   const devices: DeviceSessions = {
     connect: result,
     publishUnconnected: async () => undefined,
-    retained: () => undefined,
     connected: 0,
   };
   const adapter = new DeviceAdapter(
