@@ -228,5 +228,5 @@ if (process.argv[1]?.endsWith('coap-scenarios.ts')) {
   const messages = Number(process.argv[2] ?? 200_000);
   const rate = Number(process.argv[3] ?? 60_000);
   if (!process.argv.includes('--observe-only')) console.log('coap NON → MQTT', await coapToMqtt(messages, rate));
-  console.log('coap observe', await coapObserve(1000, 20, 5));
+  if (!process.argv.includes('--non-only')) console.log('coap observe', await coapObserve(1000, 20, 5));
 }
