@@ -34,8 +34,8 @@ export interface HubView {
   /** Legacy status JSON of /api/v1/status. */
   status(): unknown;
   /**
-   * RELOAD HOOK (live reload, issue #15): the hub sets this to re-read its config. Until it exists
-   * POST /api/v5/reload answers 501 PH_HTTP_NOT_IMPLEMENTED. Resolves to a JSON-able outcome.
+   * Hub.reload(): re-read the config file (a ReloadResult). A view without it answers POST /api/v5/reload with
+   * 501 PH_HTTP_NOT_IMPLEMENTED.
    */
   reload?: () => Promise<unknown>;
 }

@@ -472,10 +472,9 @@ describeWithPeers(['mosquitto', 'mosquitto_sub'], 'HTTP API /api/v5', () => {
     many.abort();
   });
 
-  it('answers reload with 501 until live reload installs its hook', async () => {
+  it('answers a reload this hub cannot do (started without a config file) with 400 and the reason', async () => {
     const r = await api('POST', '/api/v5/reload');
-    if (h.hub.view.reload) expect(r.status).toBe(200);
-    else expect(r).toMatchObject({ status: 501, body: { code: 'PH_HTTP_NOT_IMPLEMENTED' } });
+    expect(r).toMatchObject({ status: 400, body: { status: 'rejected', code: 'PH_RELOAD_NO_FILE' } });
   });
 
   it('exercised every route, and openapi.json documents exactly the routes the server has', () => {

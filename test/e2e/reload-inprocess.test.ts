@@ -155,3 +155,41 @@ describe('Hub.reload()', () => {
     expect(r).toMatchObject({ status: 'rejected', code: 'PH_RELOAD_NOT_RUNNING' });
   });
 });
+
+describe('reload through the HTTP API', () => {
+  it('POST /api/v5/reload applies an edited config (200) and rejects an invalid one (400, file:line) keeping the old', async () => {
+    const dir = tempDir('protohub-reload-http-');
+    const file = join(dir, 'main.conf');
+    let text = 'authorization.no_match = allow\n';
+    const load = () => {
+      const { config, sources } = parseConfigText(
+        `listeners.tcp.default.bind = "127.0.0.1:0"\nhttp { enable = true, bind = "127.0.0.1:0" }\nstore { type = memory, dir = "${dir}" }\n${text}`,
+        file,
+      );
+      return { config, resolveFile: (p: readonly (string | number)[], n: string) => sources.resolveFile(p, n) };
+    };
+    const first = load();
+    const hub = new Hub(first.config, { resolveFile: first.resolveFile, loadConfig: load, reloadMinIntervalMs: 0 });
+    hubs.push(hub);
+    await hub.start();
+    const { ApiKeyStore } = await import('../../src/http/api-keys.js');
+    const key = new ApiKeyStore(join(dir, 'api-keys.json')).create('reload-test');
+    const auth = `Basic ${Buffer.from(`${key.key}:${key.secret}`).toString('base64')}`;
+    const reload = async () => {
+      const res = await fetch(`http://127.0.0.1:${hub.address('http').port}/api/v5/reload`, {
+        method: 'POST',
+        headers: { authorization: auth },
+      });
+      return { status: res.status, body: (await res.json()) as { status: string; errors: string[]; code?: string } };
+    };
+    const client = await connectV5(`mqtt://127.0.0.1:${hub.address('tcp').port}`, { clientId: 'stays' });
+    text = 'authorization { no_match = deny }\n';
+    expect(await reload()).toMatchObject({ status: 200, body: { status: 'applied' } });
+    text = 'authorization { no_match = maybe }\n';
+    const rejected = await reload();
+    expect(rejected).toMatchObject({ status: 400, body: { status: 'rejected', code: 'PH_CONFIG_INVALID' } });
+    expect(rejected.body.errors.join('\n')).toMatch(/main\.conf:\d+ authorization\.no_match/);
+    expect(hub.config.authorization.no_match).toBe('deny');
+    expect(client.connected).toBe(true);
+  });
+});

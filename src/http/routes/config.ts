@@ -31,12 +31,17 @@ export const configRoutes: Route<ApiDeps>[] = [
   {
     method: 'POST',
     path: '/api/v5/reload',
-    handler: async ({ deps, principal }) => {
-      // RELOAD HOOK: the live-reload work installs deps.reload (HubView.reload); until then 501
+    handler: async (ctx) => {
+      const { deps, principal } = ctx;
+      // deps.reload is Hub.reload(); a HubView without it (an embedding that reloads itself) answers 501
       if (!deps.reload)
         throw new ApiError(501, 'PH_HTTP_NOT_IMPLEMENTED', 'live reload is not available in this build');
       deps.logger.info({ by: principal }, 'reload requested through the HTTP API');
-      return (await deps.reload()) ?? { result: 'reloaded' };
+      const result = (await deps.reload()) as { status?: string; code?: string; errors?: string[] } | undefined;
+      if (result?.status !== 'rejected') return result ?? { result: 'reloaded' };
+      // an invalid config is the caller's error: 400, so `curl -f` and `protohub ctl reload` fail visibly
+      ctx.status = 400;
+      return { ...result, message: (result.errors ?? []).join('\n') || 'reload rejected' };
     },
   },
 ];

@@ -25,5 +25,5 @@ export const apiRoutes: Route<ApiDeps>[] = [
   ...configRoutes,
   ...accessRoutes,
   ...dashboardRoutes,
-  // RELOAD HOOK: POST /api/v5/reload lives in config.ts and calls HubView.reload when the hub provides it
+  // POST /api/v5/reload lives in config.ts and calls HubView.reload (Hub.reload)
 ];
