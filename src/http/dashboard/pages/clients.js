@@ -40,8 +40,12 @@ export default {
     };
     const kick = async (id) => {
       if (!confirm(`Disconnect ${id} and discard its session?`)) return;
-      await api('DELETE', `/api/v5/clients/${enc(id)}`).catch((e) => toast(e.message, 'error'));
-      toast(`${id} kicked`);
+      try {
+        await api('DELETE', `/api/v5/clients/${enc(id)}`);
+        toast(`${id} kicked`);
+      } catch (e) {
+        toast(e.message, 'error');
+      }
       await refresh();
     };
     for (const i of [search, user, proto]) i.addEventListener('input', () => refresh().catch(() => undefined));
