@@ -35,6 +35,17 @@ export const ddsTopicSchema = z
       .array(z.string().min(1))
       .default([])
       .describe('DDS partitions of this topic; [] = the default partition'),
+    address_fields: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'a member path such as "x" or "site.line"'),
+      )
+      .max(16)
+      .default([])
+      .describe(
+        'uplink: sample members (dotted paths for nested structs) appended to the address after the key values, one level each, so mapping templates can name them; a missing/unset member renders as "_"',
+      ),
   })
   .strict();
 

@@ -5,7 +5,7 @@
  * user properties.
  */
 import type { IngressItem } from '../../src/gateway/index.js';
-import { uplinkAddress } from './address.js';
+import { InstanceAddresses, uplinkAddress } from './address.js';
 import type { Endpoint } from './connector-xml.js';
 import type { RtiInput, RtiModule } from './native.js';
 import type { DdsConfig } from './schema.js';
@@ -14,6 +14,10 @@ export interface ReaderState {
   readonly endpoint: Endpoint;
   readonly input: RtiInput;
   readonly keys: readonly string[];
+  /** extra address levels after the keys (`address_fields`), uplink only */
+  readonly fields: readonly string[];
+  /** with fields: where each instance's data last went, for its dispose announcement */
+  readonly addresses: InstanceAddresses;
   readonly qos: 0 | 1 | 2;
   readonly retain: boolean;
 }
@@ -24,6 +28,8 @@ export function readerState(endpoint: Endpoint, input: RtiInput, keys: readonly 
     endpoint,
     input,
     keys,
+    fields: t.address_fields,
+    addresses: new InstanceAddresses(),
     qos: t.mqtt_qos ?? (t.reliability === 'reliable' ? 1 : 0),
     retain: t.durability === 'transient_local',
   };
@@ -59,8 +65,8 @@ export function takeSamples(
       });
       continue;
     }
-    const address = uplinkAddress(endpoint.topic, reader.keys, parsed);
     const valid = input.infos.isValid(i) === true;
+    const address = sampleAddress(reader, parsed, valid);
     const info = config.sample_info || !valid ? input.samples.get(i).info : undefined;
     const props = info && config.sample_info ? sampleInfo(info) : undefined;
     if (valid) {
@@ -95,6 +101,24 @@ export function takeSamples(
     }
   }
   return n;
+}
+
+/**
+ * A valid sample's address includes its extra fields; a NOT_ALIVE sample has meaningful key fields only, so it
+ * goes where the instance's data last went (or, forgotten, with the extra levels rendered as missing).
+ */
+function sampleAddress(reader: ReaderState, sample: Record<string, unknown>, valid: boolean): string {
+  const { topic } = reader.endpoint;
+  if (reader.fields.length === 0) return uplinkAddress(topic, reader.keys, sample);
+  const keyAddress = uplinkAddress(topic, reader.keys, sample);
+  if (valid) {
+    const address = uplinkAddress(topic, reader.keys, sample, reader.fields);
+    reader.addresses.remember(keyAddress, address);
+    return address;
+  }
+  const keyOnly: Record<string, unknown> = {};
+  for (const k of reader.keys) keyOnly[k] = sample[k];
+  return reader.addresses.take(keyAddress) ?? uplinkAddress(topic, reader.keys, keyOnly, reader.fields);
 }
 
 function sampleInfo(info: { get(field: string): unknown }): Record<string, string> {

@@ -29,6 +29,7 @@ const MAPPING = `
 uplink = [
   { name = "ros", address = "rt/{name*}", topic = "ros/{name*}", qos = 1 }
   { name = "shapes", address = "{topic}/{color}", topic = "dds/{topic}/{color}", qos = 1 }
+  { name = "shapes-by-y", address = "{topic}/{color}/{y}", topic = "plant/{y}/{topic}/{color}", qos = 1 }
 ]
 downlink = [ { name = "ros-cmd", filter = "ros/cmd/{name*}", address = "rt/{name*}", qos = 1 } ]
 `;
@@ -59,6 +60,7 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
               'rt/chatter': { type: 'std_msgs::msg::dds_::String_', direction: 'uplink' },
               'rt/echo': { type: 'std_msgs::msg::dds_::String_', direction: 'downlink' },
               Square: { type: 'ShapeType', durability: 'transient_local', partitions: ['plant1', 'plant2'] },
+              Triangle: { type: 'ShapeType', address_fields: ['y'] },
             },
           },
           xml: {
@@ -128,6 +130,33 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     const [r] = await retained;
     expect(r.packet.retain).toBe(true);
     expect(JSON.parse(r.payload.toString())).toMatchObject({ color: 'PURPLE', x: 0 });
+  });
+
+  it('address_fields: the non-key field y of a Cyclone writer names the MQTT topic; the dispose goes where y last went', async () => {
+    const app = await connectV5(hub!.url);
+    await subscribe(app, 'plant/#', { qos: 1 });
+    const got = collect(app, 5, { timeoutMs: 30_000 });
+    const writer = DdsPeer.start(domain, ['shape-write', 'Triangle', 'ORANGE', '3', '1']);
+    peers.push(writer);
+    const msgs = await got.catch((err: Error) => {
+      throw new Error(`${err.message}; peer: ${writer.lines.join('|')} ${writer.stderr}`);
+    });
+    // samples x = i, y = 2i: the non-key y is a level of the address, so the template puts it first; then the
+    // peer's dds_writedispose sends a last sample (y = 0) and the dispose, announced where that sample went (a
+    // forgotten instance would be announced on plant/_/Triangle/ORANGE)
+    expect(msgs.map((m) => m.topic)).toEqual([
+      'plant/0/Triangle/ORANGE',
+      'plant/2/Triangle/ORANGE',
+      'plant/4/Triangle/ORANGE',
+      'plant/0/Triangle/ORANGE',
+      'plant/0/Triangle/ORANGE',
+    ]);
+    expect(JSON.parse(msgs[2].payload.toString())).toEqual({ color: 'ORANGE', x: 2, y: 4, shapesize: 30 });
+    expect(JSON.parse(msgs[4].payload.toString())).toEqual({
+      dds_event: 'disposed',
+      topic: 'Triangle',
+      key: { color: 'ORANGE' },
+    });
   });
 
   it('types from RTI XML, best effort → MQTT QoS 0 on the default convention dds/<name>/<topic>/<key>', async () => {
