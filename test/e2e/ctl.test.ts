@@ -123,3 +123,29 @@ describe('protohub ctl', () => {
     expect(again.code).toBe(1);
   }, 90_000);
 });
+
+describe('protohub ctl gateways', () => {
+  it('restarts one gateway instance, lists it running again, and refuses an unknown id', async () => {
+    const dir = tempDir();
+    const { freePort } = await import('../support/net.js');
+    const port = await freePort();
+    const g = await startHub({
+      store: { type: 'memory', dir },
+      http: { enable: true, bind: '127.0.0.1:0' },
+      gateways: { zeromq: { t: { sockets: { in: { type: 'pull', bind: [`tcp://127.0.0.1:${port}`] } } } } },
+    } as never);
+    const file = join(dir, 'hub.conf');
+    writeFileSync(file, `store.dir = "${dir}"\nhttp.bind = "127.0.0.1:${g.hub.address('http').port}"\n`);
+    const made = await ctl(['-c', file, 'api-key', 'create', 'ops', '--json']);
+    const k = JSON.parse(made.stdout) as { key: string; secret: string };
+    const key = `${k.key}:${k.secret}`;
+    const restart = await ctl(['-c', file, '--key', key, 'gateways', 'restart', 'zeromq.t']);
+    expect(restart, restart.stderr).toMatchObject({ code: 0, stdout: 'zeromq.t: running\n' });
+    const list = await ctl(['-c', file, '--key', key, 'gateways', 'list', '--json']);
+    const rows = JSON.parse(list.stdout) as { id: string; state: string }[];
+    expect(rows).toMatchObject([{ id: 'zeromq.t', state: 'running' }]);
+    const unknown = await ctl(['-c', file, '--key', key, 'gateways', 'restart', 'zeromq.nope']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/^PH_HTTP_NOT_FOUND/);
+  }, 90_000);
+});
