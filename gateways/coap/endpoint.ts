@@ -11,7 +11,8 @@ import { CoapFormatError, decodeCoap, encodeCoap } from './codec.js';
 import { handleConnection } from './connection-handlers.js';
 import type { EndpointCore, EndpointPorts, RetransmitContext } from './core.js';
 import { DedupCache } from './dedup.js';
-import { KNOWN_OPTIONS, Rsp, isCritical, isRequest, type CoapMessage } from './message.js';
+import { KNOWN_OPTIONS, Opt, Rsp, encodeUint, isCritical, isRequest, type CoapMessage } from './message.js';
+import { encodeBlock, szxFor } from './block-option.js';
 import { endRelation, onAckOrReset, onNotificationFailed, type SharedDelivery } from './notifier.js';
 import { ObserveRegistry } from './observe-registry.js';
 import { handlePs } from './ps-handlers.js';
@@ -127,6 +128,34 @@ export class CoapEndpoint implements EndpointCore {
     if (work) work.catch((err: unknown) => this.internalError(ex, err));
   }
 
+  /**
+   * A datagram over max_datagram_size: a CON request is answered 4.13 with Size1 and a Block1 size hint the client
+   * can retry with (RFC 7959 §2.9.3), read from its header alone; anything else is dropped. Counted either way.
+   */
+  oversized(peer: PeerAddress, bytes: Buffer): void {
+    this.ports.metrics.dropped('datagram_too_large');
+    this.ports.logger.debug({ peer: peer.key, bytes: bytes.length }, 'CoAP datagram over max_datagram_size');
+    if (bytes.length < 4) return;
+    const type = (bytes[0]! >> 4) & 0x03;
+    const tkl = bytes[0]! & 0x0f;
+    if (type !== 0 || tkl > 8 || bytes.length < 4 + tkl || !isRequest(bytes[1]!)) return;
+    const hint = szxFor(Math.min(this.config.max_block_size, this.config.max_datagram_size - 64));
+    this.send(
+      peer,
+      encodeCoap({
+        type: 'ACK',
+        code: Rsp.RequestEntityTooLarge,
+        messageId: bytes.readUInt16BE(2),
+        token: Buffer.from(bytes.subarray(4, 4 + tkl)),
+        options: [
+          { number: Opt.Block1, value: encodeBlock({ num: 0, more: false, szx: hint }) },
+          { number: Opt.Size1, value: encodeUint(this.config.max_body_size) },
+        ],
+        payload: Buffer.from(`datagram over ${this.config.max_datagram_size} bytes: use Block1`),
+      }),
+    );
+  }
+
   private internalError(ex: Exchange, err: unknown): void {
     this.ports.logger.warn({ err, peer: ex.peer.key }, 'CoAP request failed');
     this.ports.metrics.dropped('internal_error');
@@ -163,7 +192,20 @@ export class CoapEndpoint implements EndpointCore {
       this.block1.sweep(now);
       this.block2.sweep(now);
       closeIdleChannels(this, now);
+      this.reportEvictions();
     }
+  }
+
+  private reported = { dedup: 0, block1: 0, block2: 0 };
+
+  /** What the bounded tables forgot early or expired, as drop counters (they count internally). */
+  private reportEvictions(): void {
+    const now = { dedup: this.dedup.evicted, block1: this.block1.expired, block2: this.block2.evicted };
+    const m = this.ports.metrics;
+    if (now.dedup > this.reported.dedup) m.dropped('dedup_evicted', now.dedup - this.reported.dedup);
+    if (now.block1 > this.reported.block1) m.dropped('block_transfer_expired', now.block1 - this.reported.block1);
+    if (now.block2 > this.reported.block2) m.dropped('block2_evicted', now.block2 - this.reported.block2);
+    this.reported = now;
   }
 
   private peerOf(key: string): PeerAddress | undefined {

@@ -72,10 +72,8 @@ export class CoapGateway implements ClientGatewayInstance {
       this.ctx.metrics.socketEvent('socket_error');
     });
     socket.on('message', (msg, rinfo) => {
-      if (msg.length > this.config.max_datagram_size) {
-        this.ctx.metrics.dropped('datagram_too_large');
-        return;
-      }
+      if (msg.length > this.config.max_datagram_size)
+        return endpoint.oversized(peerAddress(rinfo.address, rinfo.port), msg);
       endpoint.receive(peerAddress(rinfo.address, rinfo.port), msg);
     });
     this.timer = setInterval(() => endpoint.tick(), TICK_MS);

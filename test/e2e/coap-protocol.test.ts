@@ -465,3 +465,25 @@ describe('CoAP review fixes', () => {
     expect(await subscriptions(hub)).toBe(1);
   });
 });
+
+describe('CoAP limits as counters', () => {
+  it('answers a CON datagram over max_datagram_size 4.13 with Size1 and a Block1 size hint', async () => {
+    const { hub, raw } = await setup({ max_datagram_size: '600B', max_block_size: '1024B' });
+    const token = Buffer.from([0xc0, 1]);
+    raw.send({ code: Method.POST, token, options: uriOptions('ps/huge'), payload: Buffer.alloc(1000, 'x') });
+    const r = await raw.next(responseTo(token), '4.13');
+    expect(codeText(r.code)).toBe('4.13');
+    expect(decodeUint(firstOption(r, Opt.Size1)!)).toBe(256 * 1024);
+    // the hint is a block size that fits the datagram limit: 512 bytes (SZX 5) under 600
+    expect(decodeUint(firstOption(r, Opt.Block1)!) & 0x07).toBe(5);
+    expect(await dropped(hub, 'datagram_too_large')).toBe(1);
+  });
+
+  it('counts message ids the dedup table forgot early', async () => {
+    const { hub, raw } = await setup({ limits: { max_dedup_entries: 100 } });
+    // requests are deduplicated by message id: 150 NON publishes with fresh ids into a table of 100
+    for (let i = 0; i < 150; i++)
+      raw.send({ code: Method.POST, type: 'NON', options: uriOptions('ps/d'), payload: Buffer.from('1') });
+    await eventually(async () => (await dropped(hub, 'dedup_evicted')) >= 50, 'evictions counted', 15_000);
+  });
+});
