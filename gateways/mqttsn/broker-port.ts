@@ -63,6 +63,8 @@ export type BrokerAction =
       readonly payload: Buffer;
       readonly qos: BrokerQoS;
       readonly retain: boolean;
+      /** QoS -1 only (no session): the sender's UDP peer `host:port`, for IP-based authorization rules. */
+      readonly peer?: string;
     }
   /** Answered by `suback`. `filter` may hold wildcards. */
   | {

@@ -176,7 +176,9 @@ export class DeviceAdapter {
     const msg = { topic: a.topic, payload: a.payload, qos: a.qos, retain: a.retain };
     if (a.session === null) {
       // QoS -1 (MQTT-SN 1.2 §6.8): no client, no answer
-      this.devices.publishUnconnected({ ...msg, peerAddress: '' }).catch((err: unknown) => {
+      // authorized as an anonymous client from the sender's address, so IP rules apply to QoS -1 too
+      const peerAddress = a.peer === undefined ? '' : parsePeer(a.peer).host;
+      this.devices.publishUnconnected({ ...msg, peerAddress }).catch((err: unknown) => {
         this.logger.debug({ err, topic: a.topic }, 'mqttsn QoS -1 publish refused');
       });
       return;

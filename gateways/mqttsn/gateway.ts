@@ -86,7 +86,7 @@ export class SnGateway {
         return fx;
       case 'PUBLISH':
         if (frame.flags.qos === -1 && !entry) {
-          this.#qosMinusOne(frame, out);
+          this.#qosMinusOne(frame, out, peer);
           return fx;
         }
         break;
@@ -214,12 +214,21 @@ export class SnGateway {
   }
 
   /** MQTT-SN 1.2 §6.8: QoS -1 PUBLISH without a connection, predefined or short topic id only. */
-  #qosMinusOne(f: FrameOf<'PUBLISH'>, out: ClientSink): void {
+  #qosMinusOne(f: FrameOf<'PUBLISH'>, out: ClientSink, peer: string): void {
     if (!this.cfg.enable_qos3) return out.drop('qos_minus1_disabled');
     if (f.flags.topicIdType === 0) return out.drop('qos_minus1_normal_topic_id', String(f.topicId));
     const topic = resolveTopic(f.flags.topicIdType, f.topicId, new TopicRegistry(0), this.#predefined);
     if (topic === undefined) return out.drop('invalid_topic_id', String(f.topicId));
-    out.broker({ type: 'publish', session: null, ref: 0, topic, payload: f.data, qos: 0, retain: f.flags.retain });
+    out.broker({
+      type: 'publish',
+      session: null,
+      ref: 0,
+      topic,
+      payload: f.data,
+      qos: 0,
+      retain: f.flags.retain,
+      peer,
+    });
   }
 
   /** A sleeping client may wake up from a new address (its PINGREQ names it, §6.14): follow it. */

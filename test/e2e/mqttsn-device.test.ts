@@ -134,3 +134,30 @@ describe('MQTT-SN devices as broker clients', () => {
     expect(m.payload.toString()).toBe('closed');
   });
 });
+
+describe('MQTT-SN QoS -1 and IP rules', () => {
+  it('a QoS -1 publish is authorized with the sender address: an ipaddress deny rule stops it, allow lets it through', async () => {
+    const predefined = [
+      { id: 1, topic: 'open/a' },
+      { id: 2, topic: 'closed/a' },
+    ];
+    const { h, port } = await hubWithMqttSn(
+      { enable_qos3: true, predefined },
+      {
+        authorization: {
+          no_match: 'allow',
+          rules: [{ permission: 'deny', who: { ipaddress: '127.0.0.0/8' }, action: 'publish', topics: ['closed/#'] }],
+        },
+      },
+    );
+    const watch = await connectV5(h.url, { clientId: 'sn-qosm1-watch' });
+    await watch.subscribeAsync(['open/#', 'closed/#'], { qos: 0 });
+    const got = collect(watch, 1, { timeoutMs: 10_000 });
+    const c = await client(port);
+    await c.publish(2, 'denied', { qos: -1, idType: 1 });
+    await c.publish(1, 'allowed', { qos: -1, idType: 1 });
+    const [m] = await got;
+    expect([m.topic, m.payload.toString()]).toEqual(['open/a', 'allowed']);
+    expect(await h.hub.metrics.value('protohub_messages_dropped_total', { reason: 'not_authorized' })).toBe(1);
+  });
+});

@@ -280,6 +280,7 @@ describe('MQTT-SN gateway: topic ids and publish from the client (§6.5, §6.6, 
         payload: Buffer.from('m'),
         qos: 0,
         retain: false,
+        peer: '127.0.0.1:9',
       },
     ]);
     expect(
