@@ -82,7 +82,8 @@ describeWithPeers(['cyclonedds', 'cc'], 'config/examples/dds.conf with Cyclone D
   });
 
   it('MQTT JSON on dds/cmd/Triangle → DDS Triangle read by a Cyclone reader; empty payload on …/BLUE disposes', async () => {
-    const reader = DdsPeer.start(domain, ['shape-read', 'Triangle', '2']);
+    // room for duplicates: the resend loop below may deliver the first sample more than once before it stops
+    const reader = DdsPeer.start(domain, ['shape-read', 'Triangle', '20']);
     peers.push(reader);
     await reader.waitLines((l) => l === 'ready');
     const app = await connectV5(url);
