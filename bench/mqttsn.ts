@@ -98,6 +98,7 @@ export class Device {
 export async function mqttsnToMqtt(messages: number, clients = SN_CLIENTS): Promise<Figures> {
   const udp = await freeUdpPort();
   const hub = await startProtohub({
+    nodeFlags: process.env.SN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SN_PROF}`] : undefined,
     extraConfig: {
       gateways: {
         mqttsn: {

@@ -418,7 +418,7 @@ export class Connection {
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         this.#corked = false;
         this.socket.uncork();
       });
