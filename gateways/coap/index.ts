@@ -28,3 +28,5 @@ export { contentFormatOf, mediaTypeOf } from './content-format.js';
 export * from './block-option.js';
 export * from './block1-assembler.js';
 export * from './block2-store.js';
+export { UdpSocket, type UdpSocketOptions } from './udp-socket.js';
+export { peerAddress, type PeerAddress } from './channel.js';

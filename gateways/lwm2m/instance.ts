@@ -3,7 +3,6 @@
  * start, and one timer driving retransmissions, timeouts, queue-mode flushes and lifetime expiry. Constructors do
  * no I/O; start()/stop() are idempotent and bounded.
  */
-import { createSocket, type Socket } from 'node:dgram';
 import { Subject, type Observable } from 'rxjs';
 import {
   GatewayError,
@@ -12,7 +11,7 @@ import {
   type ClientGatewayInstance,
   type InstanceHealth,
 } from '../../src/gateway/index.js';
-import type { PeerRef } from './client.js';
+import { UdpSocket } from '../coap/index.js';
 import { Lwm2mEndpoint, type EndpointInfo } from './endpoint.js';
 import { ObjectRegistry } from './objects.js';
 import type { Lwm2mConfig } from './schema.js';
@@ -20,11 +19,10 @@ import type { Lwm2mConfig } from './schema.js';
 const TICK_MS = 100;
 
 export class Lwm2mGateway implements ClientGatewayInstance {
-  private socket?: Socket;
+  private socket?: UdpSocket;
   private timer?: ReturnType<typeof setInterval>;
   private endpoint?: Lwm2mEndpoint;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
-  private lastError?: string;
   private readonly failures = new Subject<never>();
   readonly failure$: Observable<never> = this.failures.asObservable();
 
@@ -34,7 +32,7 @@ export class Lwm2mGateway implements ClientGatewayInstance {
   ) {}
 
   get port(): number | undefined {
-    return this.socket?.address().port;
+    return this.socket?.port;
   }
 
   async start(): Promise<void> {
@@ -48,47 +46,27 @@ export class Lwm2mGateway implements ClientGatewayInstance {
       throw new GatewayError('PH_LWM2M_OBJECTS', `${this.ctx.id}: ${(err as Error).message}`, { cause: err });
     }
     const { host, port } = this.config.bind;
-    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', ipv6Only: false });
-    this.socket = socket;
     const endpoint = new Lwm2mEndpoint(this.config, objects, {
       devices: this.ctx.devices,
-      send: (peer, bytes) => this.send(peer, bytes),
+      send: (peer, bytes) => this.socket?.send(peer, bytes),
       metrics: this.ctx.metrics,
       logger: this.ctx.logger,
       now: () => Date.now(),
     });
     this.endpoint = endpoint;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', (err) =>
-        reject(new GatewayError('PH_LWM2M_BIND', `cannot bind UDP ${host}:${port}: ${err.message}`, { cause: err })),
-      );
-      socket.bind({ address: host, port }, () => resolve());
-    });
-    socket.removeAllListeners('error');
-    socket.on('error', (err) => {
-      this.lastError = err.message;
-      this.ctx.metrics.socketEvent('socket_error');
-    });
-    socket.on('message', (msg, rinfo) => {
-      if (msg.length > this.config.max_datagram_size) {
-        this.ctx.metrics.dropped('datagram_too_large');
-        return;
-      }
-      const address = rinfo.address;
-      endpoint.receive({ key: `${address}:${rinfo.port}`, address, port: rinfo.port }, msg);
+    this.socket = await UdpSocket.bind({
+      host,
+      port,
+      maxDatagramSize: this.config.max_datagram_size,
+      bindErrorCode: 'PH_LWM2M_BIND',
+      metrics: this.ctx.metrics,
+      logger: this.ctx.logger,
+      onDatagram: (peer, bytes) => endpoint.receive(peer, bytes),
     });
     this.timer = setInterval(() => endpoint.tick(), TICK_MS);
     this.timer.unref();
     this.state = 'running';
     this.ctx.logger.info({ bind: `${host}:${this.port}`, objects: objects.size }, 'LwM2M server listening');
-  }
-
-  private send(peer: PeerRef, bytes: Buffer): void {
-    if (bytes.length > this.config.max_datagram_size) {
-      this.ctx.metrics.dropped('datagram_too_large');
-      return;
-    }
-    this.socket?.send(bytes, peer.port, peer.address);
   }
 
   /** Registered endpoints (for the HTTP API; empty before start). */
@@ -108,7 +86,7 @@ export class Lwm2mGateway implements ClientGatewayInstance {
     this.endpoint?.close();
     const socket = this.socket;
     this.socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await socket?.close();
     this.failures.complete();
   }
 
@@ -116,7 +94,7 @@ export class Lwm2mGateway implements ClientGatewayInstance {
     return {
       connection: this.state === 'running' ? 'listening' : 'closed',
       peers: this.endpoint?.registered ?? 0,
-      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.socket?.lastError ? { lastError: this.socket.lastError } : {}),
     };
   }
 }
