@@ -12,10 +12,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { LoadGroup } from '../src/bench/pool.js';
 import { waitForArrivals } from '../src/bench/measure.js';
 import { freeUdpPort } from '../test/support/net.js';
 import { REPO, startProtohub } from './brokers.js';
+import { benchSubscriber } from './gateway-scenarios.js';
 import { ProcessWindow } from './proc.js';
 import type { Figures } from './scenarios.js';
 
@@ -77,27 +77,7 @@ export async function coapToMqtt(messages: number, rate: number): Promise<Figure
     extraConfig: { gateways: { coap: { bench: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/' } } } },
   });
   try {
-    const sub = await LoadGroup.prepare(
-      {
-        mode: 'sub',
-        host: '127.0.0.1',
-        port: hub.port,
-        version: 4,
-        qos: 0,
-        topic: 'coap/#',
-        payloadSize: 16,
-        limit: 0,
-        intervalMs: 0,
-        inflight: 32,
-        batch: 64,
-        clients: 1,
-        clientPrefix: `coap-sub-${process.pid}-`,
-        connectConcurrency: 1,
-        keepaliveSec: 600,
-      },
-      1,
-    );
-    void sub.go();
+    const sub = await benchSubscriber(hub.port, 'coap/#', 0, 'coap-sub');
     const window = new ProcessWindow(hub.pid);
     const share = Math.floor(messages / SENDERS);
     const children = Array.from({ length: SENDERS }, (_, i) =>

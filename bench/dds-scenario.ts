@@ -8,9 +8,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoadGroup } from '../src/bench/pool.js';
 import { waitForArrivals } from '../src/bench/measure.js';
 import { REPO, startProtohub } from './brokers.js';
+import { benchSubscriber } from './gateway-scenarios.js';
 import { ProcessWindow } from './proc.js';
 import type { Figures } from './scenarios.js';
 
@@ -59,27 +59,7 @@ export async function ddsToMqtt(samples: number): Promise<Figures> {
     },
   });
   try {
-    const sub = await LoadGroup.prepare(
-      {
-        mode: 'sub',
-        host: '127.0.0.1',
-        port: hub.port,
-        version: 4,
-        qos: 0,
-        topic: 'dds/#',
-        payloadSize: 16,
-        limit: 0,
-        intervalMs: 0,
-        inflight: 32,
-        batch: 64,
-        clients: 1,
-        clientPrefix: `dds-sub-${process.pid}-`,
-        connectConcurrency: 1,
-        keepaliveSec: 600,
-      },
-      1,
-    );
-    void sub.go();
+    const sub = await benchSubscriber(hub.port, 'dds/#', 0, 'dds-sub');
     const window = new ProcessWindow(hub.pid);
     const dropped0 = await hub.dropped();
     const uri = `file://${join(REPO, 'config/examples/cyclonedds-loopback.xml')}`;

@@ -197,6 +197,35 @@ export interface GatewayRunOptions {
   noCeiling?: boolean;
 }
 
+/**
+ * The one MQTT 3.1.1 subscriber every gateway scenario counts arrivals with (a bench worker process), already
+ * running. QoS 1 subscriptions use a window of 64.
+ */
+export async function benchSubscriber(port: number, filter: string, qos: 0 | 1, prefix: string): Promise<LoadGroup> {
+  const sub = await LoadGroup.prepare(
+    {
+      mode: 'sub',
+      host: '127.0.0.1',
+      port,
+      version: 4,
+      qos,
+      topic: filter,
+      payloadSize: 16,
+      limit: 0,
+      intervalMs: 0,
+      inflight: qos === 1 ? 64 : 32,
+      batch: 64,
+      clients: 1,
+      clientPrefix: `${prefix}-${process.pid}-`,
+      connectConcurrency: 1,
+      keepaliveSec: 600,
+    },
+    1,
+  );
+  void sub.go();
+  return sub;
+}
+
 /** Start protohub with `extraConfig`, subscribe `filter`, run the peers, count until all arrived or 5 s quiet. */
 async function gatewayRun(
   extraConfig: Record<string, unknown>,
@@ -209,27 +238,7 @@ async function gatewayRun(
   const hub: Broker = await startProtohub({ extraConfig, nodeFlags: run.nodeFlags });
   run.onHub?.(hub);
   try {
-    const sub = await LoadGroup.prepare(
-      {
-        mode: 'sub',
-        host: '127.0.0.1',
-        port: hub.port,
-        version: 4,
-        qos: 0,
-        topic: filter,
-        payloadSize: 16,
-        limit: 0,
-        intervalMs: 0,
-        inflight: 32,
-        batch: 64,
-        clients: 1,
-        clientPrefix: `gw-sub-${process.pid}-`,
-        connectConcurrency: 1,
-        keepaliveSec: 600,
-      },
-      1,
-    );
-    void sub.go();
+    const sub = await benchSubscriber(hub.port, filter, 0, 'gw-sub');
     const window = new ProcessWindow(hub.pid);
     const dropped0 = await hub.dropped();
     run.traffic?.start();

@@ -10,10 +10,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from '../gateways/mqttsn/codec.js';
 import { MsgType } from '../gateways/mqttsn/frames.js';
-import { LoadGroup } from '../src/bench/pool.js';
 import { holdConnections, waitForArrivals } from '../src/bench/measure.js';
 import { freeUdpPort } from '../test/support/net.js';
 import { REPO, startProtohub } from './brokers.js';
+import { benchSubscriber } from './gateway-scenarios.js';
 import { ProcessWindow, rssKb } from './proc.js';
 import type { Figures } from './scenarios.js';
 
@@ -141,27 +141,7 @@ export async function mqttsnToMqtt(messages: number, clients = SN_CLIENTS): Prom
     for (let i = 0; i < clients; i += 100) await Promise.all(devices.slice(i, i + 100).map((d) => d.connect()));
     const rss3 = rssKb(hub.pid);
 
-    const sub = await LoadGroup.prepare(
-      {
-        mode: 'sub',
-        host: '127.0.0.1',
-        port: hub.port,
-        version: 4,
-        qos: 1,
-        topic: 'snbench/#',
-        payloadSize: 16,
-        limit: 0,
-        intervalMs: 0,
-        inflight: 64,
-        batch: 64,
-        clients: 1,
-        clientPrefix: `sn-sub-${process.pid}-`,
-        connectConcurrency: 1,
-        keepaliveSec: 600,
-      },
-      1,
-    );
-    void sub.go();
+    const sub = await benchSubscriber(hub.port, 'snbench/#', 1, 'sn-sub');
     const per = Math.ceil(messages / clients);
     const total = per * clients;
     const window = new ProcessWindow(hub.pid);
