@@ -90,7 +90,8 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   const options: CoapOption[] = [{ number: Opt.Observe, value: encodeUint(relation.nextSeq()) }];
   if (contentFormat !== undefined) options.push({ number: Opt.ContentFormat, value: encodeUint(contentFormat) });
   let payload = d.payload;
-  const szx = szxFor(core.config.max_block_size);
+  // RFC 7959 §2.4: the size the client negotiated for this observation, capped by ours
+  const szx = Math.min(relation.blockSzx, szxFor(core.config.max_block_size));
   if (payload.length > blockSize(szx)) {
     // RFC 7959 §3.4: the notification carries the first block; the client GETs the rest of this representation.
     const stored = core.block2.put(`${where.peer.key}|${relation.resourceKey}`, payload, core.now(), contentFormat);

@@ -35,6 +35,12 @@ export class ObserveRelation<T> {
   /** When the last CON notification went out (RFC 7641 §4.5: at least one every 24 h finds dead observers). */
   lastConAt = 0;
 
+  /**
+   * Largest block size (SZX) the client asked for: a Block2 option in the registration (RFC 7959 §2.4 early
+   * negotiation) or a smaller one in a later block request (late negotiation). 6 = 1024 bytes, no preference.
+   */
+  blockSzx = 6;
+
   /** A re-registration keeps counting from the relation it replaces (RFC 7641 §4.4 freshness). */
   continueFrom(previous: ObserveRelation<T>): void {
     this.seq = previous.seq;
