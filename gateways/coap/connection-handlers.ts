@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { CoapChannel } from './channel.js';
 import type { EndpointCore } from './core.js';
 import { Method, Rsp } from './message.js';
-import { refusalCode } from './refusal.js';
+import { refusalCode, refuseAtLimit } from './refusal.js';
 import { answer, armSeparateResponse, fail, type Exchange } from './responder.js';
 import { connectedChannel, dropChannel, ensureSession } from './sessions.js';
 import type { RequestQuery } from './uri.js';
@@ -32,7 +32,7 @@ async function connect(core: EndpointCore, ex: Exchange, query: RequestQuery): P
   if (!clientId) return fail(core, ex, Rsp.BadRequest, 'clientid is required');
   const existing = core.channels.get(clientId);
   if (!existing && core.channels.size >= core.config.limits.max_clients)
-    return fail(core, ex, Rsp.ServiceUnavailable, 'too many CoAP clients');
+    return refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients');
   armSeparateResponse(core, ex);
   // A second connect with the same client id takes over: the broker ends the old session (onClose) and this
   // channel replaces it.

@@ -11,7 +11,7 @@ import { contentFormatOf, mediaTypeOf } from './content-format.js';
 import type { EndpointCore } from './core.js';
 import { Method, Opt, Rsp, encodeUint, firstOption, uintOption } from './message.js';
 import { bindRelation, endRelation, flushPending } from './notifier.js';
-import { publishErrorCode, refusalCode } from './refusal.js';
+import { publishErrorCode, refusalCode, refuseAtLimit } from './refusal.js';
 import { answer, armSeparateResponse, fail, responseSzx, type Exchange } from './responder.js';
 import { connectedChannel, connectionlessChannel, ensureSession } from './sessions.js';
 import type { QosParam, RequestQuery } from './uri.js';
@@ -35,7 +35,7 @@ async function sessionFor(
     return { channel, session: channel.session! };
   }
   const channel = connectionlessChannel(core, ex.peer, query);
-  if (!channel) return void fail(core, ex, Rsp.ServiceUnavailable, 'too many CoAP clients');
+  if (!channel) return void refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients');
   if (channel.session && !channel.session.closed) return { channel, session: channel.session };
   const s = await ensureSession(core, channel, query, { keepAlive: 0, cleanStart: true, sessionExpiry: 0 });
   if ('refused' in s) return void fail(core, ex, refusalCode(s.refused), s.detail);
@@ -83,10 +83,8 @@ async function publish(core: EndpointCore, ex: Exchange, topic: string, query: R
       core.ports.metrics.dropped('too_large');
       return tooLarge();
     }
-    if (r.kind === 'overloaded') {
-      core.ports.metrics.dropped(`block_transfers_${r.scope}`);
-      return fail(core, ex, Rsp.ServiceUnavailable, 'too many block transfers in progress');
-    }
+    if (r.kind === 'overloaded')
+      return refuseAtLimit(core, ex, `block_transfers_${r.scope}`, 'too many block transfers in progress');
     body = r.body;
   } else if (body.length > core.config.max_body_size) {
     core.ports.metrics.dropped('too_large');
@@ -174,10 +172,7 @@ async function register(core: EndpointCore, ex: Exchange, filter: string, query:
   const { channel, session } = ctx;
   const qos = qosOf(query.qos, core.config.subscribe_qos, ex);
   const reg = core.registry.register(ex.peer.key, ex.request.token, filter, core.config.notify_type, ex.resourceKey);
-  if ('refused' in reg) {
-    core.ports.metrics.dropped(`observe_limit_${reg.refused}`);
-    return fail(core, ex, Rsp.ServiceUnavailable, 'too many observations');
-  }
+  if ('refused' in reg) return refuseAtLimit(core, ex, `observe_limit_${reg.refused}`, 'too many observations');
   // the 24-hour CON clock (RFC 7641 §4.5) starts at registration, or continues across a re-registration
   if (reg.replaced) reg.relation.continueFrom(reg.replaced);
   else reg.relation.lastConAt = core.now();
