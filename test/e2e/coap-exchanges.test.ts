@@ -1,0 +1,134 @@
+/**
+ * Points of the CoAP issue that had no test yet, against a raw UDP endpoint: separate responses (RFC 7252
+ * §5.2.2), 4.05 for a method a resource does not take, 4.00 for a bad topic, the MQTT 5 content type back as the
+ * notification's Content-Format, `expiry` as the MQTT message expiry, a truncated Block1 block.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { upsertUser } from '../../src/auth/password-file-write.js';
+import { encodeBlock } from '../../gateways/coap/block-option.js';
+import { Method, Opt, Rsp, codeText, decodeUint, firstOption, type CoapMessage } from '../../gateways/coap/message.js';
+import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
+import { RawCoap, observeOption, uriOptions } from '../support/coap-raw.js';
+import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
+import { freeUdpPort } from '../support/net.js';
+import { tempDir } from '../support/tmp.js';
+
+const raws: RawCoap[] = [];
+afterEach(async () => {
+  closeAllClients();
+  raws.splice(0).forEach((r) => r.close());
+  await stopAllHubs();
+});
+
+async function setup(coap: Record<string, unknown> = {}, hubConfig: Record<string, unknown> = {}) {
+  const port = await freeUdpPort();
+  const hub = await startHub({
+    ...hubConfig,
+    gateways: { coap: { edge: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/', ...coap } } },
+  } as never);
+  const raw = await RawCoap.open(port);
+  raws.push(raw);
+  return { hub, raw };
+}
+
+const answerTo = (token: Buffer) => (m: CoapMessage) => m.token.equals(token) && m.code !== 0;
+const table = (hub: StartedHub, name: string) =>
+  hub.hub.metrics.value('protohub_gateway_table_entries', { gateway: 'coap.edge', table: name });
+
+describe('CoAP exchanges', () => {
+  it('a CON whose answer takes longer gets an empty ACK first and the answer as a separate CON (RFC 7252 §5.2.2)', async () => {
+    // scrypt with p = 8 makes the first request's authentication take far longer than half of ack_timeout
+    const passwordFile = join(tempDir('protohub-coap-slow-'), 'passwd');
+    await upsertUser(passwordFile, 'slow', 'secret', { N: 16384, r: 8, p: 8 });
+    await upsertUser(passwordFile, 'app', 'app');
+    const { hub, raw } = await setup(
+      { transmission: { ack_timeout: '100ms' } },
+      { auth: { allow_anonymous: false, password_file: passwordFile } },
+    );
+    const app = await connectV5(hub.url, { username: 'app', password: 'app' });
+    await subscribe(app, 'coap/slow', { qos: 1 });
+    const got = collect(app, 1);
+    const token = Buffer.from([0x5e, 1]);
+    const req = raw.send({
+      code: Method.POST,
+      token,
+      options: uriOptions('ps/slow', ['username=slow', 'password=secret']),
+      payload: Buffer.from('late'),
+    });
+    const empty = await raw.next((m) => m.type === 'ACK' && m.messageId === req.messageId, 'empty ACK');
+    expect(empty.code).toBe(0);
+    expect(empty.token).toHaveLength(0);
+    const separate = await raw.next(answerTo(token), 'separate response');
+    expect(separate.type).toBe('CON');
+    expect(separate.code).toBe(Rsp.Changed);
+    expect(separate.messageId).not.toBe(req.messageId);
+    expect((await got)[0].payload.toString()).toBe('late');
+    // the client ACKs it: nothing left to retransmit
+    raw.send({ type: 'ACK', code: 0, messageId: separate.messageId });
+    await eventually(async () => (await table(hub, 'unacked_cons')) === 0, 'separate response settled');
+    // a retransmission of the request gets the empty ACK again, not a second publish (RFC 7252 §4.5)
+    raw.received.length = 0;
+    raw.sendBytes((await import('../../gateways/coap/codec.js')).encodeCoap(req));
+    const again = await raw.next((m) => m.messageId === req.messageId, 'ACK to the duplicate');
+    expect(again.code).toBe(0);
+    const twice = collect(app, 1, { timeoutMs: 1000 }).catch(() => 'none');
+    expect(await twice).toBe('none');
+  });
+
+  it('answers a method a resource does not take with 4.05 (RFC 7252 §5.9.2.6)', async () => {
+    const { raw } = await setup();
+    const t = (n: number) => Buffer.from([0x45, n]);
+    raw.send({ code: Method.DELETE, token: t(1), options: uriOptions('ps/a') });
+    expect(codeText((await raw.next(answerTo(t(1)), 'DELETE ps/a')).code)).toBe('4.05');
+    const conn = await setup({ connection_required: true });
+    conn.raw.send({ code: Method.GET, token: t(2), options: uriOptions('mqtt/connection', ['clientid=x']) });
+    expect(codeText((await conn.raw.next(answerTo(t(2)), 'GET mqtt/connection')).code)).toBe('4.05');
+  });
+
+  it('answers a publish to a wildcard topic 4.00 with a diagnostic', async () => {
+    const { raw } = await setup();
+    const token = Buffer.from([0x40, 0]);
+    raw.send({ code: Method.POST, token, options: uriOptions('ps/a/+'), payload: Buffer.from('x') });
+    const r = await raw.next(answerTo(token), '4.00');
+    expect(codeText(r.code)).toBe('4.00');
+    expect(r.payload.length).toBeGreaterThan(0);
+  });
+
+  it('an MQTT 5 content type becomes the notification Content-Format; expiry= becomes the message expiry', async () => {
+    const { hub, raw } = await setup({ notify_type: 'non' });
+    const token = Buffer.from([0xcf, 1]);
+    raw.send({ code: Method.GET, token, options: uriOptions('ps/typed', [], [observeOption(0)]) });
+    expect((await raw.next(answerTo(token), 'registration')).code).toBe(Rsp.Content);
+    const app = await connectV5(hub.url);
+    await app.publishAsync('coap/typed', '{"t":1}', { qos: 0, properties: { contentType: 'application/json' } });
+    const n = await raw.next((m) => m.token.equals(token) && m.type === 'NON', 'notification');
+    expect(decodeUint(firstOption(n, Opt.ContentFormat)!)).toBe(50);
+    await app.publishAsync('coap/typed', 'plain', { qos: 0 });
+    const plain = await raw.next((m) => m.token.equals(token) && m.payload.toString() === 'plain', 'untyped');
+    expect(firstOption(plain, Opt.ContentFormat)).toBeUndefined();
+
+    await subscribe(app, 'coap/expiring', { qos: 1 });
+    const got = collect(app, 1);
+    const t2 = Buffer.from([0xcf, 2]);
+    raw.send({
+      code: Method.POST,
+      token: t2,
+      options: uriOptions('ps/expiring', ['expiry=120']),
+      payload: Buffer.from('e'),
+    });
+    expect((await raw.next(answerTo(t2), 'publish')).code).toBe(Rsp.Changed);
+    const [m] = await got;
+    expect(m.packet.properties?.messageExpiryInterval).toBeGreaterThan(100);
+    expect(m.packet.properties?.messageExpiryInterval).toBeLessThanOrEqual(120);
+  });
+
+  it('answers a Block1 block shorter than its size with more blocks announced 4.08 (RFC 7959 §2.3, §2.9.2)', async () => {
+    const { hub, raw } = await setup();
+    const token = Buffer.from([0x48, 1]);
+    const block0 = { number: Opt.Block1, value: encodeBlock({ num: 0, more: true, szx: 2 }) };
+    raw.send({ code: Method.POST, token, options: uriOptions('ps/short', [], [block0]), payload: Buffer.alloc(40) });
+    expect(codeText((await raw.next(answerTo(token), '4.08')).code)).toBe('4.08');
+    await eventually(async () => (await table(hub, 'block1_transfers')) === 0, 'nothing kept');
+  });
+});
