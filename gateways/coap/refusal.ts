@@ -25,6 +25,7 @@ export function refusalCode(reason: string): number {
     case 'not_authorized':
       return Rsp.Forbidden;
     case 'bad_clientid':
+    case 'bad_will':
       return Rsp.BadRequest;
     default:
       return Rsp.ServiceUnavailable;

@@ -16,6 +16,10 @@ export interface RequestQuery {
   username?: string;
   password?: string;
   token?: string;
+  /** Connection mode, POST mqtt/connection: the will (its payload is the request body). */
+  will_topic?: string;
+  will_qos?: 0 | 1 | 2;
+  will_retain?: boolean;
 }
 
 export type RequestTarget =
@@ -50,7 +54,16 @@ function parseQuery(values: Buffer[]): RequestQuery | string {
       case 'username':
       case 'password':
       case 'token':
+      case 'will_topic':
         q[key] = value;
+        break;
+      case 'will_qos':
+        if (value !== '0' && value !== '1' && value !== '2') return `will_qos must be 0, 1 or 2, got "${value}"`;
+        q.will_qos = Number(value) as 0 | 1 | 2;
+        break;
+      case 'will_retain':
+        if (!(value in BOOL)) return `will_retain must be true or false, got "${value}"`;
+        q.will_retain = BOOL[value];
         break;
       default:
         // Unknown query parameters are ignored, as EMQX does: devices add their own (e.g. cache busters).

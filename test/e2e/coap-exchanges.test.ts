@@ -131,4 +131,42 @@ describe('CoAP exchanges', () => {
     expect(codeText((await raw.next(answerTo(token), '4.08')).code)).toBe('4.08');
     await eventually(async () => (await table(hub, 'block1_transfers')) === 0, 'nothing kept');
   });
+
+  it('connection mode: the will named at connect is published when heartbeats stop, not after DELETE', async () => {
+    const { hub, raw } = await setup({ connection_required: true, heartbeat: '1s' });
+    const t = (n: number) => Buffer.from([0x3a, n]);
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/status/#', { qos: 1 });
+    const got = collect(app, 1, { timeoutMs: 20_000 });
+    const connect = (n: number, query: string[], payload = 'offline') => {
+      raw.send({
+        code: Method.POST,
+        token: t(n),
+        options: uriOptions('mqtt/connection', query),
+        payload: Buffer.from(payload),
+      });
+      return raw.next(answerTo(t(n)), `connect ${n}`);
+    };
+    // a will without its topic, and a bad will QoS, are 4.00
+    expect(codeText((await connect(1, ['clientid=w0', 'will_qos=1'])).code)).toBe('4.00');
+    expect(codeText((await connect(2, ['clientid=w0', 'will_topic=status/w0', 'will_qos=3'])).code)).toBe('4.00');
+    // w2 disconnects normally: its will is discarded
+    const w2 = await connect(3, ['clientid=w2', 'will_topic=status/w2', 'will_qos=1'], 'w2 gone');
+    expect(codeText(w2.code)).toBe('2.01');
+    const q2 = ['clientid=w2', `token=${w2.payload.toString()}`];
+    raw.send({ code: Method.DELETE, token: t(4), options: uriOptions('mqtt/connection', q2) });
+    expect((await raw.next(answerTo(t(4)), 'DELETE')).code).toBe(Rsp.Deleted);
+    // w1 stops heartbeating: the broker loses it and publishes its retained will
+    expect(
+      codeText((await connect(5, ['clientid=w1', 'will_topic=status/w1', 'will_qos=1', 'will_retain=true'])).code),
+    ).toBe('2.01');
+    const [will] = await got;
+    expect(will.topic).toBe('coap/status/w1');
+    expect(will.payload.toString()).toBe('offline');
+    expect(will.packet.retain).toBe(false); // a live subscriber sees the retain flag cleared [MQTT-3.3.1-9]
+    const late = await connectV5(hub.url);
+    const retained = collect(late, 1);
+    await subscribe(late, 'coap/status/#', { qos: 1 });
+    expect((await retained).map((m) => m.topic)).toEqual(['coap/status/w1']);
+  });
 });

@@ -39,6 +39,12 @@ describe('CoAP resources (ps/{topic}, mqtt/connection)', () => {
     expect(requestTarget(req(['ps', 'a'], ['retain=maybe']))).toMatchObject({ kind: 'error', status: 'bad_request' });
     expect(requestTarget(req(['ps', 'a'], ['expiry=-1']))).toMatchObject({ kind: 'error', status: 'bad_request' });
     expect(requestTarget(req(['ps']))).toMatchObject({ kind: 'error', status: 'bad_request' });
+    expect(requestTarget(req(['mqtt', 'connection'], ['will_qos=3']))).toMatchObject({ kind: 'error' });
+    expect(requestTarget(req(['mqtt', 'connection'], ['will_retain=x']))).toMatchObject({ kind: 'error' });
+    expect(requestTarget(req(['mqtt', 'connection'], ['will_topic=s/a', 'will_qos=2', 'will_retain=1']))).toEqual({
+      kind: 'connection',
+      query: { will_topic: 's/a', will_qos: 2, will_retain: true },
+    });
     expect(requestTarget(req(['other']))).toMatchObject({ kind: 'error', status: 'not_found' });
   });
 
