@@ -8,13 +8,12 @@ import { fail, type Exchange } from './responder.js';
 
 /**
  * A request refused because a bounded table is full (clients, observations, block transfers): 5.03 Service
- * Unavailable with a diagnostic payload (RFC 7252 §5.9.3.4, §5.5.2), a drop counter `reason` and a debug line with
- * the peer, so a flood is visible and costs no state.
+ * Unavailable with a diagnostic payload naming the limit (RFC 7252 §5.9.3.4, §5.5.2), a drop counter `reason` and
+ * (through fail) a debug line with the peer, so a flood is visible and costs no state.
  */
 export function refuseAtLimit(core: EndpointCore, ex: Exchange, reason: string, diagnostic: string): void {
   core.ports.metrics.dropped(reason);
-  core.ports.logger.debug({ peer: ex.peer.key, reason }, `CoAP request refused: ${diagnostic}`);
-  fail(core, ex, Rsp.ServiceUnavailable, diagnostic);
+  fail(core, ex, Rsp.ServiceUnavailable, `${diagnostic} (${reason})`);
 }
 
 /** DeviceRefusal (connectDevice) → response code. */

@@ -4,6 +4,8 @@
  * notification's Content-Format, `expiry` as the MQTT message expiry, a truncated Block1 block.
  */
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { upsertUser } from '../../src/auth/password-file-write.js';
 import { encodeBlock } from '../../gateways/coap/block-option.js';
@@ -168,5 +170,37 @@ describe('CoAP exchanges', () => {
     const retained = collect(late, 1);
     await subscribe(late, 'coap/status/#', { qos: 1 });
     expect((await retained).map((m) => m.topic)).toEqual(['coap/status/w1']);
+  });
+
+  it('bad input leaves a debug line with the peer next to its counter', async () => {
+    const lines: { peer?: string; msg?: string; reason?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const port = await freeUdpPort();
+    const hub = await startHub({ gateways: { coap: { edge: { bind: `127.0.0.1:${port}` } } } } as never, {
+      logger: pino({ level: 'debug' }, sink),
+    });
+    const raw = await RawCoap.open(port);
+    raws.push(raw);
+    const token = Buffer.from([0x02, 1]);
+    raw.send({
+      code: Method.POST,
+      token,
+      options: uriOptions('ps/a', [], [{ number: 9999, value: Buffer.from('x') }]),
+    });
+    expect(codeText((await raw.next(answerTo(token), '4.02')).code)).toBe('4.02');
+    raw.sendBytes(Buffer.from('40010203f0', 'hex')); // malformed CON: RST
+    await raw.next((m) => m.type === 'RST' && m.messageId === 0x0203, 'RST');
+    const dropped = (reason: string) =>
+      hub.hub.metrics.value('protohub_gateway_dropped_total', { gateway: 'coap.edge', reason });
+    expect(await dropped('bad_option')).toBe(1);
+    expect(await dropped('malformed_option')).toBeGreaterThanOrEqual(1);
+    const peerKey = /^127\.0\.0\.1:\d+$/;
+    await eventually(() => lines.some((l) => peerKey.test(l.peer ?? '') && /4\.02/.test(l.msg ?? '')), '4.02 line');
+    await eventually(() => lines.some((l) => peerKey.test(l.peer ?? '') && /malformed/.test(l.msg ?? '')), 'RST line');
   });
 });
