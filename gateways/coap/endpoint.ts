@@ -20,7 +20,7 @@ import { Exchange, answer, fail } from './responder.js';
 import { RetransmitQueue } from './retransmit.js';
 import type { CoapConfig } from './schema.js';
 import { closeIdleChannels, dropChannel } from './sessions.js';
-import { requestTarget } from './uri.js';
+import { requestTarget, targetErrorCode } from './uri.js';
 
 export class CoapEndpoint implements EndpointCore {
   readonly dedup: DedupCache;
@@ -116,7 +116,7 @@ export class CoapEndpoint implements EndpointCore {
     try {
       if (target.kind === 'error') {
         this.ports.metrics.dropped(target.status);
-        return fail(this, ex, target.status === 'not_found' ? Rsp.NotFound : Rsp.BadRequest, target.diagnostic);
+        return fail(this, ex, targetErrorCode(target.status), target.diagnostic);
       }
       work =
         target.kind === 'ps'

@@ -139,11 +139,12 @@ async function get(core: EndpointCore, ex: Exchange, topic: string, query: Reque
     );
   }
   if (!read.message) return fail(core, ex, Rsp.NotFound, `no retained message on ${topic}`);
-  answer(core, ex, {
-    code: Rsp.Content,
-    payload: read.message.payload,
-    contentFormat: contentFormatOf(read.message.properties?.contentType),
-  });
+  const contentFormat = contentFormatOf(read.message.properties?.contentType);
+  // RFC 7252 §5.10.4: an Accept the representation does not match → 4.06 (one without a known format matches none)
+  const accept = uintOption(req, Opt.Accept);
+  if (accept !== undefined && accept !== contentFormat)
+    return fail(core, ex, Rsp.NotAcceptable, `the retained message is not in Content-Format ${accept}`);
+  answer(core, ex, { code: Rsp.Content, payload: read.message.payload, contentFormat });
 }
 
 function nextBlock(core: EndpointCore, ex: Exchange, asked: BlockOption): void {

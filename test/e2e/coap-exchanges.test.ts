@@ -88,6 +88,29 @@ describe('CoAP exchanges', () => {
     expect(codeText((await conn.raw.next(answerTo(t(2)), 'GET mqtt/connection')).code)).toBe('4.05');
   });
 
+  it('If-Match is refused 4.02, Proxy-Uri 5.05, an Accept the retained message does not match 4.06', async () => {
+    const { hub, raw } = await setup();
+    const t = (n: number) => Buffer.from([0x06, n]);
+    const ask = async (n: number, extra: { number: number; value: Buffer }[], path = 'ps/acc') => {
+      raw.send({ code: Method.GET, token: t(n), options: uriOptions(path, [], extra) });
+      return raw.next(answerTo(t(n)), `request ${n}`);
+    };
+    // RFC 7252 §5.10.8: conditional requests are not implemented, so the critical option is unrecognised
+    expect(codeText((await ask(1, [{ number: Opt.IfMatch, value: Buffer.from([1]) }])).code)).toBe('4.02');
+    expect(codeText((await ask(2, [{ number: Opt.ProxyUri, value: Buffer.from('coap://x/y') }])).code)).toBe('5.05');
+    const app = await connectV5(hub.url);
+    await app.publishAsync('coap/acc', '{"a":1}', {
+      qos: 1,
+      retain: true,
+      properties: { contentType: 'application/json' },
+    });
+    const accept = (format: number) => ({ number: Opt.Accept, value: Buffer.from([format]) });
+    expect(codeText((await ask(3, [accept(0)])).code)).toBe('4.06');
+    const ok = await ask(4, [accept(50)]);
+    expect(codeText(ok.code)).toBe('2.05');
+    expect(decodeUint(firstOption(ok, Opt.ContentFormat)!)).toBe(50);
+  });
+
   it('answers a publish to a wildcard topic 4.00 with a diagnostic', async () => {
     const { raw } = await setup();
     const token = Buffer.from([0x40, 0]);
