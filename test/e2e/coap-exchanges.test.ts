@@ -111,6 +111,38 @@ describe('CoAP exchanges', () => {
     expect(decodeUint(firstOption(ok, Opt.ContentFormat)!)).toBe(50);
   });
 
+  it('qos=coap maps NON → QoS 0 and CON → QoS 1; notify_type=qos sends QoS 0 as NON and QoS 1 as CON', async () => {
+    const { hub, raw } = await setup();
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/q/#', { qos: 2 });
+    const got = collect(app, 3);
+    const t = (n: number) => Buffer.from([0x9a, n]);
+    raw.send({
+      type: 'NON',
+      code: Method.POST,
+      token: t(1),
+      options: uriOptions('ps/q/non'),
+      payload: Buffer.from('n'),
+    });
+    await raw.next(answerTo(t(1)), 'NON answer');
+    raw.send({ code: Method.POST, token: t(2), options: uriOptions('ps/q/con'), payload: Buffer.from('c') });
+    await raw.next(answerTo(t(2)), 'CON answer');
+    raw.send({ code: Method.POST, token: t(3), options: uriOptions('ps/q/two', ['qos=2']), payload: Buffer.from('2') });
+    await raw.next(answerTo(t(3)), 'QoS 2 answer');
+    const byTopic = Object.fromEntries((await got).map((m) => [m.topic, m.packet.qos]));
+    expect(byTopic).toEqual({ 'coap/q/non': 0, 'coap/q/con': 1, 'coap/q/two': 2 });
+
+    raw.send({ code: Method.GET, token: t(4), options: uriOptions('ps/n/x', ['qos=1'], [observeOption(0)]) });
+    expect((await raw.next(answerTo(t(4)), 'registration')).code).toBe(Rsp.Content);
+    await app.publishAsync('coap/n/x', 'zero', { qos: 0 });
+    const zero = await raw.next((m) => m.token.equals(t(4)) && m.payload.toString() === 'zero', 'QoS 0 notification');
+    expect(zero.type).toBe('NON');
+    await app.publishAsync('coap/n/x', 'one', { qos: 1 });
+    const one = await raw.next((m) => m.token.equals(t(4)) && m.payload.toString() === 'one', 'QoS 1 notification');
+    expect(one.type).toBe('CON');
+    raw.send({ type: 'ACK', code: 0, messageId: one.messageId });
+  });
+
   it('answers a publish to a wildcard topic 4.00 with a diagnostic', async () => {
     const { raw } = await setup();
     const token = Buffer.from([0x40, 0]);
