@@ -53,7 +53,7 @@ async function connect(core: EndpointCore, ex: Exchange, query: RequestQuery): P
   if (typeof will === 'string') return fail(core, ex, Rsp.BadRequest, will);
   const existing = core.channels.get(clientId);
   if (!existing && core.channels.size >= core.config.limits.max_clients)
-    return refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients');
+    return refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients', core.config.heartbeat);
   armSeparateResponse(core, ex);
   // A second connect with the same client id takes over: the broker ends the old session (onClose) and this
   // channel replaces it.

@@ -35,7 +35,7 @@ async function sessionFor(
     return { channel, session: channel.session! };
   }
   const channel = connectionlessChannel(core, ex.peer, query);
-  if (!channel) return void refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients');
+  if (!channel) return void refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients', core.config.heartbeat);
   if (channel.session && !channel.session.closed) return { channel, session: channel.session };
   const s = await ensureSession(core, channel, query, { keepAlive: 0, cleanStart: true, sessionExpiry: 0 });
   if ('refused' in s) return void fail(core, ex, refusalCode(s.refused), s.detail);
@@ -84,7 +84,13 @@ async function publish(core: EndpointCore, ex: Exchange, topic: string, query: R
       return tooLarge();
     }
     if (r.kind === 'overloaded')
-      return refuseAtLimit(core, ex, `block_transfers_${r.scope}`, 'too many block transfers in progress');
+      return refuseAtLimit(
+        core,
+        ex,
+        `block_transfers_${r.scope}`,
+        'too many block transfers in progress',
+        core.config.block_timeout,
+      );
     body = r.body;
   } else if (body.length > core.config.max_body_size) {
     core.ports.metrics.dropped('too_large');

@@ -84,12 +84,10 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
 }
 
 /** Errors carry a diagnostic payload (RFC 7252 §5.5.2) and leave a debug line with the peer. */
-export function fail(core: EndpointCore, ex: Exchange, code: number, diagnostic: string): void {
-  core.ports.logger.debug(
-    { peer: ex.peer.key, code: codeText(code) },
-    `CoAP request answered ${codeText(code)}: ${diagnostic}`,
-  );
-  answer(core, ex, { code, payload: Buffer.from(diagnostic, 'utf8') });
+export function fail(core: EndpointCore, ex: Exchange, code: number, diagnostic: string, options?: CoapOption[]): void {
+  const text = codeText(code);
+  core.ports.logger.debug({ peer: ex.peer.key, code: text }, `CoAP request answered ${text}: ${diagnostic}`);
+  answer(core, ex, { code, options, payload: Buffer.from(diagnostic, 'utf8') });
 }
 
 /** RFC 7252 §5.2.2: acknowledge a CON now when its answer will take longer. */

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeBlock } from '../../gateways/coap/block-option.js';
-import { Method, Opt, Rsp, codeText, type CoapMessage } from '../../gateways/coap/message.js';
+import { Method, Opt, Rsp, codeText, decodeUint, firstOption, type CoapMessage } from '../../gateways/coap/message.js';
 import { closeAllClients, connectV5, eventually } from '../support/clients.js';
 import { RawCoap, observeOption, uriOptions } from '../support/coap-raw.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
@@ -85,6 +85,10 @@ describe('CoAP floods from many source ports', () => {
     expect(codes(answers)).toEqual({ '2.05': limits.total, '5.03': 900 - limits.total });
     for (const a of answers) expect(a.filter((m) => m.code === Rsp.Content).length).toBeLessThanOrEqual(2);
     expect(await dropped(hub, 'clients_limit')).toBe(300);
+    // RFC 7252 §5.9.3.4: the 5.03 says when to retry (Max-Age = heartbeat, when idle clients are forgotten)
+    const overClients = answers.flat().filter((m) => m.payload.toString().includes('clients_limit'));
+    expect(overClients).toHaveLength(300);
+    for (const m of overClients) expect(decodeUint(firstOption(m, Opt.MaxAge)!)).toBe(30);
     const peer = await dropped(hub, 'observe_limit_peer');
     const total = await dropped(hub, 'observe_limit_total');
     expect(peer + total).toBe(200 * 3 - limits.total);
@@ -157,6 +161,8 @@ describe('CoAP floods from many source ports', () => {
     const peer = await dropped(hub, 'block_transfers_peer');
     const total = await dropped(hub, 'block_transfers_total');
     expect(peer + total).toBe(800);
+    const refused = answers.flat().find((m) => m.code === Rsp.ServiceUnavailable)!;
+    expect(decodeUint(firstOption(refused, Opt.MaxAge)!)).toBe(1); // block_timeout
     expect(peer).toBeGreaterThan(0);
     await eventually(async () => (await table(hub, 'block1_transfers')) === 100, 'block1 table gauge');
     // a partial transfer opens no broker session
