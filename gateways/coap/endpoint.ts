@@ -52,12 +52,17 @@ export class CoapEndpoint implements EndpointCore {
       lifetimeMs: c.block_timeout,
     });
     this.block2 = new Block2Store({ maxEntries: transfers, lifetimeMs: c.block_timeout });
-    this.registry = new ObserveRegistry({
-      window: c.observe.window,
-      maxQueue: c.observe.max_queue,
-      maxPerPeer: c.observe.max_per_client,
-      maxTotal: c.observe.max_total,
-    });
+    this.registry = new ObserveRegistry<SharedDelivery>(
+      {
+        window: c.observe.window,
+        maxQueue: c.observe.max_queue,
+        maxQueueBytes: c.observe.max_queue_bytes,
+        overflow: c.observe.queue_overflow,
+        maxPerPeer: c.observe.max_per_client,
+        maxTotal: c.observe.max_total,
+      },
+      (item) => item.delivery.payload.length,
+    );
     this.separateAfterMs = Math.max(50, Math.floor(c.transmission.ack_timeout / 2));
   }
 

@@ -84,6 +84,7 @@ export function dropChannel(core: EndpointCore, channel: CoapChannel, reason: st
   if (channel.dropped) return;
   channel.dropped = true;
   for (const relation of [...channel.relations]) endRelation(core, relation, reason);
+  channel.pendingBytes = 0;
   for (const d of channel.pending.splice(0)) {
     core.ports.metrics.dropped('client_gone');
     d.ack();

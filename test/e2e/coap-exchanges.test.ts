@@ -143,6 +143,41 @@ describe('CoAP exchanges', () => {
     raw.send({ type: 'ACK', code: 0, messageId: one.messageId });
   });
 
+  it('an observation queue bounded by bytes drops the oldest; with queue_overflow = drop_newest the new ones go', async () => {
+    const run = async (observe: Record<string, unknown>, payloads: string[], drops: number) => {
+      const { hub, raw } = await setup({ notify_type: 'con', observe: { window: 1, ...observe } });
+      const token = Buffer.from([0x0f, 1]);
+      raw.send({ code: Method.GET, token, options: uriOptions('ps/qb', [], [observeOption(0)]) });
+      expect((await raw.next(answerTo(token), 'registration')).code).toBe(Rsp.Content);
+      const app = await connectV5(hub.url);
+      for (const p of payloads) await app.publishAsync('coap/qb', p, { qos: 1 });
+      // the first is in flight; the rest were queued or dropped by now
+      const dropped = () =>
+        hub.hub.metrics.value('protohub_gateway_dropped_total', { gateway: 'coap.edge', reason: 'observe_queue_full' });
+      await eventually(async () => (await dropped()) === drops, 'drops counted');
+      const got: string[] = [];
+      const acked = new Set<number>();
+      for (;;) {
+        const n = await raw
+          .next((m) => m.token.equals(token) && m.type === 'CON' && !acked.has(m.messageId), 'notification', 1500)
+          .catch(() => undefined);
+        if (!n) break;
+        acked.add(n.messageId);
+        got.push(n.payload.toString());
+        raw.send({ type: 'ACK', code: 0, messageId: n.messageId });
+      }
+      await stopAllHubs();
+      return got;
+    };
+    // 4 bytes of queue: 'bb' + 'cc' fill it, 'dd' pushes 'bb' out
+    expect(await run({ max_queue_bytes: '4B' }, ['aa', 'bb', 'cc', 'dd'], 1)).toEqual(['aa', 'cc', 'dd']);
+    expect(await run({ max_queue: 2, queue_overflow: 'drop_newest' }, ['m1', 'm2', 'm3', 'm4', 'm5'], 2)).toEqual([
+      'm1',
+      'm2',
+      'm3',
+    ]);
+  });
+
   it('answers a publish to a wildcard topic 4.00 with a diagnostic', async () => {
     const { raw } = await setup();
     const token = Buffer.from([0x40, 0]);
