@@ -35,7 +35,7 @@ export function coapClient(args: string[], timeoutMs = 20_000): Promise<CoapClie
 }
 
 export interface CoapObserver {
-  /** Notification payloads received so far, one per line (`-w` appends a newline to each). */
+  /** Notification payloads received completely so far, one per line (`-w` appends a newline to each). */
   lines(): string[];
   /**
    * What coap-client logged so far (with `-v 7` in `extra`: every PDU it sent and received). libcoap writes debug
@@ -60,9 +60,11 @@ export function coapObserve(uri: string, seconds: number, extra: string[] = [], 
   return {
     child,
     log: () => log,
+    // only complete lines: libcoap writes a blockwise body block by block, and -w's newline ends it
     lines: () =>
       payloads()
         .split('\n')
+        .slice(0, -1)
         .filter((l) => l.length > 0),
     stop: () =>
       new Promise<void>((resolve) => {
