@@ -201,6 +201,8 @@ export class Lwm2mEndpoint {
       expiresAt: now + ltMs,
       awakeUntil: now + this.config.qmode_time_window,
       queued: [],
+      queuedBytes: 0,
+      outstanding: 0,
       observations: new Map(),
       seqNum: 0,
       closed: false,

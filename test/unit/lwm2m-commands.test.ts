@@ -107,7 +107,7 @@ describe('request matcher', () => {
   it('matches a piggybacked response by message id and token', () => {
     const { r, sent } = setup();
     const out: RequestOutcome[] = [];
-    r.request('p', { code: Method.GET, options: [] }, 0, (o) => out.push(o));
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     const req = decodeCoap(sent[0]!);
     const ack = decodeCoap(
       encodeCoap({
@@ -127,7 +127,7 @@ describe('request matcher', () => {
   it('waits for a separate response after an empty ACK and ACKs it (RFC 7252 §5.2.2)', () => {
     const { r, sent } = setup();
     const out: RequestOutcome[] = [];
-    r.request('p', { code: Method.GET, options: [] }, 0, (o) => out.push(o));
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     const req = decodeCoap(sent[0]!);
     r.receive(
       'p',
@@ -149,14 +149,14 @@ describe('request matcher', () => {
   it('retransmits a CON, then gives up with timeout; RST ends with reset', () => {
     const { r, sent } = setup();
     const out: RequestOutcome[] = [];
-    r.request('p', { code: Method.GET, options: [] }, 0, (o) => out.push(o));
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     r.tick(100);
     r.tick(300);
     expect(sent).toHaveLength(3);
     expect(decodeCoap(sent[1]!).messageId).toBe(decodeCoap(sent[0]!).messageId);
     r.tick(700);
     expect(out).toEqual([{ kind: 'timeout' }]);
-    r.request('p', { code: Method.GET, options: [] }, 0, (o) => out.push(o));
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     const mid = decodeCoap(sent[3]!).messageId;
     r.receive(
       'p',
@@ -171,13 +171,10 @@ describe('request matcher', () => {
     const notes: number[] = [];
     const out: RequestOutcome[] = [];
     const obs = [{ number: Opt.Observe, value: Buffer.alloc(0) }];
-    const token = r.request(
-      'p',
-      { code: Method.GET, options: obs },
-      0,
-      (o) => out.push(o),
-      (m) => notes.push(uintOption(m, Opt.Observe)!),
-    );
+    const token = r.request('p', { code: Method.GET, options: obs }, 0, {
+      done: (o) => out.push(o),
+      onNotify: (m) => notes.push(uintOption(m, Opt.Observe)!),
+    });
     const req = decodeCoap(sent[0]!);
     expect(optionValues(req, Opt.Observe)).toHaveLength(1);
     r.receive(
@@ -213,5 +210,54 @@ describe('request matcher', () => {
         () => undefined,
       ),
     ).toBe(false);
+  });
+
+  it('releases a request once, when it stops being outstanding (RFC 7252 §4.7): empty ACK, response, timeout', () => {
+    const { r, sent } = setup();
+    const released: string[] = [];
+    const out: RequestOutcome[] = [];
+    r.request('p', { code: Method.GET, options: [] }, 0, {
+      done: (o) => out.push(o),
+      onRelease: () => released.push('a'),
+    });
+    const a = decodeCoap(sent[0]!);
+    const emptyAck = { type: 'ACK' as const, code: 0, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) };
+    r.receive('p', { ...emptyAck, messageId: a.messageId }, () => undefined);
+    expect(released).toEqual(['a']); // the ACK ends the interaction although the response is still to come
+    expect(out).toEqual([]);
+    r.receive(
+      'p',
+      { type: 'NON', code: 0x45, messageId: 5, token: a.token, options: [], payload: Buffer.alloc(0) },
+      () => undefined,
+    );
+    expect(released).toEqual(['a']);
+    expect(out.map((o) => o.kind)).toEqual(['response']);
+
+    r.request('p', { code: Method.GET, options: [] }, 0, {
+      done: (o) => out.push(o),
+      onRelease: () => released.push('b'),
+    });
+    r.tick(100);
+    r.tick(300);
+    r.tick(700);
+    expect(out.map((o) => o.kind)).toEqual(['response', 'timeout']);
+    expect(released).toEqual(['a', 'b']);
+  });
+
+  it('stops retransmitting a request whose deadline passed', () => {
+    const sent: Buffer[] = [];
+    const r = new Requester({ ackTimeoutMs: 100, ackRandomFactor: 1, maxRetransmit: 10 }, 250, {
+      send: (_p, b) => sent.push(b),
+    });
+    const out: RequestOutcome[] = [];
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
+    r.tick(100);
+    r.tick(300); // past the 250 ms deadline: timeout, and no further copies
+    expect(out).toEqual([{ kind: 'timeout' }]);
+    const copies = sent.length;
+    r.tick(700);
+    r.tick(1500);
+    expect(sent).toHaveLength(copies);
+    expect(r.inFlight).toBe(0);
   });
 });
