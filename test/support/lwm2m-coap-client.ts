@@ -174,6 +174,11 @@ export class CoapLwm2mDevice {
     });
   }
 
+  /** Forgets the held answers: those requests are never answered (a device that lost them). */
+  dropHeld(): number {
+    return this.held.splice(0).length;
+  }
+
   /** Sends the held answers, oldest first. */
   answerHeld(): void {
     for (const a of this.held.splice(0)) a();
