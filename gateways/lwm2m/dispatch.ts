@@ -174,7 +174,9 @@ export class Dispatcher {
       this.ports.metrics.dropped(`request_${o.kind}`);
       const reason =
         o.kind === 'timeout'
-          ? `no answer within ${this.config.request_timeout / 1000}s`
+          ? o.after === 'deadline'
+            ? `no answer within ${this.config.request_timeout / 1000}s`
+            : `no acknowledgement after ${this.config.transmission.max_retransmit + 1} transmissions`
           : o.kind === 'reset'
             ? 'the device reset the request'
             : o.reason;

@@ -8,7 +8,8 @@ import { Opt, RetransmitQueue, encodeCoap, uintOption, type CoapMessage, type Co
 
 export type RequestOutcome =
   | { kind: 'response'; message: CoapMessage }
-  | { kind: 'timeout' }
+  /** `retransmissions`: no ACK to MAX_RETRANSMIT copies (RFC 7252 §4.2); `deadline`: no answer in time. */
+  | { kind: 'timeout'; after: 'retransmissions' | 'deadline' }
   | { kind: 'reset' }
   | { kind: 'cancelled'; reason: string };
 
@@ -175,9 +176,9 @@ export class Requester {
     for (const r of due.resend) this.ports.send(r.peer, r.bytes);
     for (const f of due.failed) {
       const p = this.pending.get(f.context);
-      if (p && !p.answered) this.finish(p, { kind: 'timeout' });
+      if (p && !p.answered) this.finish(p, { kind: 'timeout', after: 'retransmissions' });
     }
     for (const p of [...this.pending.values()])
-      if (!p.answered && p.deadline <= now) this.finish(p, { kind: 'timeout' });
+      if (!p.answered && p.deadline <= now) this.finish(p, { kind: 'timeout', after: 'deadline' });
   }
 }

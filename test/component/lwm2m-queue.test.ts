@@ -15,7 +15,7 @@ import { silentLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics.js';
 import { closeAllClients, collect, connectV5, eventually, subscribe, type Received } from '../support/clients.js';
 import { startHub, stopAllHubs } from '../support/hub.js';
-import { CoapLwm2mDevice } from '../support/lwm2m-coap-client.js';
+import { CoapLwm2mDevice, type CoapDeviceOptions } from '../support/lwm2m-coap-client.js';
 import { freeUdpPort } from '../support/net.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -32,7 +32,12 @@ interface Rig {
   dropped(reason: string): Promise<number>;
 }
 
-async function rig(ep: string, extra: Record<string, unknown>, register: string[] = ['lt=300']): Promise<Rig> {
+async function rig(
+  ep: string,
+  extra: Record<string, unknown>,
+  register: string[] = ['lt=300'],
+  deviceOptions: Partial<CoapDeviceOptions> = {},
+): Promise<Rig> {
   const hub = await startHub();
   const udp = await freeUdpPort();
   const config = lwm2mConfigSchema.parse({ bind: `127.0.0.1:${udp}`, ...extra });
@@ -49,7 +54,7 @@ async function rig(ep: string, extra: Record<string, unknown>, register: string[
   cleanups.push(() => gw.stop());
   const app = await connectV5(hub.url);
   await subscribe(app, `lwm2m/${ep}/up/#`, { qos: 1 });
-  const device = new CoapLwm2mDevice(udp, { lwm2m: '1.1', ct: [110] });
+  const device = new CoapLwm2mDevice(udp, { lwm2m: '1.1', ct: [110], ...deviceOptions });
   await device.open();
   cleanups.push(() => device.close());
   device.resources.set('/3/0/9', 87);
@@ -113,27 +118,40 @@ it('a device that never answers: 5.04 on up/resp, counted, and its slot is free 
     request_timeout: '1s',
     transmission: { ack_timeout: '200ms', max_retransmit: 1 },
   });
-  device.hold = true;
+  device.neverAnswer.add('/3/0/9');
   const resp = collect(app, 2, { filter: (m) => m.topic === 'lwm2m/mute/up/resp', timeoutMs: 15_000 });
   app.publish('lwm2m/mute/dn', read(1), { qos: 1 });
   app.publish('lwm2m/mute/dn', read(2, '/3/0/0'), { qos: 1 });
-  await eventually(() => device.seen.length >= 1, 'the first request at the device');
-  const [timedOut] = await collect(app, 1, { filter: (m) => m.topic === 'lwm2m/mute/up/resp', timeoutMs: 15_000 });
-  expect(json(timedOut!)).toMatchObject({
-    reqID: 1,
-    data: { reqPath: '/3/0/9', code: '5.04', codeMsg: 'gateway_timeout', reason: 'no answer within 1s' },
-  });
-  expect(await dropped('request_timeout')).toBe(1);
-  expect(device.dropHeld()).toBeGreaterThan(0); // the device never answers those
-  device.hold = false;
-  await eventually(() => device.seen.some((q) => q.path === '/3/0/0'), 'the second command after the timeout');
-  device.answerHeld();
+  // the device answers /3/0/0 at once, so had 2 gone out beside 1 its 2.05 would come before 1's 5.04
   const both = (await resp).map(json);
   expect(both.map((r) => [r.reqID, r.data.code])).toEqual([
     [1, '5.04'],
     [2, '2.05'],
   ]);
+  expect(both[0].data).toMatchObject({
+    reqPath: '/3/0/9',
+    codeMsg: 'gateway_timeout',
+    reason: 'no acknowledgement after 2 transmissions',
+  });
+  expect(await dropped('request_timeout')).toBe(1);
+  // retransmitted (max_retransmit 1) but not repeated after the timeout: one request, seen once by the device
+  expect(device.seen.map((q) => q.path)).toEqual(['/3/0/9', '/3/0/0']);
   expect(both[1].data.content).toEqual([{ path: '/3/0/0', value: 'ACME' }]);
+});
+
+it('an empty ACK ends the outstanding interaction (RFC 7252 §4.7): the next command goes out; no response → 5.04', async () => {
+  const { app, device, dropped } = await rig('slow', { request_timeout: '1s' }, ['lt=300'], { emptyAckAfterMs: 20 });
+  device.neverAnswer.add('/3/0/9'); // acknowledged (empty ACK), answer never sent
+  const resp = collect(app, 2, { filter: (m) => m.topic === 'lwm2m/slow/up/resp', timeoutMs: 15_000 });
+  app.publish('lwm2m/slow/dn', read(1), { qos: 1 });
+  app.publish('lwm2m/slow/dn', read(2, '/3/0/0'), { qos: 1 });
+  const got = (await resp).map(json);
+  expect(got.map((r) => [r.reqID, r.data.code])).toEqual([
+    [2, '2.05'],
+    [1, '5.04'],
+  ]);
+  expect(got[1].data).toMatchObject({ reqPath: '/3/0/9', reason: 'no answer within 1s' });
+  expect(await dropped('request_timeout')).toBe(1);
 });
 
 it('QoS 1 commands are acknowledged to the broker only once answered: inflight_window holds the rest', async () => {

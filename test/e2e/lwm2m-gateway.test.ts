@@ -249,7 +249,7 @@ describe('LwM2M gateway', () => {
       reqPath: '/3/0/0',
       code: '5.04',
       codeMsg: 'gateway_timeout',
-      reason: 'no answer within 3s',
+      reason: 'no acknowledgement after 2 transmissions',
     });
     expect(await dropped('request_timeout')).toBe(1);
   });

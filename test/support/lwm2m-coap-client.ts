@@ -40,6 +40,11 @@ export interface CoapDeviceOptions {
   lwm2m: '1.0' | '1.1';
   /** Content formats declared with `ct` on the root link (1.1, TS 1.1 Core §6.2.1). */
   ct?: number[];
+  /**
+   * An unanswered request gets an empty ACK after this long and its answer later as a separate response
+   * (RFC 7252 §5.2.2). Default 60 s: in practice piggybacked, so held answers keep the request unacknowledged.
+   */
+  emptyAckAfterMs?: number;
 }
 
 const int = (n: number): boolean => Number.isInteger(n);
@@ -98,7 +103,11 @@ export class CoapLwm2mDevice {
   private readonly observers = new Map<string, { res: OutgoingMessage; accept?: number }>();
   /** When set, requests are recorded but their answers wait for `answerHeld()` (no empty ACK meanwhile). */
   hold = false;
-  private readonly held: Array<() => void> = [];
+  private readonly held: Array<{ mid: string; answer: () => void }> = [];
+  /** Requests for these paths are recorded and never answered (no ACK either): a device that lost them. */
+  readonly neverAnswer = new Set<string>();
+  /** Message ids held or never answered: a retransmission of one is the same request (RFC 7252 §4.5), not recorded again. */
+  private readonly unanswered = new Set<string>();
   location?: string;
 
   constructor(
@@ -107,8 +116,8 @@ export class CoapLwm2mDevice {
   ) {}
 
   async open(): Promise<void> {
-    // piggybackReplyMs: a held answer must not be replaced by an empty ACK, so NSTART stays observable
-    const server = createServer({ piggybackReplyMs: 60_000 }, (req, res) => this.onRequest(req, res));
+    const piggybackReplyMs = this.options.emptyAckAfterMs ?? 60_000;
+    const server = createServer({ piggybackReplyMs }, (req, res) => this.onRequest(req, res));
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     this.agent = new Agent({ type: 'udp4', socket: server._sock as never });
@@ -174,14 +183,12 @@ export class CoapLwm2mDevice {
     });
   }
 
-  /** Forgets the held answers: those requests are never answered (a device that lost them). */
-  dropHeld(): number {
-    return this.held.splice(0).length;
-  }
-
   /** Sends the held answers, oldest first. */
   answerHeld(): void {
-    for (const a of this.held.splice(0)) a();
+    for (const h of this.held.splice(0)) {
+      this.unanswered.delete(h.mid);
+      h.answer();
+    }
   }
 
   /** A notification of an observed path with its current values, in the format of the Observe's Accept. */
@@ -236,6 +243,9 @@ export class CoapLwm2mDevice {
   }
 
   private onRequest(req: IncomingMessage, res: OutgoingMessage): void {
+    // node-coap hands a retransmission to the handler again until the answer is sent
+    const mid = `${req.rsinfo.address}:${req.rsinfo.port}#${req._packet.messageId}`;
+    if (this.unanswered.has(mid)) return;
     const [pathPart, queryPart] = req.url.split('?');
     const path = pathPart!.replace(/\/+$/, '') || '/';
     const acceptName = req.headers.Accept as string | undefined;
@@ -256,8 +266,11 @@ export class CoapLwm2mDevice {
         w.resolve(seen);
       }
     const answer = (): void => this.answer(req, res, seen);
-    if (this.hold) this.held.push(answer);
-    else answer();
+    if (this.neverAnswer.has(path)) this.unanswered.add(mid);
+    else if (this.hold) {
+      this.unanswered.add(mid);
+      this.held.push({ mid, answer });
+    } else answer();
   }
 
   private answer(req: IncomingMessage, res: OutgoingMessage, q: SeenRequest): void {

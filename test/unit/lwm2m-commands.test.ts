@@ -155,7 +155,7 @@ describe('request matcher', () => {
     expect(sent).toHaveLength(3);
     expect(decodeCoap(sent[1]!).messageId).toBe(decodeCoap(sent[0]!).messageId);
     r.tick(700);
-    expect(out).toEqual([{ kind: 'timeout' }]);
+    expect(out).toEqual([{ kind: 'timeout', after: 'retransmissions' }]);
     r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     const mid = decodeCoap(sent[3]!).messageId;
     r.receive(
@@ -253,7 +253,7 @@ describe('request matcher', () => {
     r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     r.tick(100);
     r.tick(300); // past the 250 ms deadline: timeout, and no further copies
-    expect(out).toEqual([{ kind: 'timeout' }]);
+    expect(out).toEqual([{ kind: 'timeout', after: 'deadline' }]);
     const copies = sent.length;
     r.tick(700);
     r.tick(1500);
