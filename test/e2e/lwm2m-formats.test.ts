@@ -122,6 +122,16 @@ describe('LwM2M content formats with a node-coap device', () => {
     expect(d.resources.get('/3303/1/5700')).toBe(20);
     expect(d.resources.get('/3303/1/5701')).toBe('K');
 
+    // §6.3.3 Write, partial update: POST on the instance, SenML JSON for a 1.1 client that declared it
+    const wrote = await next({
+      reqID: 'w',
+      msgType: 'write',
+      data: { basePath: '/3303/1', content: [{ path: '/5700', value: 19.75 }] },
+    });
+    expect(wrote.data).toMatchObject({ reqPath: '/3303/1', code: '2.04', codeMsg: 'changed' });
+    expect((await d.request((q) => q.method === 'POST' && q.path === '/3303/1')).contentFormat).toBe(110);
+    expect(d.resources.get('/3303/1/5700')).toBe(19.75);
+
     // §6.3.4 Write-Attributes: PUT with the attributes as Uri-Query
     const attrs = await next({ reqID: 'a', msgType: 'write-attr', data: { path: '/3303/1/5700', pmin: 10, gt: 25.5 } });
     expect(attrs.data).toMatchObject({ reqPath: '/3303/1/5700', code: '2.04', codeMsg: 'changed' });

@@ -322,7 +322,11 @@ export class CoapLwm2mDevice {
         res.setOption('Location-Path', [Buffer.from(q.path.slice(1)), Buffer.from(id)] as never);
         return reply('2.01');
       }
-      return reply(known ? '2.04' : '4.04'); // Execute / partial update
+      if (!known) return reply('4.04');
+      // §6.3.3 Write (partial update) on an instance: apply a SenML JSON body; otherwise Execute (§6.3.5)
+      if (depth === 2 && q.contentFormat === 110)
+        for (const [k, v] of senmlJsonRecords(q.payload)) this.resources.set(k, v);
+      return reply('2.04');
     }
     if (q.method === 'DELETE') {
       if (!known || depth !== 2) return reply(known ? '4.05' : '4.04'); // §6.3.8: only instances
