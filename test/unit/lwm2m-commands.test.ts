@@ -260,4 +260,57 @@ describe('request matcher', () => {
     expect(sent).toHaveLength(copies);
     expect(r.inFlight).toBe(0);
   });
+
+  it('property: whatever arrives in whatever order, each request is released once and answered once, release first', () => {
+    const event = fc.oneof(
+      fc.record({ kind: fc.constantFrom('ack', 'emptyAck', 'rst', 'separate', 'duplicate'), i: fc.nat(4) }),
+      fc.record({ kind: fc.constant('tick'), dt: fc.integer({ min: 1, max: 400 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(event, { maxLength: 40 }), (n, events) => {
+        const sent: Buffer[] = [];
+        const r = new Requester({ ackTimeoutMs: 100, ackRandomFactor: 1, maxRetransmit: 2 }, 1000, {
+          send: (_p, b) => sent.push(b),
+        });
+        const done = Array.from({ length: n }, () => 0);
+        const released = Array.from({ length: n }, () => 0);
+        const releasedAtDone: number[] = [];
+        const reqs = Array.from({ length: n }, (_, i) => {
+          r.request('p', { code: Method.GET, options: [] }, 0, {
+            done: () => {
+              done[i]!++;
+              releasedAtDone[i] = released[i]!;
+            },
+            onRelease: () => released[i]!++,
+          });
+          return decodeCoap(sent[sent.length - 1]!);
+        });
+        let now = 0;
+        const empty = { options: [], payload: Buffer.alloc(0) };
+        for (const e of events) {
+          if (e.kind === 'tick') {
+            now += e.dt;
+            r.tick(now);
+            continue;
+          }
+          const q = reqs[e.i % n]!;
+          const m =
+            e.kind === 'ack'
+              ? { ...empty, type: 'ACK' as const, code: 0x45, messageId: q.messageId, token: q.token }
+              : e.kind === 'emptyAck'
+                ? { ...empty, type: 'ACK' as const, code: 0, messageId: q.messageId, token: Buffer.alloc(0) }
+                : e.kind === 'rst'
+                  ? { ...empty, type: 'RST' as const, code: 0, messageId: q.messageId, token: Buffer.alloc(0) }
+                  : { ...empty, type: 'CON' as const, code: 0x45, messageId: 5000 + e.i, token: q.token };
+          r.receive('p', m, () => undefined);
+          if (e.kind === 'duplicate') r.receive('p', m, () => undefined);
+        }
+        r.tick(now + 10_000); // past every deadline
+        expect(done).toEqual(done.map(() => 1));
+        expect(released).toEqual(released.map(() => 1));
+        expect(releasedAtDone).toEqual(done.map(() => 1)); // the slot is free before the caller hears the outcome
+        expect(r.inFlight).toBe(0);
+      }),
+    );
+  });
 });
