@@ -9,6 +9,7 @@ import { afterAll, afterEach, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/loader.js';
 import type { HubConfigInput } from '../../src/config/schema.js';
 import { Hub } from '../../src/hub.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { BridgeStatus } from '../../src/bridge/manager.js';
 import { describeWithPeers } from '../support/peers.js';
 import { freePort } from '../support/net.js';
@@ -98,6 +99,54 @@ describeWithPeers(['mosquitto'], 'bridge: the cache commit is the PUBACK point',
       expect(backlog(hub)).toBe(100);
     },
   );
+
+  it('upgrade: forwards an older version left in the broker session rows reach the upstream first, then the rows are gone', async () => {
+    const port = await freePort();
+    const upstream = await upstreamDown(port);
+    const dir = tempDir('protohub-store-');
+    // what a hub before issue 14 leaves behind: the bridge's persistent session with queued rows, one in flight
+    const old = new SqliteStore({ dir, synchronous: 'normal' });
+    old.open();
+    const clientId = '$hub/bridge/cloud';
+    old.saveSession({
+      clientId,
+      protocolVersion: 5,
+      expiryInterval: 0xffffffff,
+      subscriptions: [{ filter: 'sensors/#', qos: 2, noLocal: true, retainAsPublished: true, retainHandling: 0 }],
+    });
+    for (let i = 0; i < 50; i++) {
+      const seq = old.enqueue(
+        clientId,
+        {
+          topic: `sensors/s/${i % 10}`,
+          payload: Buffer.from(String(i)),
+          qos: 1,
+          retain: false,
+          receivedAt: Date.now(),
+        },
+        1,
+      );
+      if (i === 0) old.markInflight(clientId, seq, 1, 'publish');
+    }
+    old.close();
+
+    const { hub, url } = await startHub(
+      merge(bridgeInput([`mqtt://127.0.0.1:${port}`]), { store: { type: 'sqlite', dir } }),
+    );
+    await eventually(() => backlog(hub) === 50, 'the old rows moved into the cache');
+    await publishMany(url, 50, 50); // live traffic after them
+    const mosq = await upstream.up();
+    await upstream.collector.waitDistinct(100);
+    const arrived = upstream.collector.messages.map((m) => Number(m.payload));
+    expect(arrived.slice(0, 50)).toEqual(range(0, 50)); // the old ones first, in order
+    expect(arrivalReport(arrived.map(String), range(0, 100)).missing).toEqual([]);
+    await hub.stop();
+    const after = new SqliteStore({ dir, synchronous: 'normal' });
+    after.open();
+    expect(after.countMessages(clientId)).toBe(0);
+    after.close();
+    await mosq.stop();
+  });
 
   it('a reload that restarts the bridge mid-stream loses nothing PUBACKed', async () => {
     const N = 2000;
