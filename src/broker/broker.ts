@@ -258,7 +258,7 @@ export class Broker implements BrokerApi {
   /** The transport went away: keep the session until it expires ([MQTT-3.1.2-23]), or end it now. */
   detach(session: Session): void {
     // what a durable consumer held without store rows becomes the broker's to keep (before it goes offline)
-    if (session.persistent) session.storeHeld();
+    session.storeHeld();
     session.detachSink();
     session.disconnectedAt = Date.now();
     if (session.expiryInterval === 0) {

@@ -241,22 +241,22 @@ export class Session {
    * order, and the publishers' acknowledgements it held are released once that commits.
    */
   storeHeld(): void {
+    if (!this.durableConsumer || !this.persistent) return;
     const released: Acceptance[] = [];
     const store = this.#ctx.store;
-    const write = (p: Pending): void => {
-      if (p.accept === undefined) return;
+    /** Give a held message its row; false for one that has a row already (or is QoS 0). */
+    const write = (p: Pending): p is Pending & { seq: number } => {
+      if (p.accept === undefined) return false;
       p.seq = store.enqueue(this.clientId, p.msg, p.qos, p.subIds);
       released.push(p.accept);
       p.accept = undefined;
+      return true;
     };
-    for (const [packetId, p] of this.#inflight) {
-      write(p);
-      if (p.seq !== undefined && p.state !== 'queued') store.markInflight(this.clientId, p.seq, packetId, p.state);
-    }
+    for (const [packetId, p] of this.#inflight)
+      if (write(p) && p.state !== 'queued') store.markInflight(this.clientId, p.seq, packetId, p.state);
     for (const p of this.#queue) {
-      write(p);
       // in memory and in the store, like any queued message: the pager must not read it back again
-      if (p.seq !== undefined && p.seq > this.#pager.loadedSeq) this.#pager.loadedSeq = p.seq;
+      if (write(p) && p.seq > this.#pager.loadedSeq) this.#pager.loadedSeq = p.seq;
     }
     if (released.length > 0) store.afterCommit(() => released.forEach((a) => a.release()));
   }
