@@ -9,6 +9,7 @@ import {
   StateError,
   type ClientGatewayContext,
   type ClientGatewayInstance,
+  type DeviceManagement,
   type InstanceHealth,
 } from '../../src/gateway/index.js';
 import { UdpSocket } from '../coap/index.js';
@@ -68,6 +69,12 @@ export class Lwm2mGateway implements ClientGatewayInstance {
     this.state = 'running';
     this.ctx.logger.info({ bind: `${host}:${this.port}`, objects: objects.size }, 'LwM2M server listening');
   }
+
+  /** What the HTTP API calls (routes in src/http/routes/lwm2m.ts). */
+  readonly management: DeviceManagement = {
+    list: () => this.list(),
+    command: (ep, command) => this.command(ep, command),
+  };
 
   /** Registered endpoints (for the HTTP API; empty before start). */
   list(): EndpointInfo[] {

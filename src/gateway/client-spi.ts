@@ -37,6 +37,21 @@ export interface ClientGatewayContext extends GatewayContext {
   readonly devices: DeviceSessions;
 }
 
+/** One device a management gateway knows (an LwM2M endpoint): its name, its objects, and what else it reports. */
+export interface ManagedDevice {
+  readonly ep: string;
+  readonly objectList: readonly string[];
+}
+
+/**
+ * What a device-management gateway (LwM2M) offers the HTTP API: its registered devices, and one command on one of
+ * them that resolves with the result document (EMQX `up/resp` shape); undefined when the device is not registered.
+ */
+export interface DeviceManagement {
+  list(): readonly ManagedDevice[];
+  command(device: string, command: unknown): Promise<Record<string, unknown>> | undefined;
+}
+
 export interface ClientGatewayInstance {
   /** Open sockets. Idempotent; rejects with a GatewayError when the instance cannot start. */
   start(): Promise<void>;
@@ -48,6 +63,8 @@ export interface ClientGatewayInstance {
   health(): InstanceHealth;
   /** Errors when the instance as a whole failed (the supervisor restarts it); never completes on its own. */
   readonly failure$?: Observable<never>;
+  /** Device management for the HTTP API (LwM2M); absent for gateways that only relay messages. */
+  readonly management?: DeviceManagement;
 }
 
 export interface ClientGatewayDefinition<C extends ClientGatewayConfigBase = ClientGatewayConfigBase> {

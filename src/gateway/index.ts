@@ -21,7 +21,9 @@ export type {
   ClientGatewayDefinition,
   ClientGatewayInstance,
   DeviceConnect,
+  DeviceManagement,
   DeviceSessions,
+  ManagedDevice,
 } from './client-spi.js';
 export {
   clientGatewaySchema,

@@ -1,0 +1,164 @@
+/**
+ * LwM2M device management over HTTP, with EMQX 5's routes where EMQX has them (emqx_lwm2m_api):
+ * GET /api/v5/gateways/lwm2m/clients[/{clientid}] (registered endpoints and their objects), GET …/lookup
+ * (`action=read|discover`), POST …/read, POST …/observe (`enable=true|false`), PUT or POST …/write
+ * (`path`, `type`, `value`), and ours: POST …/execute (`args`) and POST …/command (any EMQX command JSON).
+ * Unlike EMQX, which answers 204 and publishes the device's answer on MQTT, each call waits for the device and
+ * answers 200 with the result document of `up/resp` (bounded by the instance's `request_timeout`; a sleeping
+ * queue-mode endpoint answers when it next wakes). Endpoints are looked up in every running LwM2M instance, or in
+ * the one named by `?gateway=<name>`.
+ */
+import { z } from 'zod';
+import type { DeviceManagement, ManagedDevice } from '../../gateway/client-spi.js';
+import type { ApiDeps } from '../deps.js';
+import { badRequest, notFound, unavailable } from '../errors.js';
+import { paginate } from '../paging.js';
+import type { Route, RouteContext } from '../router.js';
+
+const BASE = '/api/v5/gateways/lwm2m/clients';
+/** Resource types a `write` may name (TS 1.1 Core Appendix C; EMQX's list plus Unsigned and Corelnk). */
+const TYPES = ['String', 'Integer', 'Unsigned', 'Float', 'Boolean', 'Opaque', 'Time', 'Objlnk', 'Corelnk'];
+
+interface Instance {
+  id: string;
+  management: DeviceManagement;
+}
+
+/** Running LwM2M instances with device management, optionally only `?gateway=<name>`. */
+function instances(deps: ApiDeps, query: URLSearchParams): Instance[] {
+  const gw = deps.gateways();
+  if (!gw?.management) throw unavailable('the LwM2M gateway');
+  const only = query.get('gateway');
+  const out: Instance[] = [];
+  for (const h of gw.health()) {
+    if (h.protocol !== 'lwm2m' || (only !== null && h.name !== only && h.id !== only)) continue;
+    const management = gw.management(h.id);
+    if (management) out.push({ id: h.id, management });
+  }
+  return out;
+}
+
+const view = (id: string, d: ManagedDevice) => ({ clientid: d.ep, gateway: id, ...d });
+
+function find(deps: ApiDeps, ctx: RouteContext<ApiDeps>): Instance {
+  const ep = ctx.params.clientid;
+  const hit = instances(deps, ctx.query).find((i) => i.management.list().some((d) => d.ep === ep));
+  if (!hit) throw notFound(`LwM2M client ${ep}`);
+  return hit;
+}
+
+function need(query: URLSearchParams, name: string): string {
+  const v = query.get(name);
+  if (v === null || v === '') throw badRequest(`query.${name}: required`);
+  return v;
+}
+
+function bool(query: URLSearchParams, name: string): boolean {
+  const v = need(query, name);
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw badRequest(`query.${name}: expected true or false`);
+}
+
+let seq = 0;
+
+/** Runs one command on the endpoint and waits for its result document. */
+async function run(ctx: RouteContext<ApiDeps>, msgType: string, data: Record<string, unknown>, reqID?: unknown) {
+  const { management } = find(ctx.deps, ctx);
+  const cmd = { reqID: reqID ?? `http-${++seq}`, msgType, data };
+  const pending = management.command(ctx.params.clientid, cmd);
+  if (!pending) throw notFound(`LwM2M client ${ctx.params.clientid}`); // deregistered meanwhile
+  const result = await pending;
+  ctx.deps.logger.info(
+    { gateway: 'lwm2m', ep: ctx.params.clientid, msgType, path: data.path ?? data.basePath, by: ctx.principal },
+    'LwM2M command through the HTTP API',
+  );
+  return result;
+}
+
+const write = (method: 'PUT' | 'POST'): Route<ApiDeps> => ({
+  method,
+  path: `${BASE}/{clientid}/write`,
+  handler: (ctx) => {
+    const type = ctx.query.get('type');
+    if (type !== null && !TYPES.includes(type)) throw badRequest(`query.type: expected one of ${TYPES.join(', ')}`);
+    const data = { path: need(ctx.query, 'path'), value: need(ctx.query, 'value'), ...(type ? { type } : {}) };
+    return run(ctx, 'write', data);
+  },
+});
+
+const commandSchema = z
+  .object({ reqID: z.unknown().optional(), msgType: z.string(), data: z.record(z.string(), z.unknown()) })
+  .strict();
+
+export const lwm2mRoutes: Route<ApiDeps>[] = [
+  {
+    method: 'GET',
+    path: BASE,
+    handler: ({ deps, query }) => {
+      const all = instances(deps, query).flatMap((i) => i.management.list().map((d) => view(i.id, d)));
+      const like = query.get('like_clientid');
+      return paginate(
+        query,
+        deps.maxPage,
+        all,
+        (d) => like === null || d.clientid.includes(like),
+        (d) => d,
+      );
+    },
+  },
+  {
+    method: 'GET',
+    path: `${BASE}/{clientid}`,
+    handler: (ctx) => {
+      const i = find(ctx.deps, ctx);
+      return view(
+        i.id,
+        i.management.list().find((d) => d.ep === ctx.params.clientid)!,
+      );
+    },
+  },
+  {
+    method: 'GET',
+    path: `${BASE}/{clientid}/lookup`,
+    handler: async (ctx) => {
+      const path = need(ctx.query, 'path');
+      const action = need(ctx.query, 'action');
+      if (action !== 'read' && action !== 'discover') throw badRequest('query.action: expected read or discover');
+      const { data } = (await run(ctx, action, { path })) as { data: Record<string, unknown> };
+      const { reqPath: _reqPath, ...rest } = data;
+      return { clientid: ctx.params.clientid, path, action, ...rest };
+    },
+  },
+  {
+    method: 'POST',
+    path: `${BASE}/{clientid}/read`,
+    handler: (ctx) => run(ctx, 'read', { path: need(ctx.query, 'path') }),
+  },
+  {
+    method: 'POST',
+    path: `${BASE}/{clientid}/observe`,
+    handler: (ctx) => {
+      const path = need(ctx.query, 'path');
+      return run(ctx, bool(ctx.query, 'enable') ? 'observe' : 'cancel-observe', { path });
+    },
+  },
+  write('PUT'),
+  write('POST'),
+  {
+    method: 'POST',
+    path: `${BASE}/{clientid}/execute`,
+    handler: (ctx) => {
+      const args = ctx.query.get('args');
+      return run(ctx, 'execute', { path: need(ctx.query, 'path'), ...(args ? { args } : {}) });
+    },
+  },
+  {
+    method: 'POST',
+    path: `${BASE}/{clientid}/command`,
+    handler: async (ctx) => {
+      const body = await ctx.body(commandSchema);
+      return run(ctx, body.msgType, body.data, body.reqID);
+    },
+  },
+];
