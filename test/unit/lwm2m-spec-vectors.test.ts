@@ -1,7 +1,7 @@
 /**
  * The content-format examples of the OMA specifications, decoded and encoded both ways with the shipped object
  * definitions: OMA-TS-LightweightM2M_Core-V1_1-20180710-A §7.4.4 (SenML JSON, Tables 7.4.4-2 … 7.4.4-8), §7.4.5
- * (the SenML CBOR hex of Read /3/0) and OMA-TS-LightweightM2M-V1_0 §6.4.4 (LwM2M JSON, 11543).
+ * (the SenML CBOR hex of Read /3/0), §7.4.3 (TLV) and OMA-TS-LightweightM2M-V1_0 §6.4.4 (LwM2M JSON, 11543).
  * Then the SenML fields of RFC 8428 §4 that LwM2M devices send: base name/time/value, vb, vs, vd, vlo, bver and
  * must-understand fields.
  */
@@ -11,6 +11,7 @@ import { decodeLwm2mJson, encodeLwm2mJson } from '../../gateways/lwm2m/lwm2m-jso
 import { ObjectRegistry } from '../../gateways/lwm2m/objects.js';
 import { parsePath } from '../../gateways/lwm2m/path.js';
 import { decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor, encodeSenmlJson } from '../../gateways/lwm2m/senml.js';
+import { decodeTlv, encodeTlv } from '../../gateways/lwm2m/tlv.js';
 import type { Lwm2mRecord, TypeResolver } from '../../gateways/lwm2m/values.js';
 
 const objects = ObjectRegistry.load();
@@ -277,5 +278,60 @@ describe('LwM2M JSON (11543), TS 1.0 §6.4.4', () => {
     expect(decodeLwm2mJson(Buffer.from(doc), typed)).toEqual(recs);
     expect(encodeLwm2mJson(recs, typed).toString()).toBe(doc);
     expect(() => decodeLwm2mJson(Buffer.from('{"e":[{"n":"/3311/0/5850","bv":1}]}'), typeOf)).toThrow(/boolean/);
+  });
+});
+
+describe('TLV (11542), the other examples of TS 1.1 Core §7.4.3', () => {
+  // objects 65 and 66 of the example (the same as SenML Table 7.4.4-4): 65/0 Objlnk (multiple), 65/1 String,
+  // 65/2 Integer; 66/0 and 66/1 String, 66/2 Objlnk
+  const example: TypeResolver = (o, r) =>
+    o === 65
+      ? (['Objlnk', 'String', 'Integer'] as const)[r]
+      : o === 66
+        ? (['String', 'String', 'Objlnk'] as const)[r]
+        : typeOf(o, r);
+
+  it('Read /1: the Server object instance, wrapped in an Object Instance TLV', () => {
+    const bytes = hex('08 00 0f  c1 00 01  c4 01 00 01 51 80  c1 06 01  c1 07 55');
+    const recs = [
+      { path: '/1/0/0', value: 1 },
+      { path: '/1/0/1', value: 86400 },
+      { path: '/1/0/6', value: true },
+      { path: '/1/0/7', value: 'U' },
+    ];
+    expect(decodeTlv(bytes, at('/1'), typeOf)).toEqual(recs);
+    expect(encodeTlv(recs, at('/1'), typeOf).toString('hex')).toBe(bytes.toString('hex'));
+  });
+
+  it('Read /65/0: a multiple Objlnk resource, a String, a 32-bit Integer', () => {
+    const bytes = hex(
+      '88 00 0c 44 00 00 42 00 00 44 01 00 42 00 01  c8 01 0d 38 36 31 33 38 30 30 37 35 35 35 30 30  c4 02 12 34 56 78',
+    );
+    const recs = [
+      { path: '/65/0/0/0', value: { objectId: 66, instanceId: 0 } },
+      { path: '/65/0/0/1', value: { objectId: 66, instanceId: 1 } },
+      { path: '/65/0/1', value: '8613800755500' },
+      { path: '/65/0/2', value: 0x12345678 },
+    ];
+    expect(decodeTlv(bytes, at('/65/0'), example)).toEqual(recs);
+    expect(encodeTlv(recs, at('/65/0'), example).toString('hex')).toBe(bytes.toString('hex'));
+  });
+
+  it('Read /66: two instances, the second linking to no instance (65535:65535)', () => {
+    const bytes = hex(`
+      08 00 26 c8 00 0b 6d 79 53 65 72 76 69 63 65 20 31 c8 01 0f 49 6e 74 65 72 6e 65 74 2e 31 35 2e 32 33 34
+               c4 02 00 43 00 00
+      08 01 26 c8 00 0b 6d 79 53 65 72 76 69 63 65 20 32 c8 01 0f 49 6e 74 65 72 6e 65 74 2e 31 35 2e 32 33 35
+               c4 02 ff ff ff ff`);
+    const recs = [
+      { path: '/66/0/0', value: 'myService 1' },
+      { path: '/66/0/1', value: 'Internet.15.234' },
+      { path: '/66/0/2', value: { objectId: 67, instanceId: 0 } },
+      { path: '/66/1/0', value: 'myService 2' },
+      { path: '/66/1/1', value: 'Internet.15.235' },
+      { path: '/66/1/2', value: { objectId: 65535, instanceId: 65535 } },
+    ];
+    expect(decodeTlv(bytes, at('/66'), example)).toEqual(recs);
+    expect(encodeTlv(recs, at('/66'), example).toString('hex')).toBe(bytes.toString('hex'));
   });
 });
