@@ -50,6 +50,17 @@ export interface ManagedDevice {
 export interface DeviceManagement {
   list(): readonly ManagedDevice[];
   command(device: string, command: unknown): Promise<Record<string, unknown>> | undefined;
+  /** What the gateway's object definitions say of a resource path ("/3/0/1"); undefined when nothing. */
+  describe?(path: string): ResourceDescription | undefined;
+}
+
+/** A resource as an object definition declares it (EMQX's discover lookup shape). */
+export interface ResourceDescription {
+  readonly name: string;
+  /** "R", "W", "RW", "E" or "" (TS 1.1 Core Appendix D, Operations). */
+  readonly operations: string;
+  /** The resource type; absent for executable resources. */
+  readonly dataType?: string;
 }
 
 export interface ClientGatewayInstance {

@@ -24,6 +24,7 @@ export type {
   DeviceManagement,
   DeviceSessions,
   ManagedDevice,
+  ResourceDescription,
 } from './client-spi.js';
 export {
   clientGatewaySchema,

@@ -94,9 +94,16 @@ describe('LwM2M over the HTTP API', () => {
       codeMsg: 'content',
       content: [{ path: '/3303/0/5700', value: 21.5 }],
     });
+    // discover: the resources as the object definitions describe them (EMQX's shape), the links as sent
     const disc = await api<Json>('GET', `${C}/dev1/lookup?path=/3303/0&action=discover`);
     expect(disc.body).toMatchObject({ action: 'discover', code: '2.05' });
-    expect(disc.body.content).toEqual(expect.arrayContaining(['</3303/0/5700>', '</3303/0/5701>']));
+    expect(disc.body.links).toEqual(['</3303/0>', '</3303/0/5700>', '</3303/0/5701>']);
+    expect(disc.body.content).toEqual([
+      { path: '/3303/0/5700', name: 'Sensor Value', operations: 'R', dataType: 'Float' },
+      { path: '/3303/0/5701', name: 'Sensor Units', operations: 'R', dataType: 'String' },
+    ]);
+    const device = await api<Json>('GET', `${C}/dev1/lookup?path=/3/0&action=discover`);
+    expect(device.body.content).toContainEqual({ path: '/3/0/4', name: 'Reboot', operations: 'E' });
     expect((await api<Json>('GET', `${C}/dev1/lookup?path=/3/0&action=write`)).status).toBe(400);
     expect((await api<Json>('GET', `${C}/dev1/lookup?action=read`)).body).toMatchObject({
       code: 'PH_HTTP_BAD_REQUEST',

@@ -126,8 +126,18 @@ export const lwm2mRoutes: Route<ApiDeps>[] = [
       const action = need(ctx.query, 'action');
       if (action !== 'read' && action !== 'discover') throw badRequest('query.action: expected read or discover');
       const { data } = (await run(ctx, action, { path })) as { data: Record<string, unknown> };
-      const { reqPath: _reqPath, ...rest } = data;
-      return { clientid: ctx.params.clientid, path, action, ...rest };
+      const { reqPath: _reqPath, content, ...rest } = data;
+      if (action === 'read' || !Array.isArray(content))
+        return { clientid: ctx.params.clientid, path, action, ...rest, ...(content ? { content } : {}) };
+      // EMQX answers a discover lookup with the resources described by the object definitions; the raw links
+      // stay in `links`
+      const { management } = find(ctx.deps, ctx);
+      const links = content.filter((l): l is string => typeof l === 'string');
+      const resources = links
+        .map((l) => /^<([^>]*)>/.exec(l)?.[1])
+        .filter((p): p is string => p !== undefined && p.split('/').length >= 4)
+        .map((p) => ({ path: p, ...management.describe?.(p) }));
+      return { clientid: ctx.params.clientid, path, action, ...rest, content: resources, links };
     },
   },
   {
