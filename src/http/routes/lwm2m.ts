@@ -40,11 +40,14 @@ function instances(deps: ApiDeps, query: URLSearchParams): Instance[] {
 
 const view = (id: string, d: ManagedDevice) => ({ clientid: d.ep, gateway: id, ...d });
 
-function find(deps: ApiDeps, ctx: RouteContext<ApiDeps>): Instance {
+/** The instance that has the endpoint `{clientid}` registered, and the endpoint; 404 when none has. */
+function find(ctx: RouteContext<ApiDeps>): Instance & { device: ManagedDevice } {
   const ep = ctx.params.clientid;
-  const hit = instances(deps, ctx.query).find((i) => i.management.list().some((d) => d.ep === ep));
-  if (!hit) throw notFound(`LwM2M client ${ep}`);
-  return hit;
+  for (const i of instances(ctx.deps, ctx.query)) {
+    const device = i.management.list().find((d) => d.ep === ep);
+    if (device) return { ...i, device };
+  }
+  throw notFound(`LwM2M client ${ep}`);
 }
 
 function need(query: URLSearchParams, name: string): string {
@@ -63,8 +66,13 @@ function bool(query: URLSearchParams, name: string): boolean {
 let seq = 0;
 
 /** Runs one command on the endpoint and waits for its result document. */
-async function run(ctx: RouteContext<ApiDeps>, msgType: string, data: Record<string, unknown>, reqID?: unknown) {
-  const { management } = find(ctx.deps, ctx);
+async function run(
+  ctx: RouteContext<ApiDeps>,
+  msgType: string,
+  data: Record<string, unknown>,
+  reqID?: unknown,
+  { management } = find(ctx),
+): Promise<Record<string, unknown>> {
   const cmd = { reqID: reqID ?? `http-${++seq}`, msgType, data };
   const pending = management.command(ctx.params.clientid, cmd);
   if (!pending) throw notFound(`LwM2M client ${ctx.params.clientid}`); // deregistered meanwhile
@@ -111,11 +119,8 @@ export const lwm2mRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: `${BASE}/{clientid}`,
     handler: (ctx) => {
-      const i = find(ctx.deps, ctx);
-      return view(
-        i.id,
-        i.management.list().find((d) => d.ep === ctx.params.clientid)!,
-      );
+      const { id, device } = find(ctx);
+      return view(id, device);
     },
   },
   {
@@ -125,18 +130,18 @@ export const lwm2mRoutes: Route<ApiDeps>[] = [
       const path = need(ctx.query, 'path');
       const action = need(ctx.query, 'action');
       if (action !== 'read' && action !== 'discover') throw badRequest('query.action: expected read or discover');
-      const { data } = (await run(ctx, action, { path })) as { data: Record<string, unknown> };
+      const at = find(ctx);
+      const { data } = (await run(ctx, action, { path }, undefined, at)) as { data: Record<string, unknown> };
       const { reqPath: _reqPath, content, ...rest } = data;
       if (action === 'read' || !Array.isArray(content))
         return { clientid: ctx.params.clientid, path, action, ...rest, ...(content ? { content } : {}) };
       // EMQX answers a discover lookup with the resources described by the object definitions; the raw links
       // stay in `links`
-      const { management } = find(ctx.deps, ctx);
       const links = content.filter((l): l is string => typeof l === 'string');
       const resources = links
         .map((l) => /^<([^>]*)>/.exec(l)?.[1])
         .filter((p): p is string => p !== undefined && p.split('/').length >= 4)
-        .map((p) => ({ path: p, ...management.describe?.(p) }));
+        .map((p) => ({ path: p, ...at.management.describe?.(p) }));
       return { clientid: ctx.params.clientid, path, action, ...rest, content: resources, links };
     },
   },
