@@ -65,23 +65,28 @@ function bool(query: URLSearchParams, name: string): boolean {
 
 let seq = 0;
 
-/** Runs one command on the endpoint and waits for its result document. */
+/**
+ * Runs one command on the endpoint `{clientid}` (in the first instance that has it registered: a map lookup, no
+ * walk over every endpoint) and waits for its result document.
+ */
 async function run(
   ctx: RouteContext<ApiDeps>,
   msgType: string,
   data: Record<string, unknown>,
   reqID?: unknown,
-  { management } = find(ctx),
-): Promise<Record<string, unknown>> {
+): Promise<{ result: Record<string, unknown>; management: DeviceManagement }> {
   const cmd = { reqID: reqID ?? `http-${++seq}`, msgType, data };
-  const pending = management.command(ctx.params.clientid, cmd);
-  if (!pending) throw notFound(`LwM2M client ${ctx.params.clientid}`); // deregistered meanwhile
-  const result = await pending;
-  ctx.deps.logger.info(
-    { gateway: 'lwm2m', ep: ctx.params.clientid, msgType, path: data.path ?? data.basePath, by: ctx.principal },
-    'LwM2M command through the HTTP API',
-  );
-  return result;
+  for (const { management } of instances(ctx.deps, ctx.query)) {
+    const pending = management.command(ctx.params.clientid, cmd);
+    if (!pending) continue;
+    const result = await pending;
+    ctx.deps.logger.info(
+      { gateway: 'lwm2m', ep: ctx.params.clientid, msgType, path: data.path ?? data.basePath, by: ctx.principal },
+      'LwM2M command through the HTTP API',
+    );
+    return { result, management };
+  }
+  throw notFound(`LwM2M client ${ctx.params.clientid}`);
 }
 
 const write = (method: 'PUT' | 'POST'): Route<ApiDeps> => ({
@@ -91,7 +96,7 @@ const write = (method: 'PUT' | 'POST'): Route<ApiDeps> => ({
     const type = ctx.query.get('type');
     if (type !== null && !TYPES.includes(type)) throw badRequest(`query.type: expected one of ${TYPES.join(', ')}`);
     const data = { path: need(ctx.query, 'path'), value: need(ctx.query, 'value'), ...(type ? { type } : {}) };
-    return run(ctx, 'write', data);
+    return run(ctx, 'write', data).then((r) => r.result);
   },
 });
 
@@ -130,8 +135,8 @@ export const lwm2mRoutes: Route<ApiDeps>[] = [
       const path = need(ctx.query, 'path');
       const action = need(ctx.query, 'action');
       if (action !== 'read' && action !== 'discover') throw badRequest('query.action: expected read or discover');
-      const at = find(ctx);
-      const { data } = (await run(ctx, action, { path }, undefined, at)) as { data: Record<string, unknown> };
+      const { result, management } = await run(ctx, action, { path });
+      const data = result.data as Record<string, unknown>;
       const { reqPath: _reqPath, content, ...rest } = data;
       if (action === 'read' || !Array.isArray(content))
         return { clientid: ctx.params.clientid, path, action, ...rest, ...(content ? { content } : {}) };
@@ -141,21 +146,21 @@ export const lwm2mRoutes: Route<ApiDeps>[] = [
       const resources = links
         .map((l) => /^<([^>]*)>/.exec(l)?.[1])
         .filter((p): p is string => p !== undefined && p.split('/').length >= 4)
-        .map((p) => ({ path: p, ...at.management.describe?.(p) }));
+        .map((p) => ({ path: p, ...management.describe?.(p) }));
       return { clientid: ctx.params.clientid, path, action, ...rest, content: resources, links };
     },
   },
   {
     method: 'POST',
     path: `${BASE}/{clientid}/read`,
-    handler: (ctx) => run(ctx, 'read', { path: need(ctx.query, 'path') }),
+    handler: async (ctx) => (await run(ctx, 'read', { path: need(ctx.query, 'path') })).result,
   },
   {
     method: 'POST',
     path: `${BASE}/{clientid}/observe`,
     handler: (ctx) => {
       const path = need(ctx.query, 'path');
-      return run(ctx, bool(ctx.query, 'enable') ? 'observe' : 'cancel-observe', { path });
+      return run(ctx, bool(ctx.query, 'enable') ? 'observe' : 'cancel-observe', { path }).then((r) => r.result);
     },
   },
   write('PUT'),
@@ -165,7 +170,7 @@ export const lwm2mRoutes: Route<ApiDeps>[] = [
     path: `${BASE}/{clientid}/execute`,
     handler: (ctx) => {
       const args = ctx.query.get('args');
-      return run(ctx, 'execute', { path: need(ctx.query, 'path'), ...(args ? { args } : {}) });
+      return run(ctx, 'execute', { path: need(ctx.query, 'path'), ...(args ? { args } : {}) }).then((r) => r.result);
     },
   },
   {
@@ -173,7 +178,7 @@ export const lwm2mRoutes: Route<ApiDeps>[] = [
     path: `${BASE}/{clientid}/command`,
     handler: async (ctx) => {
       const body = await ctx.body(commandSchema);
-      return run(ctx, body.msgType, body.data, body.reqID);
+      return (await run(ctx, body.msgType, body.data, body.reqID)).result;
     },
   },
 ];
