@@ -28,10 +28,11 @@ describe('LwM2M over the HTTP API', () => {
   let base: string;
   let app: MqttClient;
   let d: Lwm2mTestClient;
+  let udp: number;
 
   beforeAll(async () => {
     const dir = tempDir();
-    const udp = await freeUdpPort();
+    udp = await freeUdpPort();
     hub = await startHub({
       store: { type: 'memory', dir },
       http: { enable: true, bind: '127.0.0.1:0' },
@@ -170,6 +171,31 @@ describe('LwM2M over the HTTP API', () => {
     expect(
       (await api<Json>('POST', `${C}/dev1/command`, { raw: 'x', headers: { 'content-type': 'text/plain' } })).status,
     ).toBe(415);
+  });
+
+  it('answers 6.01 reply_not_received when the device says nothing within ?wait= seconds', async () => {
+    const mute = new Lwm2mTestClient(udp);
+    await mute.open();
+    try {
+      mute.resources.set('/3/0/9', 5);
+      await mute.register('mute', ['lt=300', 'b=U']);
+      mute.silent = true;
+      const r = await api<Json>('POST', `${C}/mute/read?path=/3/0/9&wait=0.5`);
+      expect(r).toMatchObject({ status: 200 });
+      expect(r.body).toMatchObject({
+        msgType: 'read',
+        data: {
+          reqPath: '/3/0/9',
+          code: '6.01',
+          codeMsg: 'reply_not_received',
+          reason: expect.stringMatching(/0.5 s/),
+        },
+      });
+      expect((await api<Json>('POST', `${C}/mute/read?path=/3/0/9&wait=601`)).status).toBe(400);
+      expect((await api<Json>('POST', `${C}/mute/read?path=/3/0/9&wait=soon`)).status).toBe(400);
+    } finally {
+      mute.close();
+    }
   });
 
   it('needs credentials like every other route, and forgets a deregistered endpoint', async () => {

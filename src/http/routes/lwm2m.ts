@@ -4,9 +4,9 @@
  * (`action=read|discover`), POST …/read, POST …/observe (`enable=true|false`), PUT or POST …/write
  * (`path`, `type`, `value`), and ours: POST …/execute (`args`) and POST …/command (any EMQX command JSON).
  * Unlike EMQX, which answers 204 and publishes the device's answer on MQTT, each call waits for the device and
- * answers 200 with the result document of `up/resp` (bounded by the instance's `request_timeout`; a sleeping
- * queue-mode endpoint answers when it next wakes). Endpoints are looked up in every running LwM2M instance, or in
- * the one named by `?gateway=<name>`.
+ * answers 200 with the result document of `up/resp`, within the instance's `request_timeout` for an awake
+ * endpoint and at most `?wait=` seconds in any case (default 60). Endpoints are looked up in every running LwM2M
+ * instance, or in the one named by `?gateway=<name>`.
  */
 import { z } from 'zod';
 import type { DeviceManagement, ManagedDevice } from '../../gateway/client-spi.js';
@@ -65,9 +65,22 @@ function bool(query: URLSearchParams, name: string): boolean {
 
 let seq = 0;
 
+/** How long a call waits for the device by default, and at most (`?wait=` seconds). */
+const WAIT_S = { default: 60, max: 600 };
+
+function waitMs(query: URLSearchParams): number {
+  const raw = query.get('wait');
+  if (raw === null || raw === '') return WAIT_S.default * 1000;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) <= 0 || Number(raw) > WAIT_S.max)
+    throw badRequest(`query.wait: expected seconds, more than 0 and at most ${WAIT_S.max}`);
+  return Number(raw) * 1000;
+}
+
 /**
  * Runs one command on the endpoint `{clientid}` (in the first instance that has it registered: a map lookup, no
- * walk over every endpoint) and waits for its result document.
+ * walk over every endpoint) and waits for its result document, at most `?wait=` seconds: a sleeping queue-mode
+ * endpoint holds commands until it wakes, so the call answers EMQX's "6.01 reply_not_received" then and the
+ * command's later result is not reported.
  */
 async function run(
   ctx: RouteContext<ApiDeps>,
@@ -76,10 +89,20 @@ async function run(
   reqID?: unknown,
 ): Promise<{ result: Record<string, unknown>; management: DeviceManagement }> {
   const cmd = { reqID: reqID ?? `http-${++seq}`, msgType, data };
+  const wait = waitMs(ctx.query);
   for (const { management } of instances(ctx.deps, ctx.query)) {
     const pending = management.command(ctx.params.clientid, cmd);
     if (!pending) continue;
-    const result = await pending;
+    let timer: NodeJS.Timeout | undefined;
+    const notYet = new Promise<Record<string, unknown>>((resolve) => {
+      timer = setTimeout(() => {
+        const reason = `no answer within ${wait / 1000} s; the command stays with the endpoint`;
+        const reqPath = typeof data.path === 'string' ? data.path : data.basePath;
+        resolve({ reqID: cmd.reqID, msgType, data: { reqPath, code: '6.01', codeMsg: 'reply_not_received', reason } });
+      }, wait);
+    });
+    const result = await Promise.race([pending, notYet]);
+    clearTimeout(timer);
     ctx.deps.logger.info(
       { gateway: 'lwm2m', ep: ctx.params.clientid, msgType, path: data.path ?? data.basePath, by: ctx.principal },
       'LwM2M command through the HTTP API',
