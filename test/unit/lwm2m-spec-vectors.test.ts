@@ -5,8 +5,11 @@
  * Then the SenML fields of RFC 8428 §4 that LwM2M devices send: base name/time/value, vb, vs, vd, vlo, bver and
  * must-understand fields.
  */
+import { encode as cborEncode } from 'cborg';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeContent, encodeContent, Format } from '../../gateways/lwm2m/content.js';
+import { Lwm2mError } from '../../gateways/lwm2m/errors.js';
 import { decodeLwm2mJson, encodeLwm2mJson } from '../../gateways/lwm2m/lwm2m-json.js';
 import { ObjectRegistry } from '../../gateways/lwm2m/objects.js';
 import { parsePath } from '../../gateways/lwm2m/path.js';
@@ -241,6 +244,37 @@ describe('SenML fields of RFC 8428 §4', () => {
     ];
     for (const f of [Format.SenmlJson, Format.SenmlCbor, Format.Json])
       expect(decodeContent(f, encodeContent(f, recs, at('/3303/0'), typeOf), at('/3303/0'), typeOf)).toEqual(recs);
+  });
+  it('answers records with any SenML fields of any JSON type with records or a PH_LWM2M_SENML error (fuzz)', () => {
+    const key = fc.constantFrom('bn', 'bt', 'bv', 'bver', 'bu', 'n', 'u', 'v', 'vs', 'vb', 'vd', 'vlo', 't', 's', 'x_');
+    const val = fc.oneof(
+      fc.constantFrom('/3/0/', '/3303/0/5700', '0', '9', '3:0', 'AAEC_w', '', '/'),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.string(),
+    );
+    const pack = fc.array(fc.dictionary(key, val, { maxKeys: 5 }), { maxLength: 6 });
+    const labels: Record<string, number | string> = { bn: -2, bt: -3, bv: -5, bver: -1, bu: -4, n: 0, u: 1, v: 2 };
+    Object.assign(labels, { vs: 3, vb: 4, vd: 8, vlo: 'vlo', t: 6, s: 5, x_: 'x_' });
+    fc.assert(
+      fc.property(pack, (records) => {
+        const asCbor = records.map((r) => new Map(Object.entries(r).map(([k, v]) => [labels[k], v])));
+        for (const run of [
+          () => decodeSenmlJson(Buffer.from(JSON.stringify(records)), typeOf),
+          () => decodeSenmlCbor(Buffer.from(cborEncode(asCbor)), typeOf),
+        ]) {
+          try {
+            for (const r of run()) expect(r.path).toMatch(/^(\/\d+){3,4}$/);
+          } catch (err) {
+            expect(err).toBeInstanceOf(Lwm2mError);
+            expect((err as Lwm2mError).code).toBe('PH_LWM2M_SENML');
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
