@@ -191,6 +191,14 @@ export const ROWS: Row[] = [
   },
   { label: 'bridge drain: duplicates', scenario: 'bridge', figure: 'duplicates', unit: 'msgs', target: null },
   {
+    label:
+      'bridge forwards accepted into the SQLite cache, upstream down: hub CPU per message (PUBACK after the cache commit)',
+    scenario: 'bridge',
+    figure: 'fill_cpu_us_per_msg',
+    unit: 'µs/msg',
+    target: null,
+  },
+  {
     label: 'bridge drain timed at a live subscriber on the same 2 cores',
     scenario: 'bridge',
     figure: 'live_sub_msg_per_s',
