@@ -216,9 +216,11 @@ export class Dispatcher {
           .filter((s) => s !== '');
       else {
         try {
+          const nowSec = Date.now() / 1000;
           data.content = decodeContent(format, m.payload, cmd.path, this.objects.typeOf).map((r) => ({
             path: r.path,
             value: toJsonValue(r.value),
+            ...(r.time === undefined ? {} : { ts: absoluteTime(r.time, nowSec) }),
           }));
         } catch (err) {
           this.ports.metrics.dropped('bad_content');
@@ -262,4 +264,9 @@ export class Dispatcher {
     c.observations.clear();
     this.requester.dropPeer(c.peer.key, `endpoint ${reason}`);
   }
+}
+
+/** RFC 8428 §4.5.3: a time below 2^28 is relative to now (historical values are usually negative offsets). */
+function absoluteTime(time: number, nowSec: number): number {
+  return time < 2 ** 28 ? nowSec + time : time;
 }

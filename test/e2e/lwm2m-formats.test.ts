@@ -89,6 +89,30 @@ describe('LwM2M content formats with a node-coap device', () => {
     ]);
   });
 
+  it.each([
+    { name: 'SenML JSON, absolute base time', ct: [110], bt: 1_700_000_000.5 },
+    { name: 'SenML CBOR, time relative to now', ct: [110, 112], bt: -30 },
+  ])('$name: the record time is published as ts', async ({ ct, bt }) => {
+    const { app, port } = await setupHub();
+    const d = new CoapLwm2mDevice(port, { lwm2m: '1.1', ct, baseTime: bt });
+    devices.push(d);
+    await d.open();
+    d.resources.set('/3303/0/5700', 18.5);
+    await d.register('timed', ['lt=300']);
+    const resp = collect(app, 1, on('lwm2m/timed/up/resp'));
+    const before = Date.now() / 1000;
+    command(app, 'lwm2m/timed/dn', { reqID: 't', msgType: 'read', data: { path: '/3303/0' } });
+    const [item] = json((await resp)[0]!).data.content;
+    const after = Date.now() / 1000;
+    expect(item).toMatchObject({ path: '/3303/0/5700', value: 18.5 });
+    // RFC 8428 §4.5.3: below 2^28 the time is relative to the moment of decoding
+    if (bt > 0) expect(item.ts).toBe(bt);
+    else {
+      expect(item.ts).toBeGreaterThanOrEqual(before + bt);
+      expect(item.ts).toBeLessThanOrEqual(after + bt);
+    }
+  });
+
   it('create, write-attr, discover, execute, delete reach the device as the right requests', async () => {
     const { app, port } = await setupHub();
     const d = await device(port, { lwm2m: '1.1', ct: [110] });

@@ -45,6 +45,8 @@ export interface CoapDeviceOptions {
    * (RFC 7252 §5.2.2). Default 60 s: in practice piggybacked, so held answers keep the request unacknowledged.
    */
   emptyAckAfterMs?: number;
+  /** SenML answers carry this base time (`bt`, RFC 8428 §4.5.3) on their first record. */
+  baseTime?: number;
 }
 
 const int = (n: number): boolean => Number.isInteger(n);
@@ -223,11 +225,12 @@ export class CoapLwm2mDevice {
           const name = single ? '' : k.slice(base.length);
           const bn = single ? k : base;
           const value = typeof v === 'string' ? { vs: v } : typeof v === 'boolean' ? { vb: v } : { v };
-          return { ...(i === 0 ? { bn } : {}), ...(name ? { n: name } : {}), ...value };
+          const bt = i === 0 && this.options.baseTime !== undefined ? { bt: this.options.baseTime } : {};
+          return { ...(i === 0 ? { bn } : {}), ...bt, ...(name ? { n: name } : {}), ...value };
         });
         if (format === 110) return { format, payload: Buffer.from(JSON.stringify(pack)) };
-        // RFC 8428 §6 Table 6: bn -2, n 0, v 2, vs 3, vb 4
-        const labels: Record<string, number> = { bn: -2, n: 0, v: 2, vs: 3, vb: 4 };
+        // RFC 8428 §6 Table 6: bn -2, bt -3, n 0, v 2, vs 3, vb 4
+        const labels: Record<string, number> = { bn: -2, bt: -3, n: 0, v: 2, vs: 3, vb: 4 };
         const maps = pack.map((r) => new Map(Object.entries(r).map(([k, v]) => [labels[k]!, v])));
         return { format, payload: Buffer.from(cborEncode(maps)) };
       }
