@@ -30,6 +30,13 @@ export class SharedDelivery {
   settle(): void {
     if (--this.pending === 0) this.delivery.ack();
   }
+  /**
+   * Give up this observation's share without acking: the delivery when no other observation still holds it (the
+   * caller keeps it for a later observation), else undefined (another observation delivers it).
+   */
+  release(): DeviceDelivery | undefined {
+    return --this.pending === 0 ? this.delivery : undefined;
+  }
 }
 
 export type Relation = ObserveRelation<SharedDelivery>;

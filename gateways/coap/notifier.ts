@@ -151,8 +151,8 @@ function rememberNon(core: EndpointCore, peerKey: string, messageId: number, rel
 export function onAckOrReset(core: EndpointCore, peerKey: string, messageId: number, reset: boolean): void {
   const ctx = core.retransmit.settle(peerKey, messageId);
   if (ctx?.kind === 'notify') {
+    if (reset) return endRelation(core, ctx.relation, 'reset', ctx.shared);
     ctx.shared.settle();
-    if (reset) return endRelation(core, ctx.relation, 'reset');
     if (core.registry.get(ctx.relation.peer, ctx.relation.token) === ctx.relation)
       drain(core, ctx.relation, core.registry.settle(ctx.relation));
     return;
@@ -164,34 +164,54 @@ export function onAckOrReset(core: EndpointCore, peerKey: string, messageId: num
 
 /** A CON notification was never acknowledged (RFC 7641 §4.5: the client is no longer interested). */
 export function onNotificationFailed(core: EndpointCore, relation: Relation, shared: SharedDelivery): void {
-  shared.settle();
-  core.ports.metrics.dropped('notify_timeout');
-  endRelation(core, relation, 'timeout');
+  endRelation(core, relation, 'timeout', shared);
 }
 
 /**
- * End an observation: queued notifications are dropped (counted) and their deliveries acked; the broker
- * subscription goes too unless another observation of the same client uses the same filter.
+ * Connection mode keeps the subscription in the session (EMQX #9525 lost it with the observation), so an
+ * observation ending any other way than Observe 1 (or the client going away) loses no message either: what it had
+ * queued, and the notification the client never acknowledged or rejected, wait in the channel for its next
+ * observation.
  */
-export function endRelation(core: EndpointCore, relation: Relation, reason: string): void {
+function keepsMessages(core: EndpointCore, reason: string): boolean {
+  return core.config.connection_required && (reason === 'timeout' || reason === 'reset' || reason === 'reregistered');
+}
+
+/**
+ * End an observation: the broker subscription goes too unless another observation of the same client uses the
+ * same filter, or connection mode keeps it. Queued notifications are dropped (counted) and their deliveries acked,
+ * or in connection mode handed back to the channel; `unsettled` is the CON notification whose exchange failed.
+ */
+export function endRelation(core: EndpointCore, relation: Relation, reason: string, unsettled?: SharedDelivery): void {
   const removed = core.registry.remove(relation);
   const where = relationPeers.get(relation);
   // a relation replaced by a re-registration is no longer in the registry but still has to leave its channel
-  if (!removed && !where?.channel.relations.has(relation)) return;
+  if (!removed && !where?.channel.relations.has(relation)) {
+    unsettled?.settle();
+    return;
+  }
+  const keep = keepsMessages(core, reason) && where !== undefined;
+  if (unsettled) {
+    // QoS 0 is at most once: a notification nobody acknowledged is dropped like one lost on the wire
+    const held = keep && unsettled.delivery.qos > 0 ? unsettled.release() : (unsettled.settle(), undefined);
+    if (held) hold(core, where!.channel, held);
+    else if (reason === 'timeout') core.ports.metrics.dropped('notify_timeout');
+  }
   relation.queueBytes = 0;
   for (const item of relation.queue.splice(0)) {
-    core.ports.metrics.dropped('observe_cancelled');
-    item.settle();
+    const held = keep ? item.release() : (item.settle(), undefined);
+    if (held) hold(core, where!.channel, held);
+    else if (!keep) core.ports.metrics.dropped('observe_cancelled');
   }
   core.ports.metrics.socketEvent(`observe_end_${reason}`);
   if (!where) return;
   const channel = where.channel;
   channel.relations.delete(relation);
   const stillUsed = [...channel.relations].some((r) => r.filter === relation.filter);
-  // Connection mode keeps the subscription in the broker session (EMQX #9525 lost it with the observation);
-  // only an explicit Observe 1 ends it.
-  const keep = core.config.connection_required && reason !== 'deregistered';
-  if (!stillUsed && !keep && channel.session && !channel.session.closed) channel.session.unsubscribe([relation.filter]);
+  // Connection mode: only an explicit Observe 1 ends the subscription.
+  const keepSubscription = core.config.connection_required && reason !== 'deregistered';
+  if (!stillUsed && !keepSubscription && channel.session && !channel.session.closed)
+    channel.session.unsubscribe([relation.filter]);
   channel.lastSeen = core.now();
 }
 

@@ -422,10 +422,11 @@ describe('CoAP review fixes', () => {
     expect(codeText((await conn.raw.next(responseTo(t(3, 3)), 'no token')).code)).toBe('4.01');
   });
 
-  it('connection mode: the subscription outlives an observation that timed out; messages wait for the next one', async () => {
+  it('connection mode: the subscription and its messages outlive an observation that timed out', async () => {
     const { hub, raw } = await setup({
       connection_required: true,
       notify_type: 'con',
+      observe: { window: 1 },
       transmission: { ack_timeout: '100ms', max_retransmit: 1 },
     });
     raw.send({ code: Method.POST, token: t(4, 1), options: uriOptions('mqtt/connection', ['clientid=keep']) });
@@ -433,16 +434,33 @@ describe('CoAP review fixes', () => {
     raw.send({ code: Method.GET, token: t(4, 2), options: uriOptions('ps/keep/x', q, [observeOption(0)]) });
     await raw.next(responseTo(t(4, 2), Rsp.Content), 'registration');
     const app = await connectV5(hub.url);
-    await app.publishAsync('coap/keep/x', 'first', { qos: 1 }); // never ACKed: the observation ends
-    await eventually(async () => (await dropped(hub, 'notify_timeout')) === 1, 'observation given up');
+    // never ACKed: 'first' is retransmitted, then the observation ends with 'second' and 'third' queued behind it
+    for (const m of ['first', 'second', 'third']) await app.publishAsync('coap/keep/x', m, { qos: 1 });
+    await eventually(
+      async () =>
+        (await hub.hub.metrics.value('protohub_gateway_socket_events_total', {
+          gateway: 'coap.edge',
+          event: 'observe_end_timeout',
+        })) === 1,
+      'observation given up',
+    );
     expect(await subscriptions(hub)).toBe(1); // still in the broker session
+    expect(await dropped(hub, 'observe_cancelled')).toBe(0);
     await app.publishAsync('coap/keep/x', 'while-away', { qos: 1 });
     raw.send({ code: Method.GET, token: t(4, 3), options: uriOptions('ps/keep/x', q, [observeOption(0)]) });
-    const n = await raw.next(
-      (m) => m.token.equals(t(4, 3)) && m.type === 'CON' && m.payload.toString() === 'while-away',
-      'held message on the new observation',
-    );
-    raw.send({ code: 0, type: 'ACK', messageId: n.messageId });
+    const got: string[] = [];
+    for (const expected of ['first', 'second', 'third', 'while-away']) {
+      const n = await raw.next(
+        (m) => m.token.equals(t(4, 3)) && m.type === 'CON' && m.payload.toString() === expected,
+        `${expected} on the new observation`,
+      );
+      got.push(n.payload.toString());
+      raw.send({ code: 0, type: 'ACK', messageId: n.messageId });
+    }
+    const order = raw.received
+      .filter((m) => m.token.equals(t(4, 3)) && m.type === 'CON')
+      .map((m) => m.payload.toString());
+    expect([...new Set(order)]).toEqual(['first', 'second', 'third', 'while-away']);
   });
 
   it('a re-registration with the same token keeps increasing the Observe sequence (RFC 7641 §4.4)', async () => {

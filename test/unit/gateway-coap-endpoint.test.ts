@@ -1,0 +1,106 @@
+/**
+ * The CoAP message layer (CoapEndpoint) driven datagram by datagram against a stub broker and a fake clock: what
+ * happens to every broker delivery when observations end, message ids, counters for every error answer.
+ */
+import { describe, expect, it } from 'vitest';
+import { Method, Rsp } from '../../gateways/coap/message.js';
+import { codeText, observeOpt, stubEndpoint } from '../support/coap-stub.js';
+
+type Stub = ReturnType<typeof stubEndpoint>;
+
+async function connect(s: Stub, port: number, clientId: string): Promise<string[]> {
+  s.request(port, Method.POST, ['mqtt', 'connection'], { query: [`clientid=${clientId}`] });
+  await s.flush();
+  const reply = s.st.sent.at(-1)!;
+  expect(codeText(reply.msg.code)).toBe('2.01');
+  return [`clientid=${clientId}`, `token=${reply.msg.payload.toString()}`];
+}
+
+async function observe(s: Stub, port: number, path: string[], query: string[], token: Buffer): Promise<void> {
+  s.request(port, Method.GET, path, { query, extra: [observeOpt(0)], token });
+  await s.flush();
+  expect(s.st.sent.some((x) => x.msg.token.equals(token) && x.msg.code === Rsp.Content)).toBe(true);
+}
+
+/** The client ACKs every CON notification it gets on `token`, one at a time, until `count` arrived. */
+function ackAll(s: Stub, port: number, token: Buffer, count: number): string[] {
+  const got: string[] = [];
+  const acked = new Set<number>();
+  for (let round = 0; round < 100 && got.length < count; round++) {
+    const next = s.st.sent.find(
+      (x) => x.msg.type === 'CON' && x.msg.token.equals(token) && !acked.has(x.msg.messageId),
+    );
+    if (!next) break;
+    acked.add(next.msg.messageId);
+    got.push(next.msg.payload.toString());
+    s.empty(port, 'ACK', next.msg.messageId);
+  }
+  return got;
+}
+
+describe('connection mode keeps every message across observations', () => {
+  const cfg = {
+    connection_required: true,
+    notify_type: 'con',
+    observe: { window: 1 },
+    transmission: { ack_timeout: '100ms', max_retransmit: 1 },
+  };
+
+  it('an observation that times out hands its unacknowledged and queued messages to the next one, in order', async () => {
+    const s = stubEndpoint(cfg);
+    const q = await connect(s, 6000, 'c1');
+    await observe(s, 6000, ['ps', 't'], q, Buffer.from([1]));
+    const ds = ['m1', 'm2', 'm3'].map((p) => s.deliver(0, 't', p, 1));
+    s.advance(10_000); // never ACKed: retransmitted, then the observation ends
+    expect(s.st.events.observe_end_timeout).toBe(1);
+    expect(ds.map((d) => d.acked)).toEqual([false, false, false]);
+    expect(s.st.dropped.observe_cancelled ?? 0).toBe(0);
+    expect(s.st.unsubscribed).toEqual([]);
+    const t2 = Buffer.from([2]);
+    await observe(s, 6001, ['ps', 't'], q, t2);
+    expect(ackAll(s, 6001, t2, 3)).toEqual(['m1', 'm2', 'm3']);
+    expect(ds.map((d) => d.acked)).toEqual([true, true, true]);
+  });
+
+  it('an observation ended by RST keeps its messages too; Observe 1 drops them (counted)', async () => {
+    const s = stubEndpoint(cfg);
+    const q = await connect(s, 6000, 'c1');
+    await observe(s, 6000, ['ps', 't'], q, Buffer.from([1]));
+    const ds = ['m1', 'm2'].map((p) => s.deliver(0, 't', p, 1));
+    const first = s.st.sent.find((x) => x.msg.type === 'CON')!;
+    s.empty(6000, 'RST', first.msg.messageId);
+    expect(s.st.events.observe_end_reset).toBe(1);
+    expect(ds.map((d) => d.acked)).toEqual([false, false]);
+    const t2 = Buffer.from([2]);
+    await observe(s, 6000, ['ps', 't'], q, t2);
+    const n = s.st.sent.find((x) => x.msg.type === 'CON' && x.msg.token.equals(t2))!;
+    expect(n.msg.payload.toString()).toBe('m1');
+    // explicit deregistration: the subscription and what waited for this observation go (counted)
+    s.request(6000, Method.GET, ['ps', 't'], { query: q, extra: [observeOpt(1)], token: t2 });
+    await s.flush();
+    expect(s.st.unsubscribed).toEqual(['t']);
+    expect(s.st.dropped.observe_cancelled).toBe(1);
+    expect(ds.map((d) => d.acked)).toEqual([false, true]);
+  });
+
+  it('a QoS 0 notification that times out is dropped (at most once) and counted', async () => {
+    const s = stubEndpoint(cfg);
+    const q = await connect(s, 6000, 'c1');
+    await observe(s, 6000, ['ps', 't'], q, Buffer.from([1]));
+    const d = s.deliver(0, 't', 'q0', 0);
+    s.advance(10_000);
+    expect(d.acked).toBe(true);
+    expect(s.st.dropped.notify_timeout).toBe(1);
+  });
+
+  it('connectionless: an observation that times out drops what it queued (counted) and unsubscribes', async () => {
+    const s = stubEndpoint({ ...cfg, connection_required: false });
+    await observe(s, 6000, ['ps', 't'], [], Buffer.from([1]));
+    const ds = ['m1', 'm2', 'm3'].map((p) => s.deliver(0, 't', p, 1));
+    s.advance(10_000);
+    expect(ds.map((d) => d.acked)).toEqual([true, true, true]);
+    expect(s.st.dropped.notify_timeout).toBe(1);
+    expect(s.st.dropped.observe_cancelled).toBe(2);
+    expect(s.st.unsubscribed).toEqual(['t']);
+  });
+});
