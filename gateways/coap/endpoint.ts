@@ -14,6 +14,7 @@ import { DedupCache } from './dedup.js';
 import { KNOWN_OPTIONS, Opt, Rsp, encodeUint, isCritical, isRequest, type CoapMessage } from './message.js';
 import { encodeBlock, szxFor } from './block-option.js';
 import { endRelation, onAckOrReset, onNotificationFailed, type SharedDelivery } from './notifier.js';
+import { MessageIds } from './message-ids.js';
 import { ObserveRegistry } from './observe-registry.js';
 import { handlePs } from './ps-handlers.js';
 import { Exchange, answer, fail } from './responder.js';
@@ -30,7 +31,7 @@ export class CoapEndpoint implements EndpointCore {
   readonly registry: ObserveRegistry<SharedDelivery>;
   readonly channels = new Map<string, CoapChannel>();
   readonly separateAfterMs: number;
-  private messageId = Math.floor(Math.random() * 0x10000);
+  readonly messageIds: MessageIds;
   private lastSweep = 0;
 
   constructor(
@@ -44,6 +45,7 @@ export class CoapEndpoint implements EndpointCore {
       ackRandomFactor: c.transmission.ack_random_factor,
       maxRetransmit: c.transmission.max_retransmit,
     });
+    this.messageIds = new MessageIds({ maxPeers: c.limits.max_clients, lifetimeMs: c.exchange_lifetime });
     const transfers = c.limits.max_block_transfers;
     this.block1 = new Block1Assembler({
       maxBodySize: c.max_body_size,
@@ -74,9 +76,8 @@ export class CoapEndpoint implements EndpointCore {
     this.ports.send(peer, bytes);
   }
 
-  nextMessageId(): number {
-    this.messageId = (this.messageId + 1) & 0xffff;
-    return this.messageId;
+  nextMessageId(peerKey: string): number {
+    return this.messageIds.next(peerKey, this.now());
   }
 
   receive(peer: PeerAddress, bytes: Buffer): void {
@@ -201,15 +202,22 @@ export class CoapEndpoint implements EndpointCore {
     }
   }
 
-  private reported = { dedup: 0, block1: 0, block2: 0 };
+  private reported = { dedup: 0, block1: 0, block2: 0, messageIds: 0 };
 
   /** What the bounded tables forgot early or expired, as drop counters (they count internally). */
   private reportEvictions(): void {
-    const now = { dedup: this.dedup.evicted, block1: this.block1.expired, block2: this.block2.evicted };
+    const now = {
+      dedup: this.dedup.evicted,
+      block1: this.block1.expired,
+      block2: this.block2.evicted,
+      messageIds: this.messageIds.evicted,
+    };
     const m = this.ports.metrics;
     if (now.dedup > this.reported.dedup) m.dropped('dedup_evicted', now.dedup - this.reported.dedup);
     if (now.block1 > this.reported.block1) m.dropped('block_transfer_expired', now.block1 - this.reported.block1);
     if (now.block2 > this.reported.block2) m.dropped('block2_evicted', now.block2 - this.reported.block2);
+    if (now.messageIds > this.reported.messageIds)
+      m.dropped('message_ids_evicted', now.messageIds - this.reported.messageIds);
     this.reported = now;
   }
 

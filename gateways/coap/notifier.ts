@@ -117,7 +117,7 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
     payload = first.payload;
   }
   options.sort((a, b) => a.number - b.number);
-  const messageId = core.nextMessageId();
+  const messageId = core.nextMessageId(where.peer.key);
   const bytes = encodeCoap({
     type: con ? 'CON' : 'NON',
     code: Rsp.Content,

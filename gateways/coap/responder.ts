@@ -71,7 +71,7 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
   const msg: CoapMessage = {
     type: piggyback ? 'ACK' : req.type === 'CON' ? 'CON' : 'NON',
     code: a.code,
-    messageId: piggyback ? req.messageId : core.nextMessageId(),
+    messageId: piggyback ? req.messageId : core.nextMessageId(ex.peer.key),
     token: req.token,
     options,
     payload,

@@ -104,3 +104,22 @@ describe('connection mode keeps every message across observations', () => {
     expect(s.st.unsubscribed).toEqual(['t']);
   });
 });
+
+describe('message ids (RFC 7252 §4.4)', () => {
+  it('numbers what the gateway originates per client: notifications to one client are consecutive whatever goes to others', async () => {
+    const s = stubEndpoint({ notify_type: 'non' });
+    await observe(s, 7001, ['ps', 'a'], [], Buffer.from([1]));
+    await observe(s, 7002, ['ps', 'b'], [], Buffer.from([2]));
+    for (let i = 0; i < 50; i++) {
+      s.deliver(0, 'a', `a${i}`, 0);
+      for (let j = 0; j < 7; j++) s.deliver(1, 'b', `b${i}.${j}`, 0);
+    }
+    const idsTo = (port: number) =>
+      s.st.sent.filter((x) => x.to === `127.0.0.1:${port}` && x.msg.type === 'NON').map((x) => x.msg.messageId);
+    for (const port of [7001, 7002]) {
+      const ids = idsTo(port);
+      expect(ids.length).toBeGreaterThan(0);
+      ids.forEach((id, i) => expect(id).toBe((ids[0]! + i) & 0xffff));
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { atSize, blockSize, decodeBlock, encodeBlock, szxFor } from '../../gatew
 import { Block1Assembler } from '../../gateways/coap/block1-assembler.js';
 import { Block2Store, sliceBlock } from '../../gateways/coap/block2-store.js';
 import { DedupCache } from '../../gateways/coap/dedup.js';
+import { MessageIds } from '../../gateways/coap/message-ids.js';
 import { RetransmitQueue } from '../../gateways/coap/retransmit.js';
 
 const limits = { maxBodySize: 4096, maxPerPeer: 2, maxTotal: 3, lifetimeMs: 10_000 };
@@ -204,5 +205,41 @@ describe('RetransmitQueue (RFC 7252 §4.2)', () => {
     expect(q.settle('p', 8)).toBeUndefined();
     expect(q.settle('p', 9)).toBe(42);
     expect(q.due(100_000)).toEqual({ resend: [], failed: [] });
+  });
+});
+
+describe('MessageIds (RFC 7252 §4.4)', () => {
+  const limits = { maxPeers: 4, lifetimeMs: 247_000 };
+  it('never reuses an id towards a peer within 65,536 of its own messages, whatever goes to other peers', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 2000 }), (peers) => {
+        const ids = new MessageIds(limits);
+        const seen = new Map<number, Set<number>>();
+        for (const p of peers) {
+          const id = ids.next(`p${p}`, 0);
+          const set = seen.get(p) ?? new Set<number>();
+          expect(set.has(id)).toBe(false);
+          set.add(id);
+          seen.set(p, set);
+        }
+      }),
+    );
+  });
+  it('keeps a peer counter while 65,535 messages go to another peer (a shared counter would wrap onto it)', () => {
+    const ids = new MessageIds(limits, () => 0);
+    const a = ids.next('a', 0);
+    for (let i = 0; i < 65_535; i++) ids.next('b', 0);
+    expect(ids.next('a', 0)).toBe((a + 1) & 0xffff);
+  });
+  it('starts each peer at a random id, forgets idle peers after the lifetime and is bounded', () => {
+    const ids = new MessageIds(limits, () => 0.5);
+    expect(ids.next('a', 0)).toBe(0x8001);
+    expect(ids.next('a', 246_999)).toBe(0x8002);
+    const again = new MessageIds(limits, () => 0.25);
+    again.next('a', 0);
+    expect(again.next('a', 247_000)).toBe(0x4001);
+    for (let i = 0; i < 10; i++) again.next(`x${i}`, 247_000);
+    expect(again.size).toBe(4);
+    expect(again.evicted).toBe(7);
   });
 });
