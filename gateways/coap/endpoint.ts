@@ -113,16 +113,14 @@ export class CoapEndpoint implements EndpointCore {
     for (const o of msg.options) {
       if (isCritical(o.number) && !KNOWN_OPTIONS.has(o.number)) {
         // RFC 7252 §5.4.1: an unrecognised critical option in a request → 4.02 Bad Option.
-        this.ports.metrics.dropped('bad_option');
-        return fail(this, ex, Rsp.BadOption, `unrecognised critical option ${o.number}`);
+        return fail(this, ex, Rsp.BadOption, 'bad_option', `unrecognised critical option ${o.number}`);
       }
     }
     const target = requestTarget(msg);
     let work: Promise<void> | void;
     try {
       if (target.kind === 'error') {
-        this.ports.metrics.dropped(target.status);
-        return fail(this, ex, targetErrorCode(target.status), target.diagnostic);
+        return fail(this, ex, targetErrorCode(target.status), target.status, target.diagnostic);
       }
       work =
         target.kind === 'ps'

@@ -83,10 +83,21 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
     core.retransmit.track(ex.peer.key, msg.messageId, bytes, { kind: 'response', peer: ex.peer }, core.now());
 }
 
-/** Errors carry a diagnostic payload (RFC 7252 §5.5.2) and leave a debug line with the peer. */
-export function fail(core: EndpointCore, ex: Exchange, code: number, diagnostic: string, options?: CoapOption[]): void {
+/**
+ * Error answers carry a diagnostic payload (RFC 7252 §5.5.2), leave a debug line with the peer, and count
+ * `protohub_gateway_dropped_total{reason}`: every error answer is counted here, once, by what went wrong.
+ */
+export function fail(
+  core: EndpointCore,
+  ex: Exchange,
+  code: number,
+  reason: string,
+  diagnostic: string,
+  options?: CoapOption[],
+): void {
   const text = codeText(code);
-  core.ports.logger.debug({ peer: ex.peer.key, code: text }, `CoAP request answered ${text}: ${diagnostic}`);
+  core.ports.metrics.dropped(reason);
+  core.ports.logger.debug({ peer: ex.peer.key, code: text, reason }, `CoAP request answered ${text}: ${diagnostic}`);
   answer(core, ex, { code, options, payload: Buffer.from(diagnostic, 'utf8') });
 }
 

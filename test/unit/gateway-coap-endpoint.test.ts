@@ -3,7 +3,8 @@
  * happens to every broker delivery when observations end, message ids, counters for every error answer.
  */
 import { describe, expect, it } from 'vitest';
-import { Method, Rsp } from '../../gateways/coap/message.js';
+import { encodeBlock } from '../../gateways/coap/block-option.js';
+import { Method, Opt, Rsp } from '../../gateways/coap/message.js';
 import { codeText, observeOpt, stubEndpoint } from '../support/coap-stub.js';
 
 type Stub = ReturnType<typeof stubEndpoint>;
@@ -121,5 +122,100 @@ describe('message ids (RFC 7252 §4.4)', () => {
       expect(ids.length).toBeGreaterThan(0);
       ids.forEach((id, i) => expect(id).toBe((ids[0]! + i) & 0xffff));
     }
+  });
+});
+
+describe('every error answer is counted', () => {
+  const block = (n: number, num: number, more: boolean, szx: number) => ({
+    number: n,
+    value: encodeBlock({ num, more, szx }),
+  });
+  const cases: [string, string, string, (s: Stub) => void][] = [
+    [
+      'Block1 out of sequence',
+      '4.08',
+      'block_incomplete',
+      (s) =>
+        s.request(8000, Method.POST, ['ps', 'b'], {
+          extra: [block(Opt.Block1, 3, true, 0)],
+          payload: Buffer.alloc(16),
+        }),
+    ],
+    [
+      'unknown Content-Format',
+      '4.15',
+      'bad_content_format',
+      (s) =>
+        s.request(8000, Method.POST, ['ps', 'b'], {
+          extra: [{ number: Opt.ContentFormat, value: Buffer.from([3, 0xe7]) }],
+        }),
+    ],
+    ['DELETE on ps', '4.05', 'method_not_allowed', (s) => s.request(8000, Method.DELETE, ['ps', 'b'])],
+    [
+      'invalid Block1',
+      '4.00',
+      'bad_block_option',
+      (s) => s.request(8000, Method.POST, ['ps', 'b'], { extra: [{ number: Opt.Block1, value: Buffer.from([7]) }] }),
+    ],
+    [
+      'invalid Block2',
+      '4.00',
+      'bad_block_option',
+      (s) => s.request(8000, Method.GET, ['ps', 'b'], { extra: [{ number: Opt.Block2, value: Buffer.from([7]) }] }),
+    ],
+    [
+      'Block2 of nothing stored',
+      '4.08',
+      'block2_gone',
+      (s) => s.request(8000, Method.GET, ['ps', 'b'], { extra: [block(Opt.Block2, 2, false, 4)] }),
+    ],
+    [
+      'Accept that does not match',
+      '4.06',
+      'not_acceptable',
+      (s) => s.request(8000, Method.GET, ['ps', 'b'], { extra: [{ number: Opt.Accept, value: Buffer.from([50]) }] }),
+    ],
+    ['GET with a wildcard', '4.00', 'bad_request', (s) => s.request(8000, Method.GET, ['ps', '+'])],
+    [
+      'unknown critical option',
+      '4.02',
+      'bad_option',
+      (s) => s.request(8000, Method.GET, ['ps', 'b'], { extra: [{ number: 9999, value: Buffer.from('x') }] }),
+    ],
+    ['unknown resource', '4.04', 'not_found', (s) => s.request(8000, Method.GET, ['nothing'])],
+    [
+      'mqtt/connection when connection mode is off',
+      '4.04',
+      'connection_mode_off',
+      (s) => s.request(8000, Method.POST, ['mqtt', 'connection'], { query: ['clientid=x'] }),
+    ],
+  ];
+  for (const [what, code, reason, act] of cases)
+    it(`${what}: ${code}, counted as ${reason}`, async () => {
+      const s = stubEndpoint();
+      act(s);
+      await s.flush();
+      expect(codeText(s.st.sent.at(-1)!.msg.code)).toBe(code);
+      expect(s.st.dropped).toEqual({ [reason]: 1 });
+    });
+
+  it('connection mode: 4.01 without a token, 4.05 for GET on mqtt/connection, 4.00 without clientid', async () => {
+    const s = stubEndpoint({ connection_required: true });
+    s.request(8000, Method.POST, ['ps', 'b']);
+    s.request(8000, Method.GET, ['mqtt', 'connection']);
+    s.request(8000, Method.PUT, ['mqtt', 'connection'], { query: ['clientid=a', 'token=b'] });
+    s.request(8000, Method.POST, ['mqtt', 'connection']);
+    await s.flush();
+    expect(s.st.sent.map((x) => codeText(x.msg.code))).toEqual(['4.01', '4.05', '4.01', '4.00']);
+    expect(s.st.dropped).toEqual({ not_connected: 2, method_not_allowed: 1, bad_request: 1 });
+  });
+
+  it('a block fetched past the end of a stored body: 4.02, counted', async () => {
+    const s = stubEndpoint({ max_block_size: '256B' });
+    s.request(8000, Method.GET, ['ps', 'big']); // the stub's retained message is 3000 bytes: stored for Block2
+    await s.flush();
+    s.request(8000, Method.GET, ['ps', 'big'], { extra: [block(Opt.Block2, 100, false, 4)] });
+    expect(codeText(s.st.sent.at(-1)!.msg.code)).toBe('4.02');
+    expect(s.st.dropped).toEqual({ block2_past_end: 1 });
   });
 });
