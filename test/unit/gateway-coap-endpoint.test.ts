@@ -184,6 +184,12 @@ describe('every error answer is counted', () => {
     ],
     ['unknown resource', '4.04', 'not_found', (s) => s.request(8000, Method.GET, ['nothing'])],
     [
+      'a topic that is not UTF-8',
+      '4.00',
+      'bad_request',
+      (s) => s.request(8000, Method.POST, ['ps', 'a\xff'], { payload: Buffer.from('v') }),
+    ],
+    [
       'mqtt/connection when connection mode is off',
       '4.04',
       'connection_mode_off',
@@ -197,6 +203,7 @@ describe('every error answer is counted', () => {
       await s.flush();
       expect(codeText(s.st.sent.at(-1)!.msg.code)).toBe(code);
       expect(s.st.dropped).toEqual({ [reason]: 1 });
+      expect(s.st.published).toEqual([]);
     });
 
   it('connection mode: 4.01 without a token, 4.05 for GET on mqtt/connection, 4.00 without clientid', async () => {

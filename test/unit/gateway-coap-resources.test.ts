@@ -56,9 +56,43 @@ describe('CoAP resources (ps/{topic}, mqtt/connection)', () => {
           ...p.map((v) => ({ number: Opt.UriPath, value: Buffer.from(v) })),
           ...q.map((v) => ({ number: Opt.UriQuery, value: Buffer.from(v) })),
         ];
-        expect(['ps', 'connection', 'error']).toContain(requestTarget({ ...msg, options }).kind);
+        const target = requestTarget({ ...msg, options });
+        expect(['ps', 'connection', 'error']).toContain(target.kind);
+        // whatever is accepted was valid UTF-8 and is published unchanged, never with U+FFFD substituted
+        const valid = (v: Uint8Array) => Buffer.from(Buffer.from(v).toString('utf8'), 'utf8').equals(Buffer.from(v));
+        if (target.kind === 'ps') {
+          expect(p.every(valid)).toBe(true);
+          expect(target.topic).toBe(
+            p
+              .slice(1)
+              .map((v) => Buffer.from(v).toString('utf8'))
+              .join('/'),
+          );
+        }
       }),
     );
+  });
+
+  it('answers a path or query that is not valid UTF-8 with 4.00 instead of changing the topic', () => {
+    const bytes = (path: Buffer[], query: Buffer[] = []) => ({
+      ...req([], []),
+      options: [
+        ...path.map((value) => ({ number: Opt.UriPath, value })),
+        ...query.map((value) => ({ number: Opt.UriQuery, value })),
+      ],
+    });
+    const bad = Buffer.from([0x61, 0xff]);
+    for (const msg of [
+      bytes([Buffer.from('ps'), bad]),
+      bytes([Buffer.from('ps'), Buffer.from([0xc3])]), // truncated two-byte sequence
+      bytes([Buffer.from('ps'), Buffer.from([0xed, 0xa0, 0x80])]), // a UTF-16 surrogate
+      bytes([Buffer.from('ps'), Buffer.from('a')], [Buffer.concat([Buffer.from('clientid='), bad])]),
+    ])
+      expect(requestTarget(msg)).toMatchObject({ kind: 'error', status: 'bad_request' });
+    expect(requestTarget(bytes([Buffer.from('ps'), Buffer.from('température')]))).toMatchObject({
+      kind: 'ps',
+      topic: 'température',
+    });
   });
 });
 
