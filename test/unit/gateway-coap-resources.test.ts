@@ -28,6 +28,10 @@ describe('CoAP resources (ps/{topic}, mqtt/connection)', () => {
       query: { qos: 1, retain: true, expiry: 60, clientid: 'd1' },
     });
     expect(requestTarget(req(['ps', '+', '#'])).kind).toBe('ps');
+    // as docs/gateways/coap.md says: a%2Fb arrives as the one segment a/b and is two MQTT levels; a trailing empty
+    // segment (what `ps/a/#` unescaped becomes) is an empty last level
+    expect(requestTarget(req(['ps', 'a/b']))).toMatchObject({ kind: 'ps', topic: 'a/b' });
+    expect(requestTarget(req(['ps', 'a', '']))).toMatchObject({ kind: 'ps', topic: 'a/' });
     expect(requestTarget(req(['mqtt', 'connection'], ['clientid=a', 'username=u', 'password=p']))).toEqual({
       kind: 'connection',
       query: { clientid: 'a', username: 'u', password: 'p' },
