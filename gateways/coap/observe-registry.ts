@@ -133,7 +133,9 @@ export class ObserveRegistry<T> {
    * one fits, or the new one; what is dropped goes through `evicted` so the caller can ack and count it.
    */
   offer(relation: ObserveRelation<T>, item: T, confirmable: boolean, evicted: (item: T) => void): OfferResult {
-    if (!confirmable && relation.queue.length === 0) return 'send';
+    // a NON may not overtake a CON still awaiting its ACK: its retransmission would arrive after the NON
+    // (RFC 7641 §4.4 lets the client drop the older one by sequence number, losing it)
+    if (!confirmable && relation.queue.length === 0 && relation.inflight === 0) return 'send';
     if (confirmable && relation.inflight < this.limits.window && relation.queue.length === 0) {
       relation.inflight++;
       return 'send';

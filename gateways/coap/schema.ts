@@ -88,7 +88,9 @@ export const coapConfigSchema = z
           .min(1)
           .max(1024)
           .default(1)
-          .describe('CON notifications awaiting ACK per observation (RFC 7252 NSTART is 1)'),
+          .describe(
+            'CON notifications awaiting ACK per observation (not per client: a client with n observations can have n × window outstanding, where RFC 7252 NSTART is 1 per client)',
+          ),
         max_queue: z
           .number()
           .int()

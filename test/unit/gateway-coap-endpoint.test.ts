@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeBlock } from '../../gateways/coap/block-option.js';
-import { Method, Opt, Rsp } from '../../gateways/coap/message.js';
+import { Method, Opt, Rsp, decodeUint, firstOption } from '../../gateways/coap/message.js';
 import { codeText, observeOpt, stubEndpoint } from '../support/coap-stub.js';
 
 type Stub = ReturnType<typeof stubEndpoint>;
@@ -224,5 +224,23 @@ describe('every error answer is counted', () => {
     s.request(8000, Method.GET, ['ps', 'big'], { extra: [block(Opt.Block2, 100, false, 4)] });
     expect(codeText(s.st.sent.at(-1)!.msg.code)).toBe('4.02');
     expect(s.st.dropped).toEqual({ block2_past_end: 1 });
+  });
+});
+
+describe('notification order (RFC 7641 §4.4)', () => {
+  it('notify_type qos: a QoS 0 NON waits for the QoS 1 CON before it, on the wire and in sequence numbers', async () => {
+    const s = stubEndpoint({ notify_type: 'qos' });
+    await observe(s, 6000, ['ps', 't'], [], Buffer.from([1]));
+    s.st.sent.length = 0;
+    s.deliver(0, 't', 'first-qos1', 1);
+    s.deliver(0, 't', 'second-qos0', 0);
+    s.advance(5000); // the CON is retransmitted, still unacknowledged: the NON waits
+    expect(s.st.sent.length).toBeGreaterThanOrEqual(2);
+    expect(s.st.sent.every((x) => x.msg.type === 'CON' && x.msg.payload.toString() === 'first-qos1')).toBe(true);
+    s.empty(6000, 'ACK', s.st.sent[0]!.msg.messageId);
+    const wire = s.st.sent.map((x) => `${x.msg.type}:${x.msg.payload.toString()}`);
+    expect(wire.at(-1)).toBe('NON:second-qos0');
+    const seq = s.st.sent.map((x) => decodeUint(firstOption(x.msg, Opt.Observe)!));
+    expect(seq.at(-1)).toBeGreaterThan(seq[0]!);
   });
 });

@@ -125,6 +125,20 @@ describe('ObserveRegistry (RFC 7641)', () => {
     expect(r.size).toBe(1);
   });
 
+  it('queues a NON behind a CON awaiting its ACK (notify_type qos: order kept)', () => {
+    const r = new ObserveRegistry<string>(limits);
+    const reg = r.register('p', Buffer.from([9]), 'f', 'qos', 'k');
+    if (!('relation' in reg)) throw new Error('refused');
+    const rel = reg.relation;
+    expect(r.offer(rel, 'con1', true, () => {})).toBe('send');
+    expect(r.offer(rel, 'non2', false, () => {})).toBe('queued');
+    expect(r.offer(rel, 'non3', false, () => {})).toBe('queued');
+    expect(r.settle(rel)).toBe('non2');
+    expect(r.settle(rel)).toBe('non3');
+    expect(r.settle(rel)).toBeUndefined();
+    expect(r.offer(rel, 'non4', false, () => {})).toBe('send');
+  });
+
   it('keeps CON notifications in order through the window and drops the oldest past the queue', () => {
     const r = new ObserveRegistry<number>(limits);
     const reg = r.register('p', Buffer.from([9]), 'f', 'con', 'k');
