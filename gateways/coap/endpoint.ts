@@ -53,7 +53,11 @@ export class CoapEndpoint implements EndpointCore {
       maxTotal: transfers,
       lifetimeMs: c.block_timeout,
     });
-    this.block2 = new Block2Store({ maxEntries: transfers, lifetimeMs: c.block_timeout });
+    this.block2 = new Block2Store({
+      maxEntries: transfers,
+      maxPerPeer: c.limits.max_block_transfers_per_client,
+      lifetimeMs: c.block_timeout,
+    });
     this.registry = new ObserveRegistry<SharedDelivery>(
       {
         window: c.observe.window,
@@ -200,7 +204,7 @@ export class CoapEndpoint implements EndpointCore {
     }
   }
 
-  private reported = { dedup: 0, block1: 0, block2: 0, messageIds: 0 };
+  private reported = { dedup: 0, block1: 0, block2: 0, block2PerPeer: 0, messageIds: 0 };
 
   /** What the bounded tables forgot early or expired, as drop counters (they count internally). */
   private reportEvictions(): void {
@@ -208,12 +212,15 @@ export class CoapEndpoint implements EndpointCore {
       dedup: this.dedup.evicted,
       block1: this.block1.expired,
       block2: this.block2.evicted,
+      block2PerPeer: this.block2.evictedPerPeer,
       messageIds: this.messageIds.evicted,
     };
     const m = this.ports.metrics;
     if (now.dedup > this.reported.dedup) m.dropped('dedup_evicted', now.dedup - this.reported.dedup);
     if (now.block1 > this.reported.block1) m.dropped('block_transfer_expired', now.block1 - this.reported.block1);
     if (now.block2 > this.reported.block2) m.dropped('block2_evicted', now.block2 - this.reported.block2);
+    if (now.block2PerPeer > this.reported.block2PerPeer)
+      m.dropped('block2_evicted_client', now.block2PerPeer - this.reported.block2PerPeer);
     if (now.messageIds > this.reported.messageIds)
       m.dropped('message_ids_evicted', now.messageIds - this.reported.messageIds);
     this.reported = now;

@@ -109,7 +109,7 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   const szx = Math.min(relation.blockSzx, szxFor(core.config.max_block_size));
   if (payload.length > blockSize(szx)) {
     // RFC 7959 §3.4: the notification carries the first block; the client GETs the rest of this representation.
-    const stored = core.block2.put(`${where.peer.key}|${relation.resourceKey}`, payload, core.now(), contentFormat);
+    const stored = core.block2.put(where.peer.key, relation.resourceKey, payload, core.now(), contentFormat);
     const first = sliceBlock(payload, 0, szx)!;
     options.push({ number: Opt.ETag, value: stored.etag });
     options.push({ number: Opt.Block2, value: encodeBlock({ num: 0, more: true, szx }) });

@@ -168,7 +168,7 @@ async function get(core: EndpointCore, ex: Exchange, topic: string, query: Reque
 }
 
 function nextBlock(core: EndpointCore, ex: Exchange, asked: BlockOption): void {
-  const stored = core.block2.get(`${ex.peer.key}|${ex.resourceKey}`, core.now());
+  const stored = core.block2.get(ex.peer.key, ex.resourceKey, core.now());
   // RFC 7959 §2.4: the representation is gone (lifetime): the client starts over from block 0.
   if (!stored)
     return fail(core, ex, Rsp.RequestEntityIncomplete, 'block2_gone', 'no body in progress for this resource');

@@ -58,7 +58,7 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
   const szx = responseSzx(core, ex.request);
   if (payload.length > blockSize(szx)) {
     // RFC 7959 §2.4: first block now, the rest on request, all from the one stored representation.
-    const stored = core.block2.put(`${ex.peer.key}|${ex.resourceKey}`, payload, core.now(), a.contentFormat);
+    const stored = core.block2.put(ex.peer.key, ex.resourceKey, payload, core.now(), a.contentFormat);
     const first = sliceBlock(payload, 0, szx)!;
     options.push({ number: Opt.ETag, value: stored.etag });
     options.push({ number: Opt.Block2, value: encodeBlock({ num: 0, more: first.more, szx }) });

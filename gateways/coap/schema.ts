@@ -120,7 +120,7 @@ export const coapConfigSchema = z
           .min(1)
           .max(1000)
           .default(4)
-          .describe('Block1 transfers in progress per client'),
+          .describe('Block1 transfers in progress, and stored Block2 bodies, per client'),
         max_block_transfers: z
           .number()
           .int()

@@ -244,3 +244,24 @@ describe('notification order (RFC 7641 §4.4)', () => {
     expect(seq.at(-1)).toBeGreaterThan(seq[0]!);
   });
 });
+
+describe('Block2 bodies (RFC 7959 §2.4)', () => {
+  it("a client varying the query cannot evict another client's body in progress", async () => {
+    const s = stubEndpoint({ limits: { max_block_transfers: 5 }, max_block_size: '256B' });
+    s.request(7000, Method.GET, ['ps', 'big']); // 3000-byte retained message: first block, the rest stored
+    await s.flush();
+    for (let i = 0; i < 20; i++) {
+      s.request(7001, Method.GET, ['ps', 'big'], { query: [`x=${i}`] });
+      await s.flush();
+    }
+    s.request(7000, Method.GET, ['ps', 'big'], {
+      extra: [{ number: Opt.Block2, value: encodeBlock({ num: 1, more: false, szx: 4 }) }],
+    });
+    const reply = s.st.sent.at(-1)!;
+    expect(codeText(reply.msg.code)).toBe('2.05');
+    expect(reply.msg.payload.length).toBe(256);
+    s.advance(1000, 1000); // evictions are reported with the table sweep
+    expect(s.st.dropped.block2_evicted ?? 0).toBe(0);
+    expect(s.st.dropped.block2_evicted_client).toBe(16);
+  });
+});

@@ -151,15 +151,46 @@ describe('Block2Store', () => {
   });
 
   it('keeps at most maxEntries bodies, each with its own ETag, until their lifetime', () => {
-    const s = new Block2Store({ maxEntries: 2, lifetimeMs: 1000 });
-    const a = s.put('a', Buffer.from('A'), 0);
-    const b = s.put('b', Buffer.from('B'), 0);
+    const s = new Block2Store({ maxEntries: 2, maxPerPeer: 4, lifetimeMs: 1000 });
+    const a = s.put('p1', 'a', Buffer.from('A'), 0);
+    const b = s.put('p2', 'b', Buffer.from('B'), 0);
     expect(a.etag.equals(b.etag)).toBe(false);
-    s.put('c', Buffer.from('C'), 0);
-    expect(s.get('a', 0)).toBeUndefined();
+    s.put('p3', 'c', Buffer.from('C'), 0);
+    expect(s.get('p1', 'a', 0)).toBeUndefined();
     expect(s.evicted).toBe(1);
-    expect(s.get('c', 999)?.body.toString()).toBe('C');
-    expect(s.get('c', 1000)).toBeUndefined();
+    expect(s.get('p3', 'c', 999)?.body.toString()).toBe('C');
+    expect(s.get('p3', 'c', 1000)).toBeUndefined();
+  });
+
+  it("bounds each peer: a peer storing many bodies (?x=1, ?x=2, …) evicts its own oldest, never another's", () => {
+    const s = new Block2Store({ maxEntries: 10, maxPerPeer: 2, lifetimeMs: 1000 });
+    s.put('victim', 'big', Buffer.from('V'), 0);
+    for (let i = 0; i < 50; i++) s.put('flooder', `big?x=${i}`, Buffer.from(String(i)), 0);
+    expect(s.get('victim', 'big', 1)?.body.toString()).toBe('V');
+    expect(s.size).toBe(3);
+    expect(s.evictedPerPeer).toBe(48);
+    expect(s.evicted).toBe(0);
+    expect(s.get('flooder', 'big?x=49', 1)?.body.toString()).toBe('49');
+    expect(s.get('flooder', 'big?x=47', 1)).toBeUndefined();
+  });
+
+  it('never holds more than its limits, whatever is stored and fetched', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.nat(300))),
+        (ops) => {
+          const s = new Block2Store({ maxEntries: 6, maxPerPeer: 2, lifetimeMs: 1000 });
+          let now = 0;
+          for (const [peer, res, dt] of ops) {
+            now += dt;
+            s.put(`p${peer}`, `r${res}`, Buffer.from('x'), now);
+            expect(s.size).toBeLessThanOrEqual(6);
+            const live = [0, 1, 2, 3, 4, 5].filter((r) => s.get(`p${peer}`, `r${r}`, now) !== undefined);
+            expect(live.length).toBeLessThanOrEqual(2);
+          }
+        },
+      ),
+    );
   });
 });
 
