@@ -131,20 +131,9 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   if (con) relation.lastConAt = core.now();
   if (con) core.retransmit.track(where.peer.key, messageId, bytes, { kind: 'notify', relation, shared }, core.now());
   else {
-    rememberNon(core, where.peer.key, messageId, relation);
+    relation.rememberNon(messageId);
     shared.settle();
   }
-}
-
-/** NON notifications recently sent, so a RST to one cancels its observation (RFC 7641 §3.6). Bounded FIFO. */
-const MAX_RECENT_NON = 10_000;
-const recentNon = new WeakMap<EndpointCore, Map<string, Relation>>();
-
-function rememberNon(core: EndpointCore, peerKey: string, messageId: number, relation: Relation): void {
-  let m = recentNon.get(core);
-  if (!m) recentNon.set(core, (m = new Map()));
-  if (m.size >= MAX_RECENT_NON) m.delete(m.keys().next().value as string);
-  m.set(`${peerKey}#${messageId}`, relation);
 }
 
 /** An ACK or RST from a client (empty message or not): settles a notification or a separate response. */
@@ -158,8 +147,9 @@ export function onAckOrReset(core: EndpointCore, peerKey: string, messageId: num
     return;
   }
   if (ctx || !reset) return;
-  const relation = recentNon.get(core)?.get(`${peerKey}#${messageId}`);
-  if (relation) endRelation(core, relation, 'reset');
+  // RFC 7641 §3.6: a RST to a NON notification cancels its observation
+  for (const relation of core.registry.ofPeer(peerKey))
+    if (relation.sentNon(messageId)) return endRelation(core, relation, 'reset');
 }
 
 /** A CON notification was never acknowledged (RFC 7641 §4.5: the client is no longer interested). */

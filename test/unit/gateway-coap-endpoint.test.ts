@@ -265,3 +265,21 @@ describe('Block2 bodies (RFC 7959 §2.4)', () => {
     expect(s.st.dropped.block2_evicted_client).toBe(16);
   });
 });
+
+describe('RST to a NON notification (RFC 7641 §3.6)', () => {
+  it('cancels its observation however many NON notifications went to other observers since', async () => {
+    const s = stubEndpoint({ notify_type: 'non' });
+    await observe(s, 6000, ['ps', 'a'], [], Buffer.from([1]));
+    await observe(s, 6001, ['ps', 'b'], [], Buffer.from([2]));
+    s.deliver(0, 'a', 'to-a', 0);
+    const toA = s.st.sent.at(-1)!;
+    expect(toA.to).toBe('127.0.0.1:6000');
+    for (let i = 0; i < 12_000; i++) s.deliver(1, 'b', 'x', 0);
+    s.st.sent.length = 0;
+    s.empty(6000, 'RST', toA.msg.messageId);
+    expect(s.st.events.observe_end_reset).toBe(1);
+    expect(s.st.unsubscribed).toEqual(['a']);
+    s.deliver(0, 'a', 'after', 0);
+    expect(s.st.sent).toEqual([]);
+  });
+});
