@@ -12,6 +12,7 @@ import {
 } from '../../src/gateway/index.js';
 import { CoapEndpoint } from './endpoint.js';
 import { reportTables } from './state-tables.js';
+import { guarded } from './guard.js';
 import { UdpSocket } from './udp-socket.js';
 import type { CoapConfig } from './schema.js';
 
@@ -62,7 +63,10 @@ export class CoapGateway implements ClientGatewayInstance {
       onDatagram: (peer, bytes) => endpoint.receive(peer, bytes),
       onOversized: (peer, bytes) => endpoint.oversized(peer, bytes),
     });
-    this.timer = setInterval(() => endpoint.tick(), TICK_MS);
+    this.timer = setInterval(
+      guarded('tick', this.ctx, () => endpoint.tick()),
+      TICK_MS,
+    );
     this.timer.unref();
     this.tablesTimer = setInterval(() => reportTables(endpoint, this.ctx.metrics), TABLES_MS);
     this.tablesTimer.unref();

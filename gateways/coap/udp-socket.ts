@@ -6,6 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { GatewayError, type GatewayMetrics, type Logger } from '../../src/gateway/index.js';
 import { peerAddress, type PeerAddress } from './channel.js';
+import { guarded } from './guard.js';
 
 export interface UdpSocketOptions {
   host: string;
@@ -56,12 +57,15 @@ export class UdpSocket {
       udp.lastError = err.message;
       o.metrics.socketEvent('socket_error');
     });
-    socket.on('message', (bytes, rinfo) => {
-      const peer = peerAddress(rinfo.address, rinfo.port);
-      if (bytes.length <= o.maxDatagramSize) return o.onDatagram(peer, bytes);
-      if (o.onOversized) return o.onOversized(peer, bytes);
-      o.metrics.dropped('datagram_too_large');
-    });
+    socket.on(
+      'message',
+      guarded('datagram', o, (bytes: Buffer, rinfo: { address: string; port: number }) => {
+        const peer = peerAddress(rinfo.address, rinfo.port);
+        if (bytes.length <= o.maxDatagramSize) return o.onDatagram(peer, bytes);
+        if (o.onOversized) return o.onOversized(peer, bytes);
+        o.metrics.dropped('datagram_too_large');
+      }),
+    );
     return udp;
   }
 

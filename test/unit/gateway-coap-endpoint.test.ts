@@ -2,7 +2,12 @@
  * The CoAP message layer (CoapEndpoint) driven datagram by datagram against a stub broker and a fake clock: what
  * happens to every broker delivery when observations end, message ids, counters for every error answer.
  */
+import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
+import type { GatewayMetrics, Logger } from '../../src/gateway/index.js';
+import { guarded } from '../../gateways/coap/guard.js';
+import { UdpSocket } from '../../gateways/coap/udp-socket.js';
+import { eventually } from '../support/clients.js';
 import { encodeBlock } from '../../gateways/coap/block-option.js';
 import { Method, Opt, Rsp, decodeUint, firstOption } from '../../gateways/coap/message.js';
 import { codeText, observeOpt, stubEndpoint } from '../support/coap-stub.js';
@@ -281,5 +286,52 @@ describe('RST to a NON notification (RFC 7641 §3.6)', () => {
     expect(s.st.unsubscribed).toEqual(['a']);
     s.deliver(0, 'a', 'after', 0);
     expect(s.st.sent).toEqual([]);
+  });
+});
+
+describe('a throw at the IO edges costs one datagram, never the process', () => {
+  it('counts internal_error, logs, and keeps receiving', async () => {
+    const dropped: string[] = [];
+    const warned: unknown[] = [];
+    const metrics = { dropped: (r: string) => dropped.push(r), socketEvent() {} } as unknown as GatewayMetrics;
+    const logger = { warn: (o: unknown) => warned.push(o), debug() {} } as unknown as Logger;
+    const got: string[] = [];
+    const udp = await UdpSocket.bind({
+      host: '127.0.0.1',
+      port: 0,
+      maxDatagramSize: 1500,
+      bindErrorCode: 'PH_COAP_BIND',
+      metrics,
+      logger,
+      onDatagram: (_peer, bytes) => {
+        if (bytes.toString() === 'boom') throw new Error('a bug');
+        got.push(bytes.toString());
+      },
+    });
+    const client = createSocket('udp4');
+    try {
+      client.send('boom', udp.port, '127.0.0.1');
+      client.send('after', udp.port, '127.0.0.1');
+      await eventually(() => got.length === 1, 'the next datagram handled');
+      expect(got).toEqual(['after']);
+      expect(dropped).toEqual(['internal_error']);
+      expect(warned).toHaveLength(1);
+    } finally {
+      client.close();
+      await udp.close();
+    }
+  });
+
+  it('guards a timer callback the same way', () => {
+    const dropped: string[] = [];
+    const o = {
+      metrics: { dropped: (r: string) => dropped.push(r) } as unknown as GatewayMetrics,
+      logger: { warn() {} } as unknown as Logger,
+    };
+    const tick = guarded('tick', o, () => {
+      throw new Error('a bug');
+    });
+    expect(() => tick()).not.toThrow();
+    expect(dropped).toEqual(['internal_error']);
   });
 });
