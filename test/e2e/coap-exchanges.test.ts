@@ -157,11 +157,11 @@ describe('CoAP exchanges', () => {
       await eventually(async () => (await dropped()) === drops, 'drops counted');
       const got: string[] = [];
       const acked = new Set<number>();
-      for (;;) {
-        const n = await raw
-          .next((m) => m.token.equals(token) && m.type === 'CON' && !acked.has(m.messageId), 'notification', 1500)
-          .catch(() => undefined);
-        if (!n) break;
+      for (let i = 0; i < payloads.length - drops; i++) {
+        const n = await raw.next(
+          (m) => m.token.equals(token) && m.type === 'CON' && !acked.has(m.messageId),
+          `notification ${i + 1}`,
+        );
         acked.add(n.messageId);
         got.push(n.payload.toString());
         raw.send({ type: 'ACK', code: 0, messageId: n.messageId });

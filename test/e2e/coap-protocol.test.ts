@@ -109,18 +109,15 @@ describe('CoAP observe (RFC 7641)', () => {
     expect(first.payload.toString()).toBe('m1');
     await eventually(async () => (await dropped(hub, 'observe_queue_full')) === 2, 'two dropped from the queue');
     expect(notifications(raw, token).every((m) => m.payload.toString() === 'm1')).toBe(true);
-    const seen = new Set<number>();
-    for (;;) {
-      const pending = notifications(raw, token).filter((m) => !seen.has(m.messageId));
-      if (pending.length === 0) {
-        if (new Set(notifications(raw, token).map((m) => m.payload.toString())).size >= 3) break;
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      for (const m of pending) {
-        seen.add(m.messageId);
-        raw.send({ code: 0, type: 'ACK', messageId: m.messageId });
-      }
+    // m1 in flight, m4 and m5 queued: each leaves when the one before is ACKed (5 published, 2 dropped)
+    const acked = new Set<number>();
+    for (let i = 0; i < 3; i++) {
+      const n = await raw.next(
+        (m) => m.token.equals(token) && m.type === 'CON' && !acked.has(m.messageId),
+        `notification ${i + 1} of 3`,
+      );
+      acked.add(n.messageId);
+      raw.send({ code: 0, type: 'ACK', messageId: n.messageId });
     }
     const order = [...new Set(notifications(raw, token).map((m) => m.payload.toString()))];
     expect(order).toEqual(['m1', 'm4', 'm5']);
@@ -186,7 +183,7 @@ describe('CoAP observe (RFC 7641)', () => {
 
 describe('CoAP blockwise limits (RFC 7959)', () => {
   it('forgets a Block1 transfer that never completes and answers its late block 4.08', async () => {
-    const { raw } = await setup({ block_timeout: '1s' });
+    const { hub, raw } = await setup({ block_timeout: '1s' });
     const token = Buffer.from([0x60]);
     const block = (num: number, more: boolean) => ({ number: Opt.Block1, value: encodeBlock({ num, more, szx: 0 }) });
     raw.send({
@@ -196,7 +193,8 @@ describe('CoAP blockwise limits (RFC 7959)', () => {
       payload: Buffer.alloc(16),
     });
     expect((await raw.next(responseTo(token), 'continue')).code).toBe(Rsp.Continue);
-    await new Promise((r) => setTimeout(r, 2200)); // past block_timeout: the sweep runs every second
+    // past block_timeout the sweep (every second) forgets the transfer and counts it
+    await eventually(async () => (await dropped(hub, 'block_transfer_expired')) === 1, 'transfer forgotten', 15_000);
     const t2 = Buffer.from([0x61]);
     raw.send({
       code: Method.POST,
