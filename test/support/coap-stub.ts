@@ -25,7 +25,11 @@ export interface Sent {
 
 type Handler = { onDelivery(d: unknown): void; onClose(reason: string): void };
 
-export function stubEndpoint(cfg: Record<string, unknown> = {}, broker: { publishFails?: string } = {}) {
+export function stubEndpoint(
+  cfg: Record<string, unknown> = {},
+  /** publishFails: every publish rejects with this error code; holdPublishes: publishes wait for `st.accept`. */
+  broker: { publishFails?: string; holdPublishes?: boolean } = {},
+) {
   const config = coapConfigSchema.parse({ bind: '127.0.0.1:0', ...cfg });
   const st = {
     now: 1_000_000,
@@ -39,6 +43,8 @@ export function stubEndpoint(cfg: Record<string, unknown> = {}, broker: { publis
     handlers: [] as Handler[],
     clientIds: [] as string[],
     logs: 0,
+    /** Held publishes (holdPublishes): resolve = the broker accepted (durably), reject = the store write failed. */
+    accept: [] as { resolve: () => void; reject: (code: string) => void }[],
   };
   const metrics = {
     dropped: (reason: string, n = 1) => void (st.dropped[reason] = (st.dropped[reason] ?? 0) + n),
@@ -69,6 +75,13 @@ export function stubEndpoint(cfg: Record<string, unknown> = {}, broker: { publis
             const err = Object.assign(new Error('store write failed'), { code: broker.publishFails });
             return Promise.reject(err);
           }
+          if (broker.holdPublishes)
+            return new Promise<{ matched: number }>((resolve, reject) =>
+              st.accept.push({
+                resolve: () => (st.published.push({ clientId: req.clientId, ...p }), resolve({ matched: 1 })),
+                reject: (code) => reject(Object.assign(new Error('store write failed'), { code })),
+              }),
+            );
           st.published.push({ clientId: req.clientId, ...p });
           return Promise.resolve({ matched: 1 });
         },

@@ -335,3 +335,62 @@ describe('a throw at the IO edges costs one datagram, never the process', () => 
     expect(dropped).toEqual(['internal_error']);
   });
 });
+
+describe('publish answers and duplicates (issue 11 points)', () => {
+  it('answers 2.04 only once the broker accepted the message; a failed store write is 5.00, not 2.04', async () => {
+    const s = stubEndpoint({ transmission: { ack_timeout: '100ms' } }, { holdPublishes: true });
+    const a = s.request(6000, Method.POST, ['ps', 't'], { query: ['qos=1'], payload: Buffer.from('x') });
+    await s.flush();
+    expect(s.st.accept).toHaveLength(1);
+    // not yet accepted: at most the empty ACK of a separate response (RFC 7252 §5.2.2), never 2.04
+    await new Promise((r) => setTimeout(r, 120));
+    expect(s.st.sent.map((x) => `${x.msg.type}:${codeText(x.msg.code)}`)).toEqual(['ACK:0.00']);
+    s.st.accept[0]!.resolve();
+    await s.flush();
+    const answer = s.st.sent.at(-1)!.msg;
+    expect([answer.type, codeText(answer.code), answer.token.equals(a.token)]).toEqual(['CON', '2.04', true]);
+
+    s.request(6000, Method.POST, ['ps', 't'], { query: ['qos=1'], payload: Buffer.from('y') });
+    await s.flush();
+    s.st.accept[1]!.reject('PH_STORE_WRITE');
+    await s.flush();
+    await s.flush();
+    expect(codeText(s.st.sent.at(-1)!.msg.code)).toBe('5.00');
+    expect(s.st.dropped.publish_ph_store_write).toBe(1);
+  });
+
+  it('publishes a duplicated NON once (RFC 7252 §4.5)', async () => {
+    const s = stubEndpoint();
+    const opts = { type: 'NON' as const, messageId: 4242, payload: Buffer.from('once') };
+    s.request(6000, Method.POST, ['ps', 'n'], opts);
+    s.request(6000, Method.POST, ['ps', 'n'], opts);
+    await s.flush();
+    expect(s.st.published.map((p) => p.payload.toString())).toEqual(['once']);
+    expect(s.st.events.duplicate).toBe(1);
+  });
+
+  it('connectionless clientid= names the broker client on the first request only', async () => {
+    const s = stubEndpoint();
+    s.request(6000, Method.POST, ['ps', 't'], { query: ['clientid=dev-1'], payload: Buffer.from('a') });
+    await s.flush();
+    s.request(6000, Method.POST, ['ps', 't'], { query: ['clientid=other'], payload: Buffer.from('b') });
+    s.request(6001, Method.POST, ['ps', 't'], { payload: Buffer.from('c') });
+    await s.flush();
+    expect(s.st.clientIds).toEqual(['dev-1', 'coap-127.0.0.1:6001']);
+    expect(s.st.published.map((p) => p.clientId)).toEqual(['dev-1', 'dev-1', 'coap-127.0.0.1:6001']);
+  });
+
+  it('a RST to a CON notification ends its observation and (connectionless) its subscription', async () => {
+    const s = stubEndpoint({ notify_type: 'con' });
+    await observe(s, 6000, ['ps', 't'], [], Buffer.from([1]));
+    const d = s.deliver(0, 't', 'm', 1);
+    const n = s.st.sent.at(-1)!;
+    expect(n.msg.type).toBe('CON');
+    s.empty(6000, 'RST', n.msg.messageId);
+    expect(d.acked).toBe(true);
+    expect(s.st.events.observe_end_reset).toBe(1);
+    expect(s.st.unsubscribed).toEqual(['t']);
+    s.advance(60_000);
+    expect(s.st.sent.filter((x) => x.msg.messageId === n.msg.messageId)).toHaveLength(1); // no retransmission
+  });
+});

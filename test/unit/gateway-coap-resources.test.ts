@@ -218,5 +218,18 @@ describe('ObserveRegistry (RFC 7641)', () => {
     const b = reg.relation.nextSeq();
     expect(b).toBe(a + 1);
     expect(b).toBeLessThan(1 << 24);
+    // RFC 7641 §4.4: the number wraps at 2^24 to 0, and 0 is "newer" than 0xffffff (within 2^23 of it)
+    let last = b;
+    for (let i = 0; i < (1 << 24) - 1; i++) last = reg.relation.nextSeq();
+    expect(last).toBe(b - 1); // wrapped all the way round: one below b
+    expect(reg.relation.nextSeq()).toBe(b);
+    const past = new ObserveRegistry<number>(limits).register('q', Buffer.from([1]), 'f', 'non', 'k');
+    if (!('relation' in past)) throw new Error('refused');
+    const seqs: number[] = [];
+    for (let i = 0; i < (1 << 24) + 2; i++) {
+      const v = past.relation.nextSeq();
+      if (i >= (1 << 24) - 3) seqs.push(v);
+    }
+    expect(seqs).toEqual([0xfffffe, 0xffffff, 0, 1, 2]);
   });
 });
