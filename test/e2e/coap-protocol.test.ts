@@ -315,6 +315,40 @@ describe('CoAP transport', () => {
     expect(m.payload.toString()).toBe('six');
   });
 
+  it('observes over IPv6: CON notifications retransmitted until ACKed, then the next one', async () => {
+    const port = await freeUdpPort();
+    const hub = await startHub({
+      gateways: {
+        coap: {
+          edge: {
+            bind: `[::1]:${port}`,
+            mountpoint: 'coap/',
+            notify_type: 'con',
+            transmission: { ack_timeout: '200ms', max_retransmit: 4 },
+          },
+        },
+      },
+    } as never);
+    const raw = await RawCoap.open(port, '::1');
+    raws.push(raw);
+    const token = Buffer.from([0x66]);
+    raw.send({ code: Method.GET, token, options: uriOptions('ps/v6/obs', [], [observeOption(0)]) });
+    expect((await raw.next(responseTo(token, Rsp.Content), 'registration over IPv6')).type).toBe('ACK');
+    const app = await connectV5(hub.url);
+    await app.publishAsync('coap/v6/obs', 'one', { qos: 1 });
+    await app.publishAsync('coap/v6/obs', 'two', { qos: 1 });
+    const first = await raw.next((m) => m.token.equals(token) && m.payload.toString() === 'one', 'one');
+    // not ACKed: the same message (id) again after ack_timeout, and 'two' waits behind it
+    await eventually(
+      () => raw.received.filter((m) => m.type === 'CON' && m.messageId === first.messageId).length >= 2,
+      'retransmission over IPv6',
+    );
+    expect(raw.received.some((m) => m.payload.toString() === 'two')).toBe(false);
+    raw.send({ code: 0, type: 'ACK', messageId: first.messageId });
+    const second = await raw.next((m) => m.token.equals(token) && m.payload.toString() === 'two', 'two');
+    raw.send({ code: 0, type: 'ACK', messageId: second.messageId });
+  });
+
   it('survives a burst of random datagrams from many ports and still answers', async () => {
     const { hub, raw, port } = await setup({ limits: { max_clients: 50 } });
     const fc = (await import('fast-check')).default;
@@ -412,6 +446,13 @@ describe('CoAP review fixes', () => {
     expect(codeText((await raw.next(responseTo(t(3, 1)), 'denied read')).code)).toBe('4.03');
     raw.send({ code: Method.GET, token: t(3, 2), options: uriOptions('ps/public/x') });
     expect((await raw.next(responseTo(t(3, 2)), 'allowed read')).payload.toString()).toBe('hello');
+    // an observation of a denied filter is refused the same way, and leaves no subscription
+    raw.send({ code: Method.GET, token: t(3, 4), options: uriOptions('ps/private/#', [], [observeOption(0)]) });
+    const denied = await raw.next(responseTo(t(3, 4)), 'denied observe');
+    expect(codeText(denied.code)).toBe('4.03');
+    expect(firstOption(denied, Opt.Observe)).toBeUndefined();
+    expect(await subscriptions(hub)).toBe(0);
+    expect(await dropped(hub, 'subscribe_not_authorized')).toBe(1);
 
     const conn = await setup({ connection_required: true });
     const app2 = await connectV5(conn.hub.url);
