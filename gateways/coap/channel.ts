@@ -1,8 +1,9 @@
 /**
  * One CoAP client as the gateway knows it: its broker device session (opened on the first request that needs
  * one), its observe relations, and in connection mode its client id and token. Connectionless clients are keyed
- * by UDP address; connection-mode clients by client id (their address may change under NAT: the last request's
- * address is where notifications go).
+ * by UDP address; connection-mode clients by client id (their address may change under NAT: the channel follows
+ * the last request's address, while each observation's notifications go to the address that registered it,
+ * RFC 7641 §3.1 — a client whose address changed observes again).
  */
 import type { DeviceDelivery, DeviceSession } from '../../src/gateway/index.js';
 import type { ObserveRelation } from './observe-registry.js';

@@ -21,7 +21,7 @@ export const coapConfigSchema = z
         'connection mode: clients POST mqtt/connection first and pass clientid+token with every request (EMQX semantics)',
       ),
     heartbeat: duration(
-      'connection mode: a client that sends no heartbeat (PUT mqtt/connection) for this long is disconnected; connectionless: a client with no observation and no request for this long is forgotten',
+      'connection mode: the keep-alive; a client with no request or heartbeat (PUT mqtt/connection) for keepalive_multiplier (1.5) × this is disconnected and its will published; connectionless: a client with no observation and no request for this long is forgotten',
       1000,
       86_400_000,
     ).prefault('30s'),
