@@ -16,6 +16,7 @@ import { encodeBlock, szxFor } from './block-option.js';
 import { endRelation, onAckOrReset, onNotificationFailed, type SharedDelivery } from './notifier.js';
 import { MessageIds } from './message-ids.js';
 import { ObserveRegistry } from './observe-registry.js';
+import { criticalOptionProblem } from './option-rules.js';
 import { handlePs } from './ps-handlers.js';
 import { Exchange, answer, fail } from './responder.js';
 import { RetransmitQueue } from './retransmit.js';
@@ -120,6 +121,9 @@ export class CoapEndpoint implements EndpointCore {
         return fail(this, ex, Rsp.BadOption, 'bad_option', `unrecognised critical option ${o.number}`);
       }
     }
+    // RFC 7252 §5.4.3/§5.4.5: a known critical option with a bad length or repeated → as if unrecognised
+    const problem = criticalOptionProblem(msg.options);
+    if (problem !== undefined) return fail(this, ex, Rsp.BadOption, 'bad_option', problem);
     const target = requestTarget(msg);
     let work: Promise<void> | void;
     try {
@@ -233,11 +237,16 @@ export class CoapEndpoint implements EndpointCore {
     return host === undefined || port === undefined ? undefined : { address: host, port: Number(port), key };
   }
 
-  /** End every observation and device session (normal close: no will). */
+  /**
+   * End every observation and device session. Connection-mode clients did not disconnect (no DELETE): like an MQTT
+   * client whose server closes the connection, their session is lost and their will published ([MQTT-3.1.2-8]),
+   * as TCP clients' are when the hub stops. Connectionless clients have no will: a normal close.
+   */
   close(): void {
     for (const channel of [...this.channels.values()]) {
       for (const r of [...channel.relations]) endRelation(this, r, 'gateway_stopped');
-      channel.session?.close();
+      if (this.config.connection_required) channel.session?.lose('gateway_stopped');
+      else channel.session?.close();
       dropChannel(this, channel, 'gateway_stopped');
     }
   }

@@ -43,6 +43,9 @@ export function stubEndpoint(
     handlers: [] as Handler[],
     clientIds: [] as string[],
     logs: 0,
+    /** Sessions closed normally (close) and lost (lose: will published), by client id. */
+    closed: [] as string[],
+    lost: [] as string[],
     /** Held publishes (holdPublishes): resolve = the broker accepted (durably), reject = the store write failed. */
     accept: [] as { resolve: () => void; reject: (code: string) => void }[],
   };
@@ -95,9 +98,11 @@ export function stubEndpoint(
         wake() {},
         close() {
           session.closed = true;
+          st.closed.push(req.clientId);
         },
         lose() {
           session.closed = true;
+          st.lost.push(req.clientId);
         },
       };
       return Promise.resolve({ ok: true, sessionPresent: false, session });

@@ -189,6 +189,42 @@ describe('every error answer is counted', () => {
     ],
     ['unknown resource', '4.04', 'not_found', (s) => s.request(8000, Method.GET, ['nothing'])],
     [
+      'Uri-Path segment over 255 bytes (RFC 7252 §5.4.3)',
+      '4.02',
+      'bad_option',
+      (s) => s.request(8000, Method.POST, ['ps', 'x'.repeat(256)], { payload: Buffer.from('v') }),
+    ],
+    [
+      'Block1 value of 4 bytes (§5.4.3)',
+      '4.02',
+      'bad_option',
+      (s) =>
+        s.request(8000, Method.POST, ['ps', 'b'], {
+          extra: [{ number: Opt.Block1, value: Buffer.from([0, 0, 0, 6]) }],
+        }),
+    ],
+    [
+      'Block2 twice (§5.4.5)',
+      '4.02',
+      'bad_option',
+      (s) =>
+        s.request(8000, Method.GET, ['ps', 'b'], {
+          extra: [block(Opt.Block2, 0, false, 2), block(Opt.Block2, 1, false, 2)],
+        }),
+    ],
+    [
+      'Accept twice (§5.4.5)',
+      '4.02',
+      'bad_option',
+      (s) =>
+        s.request(8000, Method.GET, ['ps', 'b'], {
+          extra: [
+            { number: Opt.Accept, value: Buffer.from([0]) },
+            { number: Opt.Accept, value: Buffer.from([50]) },
+          ],
+        }),
+    ],
+    [
       'a topic that is not UTF-8',
       '4.00',
       'bad_request',
@@ -392,5 +428,19 @@ describe('publish answers and duplicates (issue 11 points)', () => {
     expect(s.st.unsubscribed).toEqual(['t']);
     s.advance(60_000);
     expect(s.st.sent.filter((x) => x.msg.messageId === n.msg.messageId)).toHaveLength(1); // no retransmission
+  });
+});
+
+describe('gateway stop', () => {
+  it('connection mode: sessions are lost (wills published); connectionless: closed normally', async () => {
+    const conn = stubEndpoint({ connection_required: true });
+    await connect(conn, 6000, 'c1');
+    conn.ep.close();
+    expect([conn.st.lost, conn.st.closed]).toEqual([['c1'], []]);
+    const free = stubEndpoint();
+    free.request(6000, Method.POST, ['ps', 't'], { query: ['clientid=d1'], payload: Buffer.from('x') });
+    await free.flush();
+    free.ep.close();
+    expect([free.st.lost, free.st.closed]).toEqual([[], ['d1']]);
   });
 });
