@@ -25,6 +25,8 @@ import { loadTypes, type LoadedTypes } from './type-source.js';
 import { readerState, takeSamples, type ReaderState } from './uplink.js';
 import { readFileSync } from 'node:fs';
 import { bindStatuses, type StatusReader } from './status.js';
+import { nativeHandle } from './ffi.js';
+import { ignoreOwnWriter } from './own-writes.js';
 
 type State = 'new' | 'starting' | 'started' | 'stopped';
 
@@ -149,6 +151,7 @@ export class DdsGateway implements GatewayInstance {
     }
     if ((this.#state as State) === 'stopped') return;
     this.#state = 'started';
+    this.#ignoreOwnWrites();
     this.#watchStatuses();
     this.#matchTimer = setInterval(() => {
       this.#countMatched();
@@ -180,12 +183,28 @@ export class DdsGateway implements GatewayInstance {
     }
   }
 
+  /** `direction = "both"`: our reader must not take what our writer wrote (it came from MQTT). */
+  #ignoreOwnWrites(): void {
+    for (const r of this.#readers) {
+      const w = this.#writers.get(r.endpoint.topic);
+      if (!w) continue;
+      try {
+        ignoreOwnWriter(nativeHandle(r.input), nativeHandle(w.output));
+      } catch (err) {
+        this.#lastError = `DDS topic ${r.endpoint.topic}: own writes are not filtered: ${String(err)}`;
+        this.#ctx.logger.warn(
+          { err, topic: r.endpoint.topic },
+          'dds: cannot ignore our own writer on a direction=both topic; what MQTT writes will come back up',
+        );
+      }
+    }
+  }
+
   #watchStatuses(): void {
     try {
       const statuses = bindStatuses();
-      const native = (x: unknown) => (x as { native: unknown }).native;
       for (const r of this.#readers) {
-        const reader = native(r.input);
+        const reader = nativeHandle(r.input);
         this.#watched.push({
           topic: r.endpoint.topic,
           handle: statuses.readerTopic(reader),
@@ -196,7 +215,7 @@ export class DdsGateway implements GatewayInstance {
       }
       for (const [topic, w] of this.#writers) {
         if (this.#watched.some((x) => x.topic === topic)) continue;
-        this.#watched.push({ topic, handle: statuses.writerTopic(native(w.output)), inconsistent: 0, lost: 0 });
+        this.#watched.push({ topic, handle: statuses.writerTopic(nativeHandle(w.output)), inconsistent: 0, lost: 0 });
       }
       this.#statuses = statuses;
     } catch (err) {

@@ -14,7 +14,9 @@ export const ddsTopicSchema = z
     direction: z
       .enum(['uplink', 'downlink', 'both'])
       .default('uplink')
-      .describe('uplink: a DDS reader feeds MQTT; downlink: MQTT messages are written by a DDS writer; both'),
+      .describe(
+        'uplink: a DDS reader feeds MQTT; downlink: MQTT messages are written by a DDS writer; both (the reader ignores our own writer, so MQTT writes do not come back up)',
+      ),
     reliability: z
       .enum(['reliable', 'best_effort'])
       .default('reliable')

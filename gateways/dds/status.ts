@@ -4,8 +4,7 @@
  * topic's name but a type that is not assignable: DDS 1.4 §2.2.4.1) and SAMPLE_LOST. Polled, never blocking.
  * If the library cannot be bound (another platform layout), monitoring is off and says so once.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { nddsc } from './ffi.js';
 
 interface Counts {
   total_count: number;
@@ -21,13 +20,6 @@ export interface StatusReader {
   writerTopic(writerHandle: unknown): unknown;
 }
 
-const LIB_DIRS: Partial<Record<string, string>> = {
-  'linux-x64': 'linux-x64/libnddsc.so',
-  'linux-arm64': 'linux-arm64/libnddsc.so',
-  'darwin-arm64': 'osx-arm64/libnddsc.dylib',
-  'win32-x64': 'win-x64/nddsc.dll',
-};
-
 let bound: StatusReader | undefined;
 
 /** Binds once per process: koffi type names are global, a second struct definition would be refused. */
@@ -37,17 +29,7 @@ export function bindStatuses(): StatusReader {
 }
 
 function bind(): StatusReader {
-  const req = createRequire(import.meta.url);
-  const main = req.resolve('rticonnextdds-connector');
-  const koffi = createRequire(main)('koffi') as {
-    load(path: string): { func(name: string, ret: unknown, args: unknown[]): (...a: unknown[]) => unknown };
-    struct(name: string, def: Record<string, string>): unknown;
-    out(t: unknown): unknown;
-    pointer(t: unknown): unknown;
-  };
-  const rel = LIB_DIRS[`${process.platform}-${process.arch}`];
-  if (!rel) throw new Error(`no DDS status binding for ${process.platform}-${process.arch}`);
-  const lib = koffi.load(join(dirname(main), 'rticonnextdds-connector/lib', rel));
+  const { koffi, lib } = nddsc();
   const h = 'void *';
   const Inconsistent = koffi.struct('PhDdsInconsistentTopicStatus', { total_count: 'int', total_count_change: 'int' });
   const Lost = koffi.struct('PhDdsSampleLostStatus', {

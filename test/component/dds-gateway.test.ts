@@ -31,7 +31,10 @@ uplink = [
   { name = "shapes", address = "{topic}/{color}", topic = "dds/{topic}/{color}", qos = 1 }
   { name = "shapes-by-y", address = "{topic}/{color}/{y}", topic = "plant/{y}/{topic}/{color}", qos = 1 }
 ]
-downlink = [ { name = "ros-cmd", filter = "ros/cmd/{name*}", address = "rt/{name*}", qos = 1 } ]
+downlink = [
+  { name = "ros-cmd", filter = "ros/cmd/{name*}", address = "rt/{name*}", qos = 1 }
+  { name = "final-cmd", filter = "shapes/cmd/Heptagon/{color}", address = "Heptagon/{color}", qos = 1 }
+]
 `;
 
 const rtiPeers: RtiPeer[] = [];
@@ -61,6 +64,7 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
               'rt/echo': { type: 'std_msgs::msg::dds_::String_', direction: 'downlink' },
               Square: { type: 'ShapeType', durability: 'transient_local', partitions: ['plant1', 'plant2'] },
               Triangle: { type: 'ShapeType', address_fields: ['y'] },
+              Heptagon: { type: 'FinalShape', direction: 'downlink' },
             },
           },
           xml: {
@@ -70,6 +74,7 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
               Circle: { type: 'ShapeType', reliability: 'best_effort' },
               Pentagon: { type: 'ShapeType' },
               Hexagon: { type: 'ShapeType', direction: 'downlink' },
+              Octagon: { type: 'ShapeType', direction: 'both' },
             },
           },
         },
@@ -157,6 +162,55 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
       topic: 'Triangle',
       key: { color: 'ORANGE' },
     });
+  });
+
+  it('dispose from MQTT (empty payload) reaches a Cyclone reader of a @final keyed type with the right key', async () => {
+    // @final: the key-only payload has no DHEADER, so Cyclone 0.10 decodes it (an @appendable one it does not:
+    // docs/gateways/dds.md, "Disposes from the hub to Cyclone DDS 0.10"; pinned in dds-example.test.ts)
+    const reader = DdsPeer.start(domain, ['final-read', 'Heptagon', '20']);
+    peers.push(reader);
+    await reader.waitLines((l) => l === 'ready');
+    const app = await connectV5(hub!.url);
+    await eventually(
+      () => {
+        if (reader.lines.some((l) => l.startsWith('sample '))) return true;
+        app.publish('shapes/cmd/Heptagon/BLUE', JSON.stringify({ x: 7 }), { qos: 1 });
+        return false;
+      },
+      'sample at the Cyclone reader',
+      30_000,
+    );
+    expect(reader.lines.find((l) => l.startsWith('sample '))).toBe('sample BLUE 7 0 0');
+    app.publish('shapes/cmd/Heptagon/BLUE', Buffer.alloc(0), { qos: 1 });
+    const [disposed] = await reader.waitLines((l) => l.startsWith('disposed '));
+    expect(disposed).toBe('disposed BLUE');
+  });
+
+  it('direction = "both": MQTT → DDS reaches a Cyclone reader and does not come back up; a Cyclone writer does', async () => {
+    const app = await connectV5(hub!.url);
+    const up: string[] = [];
+    app.on('message', (topic: string) => {
+      if (topic.startsWith('dds/xml/Octagon/')) up.push(topic);
+    });
+    await subscribe(app, 'dds/xml/Octagon/#', { qos: 1 });
+    const reader = DdsPeer.start(domain, ['shape-read', 'Octagon', '20']);
+    peers.push(reader);
+    await reader.waitLines((l) => l === 'ready');
+    await eventually(
+      () => {
+        if (reader.lines.some((l) => l.startsWith('sample WHITE'))) return true;
+        app.publish('dds/xml/cmd/Octagon/WHITE', JSON.stringify({ x: 1 }), { qos: 1 });
+        return false;
+      },
+      'sample at the Cyclone reader',
+      30_000,
+    );
+    // the gateway's own reader of Octagon matched its own writer before: each WHITE sample came back here at once
+    const writer = DdsPeer.start(domain, ['shape-write', 'Octagon', 'GREEN', '3', '0']);
+    peers.push(writer);
+    await eventually(() => up.length >= 3, "the Cyclone writer's samples on MQTT", 30_000);
+    expect(up.slice(0, 3)).toEqual(Array(3).fill('dds/xml/Octagon/GREEN'));
+    expect(up.filter((t) => t !== 'dds/xml/Octagon/GREEN')).toEqual([]);
   });
 
   it('types from RTI XML, best effort → MQTT QoS 0 on the default convention dds/<name>/<topic>/<key>', async () => {
