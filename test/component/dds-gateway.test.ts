@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ddsConfigSchema } from '../../gateways/dds/schema.js';
+import { cborCodec } from '../../src/codecs/cbor.js';
 import { DdsGateway } from '../../gateways/dds/instance.js';
 import { GatewayMetrics } from '../../src/gateway/metrics.js';
 import { silentLogger } from '../../src/logger.js';
@@ -28,12 +29,14 @@ const XML_TYPES = `<dds><types>
 const MAPPING = `
 uplink = [
   { name = "ros", address = "rt/{name*}", topic = "ros/{name*}", qos = 1 }
+  { name = "cbor-up", address = "Nonagon/{color}", topic = "cbor/Nonagon/{color}", qos = 1, payload { in = "json", out = "cbor" } }
   { name = "shapes", address = "{topic}/{color}", topic = "dds/{topic}/{color}", qos = 1 }
   { name = "shapes-by-y", address = "{topic}/{color}/{y}", topic = "plant/{y}/{topic}/{color}", qos = 1 }
 ]
 downlink = [
   { name = "ros-cmd", filter = "ros/cmd/{name*}", address = "rt/{name*}", qos = 1 }
   { name = "final-cmd", filter = "shapes/cmd/Heptagon/{color}", address = "Heptagon/{color}", qos = 1 }
+  { name = "cbor-down", filter = "cbor/cmd/Nonagon/{color}", address = "Nonagon/{color}", qos = 1, payload { in = "cbor", out = "json" } }
 ]
 `;
 
@@ -65,6 +68,7 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
               Square: { type: 'ShapeType', durability: 'transient_local', partitions: ['plant1', 'plant2'] },
               Triangle: { type: 'ShapeType', address_fields: ['y'] },
               Heptagon: { type: 'FinalShape', direction: 'downlink' },
+              Nonagon: { type: 'ShapeType', direction: 'both' },
             },
           },
           xml: {
@@ -184,6 +188,37 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     app.publish('shapes/cmd/Heptagon/BLUE', Buffer.alloc(0), { qos: 1 });
     const [disposed] = await reader.waitLines((l) => l.startsWith('disposed '));
     expect(disposed).toBe('disposed BLUE');
+    // the other way to dispose: user property dds-action (the payload's key field names the instance)
+    app.publish('shapes/cmd/Heptagon/RED', JSON.stringify({ color: 'RED', x: 1 }), { qos: 1 });
+    await reader.waitLines((l) => l.startsWith('sample RED'));
+    app.publish('shapes/cmd/Heptagon/RED', JSON.stringify({ color: 'RED' }), {
+      qos: 1,
+      properties: { userProperties: { 'dds-action': 'dispose' } },
+    });
+    await reader.waitLines((l) => l === 'disposed RED');
+  });
+
+  it('CBOR both ways by mapping rules: CBOR from MQTT → a Cyclone reader; a Cyclone writer → CBOR on MQTT', async () => {
+    const reader = DdsPeer.start(domain, ['shape-read', 'Nonagon', '20']);
+    peers.push(reader);
+    await reader.waitLines((l) => l === 'ready');
+    const app = await connectV5(hub!.url);
+    await eventually(
+      () => {
+        if (reader.lines.some((l) => l.startsWith('sample '))) return true;
+        app.publish('cbor/cmd/Nonagon/RED', cborCodec.encode({ x: 3, y: 4 }), { qos: 1 });
+        return false;
+      },
+      'sample at the Cyclone reader',
+      30_000,
+    );
+    expect(reader.lines.find((l) => l.startsWith('sample '))).toBe('sample RED 3 4 0');
+    await subscribe(app, 'cbor/Nonagon/#', { qos: 1 });
+    const got = collect(app, 1, { timeoutMs: 30_000 });
+    peers.push(DdsPeer.start(domain, ['shape-write', 'Nonagon', 'GREEN', '1', '0']));
+    const [m] = await got;
+    expect(m.topic).toBe('cbor/Nonagon/GREEN');
+    expect(cborCodec.decode(m.payload)).toEqual({ color: 'GREEN', x: 0, y: 0, shapesize: 30 });
   });
 
   it('direction = "both": MQTT → DDS reaches a Cyclone reader and does not come back up; a Cyclone writer does', async () => {
