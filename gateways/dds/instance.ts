@@ -171,8 +171,16 @@ export class DdsGateway implements GatewayInstance {
   #countMatched(): void {
     let n = 0;
     try {
-      for (const r of this.#readers) n += r.input.matchedPublications.filter((p) => p !== null).length;
-      for (const w of this.#writers.values()) n += w.output.matchedSubscriptions.filter((p) => p !== null).length;
+      for (const r of this.#readers) {
+        const writers = r.input.matchedPublications.filter((p) => p !== null).length;
+        this.#ctx.metrics.topicPeers(r.endpoint.topic, 'writers', writers);
+        n += writers;
+      }
+      for (const w of this.#writers.values()) {
+        const readers = w.output.matchedSubscriptions.filter((p) => p !== null).length;
+        this.#ctx.metrics.topicPeers(w.endpoint.topic, 'readers', readers);
+        n += readers;
+      }
     } catch (err) {
       this.#lastError = String(err);
     }

@@ -85,6 +85,17 @@ export class GatewayMetrics {
       .set({ gateway: this.#gateway }, n);
   }
 
+  /** Remote endpoints matched on one protocol topic, by kind (DDS: `writers` we read from, `readers` we write to). */
+  topicPeers(topic: string, kind: string, n: number): void {
+    this.#metrics
+      .gauge('protohub_gateway_topic_peers', 'remote endpoints matched on a gateway topic, by kind', [
+        'gateway',
+        'topic',
+        'kind',
+      ])
+      .set({ gateway: this.#gateway, topic, kind }, n);
+  }
+
   queueDepth(direction: Direction, n: number): void {
     this.#perMessage[direction].depth.set(n);
   }

@@ -240,12 +240,21 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
       'sample at the Cyclone reader',
       30_000,
     );
+    // matched endpoints per topic: the Cyclone reader only (our own reader of Octagon is ignored, not a peer)
+    const topicPeers = async (kind: string) =>
+      sumMetric(await hub!.hub.metrics.registry.metrics(), 'protohub_gateway_topic_peers', {
+        gateway: 'dds.xml',
+        topic: 'Octagon',
+        kind,
+      });
+    await eventually(async () => (await topicPeers('readers')) === 1, 'one matched reader of Octagon', 30_000);
     // the gateway's own reader of Octagon matched its own writer before: each WHITE sample came back here at once
     const writer = DdsPeer.start(domain, ['shape-write', 'Octagon', 'GREEN', '3', '0']);
     peers.push(writer);
     await eventually(() => up.length >= 3, "the Cyclone writer's samples on MQTT", 30_000);
     expect(up.slice(0, 3)).toEqual(Array(3).fill('dds/xml/Octagon/GREEN'));
     expect(up.filter((t) => t !== 'dds/xml/Octagon/GREEN')).toEqual([]);
+    expect(await topicPeers('readers')).toBe(1);
   });
 
   it('types from RTI XML, best effort → MQTT QoS 0 on the default convention dds/<name>/<topic>/<key>', async () => {
