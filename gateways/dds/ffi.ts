@@ -12,10 +12,13 @@ export interface Koffi {
   array(type: string, n: number): unknown;
   out(t: unknown): unknown;
   pointer(t: unknown): unknown;
+  opaque(): unknown;
 }
 
 export interface NativeLib {
   func(name: string, ret: unknown, args: unknown[]): (...a: unknown[]) => unknown;
+  /** The address of an exported variable. */
+  symbol(name: string, type: unknown): unknown;
 }
 
 const LIB_DIRS: Partial<Record<string, string>> = {

@@ -27,10 +27,15 @@ import { readFileSync } from 'node:fs';
 import { bindStatuses, type StatusReader } from './status.js';
 import { nativeHandle } from './ffi.js';
 import { ignoreOwnWriter } from './own-writes.js';
+import { WildcardReaders } from './wildcard-readers.js';
 
 type State = 'new' | 'starting' | 'started' | 'stopped';
 
 const WAIT_MS = 200;
+/** With wildcard topics the loop also polls readers outside the Connector's wait set: wait less. */
+const WAIT_MS_POLLING = 20;
+/** Participant names within this process, so native code finds each instance's participant. */
+let participants = 0;
 
 export class DdsGateway implements GatewayInstance {
   readonly #config: DdsConfig;
@@ -45,6 +50,7 @@ export class DdsGateway implements GatewayInstance {
   #readers: ReaderState[] = [];
   #writers = new Map<string, WriterState>();
   #types?: LoadedTypes;
+  #wildcards?: WildcardReaders;
   #paused = false;
   #resume?: () => void;
   #matched = 0;
@@ -73,6 +79,8 @@ export class DdsGateway implements GatewayInstance {
     clearInterval(this.#matchTimer);
     this.#resume?.();
     await this.#loop;
+    // the native readers and their DynamicData go before the participant that contains them
+    this.#wildcards?.close();
     const connector = this.#connector;
     this.#connector = undefined;
     // close() waits (bounded) for an outstanding wait() on the thread pool before deleting the participant
@@ -118,7 +126,8 @@ export class DdsGateway implements GatewayInstance {
       const qosXml = this.#config.qos_file
         ? this.#qosLibrary(resolveFile(['qos_file'], this.#config.qos_file))
         : undefined;
-      const plan = connectorPlan(this.#config, this.#types.typesXml, qosXml);
+      const participantName = `protohub ${this.#ctx.id} ${process.pid}.${++participants}`;
+      const plan = connectorPlan(this.#config, this.#types.typesXml, qosXml, participantName);
       this.#ctx.logger.debug({ xml: plan.xml }, 'dds connector configuration');
       let connector: RtiConnector;
       try {
@@ -136,6 +145,25 @@ export class DdsGateway implements GatewayInstance {
         const keys = this.#types.keysOf(r.config.type) ?? [];
         this.#readers.push(readerState(r, connector.getInput(r.name), keys));
       }
+      if (plan.wildcards.length) {
+        const types = this.#types;
+        this.#wildcards = new WildcardReaders(
+          plan.wildcards,
+          new Set([...plan.readers, ...plan.writers].map((e) => e.topic)),
+          this.#config,
+          (type) => types.keysOf(type) ?? [],
+          this.#ctx,
+        );
+        try {
+          this.#wildcards.open(participantName);
+        } catch (err) {
+          throw new GatewayError(
+            'PH_DDS_WILDCARD',
+            `${this.#ctx.id}: wildcard topics need the Connext C library through the Connector's native handles: ${String(err)}`,
+            { cause: err },
+          );
+        }
+      }
       for (const w of plan.writers) {
         this.#writers.set(w.topic, {
           endpoint: w,
@@ -145,6 +173,7 @@ export class DdsGateway implements GatewayInstance {
       }
     } catch (err) {
       this.#state = 'stopped';
+      this.#wildcards?.close();
       await this.#connector?.close(5).catch(() => undefined);
       this.#ingress.complete();
       throw err;
@@ -153,7 +182,9 @@ export class DdsGateway implements GatewayInstance {
     this.#state = 'started';
     this.#ignoreOwnWrites();
     this.#watchStatuses();
+    this.#discover();
     this.#matchTimer = setInterval(() => {
+      this.#discover();
       this.#countMatched();
       this.#checkStatuses();
     }, 1000);
@@ -188,6 +219,15 @@ export class DdsGateway implements GatewayInstance {
       this.#ctx.metrics.socketEvent(n > this.#matched ? 'dds_matched' : 'dds_unmatched');
       this.#matched = n;
       this.#ctx.metrics.peers(n);
+    }
+  }
+
+  #discover(): void {
+    try {
+      this.#wildcards?.discover();
+    } catch (err) {
+      this.#lastError = `wildcard discovery: ${String(err)}`;
+      this.#ctx.logger.warn({ err }, 'dds: wildcard topic discovery failed');
     }
   }
 
@@ -257,7 +297,9 @@ export class DdsGateway implements GatewayInstance {
 
   async #readLoop(): Promise<void> {
     const rti = this.#rti;
-    if (!rti || this.#readers.length === 0) return;
+    const wildcards = this.#wildcards;
+    if (!rti || (this.#readers.length === 0 && !wildcards)) return;
+    const waitMs = wildcards ? WAIT_MS_POLLING : WAIT_MS;
     while (this.#state === 'started') {
       if (this.#paused) {
         // leave samples in the readers' queues: with reliable KEEP_ALL the writers are held back by DDS itself
@@ -267,14 +309,26 @@ export class DdsGateway implements GatewayInstance {
       const connector = this.#connector;
       if (!connector) return;
       try {
-        await connector.wait(WAIT_MS);
+        // nothing on the Connector's wait set: only the discovered readers, which are polled
+        if (this.#readers.length === 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        else await connector.wait(waitMs);
       } catch (err) {
-        if (err instanceof rti.TimeoutError) continue;
-        if (this.#state !== 'started') return;
-        this.#ingress.error(new GatewayError('PH_DDS_RECEIVE', `${this.#ctx.id}: wait failed`, { cause: err }));
-        return;
+        if (!(err instanceof rti.TimeoutError)) {
+          if (this.#state !== 'started') return;
+          this.#ingress.error(new GatewayError('PH_DDS_RECEIVE', `${this.#ctx.id}: wait failed`, { cause: err }));
+          return;
+        }
       }
       if (this.#state !== 'started') return;
+      if (wildcards) {
+        try {
+          wildcards.take((item) => this.#ingress.next(item));
+        } catch (err) {
+          this.#lastError = err instanceof Error ? err.message : String(err);
+          this.#ctx.metrics.dropped('dds_take_failed');
+          this.#ctx.logger.warn({ err }, 'dds take from a discovered topic failed');
+        }
+      }
       for (const r of this.#readers) {
         try {
           takeSamples(rti, connector.native, r, this.#config, (item) => this.#ingress.next(item));

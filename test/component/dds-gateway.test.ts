@@ -69,6 +69,8 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
               Triangle: { type: 'ShapeType', address_fields: ['y'] },
               Heptagon: { type: 'FinalShape', direction: 'downlink' },
               Nonagon: { type: 'ShapeType', direction: 'both' },
+              'rt/wild/*': { type: 'std_msgs::msg::dds_::String_' },
+              'Wild*': { type: 'ShapeType' },
             },
           },
           xml: {
@@ -256,6 +258,41 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     expect(up.filter((t) => t !== 'dds/xml/Octagon/GREEN')).toEqual([]);
     expect(await topicPeers('readers')).toBe(1);
   });
+
+  it('wildcard topics: Cyclone writers on rt/wild/a and WildA are discovered and read; dispose announced', async () => {
+    const app = await connectV5(hub!.url);
+    const got: { topic: string; payload: string; props: Record<string, string> }[] = [];
+    app.on('message', (topic: string, payload: Buffer, packet) => {
+      const props = (packet.properties?.userProperties ?? {}) as Record<string, string>;
+      got.push({ topic, payload: payload.toString(), props });
+    });
+    await subscribe(app, 'ros/wild/#', { qos: 1 });
+    await subscribe(app, 'dds/WildA/#', { qos: 1 });
+    // a writer of another type on a matching name is not read (the entry names the type)
+    peers.push(DdsPeer.start(domain, ['shape-write', 'rt/wild/shape', 'RED', '1', '0']));
+    const ros = DdsPeer.start(domain, ['string-write', 'rt/wild/a', 'hello wildcard']);
+    const shapes = DdsPeer.start(domain, ['shape-write', 'WildA', 'PINK', '2', '1']);
+    peers.push(ros, shapes);
+    const disposed = JSON.stringify({ dds_event: 'disposed', topic: 'WildA', key: { color: 'PINK' } });
+    await eventually(
+      () => got.some((m) => m.payload === disposed) && got.some((m) => m.topic === 'ros/wild/a'),
+      `wildcard samples (got ${JSON.stringify(got)}; peers ${ros.lines.join('|')} ${shapes.lines.join('|')})`,
+      60_000,
+    );
+    const byTopic = (t: string) => got.filter((m) => m.topic === t).map((m) => m.payload);
+    expect(byTopic('ros/wild/a')[0]).toBe(JSON.stringify({ data: 'hello wildcard' }));
+    // 2 samples, then dds_writedispose: one more sample and the dispose, whose key Connext looked up
+    expect(byTopic('dds/WildA/PINK')).toEqual([
+      JSON.stringify({ color: 'PINK', x: 0, y: 0, shapesize: 30 }),
+      JSON.stringify({ color: 'PINK', x: 1, y: 2, shapesize: 30 }),
+      JSON.stringify({ color: 'PINK', x: 0, y: 0, shapesize: 0 }),
+      disposed,
+    ]);
+    const props = got.find((m) => m.topic === 'ros/wild/a')?.props ?? {};
+    expect(props['dds-source-timestamp']).toMatch(/^\d{19}$/);
+    expect(props['dds-instance-state']).toMatch(/ALIVE/);
+    expect(got.some((m) => m.topic.includes('shape'))).toBe(false);
+  }, 90_000);
 
   it('types from RTI XML, best effort → MQTT QoS 0 on the default convention dds/<name>/<topic>/<key>', async () => {
     const app = await connectV5(hub!.url);
