@@ -33,6 +33,7 @@ export interface NativeSample {
 export interface NativeReader {
   /** Up to `max` samples, oldest first. */
   take(max: number): NativeSample[];
+  matchedWriters(): number;
   close(): void;
 }
 
@@ -68,6 +69,7 @@ interface Bound {
   infoInit: Fn;
   dataJson: Fn;
   infoJson: Fn;
+  matched: Fn;
 }
 
 let bound: Bound | undefined;
@@ -115,6 +117,7 @@ function bind(): Bound {
     infoInit: f('DDS_SampleInfo_initialize', 'void', [h]),
     dataJson: f('DDS_DynamicDataFormatter_to_json', 'int', [h, h, len, h]),
     infoJson: f('DDS_SampleInfoFormatter_to_json', 'int', [h, h, len, h]),
+    matched: f('DDS_DataReader_get_subscription_matched_status', 'int', [h, h]),
   };
 }
 
@@ -174,8 +177,9 @@ export class Discovery {
       const rc = this.#b.takePublication(this.#publications, this.#data, this.#info);
       if (rc === NO_DATA) break;
       if (rc !== OK) throw new Error(`DCPSPublication take returned ${String(rc)}`);
+      // a disposed publication (writer gone) has no valid data: the buffer still holds the previous one
+      if (!this.#validInfo()) continue;
       const head = this.#b.decode(this.#data, this.#b.head);
-      // a disposed publication (writer gone) carries no names
       if (head.topic_name && head.type_name) out.push({ topic: head.topic_name, type: head.type_name });
     }
     return out;
@@ -200,7 +204,13 @@ export class Discovery {
     property.writeInt32LE(-1, 4);
     const data = typeCode ? b.dataNew(typeCode, property) : null;
     if (!data) throw new Error(`no DynamicData for type ${type}`);
-    return new DynamicReader(b, b.narrow(reader), data);
+    return new DynamicReader(b, reader, data);
+  }
+
+  #validInfo(): boolean {
+    const json = Buffer.alloc(SAMPLE_INFO_BYTES);
+    if (this.#b.infoJson(this.#info, json, [json.length], null) !== OK) return false;
+    return (JSON.parse(cString(json)) as { valid_data?: boolean }).valid_data === true;
   }
 
   close(): void {
@@ -215,9 +225,12 @@ class DynamicReader implements NativeReader {
   readonly #info = Buffer.alloc(SAMPLE_INFO_BYTES);
   readonly #json = Buffer.alloc(JSON_BYTES);
 
+  readonly #plain: unknown;
+
   constructor(b: Bound, reader: unknown, data: unknown) {
     this.#b = b;
-    this.#reader = reader;
+    this.#plain = reader;
+    this.#reader = b.narrow(reader);
     this.#data = data;
     b.infoInit(this.#info);
   }
@@ -257,6 +270,12 @@ class DynamicReader implements NativeReader {
     const rc = fn(what, this.#json, [this.#json.length], null);
     if (rc !== OK) throw new Error(`JSON rendering returned ${String(rc)} (a sample over ${JSON_BYTES} bytes?)`);
     return cString(this.#json);
+  }
+
+  /** Remote writers matched now (DDS_SubscriptionMatchedStatus.current_count, after two int32 totals). */
+  matchedWriters(): number {
+    const status = Buffer.alloc(256);
+    return this.#b.matched(this.#plain, status) === OK ? status.readInt32LE(8) : 0;
   }
 
   close(): void {

@@ -207,6 +207,10 @@ export class DdsGateway implements GatewayInstance {
         this.#ctx.metrics.topicPeers(r.endpoint.topic, 'writers', writers);
         n += writers;
       }
+      for (const [topic, writers] of this.#wildcards?.matched() ?? []) {
+        this.#ctx.metrics.topicPeers(topic, 'writers', writers);
+        n += writers;
+      }
       for (const w of this.#writers.values()) {
         const readers = w.output.matchedSubscriptions.filter((p) => p !== null).length;
         this.#ctx.metrics.topicPeers(w.endpoint.topic, 'readers', readers);

@@ -82,6 +82,11 @@ export class WildcardReaders {
     }
   }
 
+  /** Matched remote writers per discovered topic. */
+  matched(): [topic: string, writers: number][] {
+    return [...this.#readers].map(([topic, d]) => [topic, d.reader.matchedWriters()]);
+  }
+
   /** Takes what the discovered readers hold (at most max_samples_per_take each); returns how many samples. */
   take(emit: (item: IngressItem) => void): number {
     let n = 0;

@@ -292,6 +292,15 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     expect(props['dds-source-timestamp']).toMatch(/^\d{19}$/);
     expect(props['dds-instance-state']).toMatch(/ALIVE/);
     expect(got.some((m) => m.topic.includes('shape'))).toBe(false);
+    // a discovered reader's matched writers are counted per topic like a named one's
+    const matched = async () =>
+      sumMetric(await hub!.hub.metrics.registry.metrics(), 'protohub_gateway_topic_peers', {
+        gateway: 'dds.ros',
+        topic: 'WildB',
+        kind: 'writers',
+      });
+    peers.push(DdsPeer.start(domain, ['shape-hold', 'WildB']));
+    await eventually(async () => (await matched()) === 1, 'one matched writer of WildB', 30_000);
   }, 90_000);
 
   it('types from RTI XML, best effort → MQTT QoS 0 on the default convention dds/<name>/<topic>/<key>', async () => {

@@ -12,6 +12,7 @@
  *   dds-peer <domain> string-write <topic> <text>     (std_msgs::msg::dds_::String_)
  *   dds-peer <domain> string-read <topic> <count>
  *   dds-peer <domain> shape-bench <topic> <count>     writes <count> samples of 4 colors as fast as it can
+ *   dds-peer <domain> shape-hold <topic>              a ShapeType writer that writes nothing and stays until killed
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,12 @@ int main(int argc, char **argv) {
       if (n > 0) dds_return_loan(r, buf, n);
       else dds_sleepfor(DDS_MSECS(10));
     }
+  } else if (strcmp(mode, "shape-hold") == 0) {
+    dds_entity_t t = dds_create_topic(pp, &ShapeType_desc, tname, NULL, NULL);
+    if (t < 0) fail("create_topic", t);
+    (void)make_writer(pp, t, NULL);
+    printf("ready\n");
+    for (;;) dds_sleepfor(DDS_SECS(1));
   } else if (strcmp(mode, "string-write") == 0) {
     dds_entity_t t = dds_create_topic(pp, &std_msgs_msg_dds__String__desc, tname, NULL, NULL);
     if (t < 0) fail("create_topic", t);
