@@ -59,6 +59,8 @@ export class DdsGateway implements GatewayInstance {
   #statuses?: StatusReader;
   /** Per topic: its native Topic handle and the status totals already reported. */
   #watched: { topic: string; handle: unknown; reader?: unknown; inconsistent: number; lost: number }[] = [];
+  /** Per reader/writer: its native handle and the incompatible-QoS total already reported. */
+  #endpoints: { topic: string; kind: 'reader' | 'writer'; handle: unknown; incompatible: number }[] = [];
 
   constructor(config: DdsConfig, ctx: GatewayContext) {
     this.#config = config;
@@ -265,6 +267,15 @@ export class DdsGateway implements GatewayInstance {
           lost: 0,
         });
       }
+      for (const r of this.#readers)
+        this.#endpoints.push({
+          topic: r.endpoint.topic,
+          kind: 'reader',
+          handle: nativeHandle(r.input),
+          incompatible: 0,
+        });
+      for (const [topic, w] of this.#writers)
+        this.#endpoints.push({ topic, kind: 'writer', handle: nativeHandle(w.output), incompatible: 0 });
       for (const [topic, w] of this.#writers) {
         if (this.#watched.some((x) => x.topic === topic)) continue;
         this.#watched.push({ topic, handle: statuses.writerTopic(nativeHandle(w.output)), inconsistent: 0, lost: 0 });
@@ -275,10 +286,22 @@ export class DdsGateway implements GatewayInstance {
     }
   }
 
-  /** Incompatible remote types and lost samples become a metric and a log line, never silence. */
+  /** Incompatible remote types and QoS, and lost samples become a metric and a log line, never silence. */
   #checkStatuses(): void {
     const statuses = this.#statuses;
     if (!statuses) return;
+    for (const e of this.#endpoints) {
+      const { total, lastPolicy } = statuses.incompatibleQos(e.handle, e.kind);
+      if (total <= e.incompatible) continue;
+      for (let i = e.incompatible; i < total; i++) this.#ctx.metrics.socketEvent('dds_incompatible_qos');
+      this.#lastError = `DDS topic ${e.topic}: a remote endpoint has incompatible QoS (policy id ${lastPolicy})`;
+      this.#ctx.logger.warn(
+        { topic: e.topic, endpoint: e.kind, total, policyId: lastPolicy },
+        // policy ids: DDS 1.4 §2.3.3 (e.g. 11 RELIABILITY, 2 DURABILITY, 4 DEADLINE, 8 LIVELINESS, 10 PARTITION)
+        'dds: a remote endpoint of this topic requests/offers QoS ours cannot match (incompatible QoS)',
+      );
+      e.incompatible = total;
+    }
     for (const w of this.#watched) {
       const inconsistent = statuses.inconsistentTopic(w.handle);
       if (inconsistent > w.inconsistent) {

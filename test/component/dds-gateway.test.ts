@@ -81,6 +81,7 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
               Pentagon: { type: 'ShapeType' },
               Hexagon: { type: 'ShapeType', direction: 'downlink' },
               Octagon: { type: 'ShapeType', direction: 'both' },
+              Decagon: { type: 'ShapeType', direction: 'downlink', reliability: 'best_effort' },
             },
           },
         },
@@ -381,6 +382,18 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
       30_000,
     );
     expect(after).toBeGreaterThan(before);
+  });
+
+  it('a remote reader whose QoS our writer cannot offer is a metric and a log line, not silence', async () => {
+    const events = async () =>
+      sumMetric(await hub!.hub.metrics.registry.metrics(), 'protohub_gateway_socket_events_total', {
+        gateway: 'dds.xml',
+        event: 'dds_incompatible_qos',
+      });
+    const before = await events();
+    // the Cyclone reader asks for reliable; our Decagon writer is best effort (DDS 1.4 §2.2.3 RxO)
+    peers.push(DdsPeer.start(domain, ['shape-read', 'Decagon', '1']));
+    await eventually(async () => (await events()) > before, 'dds_incompatible_qos event', 30_000);
   });
 });
 
