@@ -16,6 +16,8 @@ const PUBLICATION_DATA_BYTES = 16_384;
 const SAMPLE_INFO_BYTES = 4096;
 const JSON_BYTES = 65_536;
 const READER_QOS_BYTES = 65_536;
+/** Instances per discovered reader whose last sample is kept for their dispose announcement. */
+const MAX_INSTANCES = 10_000;
 
 export interface Publication {
   readonly topic: string;
@@ -226,6 +228,8 @@ class DynamicReader implements NativeReader {
   readonly #json = Buffer.alloc(JSON_BYTES);
 
   readonly #plain: unknown;
+  /** Per instance handle (hex), the JSON of its last valid sample. */
+  readonly #lastSample = new Map<string, string>();
 
   constructor(b: Bound, reader: unknown, data: unknown) {
     this.#b = b;
@@ -242,15 +246,35 @@ class DynamicReader implements NativeReader {
       if (rc === NO_DATA) break;
       if (rc !== OK) throw new Error(`take_next_sample returned ${String(rc)}`);
       const info = JSON.parse(this.#render(this.#b.infoJson, this.#info)) as Record<string, unknown>;
+      const handle = String(info.instance_handle ?? '');
       try {
-        // an invalid sample (dispose, no writers) leaves the data as it was: fetch its instance's key
-        if (info.valid_data !== true) this.#keyOf(String(info.instance_handle ?? ''));
-        out.push({ json: this.#render(this.#b.dataJson, this.#data), info });
+        if (info.valid_data === true) {
+          const json = this.#render(this.#b.dataJson, this.#data);
+          this.#remember(handle, json);
+          out.push({ json, info });
+        } else {
+          // an invalid sample (dispose, no writers) leaves the data as it was: its key comes from the instance's
+          // last sample (its key fields are all an announcement reads) or, never seen, from Connext
+          const last = this.#lastSample.get(handle);
+          this.#lastSample.delete(handle);
+          if (last !== undefined) out.push({ json: last, info });
+          else {
+            this.#keyOf(handle);
+            out.push({ json: this.#render(this.#b.dataJson, this.#data), info });
+          }
+        }
       } catch (err) {
         out.push({ info, error: err instanceof Error ? err.message : String(err) });
       }
     }
     return out;
+  }
+
+  #remember(handle: string, json: string): void {
+    this.#lastSample.delete(handle);
+    this.#lastSample.set(handle, json);
+    // bounded: the least recently written instance is forgotten first (Map keeps insertion order)
+    if (this.#lastSample.size > MAX_INSTANCES) this.#lastSample.delete(this.#lastSample.keys().next().value as string);
   }
 
   /**

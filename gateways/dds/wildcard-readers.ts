@@ -58,6 +58,7 @@ export class WildcardReaders {
     if (!discovery) return;
     for (const pub of discovery.newPublications()) {
       if (this.#readers.has(pub.topic) || this.#refused.has(pub.topic)) continue;
+      if (this.#refused.size > 10_000) this.#refused.clear(); // bounded; a topic refused again is logged again
       const entry = wildcardFor(this.#entries, this.#named, pub.topic, pub.type);
       if (!entry) continue;
       if (this.#readers.size >= this.#config.max_discovered_topics) {
@@ -133,7 +134,8 @@ function infoOf(s: NativeSample): RtiSampleInfo {
     get(field: string): unknown {
       if (field !== 'source_timestamp') return s.info[field];
       const ts = s.info.source_timestamp as { sec?: number; nanosec?: number } | undefined;
-      if (ts?.sec === undefined) return undefined;
+      // DDS_TIME_INVALID (sec -1) on samples without a source time, e.g. an unregistration
+      if (ts?.sec === undefined || ts.sec < 0) return undefined;
       return (BigInt(ts.sec) * 1_000_000_000n + BigInt(ts.nanosec ?? 0)).toString();
     },
   };
