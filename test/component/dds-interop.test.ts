@@ -19,12 +19,17 @@ describeWithPeers(['cyclonedds', 'cc'], 'Connext → Cyclone DDS 0.10 dispose of
   }, 60_000);
 
   it('the dispose arrives, with the key read from the DHEADER on (pinned Cyclone 0.10 bug)', async () => {
-    const reader = DdsPeer.start(domain, ['shape-read', 'Interop', '2']);
+    const reader = DdsPeer.start(domain, ['shape-read', 'Interop', '20']);
     peers.push(reader);
     await reader.waitLines((l) => l === 'ready');
+    // writes and disposes again every 500 ms (see rti-peer.mjs), so a late match costs one round, not the test
     const writer = RtiPeer.start(domain, ['dispose', 'Interop', 'BLUE']);
     peers.push(writer);
-    const [sample] = await reader.waitLines((l) => l.startsWith('sample '), 1, 60_000);
+    const [sample] = await reader
+      .waitLines((l) => l.startsWith('sample '), 1, 60_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}; rti peer: ${writer.lines.join('|')} ${writer.stderr}`);
+      });
     expect(sample).toBe('sample BLUE 1 0 0');
     const [disposed] = await reader.waitLines((l) => l.startsWith('disposed '), 1, 60_000);
     // Connext sends 00 09 00 03 | 09 00 00 00 | 05 00 00 00 "BLUE\0" (D_CDR2_LE, DHEADER 9, the string); Cyclone

@@ -1,8 +1,9 @@
 // A second RTI Connector process as a DDS peer of the hub's gateway (loopback-only profile, XCDR2).
 // node rti-peer.mjs <domain> write <topic> <color> <count>  → waits for a matched reader, writes, waits for acks
 // node rti-peer.mjs <domain> read <topic> <count>           → prints "ready", then one JSON line per sample
-// node rti-peer.mjs <domain> dispose <topic> <color>        → waits for a matched reader, writes one sample, disposes
-//                                                             its instance (key serialized with the dispose), waits
+// node rti-peer.mjs <domain> dispose <topic> <color>        → prints "ready", waits for a matched reader, then writes one sample
+//                                                             and disposes its instance (key serialized with the dispose),
+//                                                             again every 500 ms until killed
 import { createRequire } from 'node:module';
 
 const rti = createRequire(import.meta.url)('rticonnextdds-connector');
@@ -47,15 +48,20 @@ const xml = `<dds>
   const c = new rti.Connector(mode === 'read' ? 'P::Reader' : 'P::Writer', `str://"${xml}"`);
   if (mode === 'dispose') {
     const out = c.getOutput('pub::w');
+    console.log('ready');
     await out.waitForSubscriptions(60000);
     console.log('matched');
-    out.instance.setFromJson({ color: a, x: 1 });
-    out.write();
-    out.clearMembers();
-    out.instance.setFromJson({ color: a });
-    out.write({ action: 'dispose' });
-    await out.wait(60000);
-    console.log('done');
+    // again every 500 ms until killed: a volatile reader that matches us after a write never sees that write
+    for (;;) {
+      out.instance.setFromJson({ color: a, x: 1 });
+      out.write();
+      out.clearMembers();
+      out.instance.setFromJson({ color: a });
+      out.write({ action: 'dispose' });
+      await out.wait(60000);
+      console.log('done');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   } else if (mode === 'write') {
     const out = c.getOutput('pub::w');
     await out.waitForSubscriptions(60000);
