@@ -24,7 +24,7 @@ import type { DdsConfig } from './schema.js';
 import { loadTypes, type LoadedTypes } from './type-source.js';
 import { readerState, takeSamples, type ReaderState } from './uplink.js';
 import { readFileSync } from 'node:fs';
-import { bindStatuses, type StatusReader } from './status.js';
+import { StatusWatch } from './status-watch.js';
 import { nativeHandle } from './ffi.js';
 import { ignoreOwnWriter } from './own-writes.js';
 import { WildcardReaders } from './wildcard-readers.js';
@@ -56,12 +56,7 @@ export class DdsGateway implements GatewayInstance {
   #matched = 0;
   #lastError?: string;
   #matchTimer?: NodeJS.Timeout;
-  #statuses?: StatusReader;
-  /** Per topic: its native Topic handle and the status totals already reported. */
-  #watched: { topic: string; handle: unknown; reader?: unknown; inconsistent: number; lost: number }[] = [];
-  /** Per reader/writer: its native handle and the incompatible-QoS total already reported. */
-  #endpoints: { topic: string; kind: 'reader' | 'writer'; handle: unknown; incompatible: number }[] = [];
-
+  #statusWatch?: StatusWatch;
   constructor(config: DdsConfig, ctx: GatewayContext) {
     this.#config = config;
     this.#ctx = ctx;
@@ -183,12 +178,13 @@ export class DdsGateway implements GatewayInstance {
     if ((this.#state as State) === 'stopped') return;
     this.#state = 'started';
     this.#ignoreOwnWrites();
-    this.#watchStatuses();
+    this.#statusWatch = new StatusWatch(this.#ctx, (problem) => (this.#lastError = problem));
+    this.#statusWatch.watch(this.#readers, this.#writers);
     this.#discover();
     this.#matchTimer = setInterval(() => {
       this.#discover();
       this.#countMatched();
-      this.#checkStatuses();
+      this.#statusWatch?.check();
     }, 1000);
     this.#matchTimer.unref();
     this.#loop = this.#readLoop();
@@ -250,74 +246,6 @@ export class DdsGateway implements GatewayInstance {
           { err, topic: r.endpoint.topic },
           'dds: cannot ignore our own writer on a direction=both topic; what MQTT writes will come back up',
         );
-      }
-    }
-  }
-
-  #watchStatuses(): void {
-    try {
-      const statuses = bindStatuses();
-      for (const r of this.#readers) {
-        const reader = nativeHandle(r.input);
-        this.#watched.push({
-          topic: r.endpoint.topic,
-          handle: statuses.readerTopic(reader),
-          reader,
-          inconsistent: 0,
-          lost: 0,
-        });
-      }
-      for (const r of this.#readers)
-        this.#endpoints.push({
-          topic: r.endpoint.topic,
-          kind: 'reader',
-          handle: nativeHandle(r.input),
-          incompatible: 0,
-        });
-      for (const [topic, w] of this.#writers)
-        this.#endpoints.push({ topic, kind: 'writer', handle: nativeHandle(w.output), incompatible: 0 });
-      for (const [topic, w] of this.#writers) {
-        if (this.#watched.some((x) => x.topic === topic)) continue;
-        this.#watched.push({ topic, handle: statuses.writerTopic(nativeHandle(w.output)), inconsistent: 0, lost: 0 });
-      }
-      this.#statuses = statuses;
-    } catch (err) {
-      this.#ctx.logger.warn({ err }, 'dds status monitoring (incompatible types, lost samples) is off');
-    }
-  }
-
-  /** Incompatible remote types and QoS, and lost samples become a metric and a log line, never silence. */
-  #checkStatuses(): void {
-    const statuses = this.#statuses;
-    if (!statuses) return;
-    for (const e of this.#endpoints) {
-      const { total, lastPolicy } = statuses.incompatibleQos(e.handle, e.kind);
-      if (total <= e.incompatible) continue;
-      for (let i = e.incompatible; i < total; i++) this.#ctx.metrics.socketEvent('dds_incompatible_qos');
-      this.#lastError = `DDS topic ${e.topic}: a remote endpoint has incompatible QoS (policy id ${lastPolicy})`;
-      this.#ctx.logger.warn(
-        { topic: e.topic, endpoint: e.kind, total, policyId: lastPolicy },
-        // policy ids: DDS 1.4 §2.3.3 (e.g. 11 RELIABILITY, 2 DURABILITY, 4 DEADLINE, 8 LIVELINESS, 10 PARTITION)
-        'dds: a remote endpoint of this topic requests/offers QoS ours cannot match (incompatible QoS)',
-      );
-      e.incompatible = total;
-    }
-    for (const w of this.#watched) {
-      const inconsistent = statuses.inconsistentTopic(w.handle);
-      if (inconsistent > w.inconsistent) {
-        for (let i = w.inconsistent; i < inconsistent; i++) this.#ctx.metrics.socketEvent('dds_incompatible_type');
-        this.#lastError = `DDS topic ${w.topic}: a remote endpoint has an incompatible type`;
-        this.#ctx.logger.warn(
-          { topic: w.topic, total: inconsistent },
-          'dds: a remote endpoint uses this topic with a type that is not assignable to ours (inconsistent topic)',
-        );
-        w.inconsistent = inconsistent;
-      }
-      if (w.reader === undefined) continue;
-      const lost = statuses.samplesLost(w.reader);
-      if (lost > w.lost) {
-        this.#ctx.metrics.dropped('dds_sample_lost', lost - w.lost);
-        w.lost = lost;
       }
     }
   }
