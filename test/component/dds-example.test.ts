@@ -13,7 +13,7 @@ const peers: DdsPeer[] = [];
 let hub: Hub | undefined;
 let manager: GatewayManager | undefined;
 let url = '';
-const domain = randomDomain();
+const domain = randomDomain(2);
 
 async function startExample(): Promise<void> {
   const file = fileURLToPath(new URL('../../config/examples/dds.conf', import.meta.url));

@@ -15,7 +15,7 @@ import { compileDdsPeer, DdsPeer, randomDomain, RtiPeer } from './dds-peer-helpe
 
 const peers: DdsPeer[] = [];
 let hub: StartedHub | undefined;
-const domain = randomDomain();
+const domain = randomDomain(1);
 const PEER_IDL = join(REPO_ROOT, 'test/support/dds-peer-types.idl');
 
 // RTI XML types as a user would ship them (the form of ../shared/dds/loopback-xcdr2-profile.xml)

@@ -7,7 +7,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../support/peers.js';
 import { compileDdsPeer, DdsPeer, randomDomain, RtiPeer } from './dds-peer-helper.js';
 
-const domain = randomDomain();
+const domain = randomDomain(3);
 const peers: DdsPeer[] = [];
 afterEach(() => {
   for (const p of peers.splice(0)) p.kill();
