@@ -120,8 +120,15 @@ export const ddsConfigSchema = z
   })
   .strict()
   .refine((c) => Object.keys(c.topics).length > 0, { message: 'at least one topic' })
-  .refine((c) => Object.entries(c.topics).every(([name, t]) => !name.includes('*') || t.direction === 'uplink'), {
-    message: 'a wildcard topic (a name with *) must have direction = "uplink"',
+  .superRefine((c, ctx) => {
+    for (const [name, t] of Object.entries(c.topics)) {
+      if (name.includes('*') && t.direction !== 'uplink')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['topics', name, 'direction'],
+          message: 'a wildcard topic (a name with *) must have direction = "uplink"',
+        });
+    }
   })
   .refine((c) => c.types.idl.length + c.types.xml.length > 0, { message: 'types.idl or types.xml must name a file' });
 

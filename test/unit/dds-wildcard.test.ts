@@ -45,7 +45,10 @@ describe('wildcard DDS topic names', () => {
     expect(ddsConfigSchema.safeParse({ ...base, topics: { 'rt/*': { type: 'T' } } }).success).toBe(true);
     const bad = ddsConfigSchema.safeParse({ ...base, topics: { 'rt/*': { type: 'T', direction: 'both' } } });
     expect(bad.success).toBe(false);
-    expect(JSON.stringify(bad.error?.issues)).toMatch(/wildcard topic.*uplink/);
+    expect(bad.error?.issues[0]).toMatchObject({
+      path: ['topics', 'rt/*', 'direction'],
+      message: expect.stringMatching(/wildcard topic.*uplink/) as unknown,
+    });
   });
 
   it('the Connector XML: no topic named with *, a subscriber, a reader profile and a never-enabled type holder', () => {
