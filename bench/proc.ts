@@ -53,12 +53,15 @@ export class ProcessWindow {
     }, 100);
   }
 
-  end(): { cpuPercent: number; rssKb: number; peakRssKb: number } {
+  /** CPU% over the window, the CPU seconds it used (for µs per message), VmRSS now and the sampled peak. */
+  end(): { cpuPercent: number; cpuSeconds: number; rssKb: number; peakRssKb: number } {
     clearInterval(this.timer);
     const seconds = (Date.now() - this.t0) / 1000;
     const rss = rssKb(this.pid);
+    const used = cpuSeconds(this.pid) - this.cpu0;
     return {
-      cpuPercent: seconds > 0 ? ((cpuSeconds(this.pid) - this.cpu0) / seconds) * 100 : NaN,
+      cpuPercent: seconds > 0 ? (used / seconds) * 100 : NaN,
+      cpuSeconds: used,
       rssKb: rss,
       peakRssKb: Math.max(this.peak, rss),
     };
