@@ -27,6 +27,8 @@ import { cpuSeconds, ProcessWindow, rssKb } from './proc.js';
 import type { Figures } from './scenarios.js';
 
 export const SN_CLIENTS = 1000;
+/** The C generator's scheduling class: batch (default: never preempts the hub on a wake-up) or SN_SCHED=normal. */
+const SN_SCHED = process.env.SN_SCHED === 'normal' ? 'normal' : 'batch';
 const PAYLOAD = Buffer.from('x'.repeat(16));
 const flags = { dup: false, retain: false, will: false, cleanSession: true } as const;
 
@@ -168,7 +170,8 @@ function cClients(port: number, count: number, per: number): Clients {
     kind: 'c',
     async connect() {
       // started only now, so the idle-MQTT memory reading before it sees no MQTT-SN client
-      const proc = spawn(buildGenerator(), [String(port), String(count), String(per), `snb-${process.pid}-`], {
+      const args = [String(port), String(count), String(per), `snb-${process.pid}-`, '1', SN_SCHED];
+      const proc = spawn(buildGenerator(), args, {
         stdio: ['pipe', 'pipe', 'inherit'],
       });
       child = proc;
@@ -200,10 +203,41 @@ function cClients(port: number, count: number, per: number): Clients {
   };
 }
 
+/** The hub's RSS while `clients` idle MQTT clients are connected (they are closed again before it returns). */
+async function idleMqttRss(port: number, clients: number, pid: number): Promise<number> {
+  const idle = await holdConnections(
+    {
+      mode: 'conn',
+      host: '127.0.0.1',
+      port,
+      version: 4,
+      qos: 0,
+      topic: 'x',
+      payloadSize: 0,
+      limit: 0,
+      intervalMs: 0,
+      inflight: 1,
+      batch: 1,
+      clients,
+      clientPrefix: `idle-${process.pid}-`,
+      connectConcurrency: 50,
+      keepaliveSec: 600,
+    },
+    1,
+  );
+  const rss = rssKb(pid);
+  await idle.close();
+  return rss;
+}
+
 export async function mqttsnToMqtt(messages: number, clients = SN_CLIENTS): Promise<Figures> {
   const udp = await freeUdpPort();
   const hub = await startProtohub({
-    nodeFlags: process.env.SN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SN_PROF}`] : undefined,
+    // SN_PROF=dir: a V8 CPU profile of the hub; SN_NODE_FLAGS: more node flags (e.g. --perf-basic-prof for perf)
+    nodeFlags: [
+      ...(process.env.SN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SN_PROF}`] : []),
+      ...(process.env.SN_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
     extraConfig: {
       gateways: {
         mqttsn: {
@@ -219,30 +253,10 @@ export async function mqttsnToMqtt(messages: number, clients = SN_CLIENTS): Prom
   const per = Math.ceil(messages / clients);
   const devices = process.env.SN_GEN === 'node' || !hasCc() ? nodeClients(udp, clients) : cClients(udp, clients, per);
   try {
-    // memory: an idle MQTT client's cost first, then a connected MQTT-SN client's
+    // memory: an idle MQTT client's cost first, then a connected MQTT-SN client's (SN_NO_RSS=1 skips the idle
+    // clients, for quick A/B runs of the throughput)
     const rss0 = rssKb(hub.pid);
-    const idle = await holdConnections(
-      {
-        mode: 'conn',
-        host: '127.0.0.1',
-        port: hub.port,
-        version: 4,
-        qos: 0,
-        topic: 'x',
-        payloadSize: 0,
-        limit: 0,
-        intervalMs: 0,
-        inflight: 1,
-        batch: 1,
-        clients,
-        clientPrefix: `idle-${process.pid}-`,
-        connectConcurrency: 50,
-        keepaliveSec: 600,
-      },
-      1,
-    );
-    const rss1 = rssKb(hub.pid);
-    await idle.close();
+    const rss1 = process.env.SN_NO_RSS ? NaN : await idleMqttRss(hub.port, clients, hub.pid);
     const rss2 = rssKb(hub.pid);
     await devices.connect();
     const rss3 = rssKb(hub.pid);
@@ -271,6 +285,7 @@ export async function mqttsnToMqtt(messages: number, clients = SN_CLIENTS): Prom
       rss_per_mqttsn_client_kb: (rss3 - rss2) / clients,
       cpu_percent: usage.cpuPercent,
       hub_cpu_us_per_msg: perMsg(usage.cpuSeconds),
+      hub_sys_us_per_msg: perMsg(usage.sysSeconds),
       generator_cpu_us_per_msg: perMsg(r.cpuSeconds),
       subscriber_cpu_us_per_msg: perMsg(subUsed),
       generator_c: devices.kind === 'c' ? 1 : 0,
