@@ -16,7 +16,7 @@ import { waitForArrivals } from '../src/bench/measure.js';
 import { freeUdpPort } from '../test/support/net.js';
 import { REPO, startProtohub } from './brokers.js';
 import { benchSubscriber } from './gateway-scenarios.js';
-import { ProcessWindow } from './proc.js';
+import { ProcessWindow, udpDrops } from './proc.js';
 import type { Figures } from './scenarios.js';
 
 const SENDERS = 4;
@@ -74,11 +74,14 @@ export async function coapToMqtt(messages: number, rate: number): Promise<Figure
   execFileSync('cc', ['-O2', '-o', join(dir, 'sender'), join(dir, 'sender.c')], { stdio: 'inherit' });
   const port = await freeUdpPort();
   const hub = await startProtohub({
+    // COAP_NODE_FLAGS: node flags for the hub (e.g. --cpu-prof, --perf-basic-prof) when profiling
+    nodeFlags: process.env.COAP_NODE_FLAGS?.split(' ').filter(Boolean),
     extraConfig: { gateways: { coap: { bench: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/' } } } },
   });
   try {
     const sub = await benchSubscriber(hub.port, 'coap/#', 0, 'coap-sub');
     const window = new ProcessWindow(hub.pid);
+    const drops0 = udpDrops(port);
     const share = Math.floor(messages / SENDERS);
     const children = Array.from({ length: SENDERS }, (_, i) =>
       spawn(
@@ -93,13 +96,18 @@ export async function coapToMqtt(messages: number, rate: number): Promise<Figure
     await exited;
     const s = await sub.stop();
     const span = s.lastRecvAt - s.firstRecvAt;
+    const perMsg = (seconds: number): number => (s.received > 0 ? (seconds / s.received) * 1e6 : 0);
     return {
       offered_msg_per_s: rate,
       msg_per_s: span > 0 ? (s.received / span) * 1000 : 0,
       sent: messages,
       received: s.received,
       missing: Math.max(0, messages - s.received),
+      // of the missing: lost in the hub's full socket receive buffer (the kernel's count for its port)
+      socket_drops: udpDrops(port) - drops0,
       cpu_percent: usage.cpuPercent,
+      hub_cpu_us_per_msg: perMsg(usage.cpuSeconds),
+      hub_sys_us_per_msg: perMsg(usage.sysSeconds),
       rss_mb: usage.rssKb / 1024,
       senders: SENDERS,
     };

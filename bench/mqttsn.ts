@@ -23,7 +23,7 @@ import { freeUdpPort } from '../test/support/net.js';
 import { REPO, startProtohub } from './brokers.js';
 import { benchSubscriber } from './gateway-scenarios.js';
 import { hasCc } from './coap-scenarios.js';
-import { cpuSeconds, ProcessWindow, rssKb } from './proc.js';
+import { cpuSeconds, ProcessWindow, rssKb, udpDrops } from './proc.js';
 import type { Figures } from './scenarios.js';
 
 export const SN_CLIENTS = 1000;
@@ -264,6 +264,7 @@ export async function mqttsnToMqtt(messages: number, clients = SN_CLIENTS): Prom
     const sub = await benchSubscriber(hub.port, 'snbench/#', 1, 'sn-sub');
     const subCpu = sub.pids().map((pid) => cpuSeconds(pid));
     const window = new ProcessWindow(hub.pid);
+    const drops0 = udpDrops(udp);
     const r = await devices.run(per);
     await waitForArrivals(() => sub.current().received, r.accepted, 5000, 60_000);
     const usage = window.end();
@@ -280,6 +281,7 @@ export async function mqttsnToMqtt(messages: number, clients = SN_CLIENTS): Prom
       puback_refused: r.refused,
       unacked: r.timedOut,
       retransmitted: r.retransmitted,
+      socket_drops: udpDrops(udp) - drops0,
       clients,
       rss_per_mqtt_client_kb: (rss1 - rss0) / clients,
       rss_per_mqttsn_client_kb: (rss3 - rss2) / clients,

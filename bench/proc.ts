@@ -78,3 +78,20 @@ export class ProcessWindow {
     };
   }
 }
+
+/**
+ * Datagrams the kernel dropped on the UDP socket bound to 127.0.0.1:`port` (the `drops` column of /proc/net/udp:
+ * receive buffer full), or NaN when not found. Tells a loss in the socket buffer from one inside the hub.
+ */
+export function udpDrops(port: number): number {
+  try {
+    const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f[1] === hex) return Number(f[f.length - 1]);
+    }
+  } catch {
+    // not Linux
+  }
+  return NaN;
+}
