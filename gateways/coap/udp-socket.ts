@@ -4,6 +4,8 @@
  * from the protocol (counted, or handed to `onOversized`), and socket errors after bind counted, not fatal.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { GatewayError, type GatewayMetrics, type Logger } from '../../src/gateway/index.js';
 import { peerAddress, type PeerAddress } from './channel.js';
 
@@ -22,6 +24,16 @@ export interface UdpSocketOptions {
   onOversized?(peer: PeerAddress, bytes: Buffer): void;
 }
 
+/**
+ * Peers are IP literals (from rinfo): answer dgram's per-send address lookup without going through dns.lookup,
+ * which it otherwise calls for every datagram sent (about 1 % of a NON publish's CPU). Names still resolve.
+ */
+const ipLiteralLookup = ((hostname: string, options: unknown, callback: (...a: unknown[]) => void) => {
+  const family = isIP(hostname);
+  if (family !== 0) return process.nextTick(callback, null, hostname, family);
+  return dnsLookup(hostname, options as never, callback as never);
+}) as unknown as typeof dnsLookup;
+
 export class UdpSocket {
   lastError?: string;
 
@@ -31,7 +43,11 @@ export class UdpSocket {
   ) {}
 
   static async bind(o: UdpSocketOptions): Promise<UdpSocket> {
-    const socket = createSocket({ type: o.host.includes(':') ? 'udp6' : 'udp4', ipv6Only: false });
+    const socket = createSocket({
+      type: o.host.includes(':') ? 'udp6' : 'udp4',
+      ipv6Only: false,
+      lookup: ipLiteralLookup,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (err) => {
         socket.close();

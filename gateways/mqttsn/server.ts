@@ -51,11 +51,15 @@ export class MqttSnServer {
   #starting?: Promise<void>;
   #lastError?: string;
   #peers = -1;
+  /** Sends still in flight while stopping (the DISCONNECTs); only counted then, not per PUBACK. */
+  #stopping = false;
   #unsent = 0;
   #drained?: () => void;
   readonly #sent = (): void => {
     if (--this.#unsent === 0) this.#drained?.();
   };
+  /** `host:port` → parts, for the peers datagrams go to (one parse per peer, not per datagram); bounded. */
+  readonly #routes = new Map<string, { host: string; port: number }>();
 
   constructor(opts: MqttSnServerOptions) {
     this.#opts = opts;
@@ -103,6 +107,7 @@ export class MqttSnServer {
   async stop(): Promise<void> {
     const socket = this.#socket;
     if (!socket) return;
+    this.#stopping = true;
     this.#apply(this.core.shutdown());
     clearInterval(this.#timer);
     // let the DISCONNECTs leave before the socket closes (bounded: a datagram send never waits on the peer)
@@ -114,6 +119,8 @@ export class MqttSnServer {
     }
     this.#socket = undefined;
     this.#starting = undefined;
+    this.#stopping = false;
+    this.#routes.clear();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.#opts.metrics.peers(0);
   }
@@ -148,16 +155,28 @@ export class MqttSnServer {
     this.#apply(fx);
   }
 
+  #route(peer: string): { host: string; port: number } {
+    let to = this.#routes.get(peer);
+    if (!to) {
+      // peers come and go (sleepers move, junk senders get an answer): start over rather than grow without bound
+      if (this.#routes.size >= 2 * this.#opts.config.limits.max_clients + 1024) this.#routes.clear();
+      this.#routes.set(peer, (to = parsePeer(peer)));
+    }
+    return to;
+  }
+
   #apply(fx: Effect[]): void {
     const m = this.#opts.metrics;
     for (const e of fx) {
       switch (e.kind) {
         case 'send': {
-          const to = parsePeer(e.peer);
           const socket = this.#socket;
           if (socket) {
-            this.#unsent++;
-            socket.send(e.datagram, to.port, to.host, this.#sent);
+            const to = this.#route(e.peer);
+            if (this.#stopping) {
+              this.#unsent++;
+              socket.send(e.datagram, to.port, to.host, this.#sent);
+            } else socket.send(e.datagram, to.port, to.host);
           }
           if (e.frame.type === 'PUBLISH' && !e.frame.flags.dup) m.message('downlink', e.frame.data.length);
           break;

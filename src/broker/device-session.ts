@@ -87,6 +87,7 @@ export class DeviceSessionImpl implements DeviceSession {
   #expiryTimer?: NodeJS.Timeout;
   #parked: Array<{ p: Pending; packetId: number | undefined; dup: boolean }> = [];
   #uplinkPending = 0;
+  #origin?: BrokerMessage['origin'];
   readonly #onStop = () => this.#end('broker_stopped', false);
 
   constructor(deps: DeviceSessionDeps) {
@@ -290,7 +291,12 @@ export class DeviceSessionImpl implements DeviceSession {
       properties: m.properties && Object.keys(m.properties).length > 0 ? m.properties : undefined,
       expiresAt: expiresAt(m.properties, now),
       receivedAt: now,
-      origin: { clientId: identity.clientId, username: identity.username, gateway: this.#d.info.gateway },
+      // one object per session, not per message: the identity never changes and nobody writes to an origin
+      origin: (this.#origin ??= {
+        clientId: identity.clientId,
+        username: identity.username,
+        gateway: this.#d.info.gateway,
+      }),
     };
     let matched: number;
     try {
