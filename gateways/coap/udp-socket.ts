@@ -34,6 +34,9 @@ const ipLiteralLookup = ((hostname: string, options: unknown, callback: (...a: u
   return dnsLookup(hostname, options as never, callback as never);
 }) as unknown as typeof dnsLookup;
 
+/** Most ports whose PeerAddress is kept for reuse (a flood from many ports only starts the table over). */
+const PEER_CACHE = 65_536;
+
 export class UdpSocket {
   lastError?: string;
 
@@ -72,8 +75,15 @@ export class UdpSocket {
       udp.lastError = err.message;
       o.metrics.socketEvent('socket_error');
     });
+    // the PeerAddress of the last address seen on each port, reused while it matches: its key string is built and
+    // hashed once, not for every datagram and every table it is looked up in (channels, dedup); bounded
+    const peers = new Map<number, PeerAddress>();
     socket.on('message', (bytes, rinfo) => {
-      const peer = peerAddress(rinfo.address, rinfo.port);
+      let peer = peers.get(rinfo.port);
+      if (!peer || peer.address !== rinfo.address) {
+        if (peers.size >= PEER_CACHE) peers.clear();
+        peers.set(rinfo.port, (peer = peerAddress(rinfo.address, rinfo.port)));
+      }
       if (bytes.length <= o.maxDatagramSize) return o.onDatagram(peer, bytes);
       if (o.onOversized) return o.onOversized(peer, bytes);
       o.metrics.dropped('datagram_too_large');

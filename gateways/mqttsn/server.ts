@@ -58,6 +58,11 @@ export class MqttSnServer {
   readonly #sent = (): void => {
     if (--this.#unsent === 0) this.#drained?.();
   };
+  /**
+   * The peer key of the last address seen on each UDP port: a datagram from a known peer reuses its key string
+   * (built and hashed once) instead of building `host:port` and hashing it again for every table lookup.
+   */
+  readonly #keys = new Map<number, { host: string; key: string }>();
   /** `host:port` → parts, for the peers datagrams go to (one parse per peer, not per datagram); bounded. */
   readonly #routes = new Map<string, { host: string; port: number }>();
 
@@ -90,7 +95,7 @@ export class MqttSnServer {
       this.#lastError = err.message;
       this.#opts.logger.warn({ err }, 'mqttsn socket error');
     });
-    socket.on('message', (msg, rinfo) => this.#datagram(msg, peerKey(rinfo.address, rinfo.port)));
+    socket.on('message', (msg, rinfo) => this.#datagram(msg, this.#peerKey(rinfo.address, rinfo.port)));
     try {
       socket.setRecvBufferSize(4 * 1024 * 1024); // bursts of many small sensors; best effort
     } catch {
@@ -121,6 +126,7 @@ export class MqttSnServer {
     this.#starting = undefined;
     this.#stopping = false;
     this.#routes.clear();
+    this.#keys.clear();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.#opts.metrics.peers(0);
   }
@@ -153,6 +159,15 @@ export class MqttSnServer {
       return;
     }
     this.#apply(fx);
+  }
+
+  #peerKey(host: string, port: number): string {
+    const known = this.#keys.get(port);
+    if (known && known.host === host) return known.key;
+    if (this.#keys.size >= 2 * this.#opts.config.limits.max_clients + 1024) this.#keys.clear();
+    const key = peerKey(host, port);
+    this.#keys.set(port, { host, key });
+    return key;
   }
 
   #route(peer: string): { host: string; port: number } {
