@@ -24,7 +24,7 @@ import { bridgeDrain, BRIDGE_MESSAGES } from './bridge-drain.js';
 import { qos1Defaults, Q1_DEFAULTS_ID } from './qos1-defaults.js';
 import { ddsToMqtt, hasDdsToolchain } from './dds-scenario.js';
 import { apiClients, API_CLIENTS } from './api-clients.js';
-import { coapObserve, coapToMqtt, hasCc } from './coap-scenarios.js';
+import { coapLosslessSearch, coapObserve, coapToMqtt, hasCc } from './coap-scenarios.js';
 
 interface Options {
   quick: boolean;
@@ -80,6 +80,8 @@ const GATEWAYS: Array<{
   { id: 'dds', available: hasDdsToolchain, run: (_q, s) => ddsToMqtt(Math.max(10_000, s.gatewayMessages / 10)) },
   // offered at the target rate (50,000 msg/s, none lost); COAP_RATE=60000 for a headroom run
   { id: 'coap', available: hasCc, run: (_q, s) => coapToMqtt(s.gatewayMessages, COAP_RATE) },
+  // the highest offered NON rate with none lost: 40k, 45k, … (2 s each; --quick: 1 s) until a step loses one
+  { id: 'coap-max', available: hasCc, run: (q) => coapLosslessSearch(40_000, 100_000, 5_000, q ? 1 : 2) },
   { id: 'coap-observe', available: () => true, run: (q) => coapObserve(1000, q ? 10 : 30, 10) },
   {
     id: 'bridge',
