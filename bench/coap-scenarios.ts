@@ -85,7 +85,18 @@ async function startCoapHub(): Promise<{ hub: Broker; port: number }> {
   const hub = await startProtohub({
     // COAP_NODE_FLAGS: node flags for the hub (e.g. --cpu-prof, --perf-basic-prof) when profiling
     nodeFlags: process.env.COAP_NODE_FLAGS?.split(' ').filter(Boolean),
-    extraConfig: { gateways: { coap: { bench: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/' } } } },
+    extraConfig: {
+      gateways: {
+        coap: {
+          bench: {
+            bind: `127.0.0.1:${port}`,
+            mountpoint: 'coap/',
+            // COAP_SOCKET_BUFFER (e.g. 4MB): the gateway's socket_buffer instead of its default, for comparison
+            ...(process.env.COAP_SOCKET_BUFFER ? { socket_buffer: process.env.COAP_SOCKET_BUFFER } : {}),
+          },
+        },
+      },
+    },
   });
   return { hub, port };
 }
