@@ -80,9 +80,11 @@ function buildSender(): string {
   return (sender = join(dir, 'sender'));
 }
 
-async function startCoapHub(): Promise<{ hub: Broker; port: number }> {
+/** `defaults`: the hub's mqtt and store sections at their shipped defaults instead of the bench's matched limits. */
+async function startCoapHub(defaults: boolean): Promise<{ hub: Broker; port: number }> {
   const port = await freeUdpPort();
   const hub = await startProtohub({
+    defaults,
     // COAP_NODE_FLAGS: node flags for the hub (e.g. --cpu-prof, --perf-basic-prof) when profiling
     nodeFlags: process.env.COAP_NODE_FLAGS?.split(' ').filter(Boolean),
     extraConfig: {
@@ -134,8 +136,12 @@ async function offer(
 }
 
 /** NON publishes from SENDERS C clients at `rate` msg/s in all → MQTT subscriber on coap/#. */
-export async function coapToMqtt(messages: number, rate: number): Promise<Figures> {
-  const { hub, port } = await startCoapHub();
+export async function coapToMqtt(
+  messages: number,
+  rate: number,
+  defaults = process.env.COAP_DEFAULTS === '1',
+): Promise<Figures> {
+  const { hub, port } = await startCoapHub(defaults);
   try {
     const sub = await benchSubscriber(hub.port, 'coap/#', 0, 'coap-sub');
     const r = await offer(hub, port, sub, messages, rate);
@@ -155,6 +161,7 @@ export async function coapToMqtt(messages: number, rate: number): Promise<Figure
       hub_sys_us_per_msg: perMsg(r.cpu.sysSeconds),
       rss_mb: r.cpu.rssKb / 1024,
       senders: SENDERS,
+      hub_defaults: defaults ? 1 : 0,
     };
   } finally {
     await hub.stop();
@@ -166,8 +173,14 @@ export async function coapToMqtt(messages: number, rate: number): Promise<Figure
  * until a step loses a message (or `to` is reached). Reports the highest rate with none lost and the first lossy
  * one. Every step uses fresh senders (new ports), so no message id repeats within the exchange lifetime.
  */
-export async function coapLosslessSearch(from: number, to: number, step: number, seconds: number): Promise<Figures> {
-  const { hub, port } = await startCoapHub();
+export async function coapLosslessSearch(
+  from: number,
+  to: number,
+  step: number,
+  seconds: number,
+  defaults = process.env.COAP_DEFAULTS === '1',
+): Promise<Figures> {
+  const { hub, port } = await startCoapHub(defaults);
   let lossless = 0;
   let lossy = 0;
   let lossyDelivered = 0;

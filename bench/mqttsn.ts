@@ -230,9 +230,18 @@ async function idleMqttRss(port: number, clients: number, pid: number): Promise<
   return rss;
 }
 
-export async function mqttsnToMqtt(messages: number, clients = SN_CLIENTS): Promise<Figures> {
+/**
+ * `defaults`: the hub at its shipped defaults (SQLite store, the mqtt section untouched: a QoS 1 subscriber gets 32
+ * in flight, queues hold 10,000 with back-pressure from 1,000) instead of the bench's matched limits.
+ */
+export async function mqttsnToMqtt(
+  messages: number,
+  clients = SN_CLIENTS,
+  defaults = process.env.SN_DEFAULTS === '1',
+): Promise<Figures> {
   const udp = await freeUdpPort();
   const hub = await startProtohub({
+    defaults,
     // SN_PROF=dir: a V8 CPU profile of the hub; SN_NODE_FLAGS: more node flags (e.g. --perf-basic-prof for perf)
     nodeFlags: [
       ...(process.env.SN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SN_PROF}`] : []),
@@ -291,6 +300,7 @@ export async function mqttsnToMqtt(messages: number, clients = SN_CLIENTS): Prom
       generator_cpu_us_per_msg: perMsg(r.cpuSeconds),
       subscriber_cpu_us_per_msg: perMsg(subUsed),
       generator_c: devices.kind === 'c' ? 1 : 0,
+      hub_defaults: defaults ? 1 : 0,
       peak_rss_mb: usage.peakRssKb / 1024,
     };
   } finally {
