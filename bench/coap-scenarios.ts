@@ -80,7 +80,7 @@ function buildSender(): string {
   return (sender = join(dir, 'sender'));
 }
 
-/** `defaults`: the hub's mqtt and store sections at their shipped defaults instead of the bench's matched limits. */
+/** `defaults`: the hub's mqtt and store sections at their shipped defaults; COAP_DEFAULTS=0: the bench's limits. */
 async function startCoapHub(defaults: boolean): Promise<{ hub: Broker; port: number }> {
   const port = await freeUdpPort();
   const hub = await startProtohub({
@@ -139,7 +139,7 @@ async function offer(
 export async function coapToMqtt(
   messages: number,
   rate: number,
-  defaults = process.env.COAP_DEFAULTS === '1',
+  defaults = process.env.COAP_DEFAULTS !== '0',
 ): Promise<Figures> {
   const { hub, port } = await startCoapHub(defaults);
   try {
@@ -178,7 +178,7 @@ export async function coapLosslessSearch(
   to: number,
   step: number,
   seconds: number,
-  defaults = process.env.COAP_DEFAULTS === '1',
+  defaults = process.env.COAP_DEFAULTS !== '0',
 ): Promise<Figures> {
   const { hub, port } = await startCoapHub(defaults);
   let lossless = 0;

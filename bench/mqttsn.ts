@@ -232,12 +232,12 @@ async function idleMqttRss(port: number, clients: number, pid: number): Promise<
 
 /**
  * `defaults`: the hub at its shipped defaults (SQLite store, the mqtt section untouched: a QoS 1 subscriber gets 32
- * in flight, queues hold 10,000 with back-pressure from 1,000) instead of the bench's matched limits.
+ * in flight, queues hold 10,000 with back-pressure from 1,000); SN_DEFAULTS=0: the bench's matched limits.
  */
 export async function mqttsnToMqtt(
   messages: number,
   clients = SN_CLIENTS,
-  defaults = process.env.SN_DEFAULTS === '1',
+  defaults = process.env.SN_DEFAULTS !== '0',
 ): Promise<Figures> {
   const udp = await freeUdpPort();
   const hub = await startProtohub({
