@@ -240,13 +240,15 @@ export class CoapEndpoint implements EndpointCore {
   /**
    * End every observation and device session. Connection-mode clients did not disconnect (no DELETE): like an MQTT
    * client whose server closes the connection, their session is lost and their will published ([MQTT-3.1.2-8]),
-   * as TCP clients' are when the hub stops. Connectionless clients have no will: a normal close.
+   * as TCP clients' are when the hub stops. Connectionless clients have no will: a normal close. The session ends
+   * before the observations do, so what they still held is not acked to it: a persistent session (session_expiry)
+   * keeps those messages for the client's next connection.
    */
   close(): void {
     for (const channel of [...this.channels.values()]) {
-      for (const r of [...channel.relations]) endRelation(this, r, 'gateway_stopped');
       if (this.config.connection_required) channel.session?.lose('gateway_stopped');
       else channel.session?.close();
+      for (const r of [...channel.relations]) endRelation(this, r, 'gateway_stopped');
       dropChannel(this, channel, 'gateway_stopped');
     }
   }

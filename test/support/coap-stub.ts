@@ -41,6 +41,8 @@ export function stubEndpoint(
     unsubscribed: [] as string[],
     deliveries: [] as StubDelivery[],
     handlers: [] as Handler[],
+    /** Whether each session (in connect order) is closed: like the broker's, an ack after that is a no-op. */
+    sessionClosed: [] as (() => boolean)[],
     clientIds: [] as string[],
     logs: 0,
     /** Sessions closed normally (close) and lost (lose: will published), by client id. */
@@ -105,6 +107,7 @@ export function stubEndpoint(
           st.lost.push(req.clientId);
         },
       };
+      st.sessionClosed.push(() => session.closed);
       return Promise.resolve({ ok: true, sessionPresent: false, session });
     },
   };
@@ -172,7 +175,7 @@ export function stubEndpoint(
       qos,
       retain: false,
       dup: false,
-      ack: () => void (d.acked = true),
+      ack: () => void (st.sessionClosed[i]!() || (d.acked = true)),
     });
     return d;
   }

@@ -444,3 +444,14 @@ describe('gateway stop', () => {
     expect([free.st.lost, free.st.closed]).toEqual([[], ['d1']]);
   });
 });
+
+describe('gateway stop keeps a persistent session whole', () => {
+  it('connection mode: messages queued on an observation are not acked to the session when the gateway stops', async () => {
+    const s = stubEndpoint({ connection_required: true, notify_type: 'con', session_expiry: '1h' });
+    const q = await connect(s, 6000, 'c1');
+    await observe(s, 6000, ['ps', 't'], q, Buffer.from([1]));
+    const ds = ['in-flight', 'queued'].map((p) => s.deliver(0, 't', p, 1));
+    s.ep.close();
+    expect(ds.map((d) => d.acked)).toEqual([false, false]);
+  });
+});
