@@ -31,6 +31,8 @@ export interface Block2Limits {
   maxEntries: number;
   /** Bodies per peer: past it the peer's own oldest goes, so one client cannot push out everyone else's. */
   maxPerPeer: number;
+  /** Bytes of all stored bodies together: past it the oldest go (a body larger than this is not stored). */
+  maxBytes: number;
   lifetimeMs: number;
 }
 
@@ -44,6 +46,7 @@ export class Block2Store {
   /** Keys of each peer's bodies, oldest first. */
   private readonly byPeer = new Map<string, Set<string>>();
   private etagCounter = 0;
+  private held = 0;
   /** Bodies evicted before their lifetime because the store was full. */
   evicted = 0;
   /** Bodies evicted before their lifetime because their peer stored `maxPerPeer` newer ones. */
@@ -53,6 +56,10 @@ export class Block2Store {
 
   get size(): number {
     return this.bodies.size;
+  }
+
+  get bytes(): number {
+    return this.held;
   }
 
   /** Keep a body of `peer` for later blocks of `resource`; returns it with the ETag it was given. */
@@ -65,7 +72,12 @@ export class Block2Store {
       this.remove(mine.values().next().value as string);
       this.evictedPerPeer++;
     }
-    while (this.bodies.size >= this.limits.maxEntries) {
+    const fits = body.length <= this.limits.maxBytes;
+    while (
+      fits &&
+      this.bodies.size > 0 &&
+      (this.bodies.size >= this.limits.maxEntries || this.held + body.length > this.limits.maxBytes)
+    ) {
       this.remove(this.bodies.keys().next().value as string);
       this.evicted++;
     }
@@ -73,7 +85,13 @@ export class Block2Store {
     const etag = Buffer.alloc(4);
     etag.writeUInt32BE(this.etagCounter);
     const stored: Entry = { peer, body, etag, contentFormat, storedAt: now };
+    // larger than the whole budget: handed out as block 0 but not kept (its next block GET gets 4.08)
+    if (!fits) {
+      this.evicted++;
+      return stored;
+    }
     this.bodies.set(key, stored);
+    this.held += body.length;
     let set = this.byPeer.get(peer);
     if (!set) this.byPeer.set(peer, (set = new Set()));
     set.add(key);
@@ -103,6 +121,7 @@ export class Block2Store {
     const s = this.bodies.get(key);
     if (!s) return;
     this.bodies.delete(key);
+    this.held -= s.body.length;
     const set = this.byPeer.get(s.peer);
     set?.delete(key);
     if (set?.size === 0) this.byPeer.delete(s.peer);

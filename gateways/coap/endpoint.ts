@@ -52,11 +52,13 @@ export class CoapEndpoint implements EndpointCore {
       maxBodySize: c.max_body_size,
       maxPerPeer: c.limits.max_block_transfers_per_client,
       maxTotal: transfers,
+      maxTotalBytes: c.limits.max_block_bytes,
       lifetimeMs: c.block_timeout,
     });
     this.block2 = new Block2Store({
       maxEntries: transfers,
       maxPerPeer: c.limits.max_block_transfers_per_client,
+      maxBytes: c.limits.max_block_bytes,
       lifetimeMs: c.block_timeout,
     });
     this.registry = new ObserveRegistry<SharedDelivery>(

@@ -128,6 +128,11 @@ export const coapConfigSchema = z
           .max(1_000_000)
           .default(1000)
           .describe('Block1 transfers and stored Block2 bodies in all'),
+        max_block_bytes: byteSize(
+          'payload bytes held by all partial Block1 bodies together, and separately by all stored Block2 bodies; past it a Block1 transfer is refused (5.03) and the oldest Block2 bodies go (counted)',
+          1024,
+          17_179_869_184,
+        ).prefault('64MB'),
         max_dedup_entries: z
           .number()
           .int()

@@ -455,3 +455,17 @@ describe('gateway stop keeps a persistent session whole', () => {
     expect(ds.map((d) => d.acked)).toEqual([false, false]);
   });
 });
+
+describe('Block1 byte budget', () => {
+  it('a block that would pass limits.max_block_bytes ends its transfer with 5.03, counted', async () => {
+    const s = stubEndpoint({ limits: { max_block_bytes: '1KB' }, max_block_size: '512B' });
+    const b1 = (num: number) => ({ number: Opt.Block1, value: encodeBlock({ num, more: true, szx: 5 }) });
+    s.request(7000, Method.POST, ['ps', 'a'], { extra: [b1(0)], payload: Buffer.alloc(512) });
+    s.request(7001, Method.POST, ['ps', 'b'], { extra: [b1(0)], payload: Buffer.alloc(512) });
+    s.request(7000, Method.POST, ['ps', 'a'], { extra: [b1(1)], payload: Buffer.alloc(512) });
+    await s.flush();
+    expect(s.st.sent.map((x) => codeText(x.msg.code))).toEqual(['2.31', '2.31', '5.03']);
+    expect(s.st.dropped).toEqual({ block_transfers_bytes: 1 });
+    expect(s.ep.block1.bytes).toBe(512);
+  });
+});

@@ -7,7 +7,7 @@ import { DedupCache } from '../../gateways/coap/dedup.js';
 import { MessageIds } from '../../gateways/coap/message-ids.js';
 import { RetransmitQueue } from '../../gateways/coap/retransmit.js';
 
-const limits = { maxBodySize: 4096, maxPerPeer: 2, maxTotal: 3, lifetimeMs: 10_000 };
+const limits = { maxBodySize: 4096, maxPerPeer: 2, maxTotal: 3, maxTotalBytes: 1 << 20, lifetimeMs: 10_000 };
 
 function blocksOf(body: Buffer, szx: number) {
   const size = blockSize(szx);
@@ -83,6 +83,21 @@ describe('Block1Assembler', () => {
     expect(a.size).toBe(0);
   });
 
+  it('bounds the bytes of all partial bodies: a block past the budget ends its transfer (overloaded: bytes)', () => {
+    const a = new Block1Assembler({ ...limits, maxTotalBytes: 1024 });
+    const chunk = Buffer.alloc(512);
+    expect(a.offer('p1', 'x', { num: 0, more: true, szx: 5 }, chunk, 0).kind).toBe('continue');
+    expect(a.offer('p2', 'y', { num: 0, more: true, szx: 5 }, chunk, 0).kind).toBe('continue');
+    expect(a.offer('p1', 'x', { num: 1, more: true, szx: 5 }, chunk, 0)).toEqual({
+      kind: 'overloaded',
+      scope: 'bytes',
+    });
+    expect([a.size, a.bytes]).toEqual([1, 512]);
+    // the last block of a transfer completes it (it frees its bytes at once)
+    expect(a.offer('p2', 'y', { num: 1, more: false, szx: 5 }, chunk, 0).kind).toBe('complete');
+    expect([a.size, a.bytes]).toEqual([0, 0]);
+  });
+
   it('bounds transfers per peer and in all, and forgets a sequence that never completes', () => {
     const a = new Block1Assembler(limits);
     const first = { num: 0, more: true, szx: 0 };
@@ -113,7 +128,13 @@ describe('Block1Assembler', () => {
           { maxLength: 200 },
         ),
         (ops) => {
-          const a = new Block1Assembler({ maxBodySize: 64, maxPerPeer: 2, maxTotal: 3, lifetimeMs: 5000 });
+          const a = new Block1Assembler({
+            maxBodySize: 64,
+            maxPerPeer: 2,
+            maxTotal: 3,
+            maxTotalBytes: 100,
+            lifetimeMs: 5000,
+          });
           let now = 0;
           for (const op of ops) {
             now += op.dt;
@@ -126,6 +147,8 @@ describe('Block1Assembler', () => {
             );
             if (r.kind === 'complete') expect(r.body.length).toBeLessThanOrEqual(64);
             expect(a.size).toBeLessThanOrEqual(3);
+            expect(a.bytes).toBeLessThanOrEqual(100);
+            expect(a.bytes).toBeGreaterThanOrEqual(0);
           }
         },
       ),
@@ -151,7 +174,7 @@ describe('Block2Store', () => {
   });
 
   it('keeps at most maxEntries bodies, each with its own ETag, until their lifetime', () => {
-    const s = new Block2Store({ maxEntries: 2, maxPerPeer: 4, lifetimeMs: 1000 });
+    const s = new Block2Store({ maxEntries: 2, maxPerPeer: 4, maxBytes: 1 << 20, lifetimeMs: 1000 });
     const a = s.put('p1', 'a', Buffer.from('A'), 0);
     const b = s.put('p2', 'b', Buffer.from('B'), 0);
     expect(a.etag.equals(b.etag)).toBe(false);
@@ -162,8 +185,24 @@ describe('Block2Store', () => {
     expect(s.get('p3', 'c', 1000)).toBeUndefined();
   });
 
+  it('bounds the bytes of all bodies: the oldest go until a new one fits; one larger than the budget is not kept', () => {
+    const s = new Block2Store({ maxEntries: 10, maxPerPeer: 10, maxBytes: 1000, lifetimeMs: 1000 });
+    s.put('a', 'r', Buffer.alloc(400), 0);
+    s.put('b', 'r', Buffer.alloc(400), 0);
+    s.put('c', 'r', Buffer.alloc(400), 0);
+    expect([s.get('a', 'r', 1), s.get('b', 'r', 1)?.body.length, s.get('c', 'r', 1)?.body.length]).toEqual([
+      undefined,
+      400,
+      400,
+    ]);
+    expect(s.evicted).toBe(1);
+    s.put('d', 'r', Buffer.alloc(1001), 0);
+    expect(s.get('d', 'r', 1)).toBeUndefined();
+    expect(s.bytes).toBe(800);
+  });
+
   it("bounds each peer: a peer storing many bodies (?x=1, ?x=2, …) evicts its own oldest, never another's", () => {
-    const s = new Block2Store({ maxEntries: 10, maxPerPeer: 2, lifetimeMs: 1000 });
+    const s = new Block2Store({ maxEntries: 10, maxPerPeer: 2, maxBytes: 1 << 20, lifetimeMs: 1000 });
     s.put('victim', 'big', Buffer.from('V'), 0);
     for (let i = 0; i < 50; i++) s.put('flooder', `big?x=${i}`, Buffer.from(String(i)), 0);
     expect(s.get('victim', 'big', 1)?.body.toString()).toBe('V');
@@ -179,12 +218,13 @@ describe('Block2Store', () => {
       fc.property(
         fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.nat(300))),
         (ops) => {
-          const s = new Block2Store({ maxEntries: 6, maxPerPeer: 2, lifetimeMs: 1000 });
+          const s = new Block2Store({ maxEntries: 6, maxPerPeer: 2, maxBytes: 5, lifetimeMs: 1000 });
           let now = 0;
           for (const [peer, res, dt] of ops) {
             now += dt;
-            s.put(`p${peer}`, `r${res}`, Buffer.from('x'), now);
+            s.put(`p${peer}`, `r${res}`, Buffer.alloc(res), now);
             expect(s.size).toBeLessThanOrEqual(6);
+            expect(s.bytes).toBeLessThanOrEqual(5);
             const live = [0, 1, 2, 3, 4, 5].filter((r) => s.get(`p${peer}`, `r${r}`, now) !== undefined);
             expect(live.length).toBeLessThanOrEqual(2);
           }
