@@ -35,7 +35,7 @@ export class ConnectionSink implements SessionSink {
   }
 
   get writable(): boolean {
-    return this.conn.state === 'connected' && this.conn.socket.writableLength < this.outboundBuffer;
+    return this.conn.state === 'connected' && this.conn.outboundBytes < this.outboundBuffer;
   }
 
   get readingPaused(): boolean {
@@ -44,7 +44,7 @@ export class ConnectionSink implements SessionSink {
 
   /** QoS 0 is still written up to twice the soft limit while the publishers slow down; beyond, it is dropped. */
   get acceptsQos0(): boolean {
-    return this.conn.state === 'connected' && this.conn.socket.writableLength < 2 * this.outboundBuffer;
+    return this.conn.state === 'connected' && this.conn.outboundBytes < 2 * this.outboundBuffer;
   }
 
   publish(p: Pending, packetId: number | undefined, dup: boolean): boolean {
