@@ -8,7 +8,8 @@ import type { Logger } from '../logger.js';
 import type { AccessControl, ClientIdentity } from './access.js';
 import type { Broker } from './broker.js';
 import { PacketFramer, type FrameResult } from './framer.js';
-import { decodeAck, decodePublish } from './publish-codec.js';
+import { decodeAck, decodePublish, type TopicMemo } from './publish-codec.js';
+import type { Origin } from '../envelope.js';
 import { REASON_TEXT, RC } from './reason-codes.js';
 import type { Session } from './session.js';
 import { ConnectionSink } from './outbound.js';
@@ -140,6 +141,13 @@ export class Connection {
     bytesIn: { inc(n?: number): void };
     bytesOut: { inc(n?: number): void };
   };
+  /** The last topic published on this connection (publish-codec.ts) and the last one found valid, with the
+   * max_topic_levels it was checked against (publish-handler.ts). */
+  readonly topicMemo: TopicMemo = { bytes: undefined, topic: '' };
+  validTopic: string | undefined;
+  validTopicLevels = 0;
+  #origin: Origin | undefined;
+  #originIdentity: ClientIdentity | undefined;
   readonly #framer: PacketFramer;
   /** Packets written since the last flush (see flushWrites) and their bytes. */
   #out: Buffer[] = [];
@@ -173,6 +181,15 @@ export class Connection {
       this.session?.pump();
       this.#notifyDrain();
     });
+  }
+
+  /** The origin recorded on this client's messages, one object while the identity stays the same. */
+  originOf(identity: ClientIdentity): Origin {
+    if (this.#originIdentity !== identity || this.#origin === undefined) {
+      this.#originIdentity = identity;
+      this.#origin = { clientId: identity.clientId, username: identity.username };
+    }
+    return this.#origin;
   }
 
   get logger(): Logger {
@@ -212,7 +229,11 @@ export class Connection {
     if (this.state === 'connected') {
       const type = bytes[0] >> 4;
       const p =
-        type === 3 ? decodePublish(bytes, this.protocolVersion) : type >= 4 && type <= 7 ? decodeAck(bytes) : undefined;
+        type === 3
+          ? decodePublish(bytes, this.protocolVersion, this.topicMemo)
+          : type >= 4 && type <= 7
+            ? decodeAck(bytes)
+            : undefined;
       if (p === 'malformed') {
         this.protocolError('malformed', RC.MALFORMED, 'malformed PUBLISH');
         return false;
