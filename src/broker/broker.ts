@@ -445,8 +445,10 @@ export class Broker implements BrokerApi {
 
   /** Route a message to every matching session. Returns the number of sessions it was handed to. */
   route(msg: BrokerMessage, publisherId?: string): number {
-    this.#congested.clear();
-    this.#backlogged.clear();
+    // only when non-empty: V8's Set.clear() allocates a fresh table even for an empty set, and this runs per
+    // message (it was a fifth of the hub's CPU in the QoS 0 fan-in profile)
+    if (this.#congested.size > 0) this.#congested.clear();
+    if (this.#backlogged.size > 0) this.#backlogged.clear();
     if (msg.retain) this.retained.set(msg);
     this.#routeFirst = undefined;
     this.#routeMore = undefined;

@@ -165,7 +165,6 @@ export class Session {
 
   /** Hand a routed message to this session. */
   deliver(p: Pending): void {
-    const now = Date.now();
     if (p.qos === 0) {
       const sink = this.sink;
       if (sink) {
@@ -190,7 +189,7 @@ export class Session {
       if (this.sink) this.#checkBacklog();
       return;
     }
-    if (isExpired(p.msg, now)) return this.#drop(p, 'expired');
+    if (isExpired(p.msg, Date.now())) return this.#drop(p, 'expired');
     if (!this.#admit(p)) return;
     if (this.persistent) p.seq = this.#ctx.store.enqueue(this.clientId, p.msg, p.qos, p.subIds);
     if (this.#pager.pageOut(p.seq, payloadBytes(p.msg), this.#queue.length)) {
