@@ -38,11 +38,7 @@ export function decodePublish(frame: Buffer, protocolVersion: number, memo?: Top
   if (pos + topicLen > frame.length) return 'malformed';
   let topic: string;
   const known = memo?.bytes;
-  if (
-    known !== undefined &&
-    known.length === topicLen &&
-    frame.compare(known, 0, topicLen, pos, pos + topicLen) === 0
-  ) {
+  if (known !== undefined && known.length === topicLen && sameBytes(frame, pos, known)) {
     topic = memo!.topic; // the same bytes as last time: already validated
   } else {
     // [MQTT-1.5.4-1] ill-formed UTF-8 is malformed (toString would silently substitute U+FFFD)
@@ -77,6 +73,14 @@ export function decodePublish(frame: Buffer, protocolVersion: number, memo?: Top
     payload = Buffer.from(frame.subarray(pos));
   }
   return { cmd: 'publish', qos: qos as 0 | 1 | 2, dup, retain: (b0 & 1) !== 0, topic, messageId, payload, wire };
+}
+
+/** frame[pos, pos + known.length) equals known; a plain loop is cheaper than Buffer#compare for short topics. */
+function sameBytes(frame: Buffer, pos: number, known: Buffer): boolean {
+  const n = known.length;
+  if (n > 64) return frame.compare(known, 0, n, pos, pos + n) === 0;
+  for (let i = 0; i < n; i++) if (frame[pos + i] !== known[i]) return false;
+  return true;
 }
 
 /**
