@@ -37,7 +37,7 @@ import { PACKET, connectPacket, subscribePacket } from '../src/bench/packets.js'
 import { waitForArrivals } from '../src/bench/measure.js';
 import type { TrafficWindow } from '../src/bench/measure.js';
 import { startProtohub, type Broker } from './brokers.js';
-import { ProcessWindow } from './proc.js';
+import { ProcessWindow, cpuSeconds } from './proc.js';
 import type { Figures } from './scenarios.js';
 
 export interface BridgeDrainOptions {
@@ -283,9 +283,12 @@ export async function bridgeDrainOnce(messages: number, o: BridgeDrainOptions = 
     o.onHub?.(hub);
     const pub = new RawClient(0);
     await pub.connect(hub.port, `drain-pub-${process.pid}`, true);
+    // hub CPU while forwards are accepted into the cache (PUBACK each): the bridge's live path, upstream down
+    const fillCpu0 = cpuSeconds(hub.pid);
     await pub.publish(messages, 1000);
     pub.close();
     await pollStatus(httpPort, (s) => s.backlog >= messages, 50, 120_000);
+    const fillCpuS = cpuSeconds(hub.pid) - fillCpu0;
 
     // 3. upstream up: time until the backlog is 0 (then verify at the subscriber), or until a live subscriber has all
     const window = new ProcessWindow(hub.pid);
@@ -328,6 +331,8 @@ export async function bridgeDrainOnce(messages: number, o: BridgeDrainOptions = 
       duplicates: sub.duplicates,
       // hub CPU time per message: less sensitive than the rate to what else the shared machine runs
       cpu_us_per_msg: (cpuMs * 1000) / messages,
+      // the same while publishing into the cache before the drain (broker session → bridge cache → PUBACK)
+      fill_cpu_us_per_msg: (fillCpuS * 1e6) / messages,
       cpu_percent: usage.cpuPercent,
       rss_mb: usage.rssKb / 1024,
       peak_rss_mb: usage.peakRssKb / 1024,

@@ -186,6 +186,17 @@ export const ROWS: Row[] = [
   },
   { label: 'DDS → MQTT: not delivered', scenario: 'dds', figure: 'missing', unit: 'msgs', target: null },
   {
+    label: 'LwM2M: 1,000 endpoints, read over MQTT dn → device → up/resp (window 100)',
+    scenario: 'lwm2m',
+    figure: 'responses_per_s',
+    unit: 'responses/s',
+    loss: 'failed',
+    target: null,
+  },
+  { label: 'LwM2M read round trip p99', scenario: 'lwm2m', figure: 'p99_ms', unit: 'ms', target: null },
+  { label: 'LwM2M reads failed or unanswered', scenario: 'lwm2m', figure: 'failed', unit: 'reads', target: null },
+  { label: 'LwM2M hub CPU per 1,000 reads', scenario: 'lwm2m', figure: 'hub_cpu_ms_per_1k', unit: 'ms', target: null },
+  {
     label: 'bridge backlog drain to mosquitto upstream, until all PUBACKed (QoS 1, defaults: SQLite, max_inflight 32)',
     scenario: 'bridge',
     figure: 'msg_per_s',
@@ -201,6 +212,14 @@ export const ROWS: Row[] = [
     target: { kind: 'abs-eq', value: 0 },
   },
   { label: 'bridge drain: duplicates', scenario: 'bridge', figure: 'duplicates', unit: 'msgs', target: null },
+  {
+    label:
+      'bridge forwards accepted into the SQLite cache, upstream down: hub CPU per message (PUBACK after the cache commit)',
+    scenario: 'bridge',
+    figure: 'fill_cpu_us_per_msg',
+    unit: 'µs/msg',
+    target: null,
+  },
   {
     label: 'bridge drain timed at a live subscriber on the same 2 cores',
     scenario: 'bridge',
@@ -225,7 +244,7 @@ export const ROWS: Row[] = [
   },
 ];
 
-const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency', 'zeromq', 'nng', 'dds', 'bridge'];
+const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency', 'zeromq', 'nng', 'dds', 'lwm2m', 'bridge'];
 
 function fmt(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return '–';

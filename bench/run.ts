@@ -25,6 +25,7 @@ import { qos1Defaults, Q1_DEFAULTS_ID } from './qos1-defaults.js';
 import { ddsToMqtt, hasDdsToolchain } from './dds-scenario.js';
 import { apiClients, API_CLIENTS } from './api-clients.js';
 import { coapObserve, coapToMqtt, hasCc } from './coap-scenarios.js';
+import { lwm2mRead, LWM2M_READ } from './lwm2m-read.js';
 
 interface Options {
   quick: boolean;
@@ -77,6 +78,8 @@ const GATEWAYS: Array<{
   { id: 'dds', available: hasDdsToolchain, run: (_q, s) => ddsToMqtt(Math.max(10_000, s.gatewayMessages / 10)) },
   { id: 'coap', available: hasCc, run: (_q, s) => coapToMqtt(s.gatewayMessages, 60_000) },
   { id: 'coap-observe', available: () => true, run: (q) => coapObserve(1000, q ? 10 : 30, 10) },
+  // 1,000 LwM2M endpoints over UDP, read commands from an MQTT application: responses/s, p99 round trip
+  { id: 'lwm2m', available: () => true, run: (q) => lwm2mRead(q ? LWM2M_READ.quick : LWM2M_READ.full) },
   {
     id: 'bridge',
     available: () => mosquittoVersion() !== null,

@@ -35,3 +35,14 @@ export function decodeBlock(value: Buffer): BlockOption | undefined {
 export function encodeBlock(b: BlockOption): Buffer {
   return encodeUint(b.num * 16 + (b.more ? 8 : 0) + b.szx);
 }
+
+/**
+ * The same position expressed in blocks of `szx` (≤ the block's own SZX): block NUM of size 2^(SZX+4) starts at
+ * byte NUM × size, which is block NUM × 2^(SZX − szx) of the smaller size. RFC 7959 §2.4/§2.5: after a size
+ * reduction the block numbers continue from the bytes already transferred (§3.2, the atomic PUT with
+ * negotiation: 1:0/1/128 is answered 1:0/1/32 and the client goes on with 1:4/1/32).
+ */
+export function atSize(block: BlockOption, szx: number): BlockOption {
+  if (szx >= block.szx) return block;
+  return { num: block.num * (1 << (block.szx - szx)), more: block.more, szx };
+}

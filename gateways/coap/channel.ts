@@ -43,9 +43,11 @@ export class CoapChannel {
   readonly relations = new Set<Relation>();
   /**
    * Connection mode: deliveries for subscriptions with no observation right now (the client re-observes after a
-   * restart); they wait here, bounded by observe.max_queue, and go to the next matching observation.
+   * restart); they wait here, bounded by observe.max_queue/max_queue_bytes, and go to the next matching observation.
    */
   readonly pending: DeviceDelivery[] = [];
+  /** Payload bytes of `pending`. */
+  pendingBytes = 0;
   /** dropChannel ran (it may be reached twice: the broker's onClose and a takeover). */
   dropped = false;
   lastSeen: number;

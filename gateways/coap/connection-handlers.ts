@@ -1,13 +1,15 @@
 /**
  * The `mqtt/connection` resource (connection mode, EMQX's CoAP gateway semantics): POST connects and returns a
  * token (2.01), PUT with clientid+token is the heartbeat (2.04), DELETE disconnects (2.02). The device session's
- * keep-alive is `heartbeat`: a client that stops heartbeating is disconnected by the broker (will published).
+ * keep-alive is `heartbeat`: a client that stops heartbeating is disconnected by the broker (its will, if the
+ * connect named one, published).
  */
 import { randomBytes } from 'node:crypto';
+import type { DeviceWill } from '../../src/gateway/index.js';
 import { CoapChannel } from './channel.js';
 import type { EndpointCore } from './core.js';
 import { Method, Rsp } from './message.js';
-import { refusalCode } from './refusal.js';
+import { refusalCode, refuseAtLimit } from './refusal.js';
 import { answer, armSeparateResponse, fail, type Exchange } from './responder.js';
 import { connectedChannel, dropChannel, ensureSession } from './sessions.js';
 import type { RequestQuery } from './uri.js';
@@ -27,12 +29,31 @@ export async function handleConnection(core: EndpointCore, ex: Exchange, query: 
   answer(core, ex, { code: Rsp.Deleted });
 }
 
+/**
+ * The will of a connection: `will_topic=` (+ `will_qos=`, `will_retain=`) with the POST body as its payload. The
+ * broker publishes it when the session is lost (heartbeat expiry), not on DELETE ([MQTT-3.1.2-8], [MQTT-3.14.4-3]).
+ */
+function willOf(ex: Exchange, query: RequestQuery): DeviceWill | string | undefined {
+  if (query.will_topic === undefined)
+    return query.will_qos !== undefined || query.will_retain !== undefined
+      ? 'will_qos/will_retain need will_topic'
+      : undefined;
+  return {
+    topic: query.will_topic,
+    payload: ex.request.payload,
+    qos: query.will_qos ?? 0,
+    retain: query.will_retain ?? false,
+  };
+}
+
 async function connect(core: EndpointCore, ex: Exchange, query: RequestQuery): Promise<void> {
   const clientId = query.clientid;
   if (!clientId) return fail(core, ex, Rsp.BadRequest, 'clientid is required');
+  const will = willOf(ex, query);
+  if (typeof will === 'string') return fail(core, ex, Rsp.BadRequest, will);
   const existing = core.channels.get(clientId);
   if (!existing && core.channels.size >= core.config.limits.max_clients)
-    return fail(core, ex, Rsp.ServiceUnavailable, 'too many CoAP clients');
+    return refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients', core.config.heartbeat);
   armSeparateResponse(core, ex);
   // A second connect with the same client id takes over: the broker ends the old session (onClose) and this
   // channel replaces it.
@@ -42,6 +63,7 @@ async function connect(core: EndpointCore, ex: Exchange, query: RequestQuery): P
     keepAlive: Math.ceil(core.config.heartbeat / 1000),
     cleanStart: sessionExpiry === 0,
     sessionExpiry,
+    will,
   });
   if ('refused' in s) return fail(core, ex, refusalCode(s.refused), s.detail);
   if (existing && existing !== channel) dropChannel(core, existing, 'taken_over'); // a no-op when onClose ran

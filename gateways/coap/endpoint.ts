@@ -20,7 +20,7 @@ import { Exchange, answer, fail } from './responder.js';
 import { RetransmitQueue } from './retransmit.js';
 import type { CoapConfig } from './schema.js';
 import { closeIdleChannels, dropChannel } from './sessions.js';
-import { requestTarget } from './uri.js';
+import { requestTarget, targetErrorCode } from './uri.js';
 
 export class CoapEndpoint implements EndpointCore {
   readonly dedup: DedupCache;
@@ -52,12 +52,17 @@ export class CoapEndpoint implements EndpointCore {
       lifetimeMs: c.block_timeout,
     });
     this.block2 = new Block2Store({ maxEntries: transfers, lifetimeMs: c.block_timeout });
-    this.registry = new ObserveRegistry({
-      window: c.observe.window,
-      maxQueue: c.observe.max_queue,
-      maxPerPeer: c.observe.max_per_client,
-      maxTotal: c.observe.max_total,
-    });
+    this.registry = new ObserveRegistry<SharedDelivery>(
+      {
+        window: c.observe.window,
+        maxQueue: c.observe.max_queue,
+        maxQueueBytes: c.observe.max_queue_bytes,
+        overflow: c.observe.queue_overflow,
+        maxPerPeer: c.observe.max_per_client,
+        maxTotal: c.observe.max_total,
+      },
+      (item) => item.delivery.payload.length,
+    );
     this.separateAfterMs = Math.max(50, Math.floor(c.transmission.ack_timeout / 2));
   }
 
@@ -116,7 +121,7 @@ export class CoapEndpoint implements EndpointCore {
     try {
       if (target.kind === 'error') {
         this.ports.metrics.dropped(target.status);
-        return fail(this, ex, target.status === 'not_found' ? Rsp.NotFound : Rsp.BadRequest, target.diagnostic);
+        return fail(this, ex, targetErrorCode(target.status), target.diagnostic);
       }
       work =
         target.kind === 'ps'

@@ -11,14 +11,18 @@ import {
   type InstanceHealth,
 } from '../../src/gateway/index.js';
 import { CoapEndpoint } from './endpoint.js';
+import { reportTables } from './state-tables.js';
 import { UdpSocket } from './udp-socket.js';
 import type { CoapConfig } from './schema.js';
 
 const TICK_MS = 50;
+/** How often the state table sizes are published as gauges. */
+const TABLES_MS = 1000;
 
 export class CoapGateway implements ClientGatewayInstance {
   private socket?: UdpSocket;
   private timer?: ReturnType<typeof setInterval>;
+  private tablesTimer?: ReturnType<typeof setInterval>;
   private endpoint?: CoapEndpoint;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private readonly failures = new Subject<never>();
@@ -60,6 +64,8 @@ export class CoapGateway implements ClientGatewayInstance {
     });
     this.timer = setInterval(() => endpoint.tick(), TICK_MS);
     this.timer.unref();
+    this.tablesTimer = setInterval(() => reportTables(endpoint, this.ctx.metrics), TABLES_MS);
+    this.tablesTimer.unref();
     this.state = 'running';
     this.ctx.logger.info({ bind: `${host}:${this.port}` }, 'CoAP gateway listening');
   }
@@ -68,7 +74,9 @@ export class CoapGateway implements ClientGatewayInstance {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     if (this.timer) clearInterval(this.timer);
+    if (this.tablesTimer) clearInterval(this.tablesTimer);
     this.endpoint?.close();
+    if (this.endpoint) reportTables(this.endpoint, this.ctx.metrics);
     const socket = this.socket;
     this.socket = undefined;
     await socket?.close();

@@ -45,8 +45,15 @@ export const Opt = {
   NoResponse: 258,
 } as const;
 
-/** Options this gateway understands; an unrecognised critical (odd) option is answered 4.02 (RFC 7252 §5.4.1). */
-export const KNOWN_OPTIONS: ReadonlySet<number> = new Set(Object.values(Opt));
+/**
+ * Options this gateway acts on; an unrecognised critical (odd) option is answered 4.02 (RFC 7252 §5.4.1). The
+ * conditional-request options If-Match and If-None-Match (§5.10.8, critical) are not implemented, so they count as
+ * unrecognised rather than being silently ignored. Uri-Host/Uri-Port name this endpoint (no virtual hosting) and
+ * Proxy-Uri/Proxy-Scheme are answered 5.05 by the resource layer (§5.7.2).
+ */
+export const KNOWN_OPTIONS: ReadonlySet<number> = new Set(
+  Object.values(Opt).filter((n) => n !== Opt.IfMatch && n !== Opt.IfNoneMatch),
+);
 
 /** RFC 7252 §5.4.1: an option number with the low bit set is critical. */
 export function isCritical(optionNumber: number): boolean {
@@ -85,6 +92,7 @@ export const Rsp = {
   UnsupportedContentFormat: code(4, 15),
   InternalServerError: code(5, 0),
   ServiceUnavailable: code(5, 3),
+  ProxyingNotSupported: code(5, 5),
   GatewayTimeout: code(5, 4),
 } as const;
 

@@ -35,13 +35,27 @@ export function deliver(core: EndpointCore, channel: CoapChannel, d: DeviceDeliv
   for (const relation of targets) offer(core, relation, shared);
 }
 
-/** Connection mode: the subscription lives in the session; its messages wait for the client to observe again. */
+/**
+ * Connection mode: the subscription lives in the session; its messages wait for the client to observe again,
+ * bounded like an observation's queue (observe.max_queue, max_queue_bytes, queue_overflow; drops counted).
+ */
 function hold(core: EndpointCore, channel: CoapChannel, d: DeviceDelivery): void {
-  if (channel.pending.length >= core.config.observe.max_queue) {
+  const { max_queue, max_queue_bytes, queue_overflow } = core.config.observe;
+  const full = () =>
+    channel.pending.length > 0 &&
+    (channel.pending.length >= max_queue || channel.pendingBytes + d.payload.length > max_queue_bytes);
+  if (full() && queue_overflow === 'drop_newest') {
     core.ports.metrics.dropped('observe_queue_full');
-    channel.pending.shift()!.ack();
+    return d.ack();
+  }
+  while (full()) {
+    const oldest = channel.pending.shift()!;
+    channel.pendingBytes -= oldest.payload.length;
+    core.ports.metrics.dropped('observe_queue_full');
+    oldest.ack();
   }
   channel.pending.push(d);
+  channel.pendingBytes += d.payload.length;
 }
 
 /** Hand the held deliveries that match a new observation to it, in order. */
@@ -52,6 +66,7 @@ export function flushPending(core: EndpointCore, channel: CoapChannel, relation:
     else keep.push(d);
   }
   channel.pending.push(...keep);
+  channel.pendingBytes = keep.reduce((n, d) => n + d.payload.length, 0);
 }
 
 const DAY_MS = 86_400_000;
@@ -90,7 +105,8 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   const options: CoapOption[] = [{ number: Opt.Observe, value: encodeUint(relation.nextSeq()) }];
   if (contentFormat !== undefined) options.push({ number: Opt.ContentFormat, value: encodeUint(contentFormat) });
   let payload = d.payload;
-  const szx = szxFor(core.config.max_block_size);
+  // RFC 7959 §2.4: the size the client negotiated for this observation, capped by ours
+  const szx = Math.min(relation.blockSzx, szxFor(core.config.max_block_size));
   if (payload.length > blockSize(szx)) {
     // RFC 7959 §3.4: the notification carries the first block; the client GETs the rest of this representation.
     const stored = core.block2.put(`${where.peer.key}|${relation.resourceKey}`, payload, core.now(), contentFormat);
@@ -162,6 +178,7 @@ export function endRelation(core: EndpointCore, relation: Relation, reason: stri
   const where = relationPeers.get(relation);
   // a relation replaced by a re-registration is no longer in the registry but still has to leave its channel
   if (!removed && !where?.channel.relations.has(relation)) return;
+  relation.queueBytes = 0;
   for (const item of relation.queue.splice(0)) {
     core.ports.metrics.dropped('observe_cancelled');
     item.settle();

@@ -9,8 +9,10 @@ export type NotifyType = 'non' | 'con' | 'qos';
 export interface RelationLimits {
   /** CON notifications awaiting an ACK per relation (RFC 7252 §4.7 NSTART is 1). */
   window: number;
-  /** Notifications waiting behind the window; past it the oldest is dropped (counted). */
+  /** Notifications waiting behind the window, and their payload bytes; past either `overflow` drops one (counted). */
   maxQueue: number;
+  maxQueueBytes: number;
+  overflow: 'drop_oldest' | 'drop_newest';
   maxPerPeer: number;
   maxTotal: number;
 }
@@ -20,6 +22,8 @@ export class ObserveRelation<T> {
   private seq = 1;
   inflight = 0;
   readonly queue: T[] = [];
+  /** Payload bytes of `queue` (as the registry's sizeOf counts them). */
+  queueBytes = 0;
   dropped = 0;
 
   constructor(
@@ -34,6 +38,12 @@ export class ObserveRelation<T> {
 
   /** When the last CON notification went out (RFC 7641 §4.5: at least one every 24 h finds dead observers). */
   lastConAt = 0;
+
+  /**
+   * Largest block size (SZX) the client asked for: a Block2 option in the registration (RFC 7959 §2.4 early
+   * negotiation) or a smaller one in a later block request (late negotiation). 6 = 1024 bytes, no preference.
+   */
+  blockSzx = 6;
 
   /** A re-registration keeps counting from the relation it replaces (RFC 7641 §4.4 freshness). */
   continueFrom(previous: ObserveRelation<T>): void {
@@ -52,13 +62,17 @@ export class ObserveRelation<T> {
   }
 }
 
-export type OfferResult = 'send' | 'queued' | 'dropped_oldest';
+export type OfferResult = 'send' | 'queued' | 'dropped_oldest' | 'dropped_newest';
 
 export class ObserveRegistry<T> {
   private readonly byPeer = new Map<string, Map<string, ObserveRelation<T>>>();
   private total = 0;
 
-  constructor(private readonly limits: RelationLimits) {}
+  constructor(
+    private readonly limits: RelationLimits,
+    /** Payload size of a queued item, for maxQueueBytes. */
+    private readonly sizeOf: (item: T) => number = () => 0,
+  ) {}
 
   get size(): number {
     return this.total;
@@ -115,7 +129,8 @@ export class ObserveRegistry<T> {
 
   /**
    * A notification for a relation: 'send' when the window has room (inflight is counted for CON), else it waits in
-   * the queue; a full queue drops its oldest entry (returned through `evicted` so the caller can ack/count it).
+   * the queue. A queue at maxQueue items or maxQueueBytes drops per `overflow`: the oldest entries until the new
+   * one fits, or the new one; what is dropped goes through `evicted` so the caller can ack and count it.
    */
   offer(relation: ObserveRelation<T>, item: T, confirmable: boolean, evicted: (item: T) => void): OfferResult {
     if (!confirmable && relation.queue.length === 0) return 'send';
@@ -123,13 +138,26 @@ export class ObserveRegistry<T> {
       relation.inflight++;
       return 'send';
     }
+    const size = this.sizeOf(item);
+    // an empty queue takes any one item, so a message larger than maxQueueBytes is delayed, never refused
+    const full = () =>
+      relation.queue.length > 0 &&
+      (relation.queue.length >= this.limits.maxQueue || relation.queueBytes + size > this.limits.maxQueueBytes);
     let result: OfferResult = 'queued';
-    if (relation.queue.length >= this.limits.maxQueue) {
-      evicted(relation.queue.shift()!);
+    if (full() && this.limits.overflow === 'drop_newest') {
+      evicted(item);
+      relation.dropped++;
+      return 'dropped_newest';
+    }
+    while (full() && relation.queue.length > 0) {
+      const oldest = relation.queue.shift()!;
+      relation.queueBytes -= this.sizeOf(oldest);
+      evicted(oldest);
       relation.dropped++;
       result = 'dropped_oldest';
     }
     relation.queue.push(item);
+    relation.queueBytes += size;
     return result;
   }
 
@@ -143,6 +171,8 @@ export class ObserveRegistry<T> {
   takeNext(relation: ObserveRelation<T>): T | undefined {
     if (relation.queue.length === 0 || relation.inflight >= this.limits.window) return undefined;
     relation.inflight++;
-    return relation.queue.shift();
+    const item = relation.queue.shift()!;
+    relation.queueBytes -= this.sizeOf(item);
+    return item;
   }
 }

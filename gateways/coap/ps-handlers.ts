@@ -4,15 +4,15 @@
  * large body (RFC 7959 §2.4, §3.4).
  */
 import type { DeviceSession, QoS } from '../../src/gateway/index.js';
-import { decodeBlock, encodeBlock } from './block-option.js';
+import { atSize, decodeBlock, encodeBlock, szxFor, type BlockOption } from './block-option.js';
 import { sliceBlock } from './block2-store.js';
 import type { CoapChannel } from './channel.js';
 import { contentFormatOf, mediaTypeOf } from './content-format.js';
 import type { EndpointCore } from './core.js';
 import { Method, Opt, Rsp, encodeUint, firstOption, uintOption } from './message.js';
 import { bindRelation, endRelation, flushPending } from './notifier.js';
-import { publishErrorCode, refusalCode } from './refusal.js';
-import { answer, armSeparateResponse, fail, type Exchange } from './responder.js';
+import { publishErrorCode, refusalCode, refuseAtLimit } from './refusal.js';
+import { answer, armSeparateResponse, fail, responseSzx, type Exchange } from './responder.js';
 import { connectedChannel, connectionlessChannel, ensureSession } from './sessions.js';
 import type { QosParam, RequestQuery } from './uri.js';
 
@@ -35,7 +35,7 @@ async function sessionFor(
     return { channel, session: channel.session! };
   }
   const channel = connectionlessChannel(core, ex.peer, query);
-  if (!channel) return void fail(core, ex, Rsp.ServiceUnavailable, 'too many CoAP clients');
+  if (!channel) return void refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients', core.config.heartbeat);
   if (channel.session && !channel.session.closed) return { channel, session: channel.session };
   const s = await ensureSession(core, channel, query, { keepAlive: 0, cleanStart: true, sessionExpiry: 0 });
   if ('refused' in s) return void fail(core, ex, refusalCode(s.refused), s.detail);
@@ -69,17 +69,28 @@ async function publish(core: EndpointCore, ex: Exchange, topic: string, query: R
     if (!block) return fail(core, ex, Rsp.BadRequest, 'invalid Block1 option');
     const r = core.block1.offer(ex.peer.key, `${ex.peer.key}|${req.code}|${ex.resourceKey}`, block, body, core.now());
     block1Echo = encodeBlock(block);
-    if (r.kind === 'continue')
-      return answer(core, ex, { code: Rsp.Continue, options: [{ number: Opt.Block1, value: block1Echo }] });
+    if (r.kind === 'continue') {
+      // RFC 7959 §2.3/§2.5: the Block1 option of a 2.31 carries the server's preferred block size; a block larger
+      // than max_block_size is kept whole and acknowledged at our size (its NUM rescaled), so the client sends
+      // the rest in smaller blocks, numbered from the bytes we already hold.
+      const ours = szxFor(core.config.max_block_size);
+      if (block.szx > ours) core.ports.metrics.socketEvent('block1_size_reduced');
+      const ack = encodeBlock(atSize(block, ours));
+      return answer(core, ex, { code: Rsp.Continue, options: [{ number: Opt.Block1, value: ack }] });
+    }
     if (r.kind === 'incomplete') return fail(core, ex, Rsp.RequestEntityIncomplete, 'block out of sequence');
     if (r.kind === 'too_large') {
       core.ports.metrics.dropped('too_large');
       return tooLarge();
     }
-    if (r.kind === 'overloaded') {
-      core.ports.metrics.dropped(`block_transfers_${r.scope}`);
-      return fail(core, ex, Rsp.ServiceUnavailable, 'too many block transfers in progress');
-    }
+    if (r.kind === 'overloaded')
+      return refuseAtLimit(
+        core,
+        ex,
+        `block_transfers_${r.scope}`,
+        'too many block transfers in progress',
+        core.config.block_timeout,
+      );
     body = r.body;
   } else if (body.length > core.config.max_body_size) {
     core.ports.metrics.dropped('too_large');
@@ -112,7 +123,7 @@ async function get(core: EndpointCore, ex: Exchange, topic: string, query: Reque
   const block2 = firstOption(req, Opt.Block2);
   const b2 = block2 ? decodeBlock(block2) : undefined;
   if (block2 && !b2) return fail(core, ex, Rsp.BadRequest, 'invalid Block2 option');
-  if (b2 && b2.num > 0) return nextBlock(core, ex, b2.num, b2.szx);
+  if (b2 && b2.num > 0) return nextBlock(core, ex, b2);
   const observe = uintOption(req, Opt.Observe);
   if (observe === 0) return register(core, ex, topic, query);
   if (observe === 1) return deregister(core, ex);
@@ -134,17 +145,24 @@ async function get(core: EndpointCore, ex: Exchange, topic: string, query: Reque
     );
   }
   if (!read.message) return fail(core, ex, Rsp.NotFound, `no retained message on ${topic}`);
-  answer(core, ex, {
-    code: Rsp.Content,
-    payload: read.message.payload,
-    contentFormat: contentFormatOf(read.message.properties?.contentType),
-  });
+  const contentFormat = contentFormatOf(read.message.properties?.contentType);
+  // RFC 7252 §5.10.4: an Accept the representation does not match → 4.06 (one without a known format matches none)
+  const accept = uintOption(req, Opt.Accept);
+  if (accept !== undefined && accept !== contentFormat)
+    return fail(core, ex, Rsp.NotAcceptable, `the retained message is not in Content-Format ${accept}`);
+  answer(core, ex, { code: Rsp.Content, payload: read.message.payload, contentFormat });
 }
 
-function nextBlock(core: EndpointCore, ex: Exchange, num: number, szx: number): void {
+function nextBlock(core: EndpointCore, ex: Exchange, asked: BlockOption): void {
   const stored = core.block2.get(`${ex.peer.key}|${ex.resourceKey}`, core.now());
   // RFC 7959 §2.4: the representation is gone (lifetime): the client starts over from block 0.
   if (!stored) return fail(core, ex, Rsp.RequestEntityIncomplete, 'no body in progress for this resource');
+  // RFC 7959 §2.4: the server uses the size asked for or a smaller one (never larger than max_block_size, the
+  // NUM then counts blocks of our size); a client asking for a smaller size than before (late negotiation)
+  // gets it, and so do the later notifications of its observations of this resource.
+  const { num, szx } = atSize(asked, Math.min(asked.szx, szxFor(core.config.max_block_size)));
+  for (const relation of core.registry.ofPeer(ex.peer.key))
+    if (relation.resourceKey === ex.resourceKey && szx < relation.blockSzx) relation.blockSzx = szx;
   const slice = sliceBlock(stored.body, num, szx);
   if (!slice) return fail(core, ex, Rsp.BadOption, `block ${num} is past the end`);
   const options = [
@@ -161,13 +179,12 @@ async function register(core: EndpointCore, ex: Exchange, filter: string, query:
   const { channel, session } = ctx;
   const qos = qosOf(query.qos, core.config.subscribe_qos, ex);
   const reg = core.registry.register(ex.peer.key, ex.request.token, filter, core.config.notify_type, ex.resourceKey);
-  if ('refused' in reg) {
-    core.ports.metrics.dropped(`observe_limit_${reg.refused}`);
-    return fail(core, ex, Rsp.ServiceUnavailable, 'too many observations');
-  }
+  if ('refused' in reg) return refuseAtLimit(core, ex, `observe_limit_${reg.refused}`, 'too many observations');
   // the 24-hour CON clock (RFC 7641 §4.5) starts at registration, or continues across a re-registration
   if (reg.replaced) reg.relation.continueFrom(reg.replaced);
   else reg.relation.lastConAt = core.now();
+  // RFC 7959 §2.4 early negotiation: a Block2 option in the registration sets the block size of its notifications
+  reg.relation.blockSzx = responseSzx(core, ex.request);
   const [outcome] = session.subscribe([{ filter, qos }]);
   if (!outcome || !outcome.ok) {
     core.registry.remove(reg.relation);

@@ -2,7 +2,30 @@
  * Broker answers → CoAP response codes: a refused connect or a rejected publish becomes the code a CoAP client
  * understands (RFC 7252 §5.9), with the reason as diagnostic payload.
  */
-import { Rsp } from './message.js';
+import type { EndpointCore } from './core.js';
+import { Opt, Rsp, encodeUint } from './message.js';
+import { fail, type Exchange } from './responder.js';
+
+/**
+ * A request refused because a bounded table is full (clients, observations, block transfers): 5.03 Service
+ * Unavailable with a diagnostic payload naming the limit (RFC 7252 §5.9.3.4, §5.5.2), a drop counter `reason` and
+ * (through fail) a debug line with the peer, so a flood is visible and costs no state. `retryAfterMs` becomes the
+ * Max-Age option, the time after which a retry may succeed (§5.9.3.4; without it a client assumes 60 s, §5.10.5).
+ */
+export function refuseAtLimit(
+  core: EndpointCore,
+  ex: Exchange,
+  reason: string,
+  diagnostic: string,
+  retryAfterMs?: number,
+): void {
+  core.ports.metrics.dropped(reason);
+  const maxAge =
+    retryAfterMs === undefined
+      ? undefined
+      : [{ number: Opt.MaxAge, value: encodeUint(Math.ceil(retryAfterMs / 1000)) }];
+  fail(core, ex, Rsp.ServiceUnavailable, `${diagnostic} (${reason})`, maxAge);
+}
 
 /** DeviceRefusal (connectDevice) → response code. */
 export function refusalCode(reason: string): number {
@@ -12,6 +35,7 @@ export function refusalCode(reason: string): number {
     case 'not_authorized':
       return Rsp.Forbidden;
     case 'bad_clientid':
+    case 'bad_will':
       return Rsp.BadRequest;
     default:
       return Rsp.ServiceUnavailable;

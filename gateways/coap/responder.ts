@@ -8,7 +8,7 @@ import { sliceBlock } from './block2-store.js';
 import type { PeerAddress } from './channel.js';
 import { encodeCoap } from './codec.js';
 import type { EndpointCore } from './core.js';
-import { Opt, encodeUint, firstOption, type CoapMessage, type CoapOption } from './message.js';
+import { Opt, codeText, encodeUint, firstOption, type CoapMessage, type CoapOption } from './message.js';
 
 /** One request being handled. */
 export class Exchange {
@@ -83,9 +83,11 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
     core.retransmit.track(ex.peer.key, msg.messageId, bytes, { kind: 'response', peer: ex.peer }, core.now());
 }
 
-/** Errors carry a diagnostic payload (RFC 7252 §5.5.2). */
-export function fail(core: EndpointCore, ex: Exchange, code: number, diagnostic: string): void {
-  answer(core, ex, { code, payload: Buffer.from(diagnostic, 'utf8') });
+/** Errors carry a diagnostic payload (RFC 7252 §5.5.2) and leave a debug line with the peer. */
+export function fail(core: EndpointCore, ex: Exchange, code: number, diagnostic: string, options?: CoapOption[]): void {
+  const text = codeText(code);
+  core.ports.logger.debug({ peer: ex.peer.key, code: text }, `CoAP request answered ${text}: ${diagnostic}`);
+  answer(core, ex, { code, options, payload: Buffer.from(diagnostic, 'utf8') });
 }
 
 /** RFC 7252 §5.2.2: acknowledge a CON now when its answer will take longer. */

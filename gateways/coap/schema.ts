@@ -4,7 +4,7 @@
  * notify_type, connection_required, heartbeat) and RFC 7252 §4.8 for transmission parameters.
  */
 import { z } from 'zod';
-import { bind, byteSize, clientGatewayShape, duration } from '../../src/gateway/index.js';
+import { bind, byteSize, clientGatewayShape, duration, overflowPolicy } from '../../src/gateway/index.js';
 
 const qosMode = z.enum(['coap', 'qos0', 'qos1', 'qos2']);
 
@@ -95,7 +95,15 @@ export const coapConfigSchema = z
           .min(1)
           .max(1_000_000)
           .default(1000)
-          .describe('notifications waiting behind the window per observation; past it the oldest is dropped (counted)'),
+          .describe(
+            'notifications waiting behind the window per observation; past it queue_overflow drops one (counted)',
+          ),
+        max_queue_bytes: byteSize(
+          'payload bytes of the notifications waiting per observation (one message always fits); past it queue_overflow drops (counted)',
+          1,
+          1 << 30,
+        ).prefault('1MB'),
+        queue_overflow: overflowPolicy.default('drop_oldest'),
         max_per_client: z.number().int().min(1).max(100_000).default(64).describe('observations per client'),
         max_total: z.number().int().min(1).max(10_000_000).default(100_000).describe('observations in all'),
       })

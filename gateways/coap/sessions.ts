@@ -4,7 +4,7 @@
  * from `username=`/`password=`) and closes after `heartbeat` with no request and no observation. Connection mode
  * (`connection_required`): `POST mqtt/connection` opens it, and every request names `clientid` and `token`.
  */
-import type { DeviceSession } from '../../src/gateway/index.js';
+import type { DeviceSession, DeviceWill } from '../../src/gateway/index.js';
 import { CoapChannel, type PeerAddress } from './channel.js';
 import type { EndpointCore } from './core.js';
 import { deliver, endRelation } from './notifier.js';
@@ -44,7 +44,7 @@ export function ensureSession(
   core: EndpointCore,
   channel: CoapChannel,
   query: RequestQuery,
-  opts: { keepAlive: number; cleanStart: boolean; sessionExpiry: number },
+  opts: { keepAlive: number; cleanStart: boolean; sessionExpiry: number; will?: DeviceWill },
 ): Promise<SessionResult> {
   if (channel.session && !channel.session.closed) return Promise.resolve({ session: channel.session });
   if (channel.connecting) return channel.connecting.then(toResult);
@@ -58,6 +58,7 @@ export function ensureSession(
       cleanStart: opts.cleanStart,
       sessionExpiry: opts.sessionExpiry,
       keepAlive: opts.keepAlive,
+      will: opts.will,
       handler: {
         onDelivery: (d) => deliver(core, channel, d),
         onClose: (reason) => dropChannel(core, channel, reason),
@@ -83,6 +84,7 @@ export function dropChannel(core: EndpointCore, channel: CoapChannel, reason: st
   if (channel.dropped) return;
   channel.dropped = true;
   for (const relation of [...channel.relations]) endRelation(core, relation, reason);
+  channel.pendingBytes = 0;
   for (const d of channel.pending.splice(0)) {
     core.ports.metrics.dropped('client_gone');
     d.ack();

@@ -3,7 +3,7 @@
  * (GET + Observe), `mqtt/connection` for connection mode. Turns the Uri-Path and Uri-Query options of a request
  * into a typed target, or a 4.00/4.04 with a diagnostic payload (RFC 7252 §5.5.2).
  */
-import { Opt, optionValues, type CoapMessage } from './message.js';
+import { Opt, Rsp, optionValues, type CoapMessage } from './message.js';
 
 export type QosParam = 0 | 1 | 2 | 'coap';
 
@@ -16,12 +16,22 @@ export interface RequestQuery {
   username?: string;
   password?: string;
   token?: string;
+  /** Connection mode, POST mqtt/connection: the will (its payload is the request body). */
+  will_topic?: string;
+  will_qos?: 0 | 1 | 2;
+  will_retain?: boolean;
 }
 
 export type RequestTarget =
   | { kind: 'ps'; topic: string; query: RequestQuery }
   | { kind: 'connection'; query: RequestQuery }
-  | { kind: 'error'; status: 'bad_request' | 'not_found'; diagnostic: string };
+  | { kind: 'error'; status: 'bad_request' | 'not_found' | 'proxying_not_supported'; diagnostic: string };
+
+/** The response code of a request that names no resource of ours. */
+export function targetErrorCode(status: 'bad_request' | 'not_found' | 'proxying_not_supported'): number {
+  if (status === 'not_found') return Rsp.NotFound;
+  return status === 'proxying_not_supported' ? Rsp.ProxyingNotSupported : Rsp.BadRequest;
+}
 
 const BOOL: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
 
@@ -50,7 +60,16 @@ function parseQuery(values: Buffer[]): RequestQuery | string {
       case 'username':
       case 'password':
       case 'token':
+      case 'will_topic':
         q[key] = value;
+        break;
+      case 'will_qos':
+        if (value !== '0' && value !== '1' && value !== '2') return `will_qos must be 0, 1 or 2, got "${value}"`;
+        q.will_qos = Number(value) as 0 | 1 | 2;
+        break;
+      case 'will_retain':
+        if (!(value in BOOL)) return `will_retain must be true or false, got "${value}"`;
+        q.will_retain = BOOL[value];
         break;
       default:
         // Unknown query parameters are ignored, as EMQX does: devices add their own (e.g. cache busters).
@@ -61,6 +80,9 @@ function parseQuery(values: Buffer[]): RequestQuery | string {
 }
 
 export function requestTarget(msg: CoapMessage): RequestTarget {
+  // RFC 7252 §5.7.2: this endpoint is no forward-proxy
+  if (msg.options.some((o) => o.number === Opt.ProxyUri || o.number === Opt.ProxyScheme))
+    return { kind: 'error', status: 'proxying_not_supported', diagnostic: 'this gateway is not a proxy' };
   const path = optionValues(msg, Opt.UriPath).map((b) => b.toString('utf8'));
   const query = parseQuery(optionValues(msg, Opt.UriQuery));
   if (typeof query === 'string') return { kind: 'error', status: 'bad_request', diagnostic: query };

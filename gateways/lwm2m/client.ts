@@ -3,6 +3,13 @@ import type { DeviceSession } from '../../src/gateway/index.js';
 import type { Command } from './commands.js';
 import type { RegistrationObjects } from './link-format.js';
 
+export interface QueuedCommand {
+  readonly cmd: Command;
+  readonly reply: (result: Buffer) => void;
+  /** Size of the command as it arrived, for the byte bound of the queue. */
+  readonly bytes: number;
+}
+
 export interface PeerRef {
   readonly key: string;
   readonly address: string;
@@ -24,7 +31,15 @@ export interface Lwm2mClient {
   expiresAt: number;
   /** Queue mode: requests may go out until then (qmode_time_window after the last message from the device). */
   awakeUntil: number;
-  readonly queued: Array<{ cmd: Command; reply: (result: Buffer) => void }>;
+  /**
+   * Commands not yet sent, in arrival order: waiting for a free NSTART slot (RFC 7252 §4.7) or for a queue-mode
+   * device to wake (TS 1.1 Core §6.5). Bounded by max_queued_commands / max_queued_bytes.
+   */
+  readonly queued: QueuedCommand[];
+  /** Payload bytes of the commands in `queued`. */
+  queuedBytes: number;
+  /** Requests sent to the device that are still outstanding interactions (RFC 7252 §4.7); at most NSTART. */
+  outstanding: number;
   /** reqPath → observation token (hex). */
   readonly observations: Map<string, string>;
   seqNum: number;

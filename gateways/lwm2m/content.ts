@@ -52,7 +52,7 @@ export function decodeContent(
       return decodeTlv(payload, base, typeOf);
     case Format.Json:
     case Format.LegacyJson:
-      return decodeLwm2mJson(payload, typeOf);
+      return decodeLwm2mJson(payload, typeOf, base);
     case Format.SenmlJson:
       return decodeSenmlJson(payload, typeOf);
     case Format.SenmlCbor:
@@ -80,11 +80,11 @@ export function encodeContent(
     case Format.Tlv:
       return encodeTlv(records, base, typeOf);
     case Format.Json:
-      return encodeLwm2mJson(records, typeOf);
+      return encodeLwm2mJson(records, typeOf, base);
     case Format.SenmlJson:
-      return encodeSenmlJson(records, typeOf);
+      return encodeSenmlJson(records, typeOf, base);
     case Format.SenmlCbor:
-      return encodeSenmlCbor(records, typeOf);
+      return encodeSenmlCbor(records, typeOf, base);
     case Format.Cbor:
       return encodeLwm2mCbor(records, typeOf);
     default:

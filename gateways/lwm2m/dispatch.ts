@@ -19,6 +19,9 @@ import { toJsonValue } from './values.js';
 export type Reply = (result: Buffer) => void;
 
 export class Dispatcher {
+  /** Commands waiting in all endpoints' queues (the instance's downlink queue depth gauge). */
+  private waiting = 0;
+
   constructor(
     private readonly config: Lwm2mConfig,
     private readonly objects: ObjectRegistry,
@@ -60,16 +63,32 @@ export class Dispatcher {
     this.flush(c, now);
   }
 
+  /**
+   * Sends queued commands while the endpoint has a free NSTART slot (RFC 7252 §4.7: at most NSTART outstanding
+   * interactions with one server endpoint) and, in queue mode, is awake (TS 1.1 Core §6.5: requests only within
+   * the window after the device's last message). Called on submit, on every message from the device, when a
+   * request is released and from the tick.
+   */
   flush(c: Lwm2mClient, now: number): void {
-    while (c.queued.length > 0 && !c.closed && (!c.queueMode || now < c.awakeUntil)) {
+    const nstart = this.config.transmission.nstart;
+    while (c.queued.length > 0 && !c.closed && c.outstanding < nstart && (!c.queueMode || now < c.awakeUntil)) {
       const q = c.queued.shift()!;
+      c.queuedBytes -= q.bytes;
+      this.waiting--;
       this.send(c, q.cmd, now, q.reply);
     }
+    this.ports.metrics.queueDepth('downlink', this.waiting);
   }
 
+  /**
+   * A command from the endpoint's session. QoS >= 1 deliveries are acknowledged to the broker only once the
+   * command has its result (published on up/resp), so the session's inflight_window holds further commands in
+   * the broker's bounded session queue instead of acknowledging work the device never did.
+   */
   onDelivery(c: Lwm2mClient, d: DeviceDelivery): void {
-    d.ack();
-    this.submit(c, d.payload, this.toResponseTopic(c));
+    this.submit(c, d.payload, (result) => {
+      void this.publish(c, 'response', result).finally(() => d.ack());
+    });
   }
 
   private toResponseTopic(c: Lwm2mClient): Reply {
@@ -111,36 +130,42 @@ export class Dispatcher {
       reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.ServiceUnavailable, 'too many observations'));
       return;
     }
-    if (c.queueMode && now >= c.awakeUntil) {
-      if (c.queued.length >= this.config.max_queued_commands) {
-        this.ports.metrics.dropped('command_queue_full');
-        reply(
-          errorResult(
-            cmd.reqID,
-            cmd.msgType,
-            formatPath(cmd.path),
-            Rsp.ServiceUnavailable,
-            'command queue of the sleeping device is full',
-          ),
-        );
-        return;
-      }
-      c.queued.push({ cmd, reply });
+    // Every command goes through the endpoint's queue (bounded in messages and bytes), awake device or not.
+    if (
+      c.queued.length >= this.config.max_queued_commands ||
+      c.queuedBytes + payload.length > this.config.max_queued_bytes
+    ) {
+      this.ports.metrics.dropped('command_queue_full');
+      const asleep = c.queueMode && now >= c.awakeUntil;
+      reply(
+        errorResult(
+          cmd.reqID,
+          cmd.msgType,
+          reqPath,
+          Rsp.ServiceUnavailable,
+          `command queue of ${asleep ? 'the sleeping' : 'the'} endpoint is full (${c.queued.length} waiting, ${c.queuedBytes} bytes)`,
+        ),
+      );
       return;
     }
-    this.send(c, cmd, now, reply);
+    c.queued.push({ cmd, reply, bytes: payload.length });
+    c.queuedBytes += payload.length;
+    this.waiting++;
+    this.flush(c, now);
   }
 
   private send(c: Lwm2mClient, cmd: Command, now: number, reply: Reply): void {
     const reqPath = formatPath(cmd.path);
     const onNotify = cmd.msgType === 'observe' ? (m: CoapMessage) => this.notify(c, cmd, m) : undefined;
-    const token = this.requester.request(
-      c.peer.key,
-      cmd.request,
-      now,
-      (o) => this.done(c, cmd, reqPath, o, token, reply),
+    c.outstanding++;
+    const token = this.requester.request(c.peer.key, cmd.request, now, {
+      done: (o) => this.done(c, cmd, reqPath, o, token, reply),
       onNotify,
-    );
+      onRelease: () => {
+        c.outstanding--;
+        this.flush(c, this.ports.now());
+      },
+    });
     this.ports.metrics.message('downlink');
   }
 
@@ -149,7 +174,9 @@ export class Dispatcher {
       this.ports.metrics.dropped(`request_${o.kind}`);
       const reason =
         o.kind === 'timeout'
-          ? `no answer within ${this.config.request_timeout / 1000}s`
+          ? o.after === 'deadline'
+            ? `no answer within ${this.config.request_timeout / 1000}s`
+            : `no acknowledgement after ${this.config.transmission.max_retransmit + 1} transmissions`
           : o.kind === 'reset'
             ? 'the device reset the request'
             : o.reason;
@@ -189,9 +216,11 @@ export class Dispatcher {
           .filter((s) => s !== '');
       else {
         try {
+          const nowSec = Date.now() / 1000;
           data.content = decodeContent(format, m.payload, cmd.path, this.objects.typeOf).map((r) => ({
             path: r.path,
             value: toJsonValue(r.value),
+            ...(r.time === undefined ? {} : { ts: absoluteTime(r.time, nowSec) }),
           }));
         } catch (err) {
           this.ports.metrics.dropped('bad_content');
@@ -226,10 +255,18 @@ export class Dispatcher {
 
   /** The endpoint went away: pending and queued commands are answered with an error, observations forgotten. */
   end(c: Lwm2mClient, reason: string): void {
+    c.queuedBytes = 0;
+    this.waiting -= c.queued.length;
+    this.ports.metrics.queueDepth('downlink', this.waiting);
     for (const { cmd, reply } of c.queued.splice(0))
       reply(errorResult(cmd.reqID, cmd.msgType, formatPath(cmd.path), Rsp.ServiceUnavailable, `endpoint ${reason}`));
     for (const t of c.observations.values()) this.requester.forget(t);
     c.observations.clear();
     this.requester.dropPeer(c.peer.key, `endpoint ${reason}`);
   }
+}
+
+/** RFC 8428 §4.5.3: a time below 2^28 is relative to now (historical values are usually negative offsets). */
+function absoluteTime(time: number, nowSec: number): number {
+  return time < 2 ** 28 ? nowSec + time : time;
 }

@@ -36,6 +36,12 @@ export interface EndpointInfo {
   lt: number;
   b: string;
   queueMode: boolean;
+  /** False while a queue-mode endpoint sleeps (its window passed): commands wait for its next message. */
+  awake: boolean;
+  /** Commands waiting in its queue (for an NSTART slot or for it to wake). */
+  queuedCommands: number;
+  /** Requests sent to it and still outstanding (RFC 7252 §4.7), at most transmission.nstart. */
+  outstanding: number;
   objectList: string[];
   registeredAt: number;
   expiresAt: number;
@@ -161,7 +167,8 @@ export class Lwm2mEndpoint {
       return this.respond(peer, m, Rsp.NotFound);
     } catch (err) {
       if (err instanceof Lwm2mError) {
-        this.ports.metrics.dropped('bad_registration');
+        // RFC 6690 links that do not parse are told apart from other refusals (no ep, lifetime out of range…)
+        this.ports.metrics.dropped(err.code === 'PH_LWM2M_LINK_FORMAT' ? 'bad_link_format' : 'bad_registration');
         this.ports.logger.warn({ peer: peer.key, code: err.code, err: err.message }, 'LwM2M registration refused');
         this.respond(peer, m, Rsp.BadRequest, [], err.message);
         return;
@@ -201,6 +208,8 @@ export class Lwm2mEndpoint {
       expiresAt: now + ltMs,
       awakeUntil: now + this.config.qmode_time_window,
       queued: [],
+      queuedBytes: 0,
+      outstanding: 0,
       observations: new Map(),
       seqNum: 0,
       closed: false,
@@ -291,6 +300,7 @@ export class Lwm2mEndpoint {
 
   /** Registered endpoints with their objects, for listings (HTTP API). */
   list(): EndpointInfo[] {
+    const now = this.ports.now();
     return [...this.byRegId.values()].map((c) => ({
       ep: c.ep,
       regId: c.regId,
@@ -300,6 +310,9 @@ export class Lwm2mEndpoint {
       lt: c.lt,
       b: c.b,
       queueMode: c.queueMode,
+      awake: !c.queueMode || now < c.awakeUntil,
+      queuedCommands: c.queued.length,
+      outstanding: c.outstanding,
       objectList: [...c.objects.objectList],
       registeredAt: c.registeredAt,
       expiresAt: c.expiresAt,

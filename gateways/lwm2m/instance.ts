@@ -9,6 +9,7 @@ import {
   StateError,
   type ClientGatewayContext,
   type ClientGatewayInstance,
+  type DeviceManagement,
   type InstanceHealth,
 } from '../../src/gateway/index.js';
 import { UdpSocket } from '../coap/index.js';
@@ -22,6 +23,8 @@ export class Lwm2mGateway implements ClientGatewayInstance {
   private socket?: UdpSocket;
   private timer?: ReturnType<typeof setInterval>;
   private endpoint?: Lwm2mEndpoint;
+  /** The object definitions loaded at start (the HTTP API's discover lookup names resources by them). */
+  private objects?: ObjectRegistry;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private readonly failures = new Subject<never>();
   readonly failure$: Observable<never> = this.failures.asObservable();
@@ -46,6 +49,7 @@ export class Lwm2mGateway implements ClientGatewayInstance {
       throw new GatewayError('PH_LWM2M_OBJECTS', `${this.ctx.id}: ${(err as Error).message}`, { cause: err });
     }
     const { host, port } = this.config.bind;
+    this.objects = objects;
     const endpoint = new Lwm2mEndpoint(this.config, objects, {
       devices: this.ctx.devices,
       send: (peer, bytes) => this.socket?.send(peer, bytes),
@@ -68,6 +72,20 @@ export class Lwm2mGateway implements ClientGatewayInstance {
     this.state = 'running';
     this.ctx.logger.info({ bind: `${host}:${this.port}`, objects: objects.size }, 'LwM2M server listening');
   }
+
+  /** What the HTTP API calls (routes in src/http/routes/lwm2m.ts). */
+  readonly management: DeviceManagement = {
+    list: () => this.list(),
+    command: (ep, command) => this.command(ep, command),
+    describe: (path) => {
+      const ids = /^\/(\d+)\/\d+\/(\d+)(?:\/\d+)?$/.exec(path);
+      const r = ids ? this.objects?.resource(Number(ids[1]), Number(ids[2])) : undefined;
+      if (!r) return undefined;
+      return r.operations === 'E'
+        ? { name: r.name, operations: r.operations }
+        : { name: r.name, operations: r.operations, dataType: r.type };
+    },
+  };
 
   /** Registered endpoints (for the HTTP API; empty before start). */
   list(): EndpointInfo[] {

@@ -8,10 +8,10 @@ import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import { Lwm2mError } from './errors.js';
 import { fromIds, parsePath, pathIds } from './path.js';
 import {
-  coerce,
+  decodedValue,
   formatObjlnk,
-  inferType,
   isObjlnk,
+  valueToEncode,
   type Lwm2mRecord,
   type Lwm2mValue,
   type TypeResolver,
@@ -26,6 +26,14 @@ const MAX_DEPTH = 4;
 /** Tag 1 (epoch-based time, RFC 8949 §3.4.2) is unwrapped to its number; other tags are refused by cborg. */
 const EPOCH_TAG: ((inner: unknown) => unknown)[] = [];
 EPOCH_TAG[1] = (inner) => inner;
+
+/** A CBOR leaf as an LwM2M value: byte strings are Opaque, numbers/booleans/text as they are. */
+function leaf(value: unknown, at: string): Lwm2mValue {
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || typeof value === 'string')
+    return value;
+  throw fail(`value at ${at} has an unsupported CBOR type`);
+}
 
 export function decodeLwm2mCbor(payload: Buffer, typeOf: TypeResolver): Lwm2mRecord[] {
   let doc: unknown;
@@ -53,25 +61,11 @@ export function decodeLwm2mCbor(payload: Buffer, typeOf: TypeResolver): Lwm2mRec
       }
       if (ids.length < 3) throw fail(`value at /${ids.join('/')} is not under a resource`);
       const path = fromIds(ids);
-      const type = typeOf(path.objectId, path.resourceId!);
-      let v: Lwm2mValue;
-      if (value instanceof Uint8Array) v = Buffer.from(value);
-      else if (
-        typeof value === 'number' ||
-        typeof value === 'bigint' ||
-        typeof value === 'boolean' ||
-        typeof value === 'string'
-      )
-        v = value;
-      else throw fail(`value at /${ids.join('/')} has an unsupported CBOR type`);
-      if (type !== undefined && type !== 'None' && typeof v !== 'bigint') {
-        try {
-          v = coerce(type, v);
-        } catch (err) {
-          throw fail(`value at /${ids.join('/')}: ${(err as Error).message}`, err);
-        }
-      }
-      out.push({ path: '/' + ids.join('/'), value: v });
+      const at = `/${ids.join('/')}`;
+      const v = decodedValue(leaf(value, at), typeOf(path.objectId, path.resourceId!), (m, c) =>
+        fail(`value at ${at}: ${m}`, c),
+      );
+      out.push({ path: at, value: v });
     }
   };
   walk(doc, []);
@@ -84,9 +78,8 @@ export function encodeLwm2mCbor(records: readonly Lwm2mRecord[], typeOf: TypeRes
     const p = parsePath(r.path);
     const ids = pathIds(p);
     if (ids.length < 3) throw fail(`record path ${r.path} is not a resource`);
-    const type = typeOf(p.objectId, p.resourceId!) ?? inferType(r.value);
-    const v = type === 'None' ? r.value : coerce(type, r.value);
-    const leaf: unknown = Buffer.isBuffer(v) ? new Uint8Array(v) : isObjlnk(v) ? formatObjlnk(v) : v;
+    const v = valueToEncode(r, typeOf(p.objectId, p.resourceId!));
+    const cell: unknown = Buffer.isBuffer(v) ? new Uint8Array(v) : isObjlnk(v) ? formatObjlnk(v) : v;
     let node = root;
     for (const id of ids.slice(0, -1)) {
       let next = node.get(id);
@@ -96,7 +89,7 @@ export function encodeLwm2mCbor(records: readonly Lwm2mRecord[], typeOf: TypeRes
       }
       node = next as Map<number, unknown>;
     }
-    node.set(ids[ids.length - 1]!, leaf);
+    node.set(ids[ids.length - 1]!, cell);
   }
   // cborg writes the shortest float that keeps the value; integers stay integers
   return Buffer.from(cborEncode(root));

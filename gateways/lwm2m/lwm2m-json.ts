@@ -1,15 +1,18 @@
 /**
  * The LwM2M 1.0 JSON format, Content-Format 11543 (TS 1.0.2 §6.4.4; kept in TS 1.1 Core §7.4.7 for compatibility):
- * `{"bn":"/3/0/","e":[{"n":"0","sv":"…"},{"n":"6/0","v":1},{"n":"x","bv":true},{"n":"y","ov":"3:0"}]}`.
- * Opaque values travel base64 in `sv`. Malformed input throws Lwm2mError PH_LWM2M_JSON only.
+ * `{"bn":"/3/0/","e":[{"n":"0","sv":"…"},{"n":"6/0","v":1},{"n":"x","bv":true},{"n":"y","ov":"3:0"}],"bt":…}`.
+ * Names are relative to `bn`, or to the request path when `bn` is absent (TS 1.0 §6.4.4 Table 17 "relative to the
+ * request URI"). Opaque values travel base64 in `sv`; `bt` + `t` give the time of historical notifications.
+ * Malformed input throws Lwm2mError PH_LWM2M_JSON only.
  */
 import { Lwm2mError } from './errors.js';
-import { parsePath } from './path.js';
+import { formatPath, parsePath, type Lwm2mPath } from './path.js';
 import {
-  coerce,
+  decodedValue,
   formatObjlnk,
-  inferType,
   isObjlnk,
+  parseObjlnk,
+  valueToEncode,
   type Lwm2mRecord,
   type Lwm2mValue,
   type TypeResolver,
@@ -21,7 +24,32 @@ function fail(message: string, cause?: unknown): Lwm2mError {
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-export function decodeLwm2mJson(payload: Buffer, typeOf: TypeResolver): Lwm2mRecord[] {
+/** "/3/0/" + "6/0" → "/3/0/6/0"; a missing name stands for the base itself. */
+function join(base: string, n: string | undefined): string {
+  if (n === undefined || n === '') return base.replace(/\/+$/, '') || '/';
+  return base.endsWith('/') ? base + n : `${base}/${n}`;
+}
+
+function entryValue(e: Record<string, unknown>, i: number): Lwm2mValue {
+  const want = (key: string, type: 'number' | 'boolean' | 'string'): unknown => {
+    if (typeof e[key] !== type) throw fail(`entry ${i}: "${key}" must be a ${type}`);
+    return e[key];
+  };
+  if (e.v !== undefined) return want('v', 'number') as number;
+  if (e.bv !== undefined) return want('bv', 'boolean') as boolean;
+  if (e.ov !== undefined) {
+    const text = want('ov', 'string') as string;
+    try {
+      return parseObjlnk(text);
+    } catch (err) {
+      throw fail(`entry ${i}: "ov" ${JSON.stringify(text)} is not an Objlnk`, err);
+    }
+  }
+  if (e.sv !== undefined) return want('sv', 'string') as string;
+  throw fail(`entry ${i} has no value`);
+}
+
+export function decodeLwm2mJson(payload: Buffer, typeOf: TypeResolver, requestPath?: Lwm2mPath): Lwm2mRecord[] {
   let doc: unknown;
   try {
     doc = JSON.parse(payload.toString('utf8'));
@@ -30,11 +58,16 @@ export function decodeLwm2mJson(payload: Buffer, typeOf: TypeResolver): Lwm2mRec
   }
   if (!isObject(doc) || !Array.isArray(doc.e)) throw fail('LwM2M JSON payload needs an "e" array');
   if (doc.bn !== undefined && typeof doc.bn !== 'string') throw fail('"bn" must be a string');
-  const bn = (doc.bn as string | undefined) ?? '/';
-  return doc.e.map((e: unknown, i) => {
+  if (doc.bt !== undefined && typeof doc.bt !== 'number') throw fail('"bt" must be a number');
+  const bn = (doc.bn as string | undefined) ?? (requestPath ? formatPath(requestPath) + '/' : '/');
+  const bt = doc.bt as number | undefined;
+  return doc.e.map((e: unknown, i): Lwm2mRecord => {
     if (!isObject(e)) throw fail(`entry ${i} is not an object`);
     if (e.n !== undefined && typeof e.n !== 'string') throw fail(`entry ${i}: "n" must be a string`);
-    const name = bn + ((e.n as string | undefined) ?? '');
+    if (e.t !== undefined && typeof e.t !== 'number') throw fail(`entry ${i}: "t" must be a number`);
+    const n = e.n as string | undefined;
+    // without bn an absolute name is taken as written (what clients that omit bn send in practice)
+    const name = doc.bn === undefined && n?.startsWith('/') ? n : join(bn, n);
     let path;
     try {
       path = parsePath(name);
@@ -43,36 +76,29 @@ export function decodeLwm2mJson(payload: Buffer, typeOf: TypeResolver): Lwm2mRec
     }
     if (path.instanceId === undefined || path.resourceId === undefined)
       throw fail(`entry ${i}: "${name}" does not name a resource`);
-    const type = typeOf(path.objectId, path.resourceId);
-    let raw: unknown;
-    if (e.v !== undefined) raw = typeof e.v === 'number' ? e.v : fail(`entry ${i}: "v" must be a number`);
-    else if (e.bv !== undefined) raw = typeof e.bv === 'boolean' ? e.bv : fail(`entry ${i}: "bv" must be a boolean`);
-    else if (e.ov !== undefined) raw = typeof e.ov === 'string' ? e.ov : fail(`entry ${i}: "ov" must be a string`);
-    else if (e.sv !== undefined) raw = typeof e.sv === 'string' ? e.sv : fail(`entry ${i}: "sv" must be a string`);
-    else throw fail(`entry ${i} has no value`);
-    if (raw instanceof Lwm2mError) throw raw;
-    let value: Lwm2mValue;
-    try {
-      value = coerce(type ?? (e.ov !== undefined ? 'Objlnk' : inferType(raw as Lwm2mValue)), raw);
-    } catch (err) {
-      throw fail(`entry ${i} ("${name}"): ${(err as Error).message}`, err);
-    }
-    return { path: '/' + name.replace(/^\/+/, ''), value };
+    const value = decodedValue(entryValue(e, i), typeOf(path.objectId, path.resourceId), (m, c) =>
+      fail(`entry ${i} ("${name}"): ${m}`, c),
+    );
+    const t = e.t as number | undefined;
+    const time = bt === undefined && t === undefined ? undefined : (bt ?? 0) + (t ?? 0);
+    return { path: formatPath(path), value, ...(time === undefined ? {} : { time }) };
   });
 }
 
-export function encodeLwm2mJson(records: readonly Lwm2mRecord[], typeOf: TypeResolver): Buffer {
+export function encodeLwm2mJson(records: readonly Lwm2mRecord[], typeOf: TypeResolver, base?: Lwm2mPath): Buffer {
+  const prefix = base && base.instanceId !== undefined ? formatPath(base) + '/' : '/';
+  const bn = records.every((r) => r.path.startsWith(prefix)) ? prefix : '/';
   const e = records.map((r) => {
     const p = parsePath(r.path);
-    const type = (p.resourceId !== undefined ? typeOf(p.objectId, p.resourceId) : undefined) ?? inferType(r.value);
-    const v = type === 'None' ? r.value : coerce(type, r.value);
-    const n = r.path.replace(/^\/+/, '');
-    if (typeof v === 'boolean') return { n, bv: v };
-    if (typeof v === 'number') return { n, v };
-    if (typeof v === 'bigint') return { n, v: Number(v) };
-    if (Buffer.isBuffer(v)) return { n, sv: v.toString('base64') };
-    if (isObjlnk(v)) return { n, ov: formatObjlnk(v) };
-    return { n, sv: v };
+    const v = valueToEncode(r, p.resourceId !== undefined ? typeOf(p.objectId, p.resourceId) : undefined);
+    const n = r.path.slice(bn.length);
+    const t = r.time === undefined ? {} : { t: r.time };
+    if (typeof v === 'boolean') return { n, bv: v, ...t };
+    if (typeof v === 'number') return { n, v, ...t };
+    if (typeof v === 'bigint') return { n, v: Number(v), ...t };
+    if (Buffer.isBuffer(v)) return { n, sv: v.toString('base64'), ...t };
+    if (isObjlnk(v)) return { n, ov: formatObjlnk(v), ...t };
+    return { n, sv: v, ...t };
   });
-  return Buffer.from(JSON.stringify({ bn: '/', e }), 'utf8');
+  return Buffer.from(JSON.stringify({ bn, e }), 'utf8');
 }

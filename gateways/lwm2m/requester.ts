@@ -8,7 +8,8 @@ import { Opt, RetransmitQueue, encodeCoap, uintOption, type CoapMessage, type Co
 
 export type RequestOutcome =
   | { kind: 'response'; message: CoapMessage }
-  | { kind: 'timeout' }
+  /** `retransmissions`: no ACK to MAX_RETRANSMIT copies (RFC 7252 §4.2); `deadline`: no answer in time. */
+  | { kind: 'timeout'; after: 'retransmissions' | 'deadline' }
   | { kind: 'reset' }
   | { kind: 'cancelled'; reason: string };
 
@@ -18,18 +19,36 @@ export interface OutgoingRequest {
   readonly payload?: Buffer;
 }
 
-interface Pending {
-  readonly peer: string;
-  readonly token: string;
-  readonly deadline: number;
+/** What the caller of `request` hears back. */
+export interface RequestHandlers {
+  /** Exactly one outcome. */
   readonly done: (o: RequestOutcome) => void;
   /** Set for an Observe request: later responses with this token are notifications. */
   readonly onNotify?: (m: CoapMessage) => void;
+  /**
+   * Called once when the request stops being an outstanding interaction in the sense of RFC 7252 §4.7 (its ACK,
+   * RST or response arrived, or it timed out / was cancelled), so the caller may start the next one under NSTART.
+   */
+  readonly onRelease?: () => void;
+}
+
+interface Pending extends RequestHandlers {
+  readonly peer: string;
+  readonly token: string;
+  readonly messageId: number;
+  readonly deadline: number;
   answered: boolean;
+  released: boolean;
 }
 
 export interface RequesterPorts {
   send(peer: string, bytes: Buffer): void;
+}
+
+function release(p: Pending): void {
+  if (p.released) return;
+  p.released = true;
+  p.onRelease?.();
 }
 
 export class Requester {
@@ -55,14 +74,8 @@ export class Requester {
     return this.messageId;
   }
 
-  /** Sends a CON request; `done` gets exactly one outcome. Returns the token (hex) to cancel an observation. */
-  request(
-    peer: string,
-    req: OutgoingRequest,
-    now: number,
-    done: (o: RequestOutcome) => void,
-    onNotify?: (m: CoapMessage) => void,
-  ): string {
+  /** Sends a CON request; `handlers.done` gets exactly one outcome. Returns the token (hex) to cancel an observation. */
+  request(peer: string, req: OutgoingRequest, now: number, handlers: RequestHandlers): string {
     this.tokenSeq = (this.tokenSeq + 1) >>> 0;
     const token = Buffer.alloc(4);
     token.writeUInt32BE(this.tokenSeq, 0);
@@ -76,7 +89,15 @@ export class Requester {
       options: [...req.options].sort((a, b) => a.number - b.number),
       payload: req.payload ?? Buffer.alloc(0),
     });
-    this.pending.set(key, { peer, token: key, deadline: now + this.timeoutMs, done, onNotify, answered: false });
+    this.pending.set(key, {
+      ...handlers,
+      peer,
+      token: key,
+      messageId,
+      deadline: now + this.timeoutMs,
+      answered: false,
+      released: false,
+    });
     this.retransmit.track(peer, messageId, bytes, key, now);
     this.ports.send(peer, bytes);
     return key;
@@ -92,6 +113,7 @@ export class Requester {
       if (key === undefined) return m.type === 'ACK';
       const p = this.pending.get(key);
       if (!p) return true;
+      release(p); // RFC 7252 §4.7: an ACK (even empty) ends the outstanding interaction
       if (m.type === 'RST') this.finish(p, { kind: 'reset' });
       else if (m.code !== 0) this.answer(p, m); // piggybacked response
       return true; // empty ACK: the separate response follows (RFC 7252 §5.2.2)
@@ -99,6 +121,7 @@ export class Requester {
     const key = m.token.toString('hex');
     const p = this.pending.get(key);
     if (!p || p.peer !== peer) return false;
+    release(p); // RFC 7252 §4.7: a separate response ends the interaction too
     if (m.type === 'CON')
       reply(
         encodeCoap({
@@ -129,12 +152,17 @@ export class Requester {
 
   private finish(p: Pending, o: RequestOutcome): void {
     this.pending.delete(p.token);
+    // given up (deadline, cancel): stop retransmitting too, or the CON would keep going to a device nobody waits for
+    if (o.kind !== 'reset') this.retransmit.settle(p.peer, p.messageId);
+    release(p);
     if (!p.answered) p.done(o);
   }
 
   /** Forget an observation (cancel-observe, deregistration): later notifications are answered with RST. */
   forget(token: string): void {
+    const p = this.pending.get(token);
     this.pending.delete(token);
+    if (p) release(p);
   }
 
   /** Ends every exchange of a peer (deregistered or expired). */
@@ -148,9 +176,9 @@ export class Requester {
     for (const r of due.resend) this.ports.send(r.peer, r.bytes);
     for (const f of due.failed) {
       const p = this.pending.get(f.context);
-      if (p && !p.answered) this.finish(p, { kind: 'timeout' });
+      if (p && !p.answered) this.finish(p, { kind: 'timeout', after: 'retransmissions' });
     }
     for (const p of [...this.pending.values()])
-      if (!p.answered && p.deadline <= now) this.finish(p, { kind: 'timeout' });
+      if (!p.answered && p.deadline <= now) this.finish(p, { kind: 'timeout', after: 'deadline' });
   }
 }

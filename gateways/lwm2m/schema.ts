@@ -5,7 +5,7 @@
  * endpoint-name placeholder and becomes the device-session `${clientid}` (the client id is the endpoint name).
  */
 import { z } from 'zod';
-import { bind, clientGatewayShape, duration } from '../../src/gateway/index.js';
+import { bind, byteSize, clientGatewayShape, duration } from '../../src/gateway/index.js';
 
 const translator = (topic: string, what: string) =>
   z
@@ -56,7 +56,13 @@ export const lwm2mConfigSchema = z
       .min(1)
       .max(100_000)
       .default(100)
-      .describe('commands waiting per sleeping endpoint; past it new commands are refused (5.03 on up/resp, counted)'),
+      .describe(
+        'commands waiting per endpoint (for an NSTART slot or for a sleeping device to wake); past it new commands are refused (5.03 on up/resp, counted)',
+      ),
+    max_queued_bytes: byteSize(
+      'bytes of the commands waiting per endpoint; past it new commands are refused like above',
+      1,
+    ).prefault('1MB'),
     max_observations: z
       .number()
       .int()
@@ -71,6 +77,13 @@ export const lwm2mConfigSchema = z
         ack_timeout: duration('RFC 7252 ACK_TIMEOUT for requests to devices', 100, 60_000).prefault('2s'),
         ack_random_factor: z.number().min(1).max(4).default(1.5).describe('RFC 7252 ACK_RANDOM_FACTOR'),
         max_retransmit: z.number().int().min(0).max(20).default(4).describe('RFC 7252 MAX_RETRANSMIT'),
+        nstart: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(1)
+          .describe('RFC 7252 §4.7 NSTART: requests outstanding to one endpoint at once; the rest wait in its queue'),
       })
       .strict()
       .prefault({}),

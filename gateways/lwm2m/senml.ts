@@ -1,17 +1,18 @@
 /**
  * SenML for LwM2M 1.1: JSON (Content-Format 110, TS 1.1 Core §7.4.4 over RFC 8428 §4) and CBOR (112, §7.4.5 over
- * RFC 8428 §6). Both share one record model; names are base name + name (RFC 8428 §4.5.1) and must be LwM2M paths
- * to a resource or resource instance. Malformed input throws Lwm2mError PH_LWM2M_SENML only.
+ * RFC 8428 §6). Both share one record model and one resolution (RFC 8428 §4.6): base name, base time and base
+ * value apply to their record and every later one until replaced; names (bn + n) must be LwM2M paths to a resource
+ * or resource instance. Malformed input throws Lwm2mError PH_LWM2M_SENML only.
  */
 import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import { Lwm2mError } from './errors.js';
-import { parsePath } from './path.js';
+import { formatPath, parsePath, type Lwm2mPath } from './path.js';
 import {
-  coerce,
+  decodedValue,
   formatObjlnk,
-  inferType,
   isObjlnk,
   parseObjlnk,
+  valueToEncode,
   type Lwm2mRecord,
   type Lwm2mValue,
   type TypeResolver,
@@ -19,8 +20,12 @@ import {
 
 /** A SenML record with the fields LwM2M uses; `vd` already decoded to bytes. */
 interface SenmlRecord {
+  bver?: number;
   bn?: string;
+  bt?: number;
+  bv?: number;
   n?: string;
+  t?: number;
   v?: number | bigint;
   vs?: string;
   vb?: boolean;
@@ -28,17 +33,80 @@ interface SenmlRecord {
   vlo?: string;
 }
 
+type Kind = 'number' | 'string' | 'boolean' | 'bytes';
+
+/**
+ * The fields read, with their CBOR labels (RFC 8428 §6 Table 4; LwM2M 1.1 carries Objlnk under the text label
+ * "vlo"). bu, u, bs, s and ut are valid SenML but carry nothing LwM2M uses, so they are skipped.
+ */
+const FIELDS: Record<keyof SenmlRecord, { label: number | string; kind: Kind }> = {
+  bver: { label: -1, kind: 'number' },
+  bn: { label: -2, kind: 'string' },
+  bt: { label: -3, kind: 'number' },
+  bv: { label: -5, kind: 'number' },
+  n: { label: 0, kind: 'string' },
+  v: { label: 2, kind: 'number' },
+  vs: { label: 3, kind: 'string' },
+  vb: { label: 4, kind: 'boolean' },
+  t: { label: 6, kind: 'number' },
+  vd: { label: 8, kind: 'bytes' },
+  vlo: { label: 'vlo', kind: 'string' },
+};
+
+/** RFC 8428 §4.4: the version this decoder implements (the default of bver). */
+const SENML_VERSION = 10;
+
 function fail(message: string, cause?: unknown): Lwm2mError {
   return new Lwm2mError('PH_LWM2M_SENML', message, { cause });
 }
 
+/** Reads one record through `get` (a JSON object key or a CBOR label), checking each field's type. */
+function readRecord(get: (f: keyof SenmlRecord) => unknown, keys: Iterable<unknown>, i: number, cbor: boolean) {
+  for (const k of keys)
+    if (typeof k === 'string' && k.endsWith('_'))
+      // RFC 8428 §4.4: a must-understand field we do not understand
+      throw fail(`SenML record ${i}: unsupported must-understand field "${k}"`);
+  const r: SenmlRecord = {};
+  for (const [field, { kind }] of Object.entries(FIELDS) as [keyof SenmlRecord, (typeof FIELDS)['n']][]) {
+    const x = get(field);
+    if (x === undefined) continue;
+    const where = `SenML record ${i}: "${field}"`;
+    if (kind === 'number') {
+      if (typeof x === 'bigint' && field === 'v') r.v = x;
+      else if (typeof x === 'number' && Number.isFinite(x)) (r as Record<string, unknown>)[field] = x;
+      else throw fail(`${where} must be a number`);
+    } else if (kind === 'bytes') {
+      if (cbor && x instanceof Uint8Array) r.vd = Buffer.from(x);
+      // RFC 8428 §4.3 / §5: base64url in JSON, padding optional
+      else if (!cbor && typeof x === 'string' && /^[A-Za-z0-9_-]*={0,2}$/.test(x)) r.vd = Buffer.from(x, 'base64url');
+      else throw fail(`${where} must be ${cbor ? 'a byte string' : 'base64url text'}`);
+    } else if (typeof x !== kind) throw fail(`${where} must be a ${kind}`);
+    else (r as Record<string, unknown>)[field] = x;
+  }
+  return r;
+}
+
+function parseObjlnkOr(text: string, name: string): Lwm2mValue {
+  try {
+    return parseObjlnk(text);
+  } catch (err) {
+    throw fail(`SenML record "${name}": vlo "${text}" is not an Objlnk`, err);
+  }
+}
+
+/** RFC 8428 §4.6 resolution into LwM2M records, typed by the object definitions. */
 function toRecords(senml: readonly SenmlRecord[], typeOf: TypeResolver): Lwm2mRecord[] {
   let bn = '';
-  const out: Lwm2mRecord[] = [];
-  for (const r of senml) {
-    if (r.bn !== undefined) bn = r.bn; // RFC 8428 §4.5.1: the base name applies until the next bn
+  let bt: number | undefined;
+  let bv: number | undefined;
+  return senml.map((r, i) => {
+    if (r.bver !== undefined && r.bver > SENML_VERSION)
+      throw fail(`SenML record ${i}: version ${r.bver} is newer than ${SENML_VERSION} (RFC 8428 §4.4)`);
+    if (r.bn !== undefined) bn = r.bn; // §4.5.1: the base name applies until the next bn
+    if (r.bt !== undefined) bt = r.bt;
+    if (r.bv !== undefined) bv = r.bv;
     const name = bn + (r.n ?? '');
-    let path;
+    let path: Lwm2mPath;
     try {
       path = parsePath(name);
     } catch (err) {
@@ -46,46 +114,51 @@ function toRecords(senml: readonly SenmlRecord[], typeOf: TypeResolver): Lwm2mRe
     }
     if (path.instanceId === undefined || path.resourceId === undefined)
       throw fail(`SenML name "${name}" does not name a resource`);
-    const type = typeOf(path.objectId, path.resourceId);
     let raw: Lwm2mValue;
-    if (r.v !== undefined) raw = r.v;
+    if (r.v !== undefined)
+      // §4.5.2: the base value is added to the value
+      raw = bv === undefined || bv === 0 ? r.v : Number(r.v) + bv;
     else if (r.vs !== undefined) raw = r.vs;
     else if (r.vb !== undefined) raw = r.vb;
     else if (r.vd !== undefined) raw = r.vd;
-    else if (r.vlo !== undefined) raw = parseObjlnkOr(r.vlo);
+    else if (r.vlo !== undefined) raw = parseObjlnkOr(r.vlo, name);
     else throw fail(`SenML record "${name}" has no value`);
-    let value: Lwm2mValue = raw;
-    if (type !== undefined && type !== 'None' && !(typeof raw === 'bigint')) {
-      try {
-        value = coerce(type, raw);
-      } catch (err) {
-        throw fail(`SenML record "${name}": ${(err as Error).message}`, err);
-      }
-    }
-    out.push({ path: name.startsWith('/') ? name : '/' + name, value });
-  }
-  return out;
+    const value = decodedValue(raw, typeOf(path.objectId, path.resourceId), (m, c) =>
+      fail(`SenML record "${name}": ${m}`, c),
+    );
+    // §4.5.3: time = base time + time (values below 2^28 are relative to now; the consumer resolves them)
+    const time = bt === undefined && r.t === undefined ? undefined : (bt ?? 0) + (r.t ?? 0);
+    return { path: formatPath(path), value, ...(time === undefined ? {} : { time }) };
+  });
 }
 
-function parseObjlnkOr(text: string): Lwm2mValue {
-  try {
-    return parseObjlnk(text);
-  } catch (err) {
-    throw fail(`SenML vlo "${text}" is not an Objlnk`, err);
-  }
+/**
+ * Names for encoding: the spec's own layout (TS 1.1 Core §7.4.4/§7.4.5 examples) puts the request path in `bn` of
+ * the first record, "/3/0/" with names "0", "6/0"…, or the whole path in `bn` for a single resource; records that
+ * are not all under the request path get absolute names.
+ */
+function names(records: readonly Lwm2mRecord[], base?: Lwm2mPath): { bn?: string; n: (string | undefined)[] } {
+  const at = base ? formatPath(base) : undefined;
+  if (at !== undefined && records.length === 1 && records[0]!.path === at) return { bn: at, n: [undefined] };
+  if (at !== undefined && records.length > 0 && records.every((r) => r.path.startsWith(at + '/')))
+    return { bn: at + '/', n: records.map((r) => r.path.slice(at.length + 1)) };
+  return { n: records.map((r) => r.path) };
 }
 
-function fromRecords(records: readonly Lwm2mRecord[], typeOf: TypeResolver): SenmlRecord[] {
-  return records.map((r) => {
+function fromRecords(records: readonly Lwm2mRecord[], typeOf: TypeResolver, base?: Lwm2mPath): SenmlRecord[] {
+  const { bn, n } = names(records, base);
+  return records.map((r, i) => {
     const p = parsePath(r.path);
-    const type = (p.resourceId !== undefined ? typeOf(p.objectId, p.resourceId) : undefined) ?? inferType(r.value);
-    const v = type === 'None' ? r.value : coerce(type, r.value);
-    const n = r.path;
-    if (typeof v === 'boolean') return { n, vb: v };
-    if (typeof v === 'number' || typeof v === 'bigint') return { n, v };
-    if (Buffer.isBuffer(v)) return { n, vd: v };
-    if (isObjlnk(v)) return { n, vlo: formatObjlnk(v) };
-    return { n, vs: v };
+    const v = valueToEncode(r, p.resourceId !== undefined ? typeOf(p.objectId, p.resourceId) : undefined);
+    const out: SenmlRecord = i === 0 && bn !== undefined ? { bn } : {};
+    if (n[i] !== undefined) out.n = n[i];
+    if (typeof v === 'boolean') out.vb = v;
+    else if (typeof v === 'number' || typeof v === 'bigint') out.v = v;
+    else if (Buffer.isBuffer(v)) out.vd = v;
+    else if (isObjlnk(v)) out.vlo = formatObjlnk(v);
+    else out.vs = v;
+    if (r.time !== undefined) out.t = r.time;
+    return out;
   });
 }
 
@@ -101,78 +174,51 @@ export function decodeSenmlJson(payload: Buffer, typeOf: TypeResolver): Lwm2mRec
   if (!Array.isArray(doc)) throw fail('SenML JSON payload is not an array (RFC 8428 §4)');
   const records = doc.map((r, i): SenmlRecord => {
     if (!isObject(r)) throw fail(`SenML record ${i} is not an object`);
-    const str = (k: string): string | undefined => {
-      const v = r[k];
-      if (v !== undefined && typeof v !== 'string') throw fail(`SenML record ${i}: "${k}" must be a string`);
-      return v;
-    };
-    if (r.v !== undefined && typeof r.v !== 'number') throw fail(`SenML record ${i}: "v" must be a number`);
-    if (r.vb !== undefined && typeof r.vb !== 'boolean') throw fail(`SenML record ${i}: "vb" must be a boolean`);
-    const vd = str('vd');
-    return {
-      bn: str('bn'),
-      n: str('n'),
-      v: r.v as number | undefined,
-      vs: str('vs'),
-      vb: r.vb as boolean | undefined,
-      vd: vd === undefined ? undefined : Buffer.from(vd, 'base64url'), // RFC 8428 §4.3: base64url in JSON
-      vlo: str('vlo'),
-    };
+    return readRecord((f) => r[f], Object.keys(r), i, false);
   });
   return toRecords(records, typeOf);
 }
 
-export function encodeSenmlJson(records: readonly Lwm2mRecord[], typeOf: TypeResolver): Buffer {
-  const json = fromRecords(records, typeOf).map((r) => ({
+export function encodeSenmlJson(records: readonly Lwm2mRecord[], typeOf: TypeResolver, base?: Lwm2mPath): Buffer {
+  const json = fromRecords(records, typeOf, base).map((r) => ({
     ...r,
     v: typeof r.v === 'bigint' ? Number(r.v) : r.v,
-    vd: r.vd?.toString('base64url'),
+    vd: r.vd?.toString('base64url'), // RFC 8428 §5: base64url without padding
   }));
   return Buffer.from(JSON.stringify(json), 'utf8');
 }
 
-/** RFC 8428 §6 Table 4 labels; LwM2M 1.1 (TS Core §7.4.5) carries Objlnk under the text label "vlo". */
-const LABEL = { bn: -2, n: 0, v: 2, vs: 3, vb: 4, vd: 8 } as const;
+/** Tag 4 (decimal fraction, RFC 8949 §3.4.4) as a number: some clients send bt and v that way. */
+const TAGS: ((inner: unknown) => unknown)[] = [];
+TAGS[4] = (inner) => {
+  if (!Array.isArray(inner) || inner.length !== 2 || !inner.every((x) => typeof x === 'number'))
+    throw new Error('tag 4 needs [exponent, mantissa]');
+  const [exp, mantissa] = inner as [number, number];
+  return exp < 0 ? mantissa / 10 ** -exp : mantissa * 10 ** exp;
+};
 
 export function decodeSenmlCbor(payload: Buffer, typeOf: TypeResolver): Lwm2mRecord[] {
   let doc: unknown;
   try {
-    doc = cborDecode(payload, { useMaps: true });
+    doc = cborDecode(payload, { useMaps: true, tags: TAGS });
   } catch (err) {
     throw fail(`SenML CBOR payload is not CBOR: ${(err as Error).message}`, err);
   }
   if (!Array.isArray(doc)) throw fail('SenML CBOR payload is not an array (RFC 8428 §6)');
   const records = doc.map((m, i): SenmlRecord => {
     if (!(m instanceof Map)) throw fail(`SenML CBOR record ${i} is not a map`);
-    const get = <T>(k: number | string, ok: (x: unknown) => boolean, what: string): T | undefined => {
-      const v: unknown = m.get(k);
-      if (v !== undefined && !ok(v)) throw fail(`SenML CBOR record ${i}: label ${k} must be ${what}`);
-      return v as T | undefined;
-    };
-    const isStr = (x: unknown): boolean => typeof x === 'string';
-    const vd = get<Uint8Array>(LABEL.vd, (x) => x instanceof Uint8Array, 'a byte string');
-    return {
-      bn: get<string>(LABEL.bn, isStr, 'a text string'),
-      n: get<string>(LABEL.n, isStr, 'a text string'),
-      v: get<number | bigint>(LABEL.v, (x) => typeof x === 'number' || typeof x === 'bigint', 'a number'),
-      vs: get<string>(LABEL.vs, isStr, 'a text string'),
-      vb: get<boolean>(LABEL.vb, (x) => typeof x === 'boolean', 'a boolean'),
-      vd: vd === undefined ? undefined : Buffer.from(vd),
-      vlo: get<string>('vlo', isStr, 'a text string'),
-    };
+    return readRecord((f) => m.get(FIELDS[f].label) as unknown, m.keys(), i, true);
   });
   return toRecords(records, typeOf);
 }
 
-export function encodeSenmlCbor(records: readonly Lwm2mRecord[], typeOf: TypeResolver): Buffer {
-  const maps = fromRecords(records, typeOf).map((r) => {
-    const m = new Map<number | string, unknown>([[LABEL.n, r.n]]);
-    if (r.v !== undefined) m.set(LABEL.v, r.v);
-    if (r.vs !== undefined) m.set(LABEL.vs, r.vs);
-    if (r.vb !== undefined) m.set(LABEL.vb, r.vb);
-    if (r.vd !== undefined) m.set(LABEL.vd, new Uint8Array(r.vd));
-    if (r.vlo !== undefined) m.set('vlo', r.vlo);
+export function encodeSenmlCbor(records: readonly Lwm2mRecord[], typeOf: TypeResolver, base?: Lwm2mPath): Buffer {
+  const maps = fromRecords(records, typeOf, base).map((r) => {
+    const m = new Map<number | string, unknown>();
+    for (const [field, value] of Object.entries(r) as [keyof SenmlRecord, unknown][])
+      if (value !== undefined) m.set(FIELDS[field].label, Buffer.isBuffer(value) ? new Uint8Array(value) : value);
     return m;
   });
-  return Buffer.from(cborEncode(maps));
+  // keys in the spec's order (bn, n, value, t) rather than cborg's canonical sort, as TS 1.1 §7.4.5 shows them
+  return Buffer.from(cborEncode(maps, { mapSorter: undefined }));
 }

@@ -32,6 +32,11 @@ export type Lwm2mValue = string | number | bigint | boolean | Buffer | Objlnk;
 export interface Lwm2mRecord {
   readonly path: string;
   readonly value: Lwm2mValue;
+  /**
+   * SenML / LwM2M JSON time of the value in seconds (base time + time, RFC 8428 §4.5.3), as sent: values below
+   * 2^28 are relative to now. Absent when the payload carries no time.
+   */
+  readonly time?: number;
 }
 
 /** Resolves the declared type of a resource ("Opaque" when nothing is known, so no byte is lost). */
@@ -108,6 +113,29 @@ export function coerce(type: ResourceType, v: unknown): Lwm2mValue {
       if (typeof v === 'number' || typeof v === 'boolean') return String(v);
       throw bad(type, v);
   }
+}
+
+/**
+ * A value a decoder read, in the resource's declared type (the value as sent when the type is unknown or None, and
+ * a 64-bit integer beyond 2^53 stays a bigint); `fail` wraps a mismatch in the format's own error.
+ */
+export function decodedValue(
+  raw: Lwm2mValue,
+  type: ResourceType | undefined,
+  fail: (message: string, cause: unknown) => Error,
+): Lwm2mValue {
+  if (type === undefined || type === 'None' || typeof raw === 'bigint') return raw;
+  try {
+    return coerce(type, raw);
+  } catch (err) {
+    throw fail((err as Error).message, err);
+  }
+}
+
+/** The value an encoder writes for a record: its declared type, or the JS value's own type for unknown resources. */
+export function valueToEncode(record: Lwm2mRecord, type: ResourceType | undefined): Lwm2mValue {
+  const t = type ?? inferType(record.value);
+  return t === 'None' ? record.value : coerce(t, record.value);
 }
 
 /** JSON form for `up/resp` / `up/notify` content: Opaque as base64, Objlnk as "3:0", bigint as its digits. */

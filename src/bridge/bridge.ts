@@ -1,7 +1,9 @@
 /**
  * One upstream bridge: forwards local messages through the durable cache to the upstream, brings subscribed
  * upstream messages down, and reports its state. Delivery chain, each step acknowledged only after the next
- * one holds the message: broker session → cache commit → upstream PUBACK → row deleted.
+ * one holds the message: broker session → cache commit → upstream PUBACK → row deleted. With the SQLite cache
+ * the session is a durable consumer: the cache row is the only copy written, and the local publisher's PUBACK
+ * waits for the ack that follows the cache commit.
  */
 import type { IConnackPacket, MqttClient } from 'mqtt';
 import type { Subscription } from 'rxjs';
@@ -140,6 +142,9 @@ export class Bridge {
         .session$({
           clientId: this.clientId,
           persistent: true,
+          // the SQLite cache is the one durable copy: no broker rows, the publisher's PUBACK waits for our ack
+          // (after the cache commit). A memory cache promises nothing durable, so its publishers do not wait.
+          durableConsumer: this.#d.cache.kind === 'sqlite',
           receiveMaximum: SESSION_RECEIVE_MAXIMUM,
           // no-local: what this bridge published locally (commands from upstream) is never offered back to it
           subscriptions: this.#router.filters.map((filter) => ({
@@ -163,11 +168,13 @@ export class Bridge {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.#session?.unsubscribe();
-    this.#session = undefined;
     clearInterval(this.#statusTimer);
     clearTimeout(this.#retryTimer);
-    this.#flush(); // commit and ack what the broker already handed us
+    // commit and ack what the broker already handed us while the session is still attached (an ack after
+    // detaching is ignored, and the broker would hand the batch over again after a restart)
+    this.#flush();
+    this.#session?.unsubscribe();
+    this.#session = undefined;
     const cfg = this.#d.config;
     await this.#link?.stop(async (client) => {
       if (!cfg.status.enable) return;

@@ -44,6 +44,17 @@ export interface InternalSessionOptions {
   persistent?: boolean;
   /** In-flight window: QoS >= 1 deliveries not yet acked before further ones wait in the session queue. Default 32. */
   receiveMaximum?: number;
+  /**
+   * The consumer keeps its own durable copy of every QoS >= 1 delivery before it calls `ack()` (the bridge's
+   * SQLite cache). While it is attached the broker writes no message rows for this session; instead the
+   * publisher's acknowledgement (PUBACK/PUBREC, device accept, `publish()` promise) waits until the session
+   * acked the message, or dropped it under its queue limits (counted). While detached it stores like any
+   * persistent session, and what it held unacknowledged is written to the store when it detaches. Rows left
+   * from before (an older version, an offline period) are delivered first, in order. Only with `persistent`;
+   * a consumer without durability of its own (a memory cache) should not set it: its publishers would wait
+   * for its acks for nothing. Default false.
+   */
+  durableConsumer?: boolean;
 }
 
 /** One message delivered to an in-process session. */

@@ -18,6 +18,7 @@ import { DeviceRegistry } from './device-registry.js';
 import type { DeviceConnectRequest, DeviceConnectResult } from './device-types.js';
 import { brokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { whenRelieved, type QueueGate } from './flow-control.js';
+import { Acceptance } from './acceptance.js';
 import { isExpired, messageFromEnvelope, propertiesForDelivery, type BrokerMessage, type Pending } from './message.js';
 import { Session, type QueueLimits, type SessionContext, type SessionSink } from './session.js';
 import { SharedGroup } from './shared.js';
@@ -80,6 +81,8 @@ export class Broker implements BrokerApi {
   readonly #congested = new Set<SessionSink>();
   /** Sessions over their queue high watermark found by the current route() call; see takeBacklogged(). */
   readonly #backlogged = new Set<QueueGate>();
+  /** Durable consumers holding the message of the current route() call; see takeAcceptance(). */
+  #acceptance: Acceptance | undefined;
   readonly #deps: BrokerDeps;
   #running = false;
   #subscriptionCount = 0;
@@ -136,6 +139,7 @@ export class Broker implements BrokerApi {
       congested: (sink) => this.#congested.add(sink),
       backlogged: (gate) => this.#backlogged.add(gate),
       stalled: (session) => this.#stalled(session),
+      hold: () => (this.#acceptance ??= new Acceptance()).hold(),
     };
   }
 
@@ -253,6 +257,8 @@ export class Broker implements BrokerApi {
 
   /** The transport went away: keep the session until it expires ([MQTT-3.1.2-23]), or end it now. */
   detach(session: Session): void {
+    // what a durable consumer held without store rows becomes the broker's to keep (before it goes offline)
+    session.storeHeld();
     session.detachSink();
     session.disconnectedAt = Date.now();
     if (session.expiryInterval === 0) {
@@ -443,12 +449,23 @@ export class Broker implements BrokerApi {
     else (this.#routeMore ??= new Map()).set(session, fresh);
   }
 
+  /**
+   * What the publisher's acknowledgement of the last route() call must wait for besides the store commit:
+   * durable consumers (the bridge's cache) that hold the message without a store row. Undefined when none.
+   */
+  takeAcceptance(): Acceptance | undefined {
+    const a = this.#acceptance;
+    this.#acceptance = undefined;
+    return a;
+  }
+
   /** Route a message to every matching session. Returns the number of sessions it was handed to. */
   route(msg: BrokerMessage, publisherId?: string): number {
     // only when non-empty: V8's Set.clear() allocates a fresh table even for an empty set, and this runs per
     // message (it was a fifth of the hub's CPU in the QoS 0 fan-in profile)
     if (this.#congested.size > 0) this.#congested.clear();
     if (this.#backlogged.size > 0) this.#backlogged.clear();
+    this.#acceptance = undefined;
     if (msg.retain) this.retained.set(msg);
     this.#routeFirst = undefined;
     this.#routeMore = undefined;
@@ -479,15 +496,17 @@ export class Broker implements BrokerApi {
   }
 
   #reroute(p: Pending, from: Session): void {
-    if (!p.share || !this.#running) return;
-    const m = this.#shared.get(p.share)?.pick(from);
+    const m = p.share && this.#running ? this.#shared.get(p.share)?.pick(from) : undefined;
     if (m)
       m.session.deliver({
         ...p,
         qos: Math.min(p.msg.qos, m.sub.qos) as QoS,
         subIds: m.sub.subscriptionId ? [m.sub.subscriptionId] : undefined,
       });
-    else this.metrics.dropped.inc({ reason: 'session_gone' });
+    else {
+      p.accept?.release(); // gone with the session: its publisher is not held back for it
+      if (p.share && this.#running) this.metrics.dropped.inc({ reason: 'session_gone' });
+    }
   }
 
   #publishWill(will: Will): void {
@@ -526,9 +545,14 @@ export class Broker implements BrokerApi {
     // an in-process publisher cannot be paused: its QoS >= 1 promise (its PUBACK) waits instead, for the commit
     // and for every backlogged subscriber queue to drain under its low watermark (or stall)
     const gates = this.takeBacklogged(publisherId);
+    const acceptance = this.takeAcceptance();
     if (env.qos === 0) return Promise.resolve();
     return new Promise((resolve) =>
-      this.#deps.store.afterCommit(() => (gates ? whenRelieved(gates, resolve) : resolve())),
+      this.#deps.store.afterCommit(() => {
+        const accepted = acceptance ? () => acceptance.whenSettled(resolve) : resolve;
+        if (gates) whenRelieved(gates, accepted);
+        else accepted();
+      }),
     );
   }
 

@@ -19,6 +19,7 @@ import { whenRelieved, type QueueGate } from './flow-control.js';
 import { handleConnect, refuseConnect } from './connect-handler.js';
 import { handleAuth, packetDuringExchange, releaseAuth, type EnhancedAuthState } from './auth-handler.js';
 import { handlePublish, handlePubrel, handleOutboundAck } from './publish-handler.js';
+import { OrderedAcks } from './acceptance.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
 
 /**
@@ -124,6 +125,8 @@ export class Connection {
   readonly aliasesIn = new Map<number, string>();
   /** Inbound QoS 1/2 messages not yet acknowledged, for our Receive Maximum ([MQTT-3.3.4-7]). */
   inboundUnacked = 0;
+  /** PUBACK/PUBREC order while some wait for a durable consumer (acceptance.ts). */
+  readonly acks = new OrderedAcks();
   /** Why the connection ended, for the disconnected event (EMQX-style names); first one set wins. */
   closeReason?: string;
   /** v5 Request Problem Information: reason strings allowed on acks ([MQTT-3.1.2-29]). */

@@ -23,6 +23,7 @@ import type {
 import { expiresAt, propertiesForDelivery, type BrokerMessage, type Pending } from './message.js';
 import type { DescribedSink } from './inspect.js';
 import type { Mountpoint } from './mountpoint.js';
+import { OrderedAcks } from './acceptance.js';
 import type { Session } from './session.js';
 import { parseSharedFilter, validateTopicFilter, validateTopicName } from './topic/index.js';
 
@@ -87,6 +88,8 @@ export class DeviceSessionImpl implements DeviceSession {
   #expiryTimer?: NodeJS.Timeout;
   #parked: Array<{ p: Pending; packetId: number | undefined; dup: boolean }> = [];
   #uplinkPending = 0;
+  /** Publish promises resolve in publish order while one waits for a durable consumer (acceptance.ts). */
+  readonly #acks = new OrderedAcks();
   readonly #onStop = () => this.#end('broker_stopped', false);
 
   constructor(deps: DeviceSessionDeps) {
@@ -298,17 +301,23 @@ export class DeviceSessionImpl implements DeviceSession {
     } catch (err) {
       return Promise.reject(err); // PH_STORE_WRITE: not accepted, the device keeps it and resends
     }
+    const acceptance = broker.takeAcceptance();
     this.#d.counters.received.inc();
     this.touch();
     if (m.qos === 0) return Promise.resolve({ matched });
     this.#uplinkPending++;
-    // the PUBACK point: everything the message caused is durable in the store
-    return new Promise((resolve) =>
-      broker.store.afterCommit(() => {
+    // the PUBACK point: everything the message caused is durable in the store, and accepted by the durable
+    // consumer that keeps it without a store row (the bridge cache)
+    return new Promise((resolve) => {
+      const done = () => {
         this.#uplinkPending--;
         resolve({ matched });
-      }),
-    );
+      };
+      if (!acceptance && this.#acks.idle) return broker.store.afterCommit(done);
+      // resolved in publish order even when an earlier one waits for its consumer, as PUBACKs must be
+      const ready = this.#acks.enqueue(done);
+      broker.store.afterCommit(acceptance ? () => acceptance.whenSettled(ready) : ready);
+    });
   }
 
   #hand(p: Pending, packetId: number | undefined, dup: boolean): void {

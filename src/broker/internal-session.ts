@@ -65,6 +65,7 @@ export function internalSession$(broker: Broker, opts: InternalSessionOptions): 
       },
     };
     session.sink = sink;
+    session.durableConsumer = opts.durableConsumer === true && session.persistent;
     // replace subscriptions that are no longer wanted (config changed between runs)
     const wanted = new Set(opts.subscriptions.map((s) => s.filter));
     for (const filter of [...session.subscriptions.keys()])

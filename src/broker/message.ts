@@ -4,6 +4,7 @@
  */
 import type { Envelope, Origin, PublishProperties, QoS } from '../envelope.js';
 import type { StoredMessage } from '../store/types.js';
+import type { Acceptance } from './acceptance.js';
 
 export interface BrokerMessage extends StoredMessage {
   origin?: Origin;
@@ -35,6 +36,11 @@ export interface Pending {
   share?: string;
   /** Sent at least once on an earlier connection: resend with DUP. */
   dup?: boolean;
+  /**
+   * Held while the message lives only in memory for a durable consumer (no store row): the publisher's
+   * acknowledgement waits for its release (acceptance.ts).
+   */
+  accept?: Acceptance;
 }
 
 export function messageFromEnvelope(env: Envelope, now = Date.now()): BrokerMessage {

@@ -10,6 +10,12 @@ import { RC, REASON_TEXT } from './reason-codes.js';
 import { validateTopicName } from './topic/index.js';
 
 function ack(conn: Connection, cmd: 'puback' | 'pubrec', messageId: number, reasonCode: number): void {
+  // [MQTT-4.6.0-2] behind an acknowledgement that waits for a durable consumer, even an immediate one queues
+  if (!conn.acks.idle) return conn.acks.enqueue(() => sendAck(conn, cmd, messageId, reasonCode))();
+  sendAck(conn, cmd, messageId, reasonCode);
+}
+
+function sendAck(conn: Connection, cmd: 'puback' | 'pubrec', messageId: number, reasonCode: number): void {
   if (conn.protocolVersion !== 5) {
     conn.send({ cmd, messageId });
     return;
@@ -137,15 +143,24 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
   if (congested) conn.throttle(congested);
   const backlogged = broker.takeBacklogged(identity.clientId);
   if (backlogged) conn.holdFor(backlogged);
+  const acceptance = broker.takeAcceptance();
   if (qos === 0) return;
   const rc = matched === 0 ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS;
   if (qos === 2) session.awaitRel(messageId);
   else conn.inboundUnacked++;
-  // acknowledge only once everything the message caused is durable in the store (at-least-once across kill -9)
-  broker.store.afterCommit(() => {
+  const send = () => {
     if (qos === 1) conn.inboundUnacked--;
-    ack(conn, qos === 1 ? 'puback' : 'pubrec', messageId, rc);
-  });
+    sendAck(conn, qos === 1 ? 'puback' : 'pubrec', messageId, rc);
+  };
+  // acknowledge only once everything the message caused is durable: committed in the store, and accepted by
+  // every durable consumer that keeps it without a store row (the bridge cache) — at-least-once across kill -9
+  if (!acceptance && conn.acks.idle) {
+    broker.store.afterCommit(send);
+    return;
+  }
+  // [MQTT-4.6.0-2] [MQTT-4.6.0-3] one waiting for its consumer: acks leave in PUBLISH order behind it
+  const ready = conn.acks.enqueue(send);
+  broker.store.afterCommit(acceptance ? () => acceptance.whenSettled(ready) : ready);
 }
 
 export function handlePubrel(conn: Connection, packet: mqttPacket.IPubrelPacket): void {

@@ -10,6 +10,7 @@ import { Deque } from './deque.js';
 import { QueueGate, type FlowOptions } from './flow-control.js';
 import { QueuePager, pendingOf } from './queue-pager.js';
 import { isExpired, payloadBytes, type Pending } from './message.js';
+import type { Acceptance } from './acceptance.js';
 
 export interface SessionSink {
   /** False while the transport buffer is over its soft limit: QoS >= 1 waits in the queue, publishers are throttled. */
@@ -50,6 +51,8 @@ export interface SessionContext {
   backlogged(gate: QueueGate): void;
   /** A holding session acknowledged nothing for the stall timeout. */
   stalled(session: Session): void;
+  /** Hold the acceptance of the message being routed (a durable consumer keeps it without a store row). */
+  hold(): Acceptance;
 }
 
 export class Session {
@@ -60,6 +63,11 @@ export class Session {
   /** Seconds; 0xFFFFFFFF = never. */
   expiryInterval: number;
   readonly internal: boolean;
+  /**
+   * The attached consumer keeps its own durable copy of what it acks (InternalSessionOptions.durableConsumer):
+   * while attached, QoS >= 1 messages get no store row and hold the publisher's acknowledgement instead.
+   */
+  durableConsumer = false;
   readonly subscriptions = new Map<string, StoredSubscription>();
   sink?: SessionSink;
   /** Packet ids of inbound QoS 2 messages awaiting PUBREL ([MQTT-4.3.3-10]); use awaitRel()/release(). */
@@ -189,9 +197,19 @@ export class Session {
       if (this.sink) this.#checkBacklog();
       return;
     }
-    if (isExpired(p.msg, Date.now())) return this.#drop(p, 'expired');
-    if (!this.#admit(p)) return;
-    if (this.persistent) p.seq = this.#ctx.store.enqueue(this.clientId, p.msg, p.qos, p.subIds);
+    // a message handed on (shared subscription) may carry its publisher's hold from another session
+    const carried = p.accept;
+    p.accept = undefined;
+    if (isExpired(p.msg, Date.now())) {
+      carried?.release();
+      return this.#drop(p, 'expired');
+    }
+    if (!this.#admit(p)) return carried?.release();
+    if (this.persistent && this.#consumerKeepsCopy()) p.accept = carried ?? this.#ctx.hold();
+    else {
+      if (this.persistent) p.seq = this.#ctx.store.enqueue(this.clientId, p.msg, p.qos, p.subIds);
+      if (carried) this.#ctx.store.afterCommit(() => carried.release());
+    }
     if (this.#pager.pageOut(p.seq, payloadBytes(p.msg), this.#queue.length)) {
       this.#ctx.metrics.queued.inc(); // in the store only; older messages are ahead of it
     } else {
@@ -202,6 +220,44 @@ export class Session {
       if (!this.sink.writable) this.#ctx.congested(this.sink);
       this.#checkBacklog();
     }
+  }
+
+  /**
+   * A durable consumer is attached and the message can join the in-memory queue in order: nothing older is
+   * still paged in the store (from before it attached), and the memory window has room.
+   */
+  #consumerKeepsCopy(): boolean {
+    return (
+      this.durableConsumer &&
+      this.sink !== undefined &&
+      !this.#pager.active &&
+      (this.#pager.window === 0 || this.#queue.length < this.#pager.window)
+    );
+  }
+
+  /**
+   * The durable consumer went away: what it held without a store row (in flight or queued) is written now, in
+   * order, and the publishers' acknowledgements it held are released once that commits.
+   */
+  storeHeld(): void {
+    if (!this.durableConsumer || !this.persistent) return;
+    const released: Acceptance[] = [];
+    const store = this.#ctx.store;
+    /** Give a held message its row; false for one that has a row already (or is QoS 0). */
+    const write = (p: Pending): p is Pending & { seq: number } => {
+      if (p.accept === undefined) return false;
+      p.seq = store.enqueue(this.clientId, p.msg, p.qos, p.subIds);
+      released.push(p.accept);
+      p.accept = undefined;
+      return true;
+    };
+    for (const [packetId, p] of this.#inflight)
+      if (write(p) && p.state !== 'queued') store.markInflight(this.clientId, p.seq, packetId, p.state);
+    for (const p of this.#queue) {
+      // in memory and in the store, like any queued message: the pager must not read it back again
+      if (write(p) && p.seq > this.#pager.loadedSeq) this.#pager.loadedSeq = p.seq;
+    }
+    if (released.length > 0) store.afterCommit(() => released.forEach((a) => a.release()));
   }
 
   /** Over the high watermark while connected: hold back publishers (unless stalled). */
@@ -319,7 +375,16 @@ export class Session {
     }
     for (const p of moved) {
       this.#ctx.reroute(
-        { msg: p.msg, qos: p.qos, retain: p.retain, subIds: p.subIds, state: 'queued', share: p.share, dup: false },
+        {
+          msg: p.msg,
+          qos: p.qos,
+          retain: p.retain,
+          subIds: p.subIds,
+          state: 'queued',
+          share: p.share,
+          dup: false,
+          accept: p.accept,
+        },
         this,
       );
     }
@@ -329,6 +394,8 @@ export class Session {
   destroy(): void {
     this.releaseShared();
     this.#ctx.metrics.queued.dec(this.#queue.length + this.#pager.count);
+    for (const p of this.#queue) settle(p);
+    for (const p of this.#inflight.values()) settle(p);
     this.#pager.clear();
     this.#queue.clear();
     this.#inflight.clear();
@@ -365,6 +432,7 @@ export class Session {
       this.#queuedBytes -= payloadBytes(old.msg);
       this.#ctx.metrics.queued.dec();
       if (old.seq !== undefined) this.#ctx.store.remove(this.clientId, old.seq);
+      settle(old);
       this.#ctx.metrics.dropped.inc({ reason: 'queue_full' });
     }
     if (size > maxBytes) {
@@ -385,10 +453,12 @@ export class Session {
     const p = this.#inflight.get(packetId);
     this.#inflight.delete(packetId);
     if (p?.seq !== undefined) this.#ctx.store.remove(this.clientId, p.seq);
+    if (p) settle(p); // the durable consumer acked: it holds the message now
   }
 
   #drop(p: Pending, reason: DropReason): void {
     if (p.seq !== undefined) this.#ctx.store.remove(this.clientId, p.seq);
+    settle(p); // a counted drop never holds a publisher's acknowledgement back
     this.#ctx.metrics.dropped.inc({ reason });
   }
 
@@ -417,6 +487,14 @@ export class Session {
       subscriptions: [...this.subscriptions.values()],
     };
   }
+}
+
+/** Release the publisher's acknowledgement a message held, once. */
+function settle(p: Pending): void {
+  const a = p.accept;
+  if (a === undefined) return;
+  p.accept = undefined;
+  a.release();
 }
 
 export type { QoS };

@@ -43,6 +43,7 @@ function wrap(inner: ClientGatewayInstance, devices: InstanceDeviceSessions): Ga
     },
     send: () => Promise.reject(new StateError('PH_STATE_STOPPED', 'a client gateway has no pipeline downlink')),
     health: () => inner.health(),
+    management: inner.management,
   };
 }
 

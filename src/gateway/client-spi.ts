@@ -37,6 +37,32 @@ export interface ClientGatewayContext extends GatewayContext {
   readonly devices: DeviceSessions;
 }
 
+/** One device a management gateway knows (an LwM2M endpoint): its name, its objects, and what else it reports. */
+export interface ManagedDevice {
+  readonly ep: string;
+  readonly objectList: readonly string[];
+}
+
+/**
+ * What a device-management gateway (LwM2M) offers the HTTP API: its registered devices, and one command on one of
+ * them that resolves with the result document (EMQX `up/resp` shape); undefined when the device is not registered.
+ */
+export interface DeviceManagement {
+  list(): readonly ManagedDevice[];
+  command(device: string, command: unknown): Promise<Record<string, unknown>> | undefined;
+  /** What the gateway's object definitions say of a resource path ("/3/0/1"); undefined when nothing. */
+  describe?(path: string): ResourceDescription | undefined;
+}
+
+/** A resource as an object definition declares it (EMQX's discover lookup shape). */
+export interface ResourceDescription {
+  readonly name: string;
+  /** "R", "W", "RW", "E" or "" (TS 1.1 Core Appendix D, Operations). */
+  readonly operations: string;
+  /** The resource type; absent for executable resources. */
+  readonly dataType?: string;
+}
+
 export interface ClientGatewayInstance {
   /** Open sockets. Idempotent; rejects with a GatewayError when the instance cannot start. */
   start(): Promise<void>;
@@ -48,6 +74,8 @@ export interface ClientGatewayInstance {
   health(): InstanceHealth;
   /** Errors when the instance as a whole failed (the supervisor restarts it); never completes on its own. */
   readonly failure$?: Observable<never>;
+  /** Device management for the HTTP API (LwM2M); absent for gateways that only relay messages. */
+  readonly management?: DeviceManagement;
 }
 
 export interface ClientGatewayDefinition<C extends ClientGatewayConfigBase = ClientGatewayConfigBase> {

@@ -21,7 +21,10 @@ export type {
   ClientGatewayDefinition,
   ClientGatewayInstance,
   DeviceConnect,
+  DeviceManagement,
   DeviceSessions,
+  ManagedDevice,
+  ResourceDescription,
 } from './client-spi.js';
 export {
   clientGatewaySchema,

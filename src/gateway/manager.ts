@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.js';
 import { compileMapping, loadMappingFile } from '../mapping/compile.js';
 import type { CompiledMapping } from '../mapping/types.js';
 import { clientGatewayDefinitions, gatewayDefinitions } from '../../gateways/registry.js';
+import type { DeviceManagement } from './client-spi.js';
 import type { CommonGatewayConfig } from './common-schema.js';
 import type { GatewayHealth } from './health.js';
 import { GatewayMetrics } from './metrics.js';
@@ -110,6 +111,11 @@ export class GatewayManager {
     if (action !== 'start') await s.stop();
     if (action !== 'stop') await s.start();
     return true;
+  }
+
+  /** Device management of one running instance by id (LwM2M endpoints for the HTTP API). */
+  management(id: string): DeviceManagement | undefined {
+    return this.#supervisors.find((x) => x.id === id)?.management();
   }
 
   #plan(config = this.#deps.config): Planned[] {

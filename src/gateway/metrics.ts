@@ -85,6 +85,19 @@ export class GatewayMetrics {
       .set({ gateway: this.#gateway }, n);
   }
 
+  /**
+   * Entries in one of the instance's bounded state tables (clients, observations, partial transfers, remembered
+   * message ids…), so an operator sees how close each is to its limit and a flood test can assert the bound.
+   */
+  tableSize(table: string, n: number): void {
+    this.#metrics
+      .gauge('protohub_gateway_table_entries', 'entries in a bounded state table of a gateway instance', [
+        'gateway',
+        'table',
+      ])
+      .set({ gateway: this.#gateway, table }, n);
+  }
+
   queueDepth(direction: Direction, n: number): void {
     this.#perMessage[direction].depth.set(n);
   }

@@ -4,6 +4,7 @@
  * Instances only move protocol addresses and bytes; mapping, codecs, buffering, DLQ and the broker are the
  * pipeline's job, so every protocol gets them the same way.
  */
+import type { DeviceManagement } from './client-spi.js';
 import type { Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { Envelope } from '../envelope.js';
@@ -96,6 +97,8 @@ export interface GatewayInstance {
   pause?(): void;
   resume?(): void;
   health(): InstanceHealth;
+  /** Device management for the HTTP API (client gateways that have it, e.g. LwM2M). */
+  readonly management?: DeviceManagement;
 }
 
 export interface GatewayContext {

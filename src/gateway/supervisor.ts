@@ -7,6 +7,7 @@
  * the instance's health (connection, peers, last error) changed: health is sampled every `statusIntervalMs`
  * (1 s), so an instance publishes at most once per interval for health and always its latest health.
  */
+import type { DeviceManagement } from './client-spi.js';
 import type { Subscription } from 'rxjs';
 import type { BrokerApi } from '../broker/api.js';
 import type { Logger } from '../logger.js';
@@ -99,6 +100,11 @@ export class GatewaySupervisor {
       this.#setState('stopped');
     });
     return this.#cycle;
+  }
+
+  /** Device management of the running instance (for the HTTP API); undefined while not running or without it. */
+  management(): DeviceManagement | undefined {
+    return this.#state === 'running' ? this.#instance?.management : undefined;
   }
 
   health(): GatewayHealth {

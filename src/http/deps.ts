@@ -1,6 +1,7 @@
 /** What the API routes may use of the hub. Each getter returns undefined while that part is not running. */
 import type { Broker } from '../broker/broker.js';
 import type { HubConfig } from '../config/schema.js';
+import type { DeviceManagement } from '../gateway/client-spi.js';
 import type { GatewayHealth } from '../gateway/health.js';
 import type { BridgeStatus } from '../bridge/bridge.js';
 import type { Logger } from '../logger.js';
@@ -14,6 +15,8 @@ import type { LiveStreams } from './live.js';
 export interface GatewayControl {
   health(): GatewayHealth[];
   control(id: string, action: 'start' | 'stop' | 'restart'): Promise<boolean>;
+  /** Device management of a running instance (LwM2M); views without gateways that have it may leave it out. */
+  management?(id: string): DeviceManagement | undefined;
 }
 
 export interface BridgeControl {

@@ -100,6 +100,35 @@ describeWithPeers(['coap_client'], 'CoAP gateway with libcoap coap-client', () =
     expect(obs.lines()[0]).toBe(payload);
   });
 
+  it('connection mode: connect, publish, observe, heartbeat and disconnect with the token coap-client printed', async () => {
+    const { hub, coapUrl } = await hubWithCoap({ connection_required: true });
+    const connections = () => hub.hub.metrics.value('protohub_connections', { protocol: 'coap' });
+    const noToken = await coapClient(['-m', 'post', '-e', 'x', '-v', '6', `${coapUrl}/ps/cmd/lamp`]);
+    expect(noToken.stderr + noToken.stdout).toMatch(/4\.01/);
+    const connect = await coapClient(['-m', 'post', '-o', '-', `${coapUrl}/mqtt/connection?clientid=lamp1`]);
+    expect(connect.exitCode, connect.stderr).toBe(0);
+    const token = connect.stdout.trim();
+    expect(token).toMatch(/^[0-9a-f]{16}$/);
+    expect(await connections()).toBe(1);
+    const q = `clientid=lamp1&token=${token}`;
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/state/#', { qos: 1 });
+    const got = collect(app, 1);
+    const pub = await coapClient(['-m', 'post', '-e', 'on', `${coapUrl}/ps/state/lamp1?${q}`]);
+    expect(pub.exitCode, pub.stderr).toBe(0);
+    expect((await got)[0].payload.toString()).toBe('on');
+    const obs = coapObserve(`${coapUrl}/ps/cmd/lamp1?${q}`, 30);
+    observers.push(obs);
+    await eventually(async () => (await hub.hub.metrics.value('protohub_subscriptions')) === 2, 'observation');
+    await app.publishAsync('coap/cmd/lamp1', 'toggle', { qos: 1 });
+    await eventually(() => obs.lines().includes('toggle'), 'notification');
+    const beat = await coapClient(['-m', 'put', '-v', '6', `${coapUrl}/mqtt/connection?${q}`]);
+    expect(beat.stderr + beat.stdout).toMatch(/2\.04/);
+    const bye = await coapClient(['-m', 'delete', '-v', '6', `${coapUrl}/mqtt/connection?${q}`]);
+    expect(bye.stderr + bye.stdout).toMatch(/2\.02/);
+    await eventually(async () => (await connections()) === 0, 'disconnected');
+  });
+
   it('answers an unknown resource 4.04, a bad qos 4.00 and an unknown Content-Format 4.15', async () => {
     const { coapUrl } = await hubWithCoap();
     const notFound = await coapClient(['-m', 'post', '-e', 'x', '-v', '6', `${coapUrl}/nope`]);

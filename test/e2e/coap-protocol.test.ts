@@ -485,5 +485,9 @@ describe('CoAP limits as counters', () => {
     for (let i = 0; i < 150; i++)
       raw.send({ code: Method.POST, type: 'NON', options: uriOptions('ps/d'), payload: Buffer.from('1') });
     await eventually(async () => (await dropped(hub, 'dedup_evicted')) >= 50, 'evictions counted', 15_000);
+    // the table itself stays at its limit (gauge updated every second)
+    const dedupIds = () =>
+      hub.hub.metrics.value('protohub_gateway_table_entries', { gateway: 'coap.edge', table: 'dedup_ids' });
+    await eventually(async () => (await dedupIds()) === 100, 'dedup table at its limit');
   });
 });

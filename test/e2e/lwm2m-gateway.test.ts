@@ -4,7 +4,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Method, Rsp, codeText } from '../../gateways/coap/index.js';
+import { Method, codeText } from '../../gateways/coap/index.js';
 import { closeAllClients, collect, connectV5, subscribe, type Received } from '../support/clients.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { Lwm2mTestClient } from '../support/lwm2m-client.js';
@@ -172,14 +172,17 @@ describe('LwM2M gateway', () => {
     const { app, port } = await setup({ update_msg_publish_condition: 'contains_object_list' });
     const d = await device(port);
     await d.register('dev3', ['lt=300']);
-    const upd = collect(app, 1, on('lwm2m/dev3/up/update'));
-    expect(codeText((await d.update(['lt=400'])).code)).toBe('2.04'); // no links: no event
+    // contains_object_list: only the Updates carrying object links are published (in order, so had the link-less
+    // ones been published they would be among the first two)
+    const upd = collect(app, 2, on('lwm2m/dev3/up/update'));
+    expect(codeText((await d.update(['lt=400'])).code)).toBe('2.04');
     expect(codeText((await d.update([], '</3/0>,</3303/0>,</3303/1>')).code)).toBe('2.04');
-    expect(json((await upd)[0]!).data).toMatchObject({
-      ep: 'dev3',
-      lt: 400,
-      objectList: ['/3/0', '/3303/0', '/3303/1'],
-    });
+    expect(codeText((await d.update(['lt=500'])).code)).toBe('2.04');
+    expect(codeText((await d.update([], '</3/0>')).code)).toBe('2.04');
+    expect((await upd).map((m) => [json(m).data.lt, json(m).data.objectList])).toEqual([
+      [400, ['/3/0', '/3303/0', '/3303/1']],
+      [500, ['/3/0']],
+    ]);
     const bye = collect(app, 1, on('lwm2m/dev3/up/register'));
     expect(codeText((await d.deregister()).code)).toBe('2.02');
     expect(json((await bye)[0]!)).toEqual({ msgType: 'deregister', data: { ep: 'dev3', reason: 'deregistered' } });
@@ -193,15 +196,23 @@ describe('LwM2M gateway', () => {
   });
 
   it('refuses bad registrations with 4.00 and bad commands with an up/resp error; a silent device gets 5.04', async () => {
-    const { app, port } = await setup({ lifetime_max: '1000s' });
+    const { hub, app, port } = await setup({ lifetime_max: '1000s' });
+    const dropped = (reason: string) =>
+      hub.hub.metrics.value('protohub_gateway_dropped_total', { gateway: 'lwm2m.edge', reason });
     const d = await device(port);
     const noEp = await d.register(undefined, ['lt=60']);
     expect(codeText(noEp.code)).toBe('4.00');
     expect(noEp.payload.toString()).toMatch(/endpoint name/);
-    expect(codeText((await d.register('bad', [], '</1/0>;rt="x')).code)).toBe('4.00');
+    expect(await dropped('bad_registration')).toBe(1);
+    const badLinks = await d.register('bad', [], '</1/0>;rt="x');
+    expect(codeText(badLinks.code)).toBe('4.00');
+    expect(badLinks.payload.toString()).toMatch(/unterminated quoted string/);
+    expect(await dropped('bad_link_format')).toBe(1);
     expect(codeText((await d.register('long', ['lt=5000'])).code)).toBe('4.00');
+    expect(await dropped('bad_registration')).toBe(2);
     expect(codeText((await d.request(Method.POST, ['rd', 'nope'])).code)).toBe('4.04');
     expect(codeText((await d.register('dev5', ['lt=300'])).code)).toBe('2.01');
+    expect([await dropped('bad_registration'), await dropped('bad_link_format')]).toEqual([2, 1]);
 
     const bad = collect(app, 4, on('lwm2m/dev5/up/resp'));
     app.publish('lwm2m/dev5/dn', 'not json', { qos: 1 });
@@ -216,7 +227,20 @@ describe('LwM2M gateway', () => {
       [10, '4.00', 'bad_request'],
     ]);
     expect(errs[1]!.data.reason).toMatch(/unknown msgType/);
+    expect(errs[2]!.data.reason).toMatch(/\/a\/b/);
     expect(errs[3]!.data.reason).toMatch(/Float/);
+    expect(await dropped('bad_command')).toBe(4);
+
+    // an object nobody defined and the device did not list: still asked (the device answers 4.04), and counted
+    const unknown = collect(app, 1, on('lwm2m/dev5/up/resp'));
+    command(app, 'dev5', { reqID: 'u', msgType: 'read', data: { path: '/9999/0/1' } });
+    expect(json((await unknown)[0]!).data).toMatchObject({ reqPath: '/9999/0/1', code: '4.04', codeMsg: 'not_found' });
+    expect(
+      await hub.hub.metrics.value('protohub_gateway_socket_events_total', {
+        gateway: 'lwm2m.edge',
+        event: 'unknown_object_command',
+      }),
+    ).toBe(1);
 
     d.silent = true;
     const timeout = collect(app, 1, { ...on('lwm2m/dev5/up/resp'), timeoutMs: 15_000 });
@@ -225,11 +249,13 @@ describe('LwM2M gateway', () => {
       reqPath: '/3/0/0',
       code: '5.04',
       codeMsg: 'gateway_timeout',
+      reason: 'no acknowledgement after 2 transmissions',
     });
+    expect(await dropped('request_timeout')).toBe(1);
   });
 
   it('auto_observe observes the registered instances; a lying TLV answer is a reason on up/resp, not a crash', async () => {
-    const { app, port } = await setup({ auto_observe: true, update_msg_publish_condition: 'always' });
+    const { hub, app, port } = await setup({ auto_observe: true, update_msg_publish_condition: 'always' });
     const d = await device(port);
     const autos = collect(app, 2, on('lwm2m/dev7/up/resp'));
     await d.register('dev7', ['lt=300'], '</>;rt="oma.lwm2m",</0/0>,</3/0>,</3303/0>');
@@ -255,21 +281,8 @@ describe('LwM2M gateway', () => {
     expect(r.data).toMatchObject({ reqPath: '/3/0/9', code: '2.05' });
     expect(r.data.content).toBeUndefined();
     expect(r.data.reason).toMatch(/claims 100 bytes/);
-  });
-
-  it('queue mode: commands wait until the sleeping device sends something', async () => {
-    const { app, port } = await setup({ qmode_time_window: '300ms' });
-    const d = await device(port);
-    await d.register('dev6', ['lt=300', 'b=UQ']);
-    // let the window after the registration close, so the device counts as asleep
-    await new Promise((r) => setTimeout(r, 600));
-    const resp = collect(app, 1, on('lwm2m/dev6/up/resp'));
-    command(app, 'dev6', { reqID: 12, msgType: 'read', data: { path: '/3/0/9' } });
-    // the command stays queued while the device sleeps: an update wakes it and the read follows
-    await new Promise((r) => setTimeout(r, 300));
-    expect(d.requests.some((q) => q.path === '/3/0/9')).toBe(false);
-    expect(codeText((await d.update()).code)).toBe('2.04');
-    expect(json((await resp)[0]!).data).toMatchObject({ code: '2.05', content: [{ path: '/3/0/9', value: 87 }] });
-    expect(Rsp.Content).toBe(0x45);
+    expect(
+      await hub.hub.metrics.value('protohub_gateway_dropped_total', { gateway: 'lwm2m.edge', reason: 'bad_content' }),
+    ).toBe(1);
   });
 });

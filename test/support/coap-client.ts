@@ -3,6 +3,7 @@
  * observation whose notifications are collected as they arrive.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 
 export interface CoapClientResult {
   exitCode: number | null;
@@ -34,24 +35,37 @@ export function coapClient(args: string[], timeoutMs = 20_000): Promise<CoapClie
 }
 
 export interface CoapObserver {
-  /** Notification payloads received so far, one per line (`-w` appends a newline to each). */
+  /** Notification payloads received completely so far, one per line (`-w` appends a newline to each). */
   lines(): string[];
-  /** The registration was answered (the first output or a verbose log line arrived). */
+  /**
+   * What coap-client logged so far (with `-v 7` in `extra`: every PDU it sent and received). libcoap writes debug
+   * lines to stdout, so pass `outputFile` to keep the payloads apart from them.
+   */
+  log(): string;
   readonly child: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** Observe `uri` for `seconds` (coap-client -s); payloads arrive through lines(). */
-export function coapObserve(uri: string, seconds: number, extra: string[] = []): CoapObserver {
-  const child = spawn('coap-client-notls', ['-m', 'get', '-s', String(seconds), '-w', '-o', '-', ...extra, uri], {
+/** Observe `uri` for `seconds` (coap-client -s); payloads arrive through lines() (from stdout or `outputFile`). */
+export function coapObserve(uri: string, seconds: number, extra: string[] = [], outputFile?: string): CoapObserver {
+  const output = outputFile ?? '-';
+  const child = spawn('coap-client-notls', ['-m', 'get', '-s', String(seconds), '-w', '-o', output, ...extra, uri], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.resume();
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => ((stdout += d.toString()), (log += d.toString())));
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const payloads = () => (outputFile ? (existsSync(outputFile) ? readFileSync(outputFile, 'utf8') : '') : stdout);
   return {
     child,
-    lines: () => stdout.split('\n').filter((l) => l.length > 0),
+    log: () => log,
+    // only complete lines: libcoap writes a blockwise body block by block, and -w's newline ends it
+    lines: () =>
+      payloads()
+        .split('\n')
+        .slice(0, -1)
+        .filter((l) => l.length > 0),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

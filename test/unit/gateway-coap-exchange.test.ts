@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { blockSize, decodeBlock, encodeBlock, szxFor } from '../../gateways/coap/block-option.js';
+import { atSize, blockSize, decodeBlock, encodeBlock, szxFor } from '../../gateways/coap/block-option.js';
 import { Block1Assembler } from '../../gateways/coap/block1-assembler.js';
 import { Block2Store, sliceBlock } from '../../gateways/coap/block2-store.js';
 import { DedupCache } from '../../gateways/coap/dedup.js';
@@ -34,6 +34,23 @@ describe('Block option (RFC 7959 §2.2)', () => {
   it('rejects SZX 7 and values longer than 3 bytes', () => {
     expect(decodeBlock(Buffer.from([0x07]))).toBeUndefined();
     expect(decodeBlock(Buffer.from([1, 2, 3, 4]))).toBeUndefined();
+  });
+  it('rescales a block to a smaller size at the same byte offset (RFC 7959 §2.4/§2.5 negotiation)', () => {
+    expect(atSize({ num: 0, more: true, szx: 3 }, 1)).toEqual({ num: 0, more: true, szx: 1 });
+    expect(atSize({ num: 1, more: true, szx: 3 }, 1)).toEqual({ num: 4, more: true, szx: 1 });
+    expect(atSize({ num: 2, more: false, szx: 1 }, 4)).toEqual({ num: 2, more: false, szx: 1 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 6 }),
+        (num, a, b) => {
+          const r = atSize({ num, more: true, szx: a }, b);
+          expect(r.szx).toBe(Math.min(a, b));
+          expect(r.num * blockSize(r.szx)).toBe(num * blockSize(a));
+        },
+      ),
+    );
   });
   it('picks the largest block size that fits', () => {
     expect(blockSize(szxFor(512))).toBe(512);

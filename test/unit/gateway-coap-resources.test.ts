@@ -39,6 +39,12 @@ describe('CoAP resources (ps/{topic}, mqtt/connection)', () => {
     expect(requestTarget(req(['ps', 'a'], ['retain=maybe']))).toMatchObject({ kind: 'error', status: 'bad_request' });
     expect(requestTarget(req(['ps', 'a'], ['expiry=-1']))).toMatchObject({ kind: 'error', status: 'bad_request' });
     expect(requestTarget(req(['ps']))).toMatchObject({ kind: 'error', status: 'bad_request' });
+    expect(requestTarget(req(['mqtt', 'connection'], ['will_qos=3']))).toMatchObject({ kind: 'error' });
+    expect(requestTarget(req(['mqtt', 'connection'], ['will_retain=x']))).toMatchObject({ kind: 'error' });
+    expect(requestTarget(req(['mqtt', 'connection'], ['will_topic=s/a', 'will_qos=2', 'will_retain=1']))).toEqual({
+      kind: 'connection',
+      query: { will_topic: 's/a', will_qos: 2, will_retain: true },
+    });
     expect(requestTarget(req(['other']))).toMatchObject({ kind: 'error', status: 'not_found' });
   });
 
@@ -57,7 +63,14 @@ describe('CoAP resources (ps/{topic}, mqtt/connection)', () => {
 });
 
 describe('ObserveRegistry (RFC 7641)', () => {
-  const limits = { window: 1, maxQueue: 3, maxPerPeer: 2, maxTotal: 3 };
+  const limits = {
+    window: 1,
+    maxQueue: 3,
+    maxQueueBytes: 1 << 20,
+    overflow: 'drop_oldest' as const,
+    maxPerPeer: 2,
+    maxTotal: 3,
+  };
 
   it('replaces a registration with the same token and bounds relations per peer and in all', () => {
     const r = new ObserveRegistry<number>(limits);
@@ -87,6 +100,62 @@ describe('ObserveRegistry (RFC 7641)', () => {
     for (let next = r.settle(rel); next !== undefined; next = r.settle(rel)) sent.push(next);
     expect(sent).toEqual([1, 3, 4, 5]);
     expect(rel.dropped).toBe(1);
+  });
+
+  it('bounds the queue by bytes too, and drop_newest drops the new notification instead', () => {
+    const size = (n: number) => n; // the item is its own size
+    const bytes = new ObserveRegistry<number>({ ...limits, maxQueue: 100, maxQueueBytes: 10 }, size);
+    const reg = bytes.register('p', Buffer.from([1]), 'f', 'con', 'k');
+    if (!('relation' in reg)) throw new Error('refused');
+    const evicted: number[] = [];
+    const offer = (n: number) => bytes.offer(reg.relation, n, true, (e) => evicted.push(e));
+    expect([offer(1), offer(4), offer(5), offer(3)]).toEqual(['send', 'queued', 'queued', 'dropped_oldest']);
+    expect(evicted).toEqual([4]);
+    expect(reg.relation.queueBytes).toBe(8);
+    // one message larger than the byte limit still fits an empty queue (delayed, not refused)
+    expect(offer(50)).toBe('dropped_oldest');
+    expect(reg.relation.queue).toEqual([50]);
+
+    const newest = new ObserveRegistry<number>({ ...limits, overflow: 'drop_newest' });
+    const r2 = newest.register('p', Buffer.from([2]), 'f', 'con', 'k');
+    if (!('relation' in r2)) throw new Error('refused');
+    const gone: number[] = [];
+    const results = [1, 2, 3, 4, 5].map((n) => newest.offer(r2.relation, n, true, (e) => gone.push(e)));
+    expect(results).toEqual(['send', 'queued', 'queued', 'queued', 'dropped_newest']);
+    expect(gone).toEqual([5]);
+    expect(r2.relation.queue).toEqual([2, 3, 4]);
+  });
+
+  it('never holds more than max_queue items or (beyond one item) max_queue_bytes, whatever is offered', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.constantFrom<'drop_oldest' | 'drop_newest'>('drop_oldest', 'drop_newest'),
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 30 }), fc.constant(-1)), { maxLength: 60 }),
+        (maxQueue, maxQueueBytes, overflow, ops) => {
+          const r = new ObserveRegistry<number>({ ...limits, maxQueue, maxQueueBytes, overflow }, (n) => n);
+          const reg = r.register('p', Buffer.from([1]), 'f', 'con', 'k');
+          if (!('relation' in reg)) throw new Error('refused');
+          const rel = reg.relation;
+          let offered = 0;
+          let out = 0;
+          for (const op of ops) {
+            if (op < 0) {
+              if (r.settle(rel) !== undefined) out++;
+            } else {
+              offered++;
+              if (r.offer(rel, op, true, () => out++) === 'send') out++;
+            }
+            expect(rel.queue.length).toBeLessThanOrEqual(maxQueue);
+            if (rel.queue.length > 1) expect(rel.queueBytes).toBeLessThanOrEqual(maxQueueBytes);
+            expect(rel.queueBytes).toBe(rel.queue.reduce((a, b) => a + b, 0));
+          }
+          // nothing lost without being handed back: sent, evicted or still queued
+          expect(out + rel.queue.length).toBe(offered);
+        },
+      ),
+    );
   });
 
   it('numbers notifications with increasing 24-bit sequence numbers', () => {

@@ -107,7 +107,7 @@ describe('request matcher', () => {
   it('matches a piggybacked response by message id and token', () => {
     const { r, sent } = setup();
     const out: RequestOutcome[] = [];
-    r.request('p', { code: Method.GET, options: [] }, 0, (o) => out.push(o));
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     const req = decodeCoap(sent[0]!);
     const ack = decodeCoap(
       encodeCoap({
@@ -127,7 +127,7 @@ describe('request matcher', () => {
   it('waits for a separate response after an empty ACK and ACKs it (RFC 7252 §5.2.2)', () => {
     const { r, sent } = setup();
     const out: RequestOutcome[] = [];
-    r.request('p', { code: Method.GET, options: [] }, 0, (o) => out.push(o));
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     const req = decodeCoap(sent[0]!);
     r.receive(
       'p',
@@ -149,14 +149,14 @@ describe('request matcher', () => {
   it('retransmits a CON, then gives up with timeout; RST ends with reset', () => {
     const { r, sent } = setup();
     const out: RequestOutcome[] = [];
-    r.request('p', { code: Method.GET, options: [] }, 0, (o) => out.push(o));
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     r.tick(100);
     r.tick(300);
     expect(sent).toHaveLength(3);
     expect(decodeCoap(sent[1]!).messageId).toBe(decodeCoap(sent[0]!).messageId);
     r.tick(700);
-    expect(out).toEqual([{ kind: 'timeout' }]);
-    r.request('p', { code: Method.GET, options: [] }, 0, (o) => out.push(o));
+    expect(out).toEqual([{ kind: 'timeout', after: 'retransmissions' }]);
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
     const mid = decodeCoap(sent[3]!).messageId;
     r.receive(
       'p',
@@ -171,13 +171,10 @@ describe('request matcher', () => {
     const notes: number[] = [];
     const out: RequestOutcome[] = [];
     const obs = [{ number: Opt.Observe, value: Buffer.alloc(0) }];
-    const token = r.request(
-      'p',
-      { code: Method.GET, options: obs },
-      0,
-      (o) => out.push(o),
-      (m) => notes.push(uintOption(m, Opt.Observe)!),
-    );
+    const token = r.request('p', { code: Method.GET, options: obs }, 0, {
+      done: (o) => out.push(o),
+      onNotify: (m) => notes.push(uintOption(m, Opt.Observe)!),
+    });
     const req = decodeCoap(sent[0]!);
     expect(optionValues(req, Opt.Observe)).toHaveLength(1);
     r.receive(
@@ -213,5 +210,107 @@ describe('request matcher', () => {
         () => undefined,
       ),
     ).toBe(false);
+  });
+
+  it('releases a request once, when it stops being outstanding (RFC 7252 §4.7): empty ACK, response, timeout', () => {
+    const { r, sent } = setup();
+    const released: string[] = [];
+    const out: RequestOutcome[] = [];
+    r.request('p', { code: Method.GET, options: [] }, 0, {
+      done: (o) => out.push(o),
+      onRelease: () => released.push('a'),
+    });
+    const a = decodeCoap(sent[0]!);
+    const emptyAck = { type: 'ACK' as const, code: 0, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) };
+    r.receive('p', { ...emptyAck, messageId: a.messageId }, () => undefined);
+    expect(released).toEqual(['a']); // the ACK ends the interaction although the response is still to come
+    expect(out).toEqual([]);
+    r.receive(
+      'p',
+      { type: 'NON', code: 0x45, messageId: 5, token: a.token, options: [], payload: Buffer.alloc(0) },
+      () => undefined,
+    );
+    expect(released).toEqual(['a']);
+    expect(out.map((o) => o.kind)).toEqual(['response']);
+
+    r.request('p', { code: Method.GET, options: [] }, 0, {
+      done: (o) => out.push(o),
+      onRelease: () => released.push('b'),
+    });
+    r.tick(100);
+    r.tick(300);
+    r.tick(700);
+    expect(out.map((o) => o.kind)).toEqual(['response', 'timeout']);
+    expect(released).toEqual(['a', 'b']);
+  });
+
+  it('stops retransmitting a request whose deadline passed', () => {
+    const sent: Buffer[] = [];
+    const r = new Requester({ ackTimeoutMs: 100, ackRandomFactor: 1, maxRetransmit: 10 }, 250, {
+      send: (_p, b) => sent.push(b),
+    });
+    const out: RequestOutcome[] = [];
+    r.request('p', { code: Method.GET, options: [] }, 0, { done: (o) => out.push(o) });
+    r.tick(100);
+    r.tick(300); // past the 250 ms deadline: timeout, and no further copies
+    expect(out).toEqual([{ kind: 'timeout', after: 'deadline' }]);
+    const copies = sent.length;
+    r.tick(700);
+    r.tick(1500);
+    expect(sent).toHaveLength(copies);
+    expect(r.inFlight).toBe(0);
+  });
+
+  it('property: whatever arrives in whatever order, each request is released once and answered once, release first', () => {
+    const event = fc.oneof(
+      fc.record({ kind: fc.constantFrom('ack', 'emptyAck', 'rst', 'separate', 'duplicate'), i: fc.nat(4) }),
+      fc.record({ kind: fc.constant('tick'), dt: fc.integer({ min: 1, max: 400 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(event, { maxLength: 40 }), (n, events) => {
+        const sent: Buffer[] = [];
+        const r = new Requester({ ackTimeoutMs: 100, ackRandomFactor: 1, maxRetransmit: 2 }, 1000, {
+          send: (_p, b) => sent.push(b),
+        });
+        const done = Array.from({ length: n }, () => 0);
+        const released = Array.from({ length: n }, () => 0);
+        const releasedAtDone: number[] = [];
+        const reqs = Array.from({ length: n }, (_, i) => {
+          r.request('p', { code: Method.GET, options: [] }, 0, {
+            done: () => {
+              done[i]!++;
+              releasedAtDone[i] = released[i]!;
+            },
+            onRelease: () => released[i]!++,
+          });
+          return decodeCoap(sent[sent.length - 1]!);
+        });
+        let now = 0;
+        const empty = { options: [], payload: Buffer.alloc(0) };
+        for (const e of events) {
+          if (e.kind === 'tick') {
+            now += e.dt;
+            r.tick(now);
+            continue;
+          }
+          const q = reqs[e.i % n]!;
+          const m =
+            e.kind === 'ack'
+              ? { ...empty, type: 'ACK' as const, code: 0x45, messageId: q.messageId, token: q.token }
+              : e.kind === 'emptyAck'
+                ? { ...empty, type: 'ACK' as const, code: 0, messageId: q.messageId, token: Buffer.alloc(0) }
+                : e.kind === 'rst'
+                  ? { ...empty, type: 'RST' as const, code: 0, messageId: q.messageId, token: Buffer.alloc(0) }
+                  : { ...empty, type: 'CON' as const, code: 0x45, messageId: 5000 + e.i, token: q.token };
+          r.receive('p', m, () => undefined);
+          if (e.kind === 'duplicate') r.receive('p', m, () => undefined);
+        }
+        r.tick(now + 10_000); // past every deadline
+        expect(done).toEqual(done.map(() => 1));
+        expect(released).toEqual(released.map(() => 1));
+        expect(releasedAtDone).toEqual(done.map(() => 1)); // the slot is free before the caller hears the outcome
+        expect(r.inFlight).toBe(0);
+      }),
+    );
   });
 });

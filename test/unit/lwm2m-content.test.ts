@@ -9,7 +9,7 @@ import { Lwm2mError } from '../../gateways/lwm2m/errors.js';
 import { decodeLwm2mCbor } from '../../gateways/lwm2m/lwm2m-cbor.js';
 import { decodeLwm2mJson } from '../../gateways/lwm2m/lwm2m-json.js';
 import { parsePath } from '../../gateways/lwm2m/path.js';
-import { decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor } from '../../gateways/lwm2m/senml.js';
+import { decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor, encodeSenmlJson } from '../../gateways/lwm2m/senml.js';
 import { decodeTlv, encodeTlv, splitTlv } from '../../gateways/lwm2m/tlv.js';
 import { untyped, type Lwm2mRecord, type ResourceType, type TypeResolver } from '../../gateways/lwm2m/values.js';
 
@@ -194,6 +194,31 @@ describe('SenML JSON (110) and SenML CBOR (112)', () => {
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+  it('round-trips any records under an instance, with times, through SenML JSON and CBOR (property)', () => {
+    const value = fc.oneof(
+      fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => (Object.is(v, -0) ? 0 : v)),
+      fc.boolean(),
+      fc.string(),
+      fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b)),
+      fc.record({ objectId: fc.nat(65535), instanceId: fc.nat(65535) }),
+    );
+    const record = fc
+      .tuple(fc.nat(65535), fc.option(fc.nat(65535)), value, fc.option(fc.integer({ min: 0, max: 2 ** 31 })))
+      .map(([rid, ri, v, t]): Lwm2mRecord => ({
+        path: ri === null ? `/9/0/${rid}` : `/9/0/${rid}/${ri}`,
+        value: v,
+        ...(t === null ? {} : { time: t }),
+      }));
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), fc.boolean(), (recs, withBase) => {
+        const base = withBase ? parsePath('/9/0') : parsePath('/9');
+        expect(decodeSenmlJson(encodeSenmlJson(recs, untyped, base), untyped)).toEqual(recs);
+        expect(decodeSenmlCbor(encodeSenmlCbor(recs, untyped, base), untyped)).toEqual(recs);
+      }),
+      { numRuns: 300 },
     );
   });
 });

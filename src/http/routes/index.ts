@@ -7,6 +7,7 @@ import { clientRoutes } from './clients.js';
 import { configRoutes } from './config.js';
 import { dashboardRoutes } from './dashboard.js';
 import { gatewayRoutes } from './gateways.js';
+import { lwm2mRoutes } from './lwm2m.js';
 import { publishRoutes } from './publish.js';
 import { retainedRoutes } from './retained.js';
 import { statsRoutes } from './stats.js';
@@ -20,6 +21,7 @@ export const apiRoutes: Route<ApiDeps>[] = [
   ...retainedRoutes,
   ...publishRoutes,
   ...gatewayRoutes,
+  ...lwm2mRoutes,
   ...bridgeRoutes,
   ...userRoutes,
   ...configRoutes,
