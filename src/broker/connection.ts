@@ -73,20 +73,30 @@ let flushAtTickEnd: Connection[] = [];
 let flushAtTurnEnd: Connection[] = [];
 /** Clients that wrote in this iteration (their next writes wait for the check phase). */
 let wroteThisTurn: Connection[] = [];
+// emptied lists kept for the next round (a new array per tick and per iteration is garbage at every message)
+let spareTick: Connection[] = [];
+let spareTurn: Connection[] = [];
+let spareWrote: Connection[] = [];
 
 function flushTick(): void {
   const list = flushAtTickEnd;
-  flushAtTickEnd = [];
-  for (const c of list) c.flushWrites();
+  flushAtTickEnd = spareTick;
+  for (let i = 0; i < list.length; i++) list[i].flushWrites();
+  list.length = 0;
+  spareTick = list;
 }
 
 function flushTurn(): void {
   const list = flushAtTurnEnd;
   const wrote = wroteThisTurn;
-  flushAtTurnEnd = [];
-  wroteThisTurn = [];
-  for (const c of wrote) c.writeTurn = 0;
-  for (const c of list) c.flushWrites();
+  flushAtTurnEnd = spareTurn;
+  wroteThisTurn = spareWrote;
+  for (let i = 0; i < wrote.length; i++) wrote[i].writeTurn = 0;
+  for (let i = 0; i < list.length; i++) list[i].flushWrites();
+  wrote.length = 0;
+  list.length = 0;
+  spareTurn = list;
+  spareWrote = wrote;
 }
 
 /** Packets up to this many bytes in all are copied into one buffer; bigger batches go as chunks of about this size. */
@@ -154,6 +164,7 @@ export class Connection {
   readonly #framer: PacketFramer;
   /** Packets written since the last flush (see flushWrites) and their bytes. */
   #out: Buffer[] = [];
+  #outSpare: Buffer[] = [];
   #outBytes = 0;
   /** @internal write batching: 0 = no write yet this iteration, 1 = wrote (later writes wait for setImmediate). */
   writeTurn: 0 | 1 = 0;
@@ -505,9 +516,19 @@ export class Connection {
     const n = out.length;
     if (n === 0) return;
     const bytes = this.#outBytes;
-    this.#out = [];
+    // the other array takes writes while this one is sent (none are expected: socket.write does not call back
+    // synchronously), then this one is emptied for the next batch
+    this.#out = this.#outSpare;
+    this.#outSpare = out;
     this.#outBytes = 0;
-    if (this.socket.destroyed) return;
+    try {
+      if (!this.socket.destroyed) this.#send(out, n, bytes);
+    } finally {
+      out.length = 0;
+    }
+  }
+
+  #send(out: Buffer[], n: number, bytes: number): void {
     this.counters.bytesOut.inc(bytes);
     if (n === 1) {
       this.socket.write(out[0]);
