@@ -45,7 +45,10 @@ export function decodePublish(frame: Buffer, protocolVersion: number, memo?: Top
     if (!isUtf8(frame.subarray(pos, pos + topicLen))) return 'malformed';
     topic = frame.toString('utf8', pos, pos + topicLen);
     if (memo) {
-      memo.bytes = Buffer.from(frame.subarray(pos, pos + topicLen));
+      // outside Buffer's shared 8 KB pool: a long-lived memo must not pin a slab of other, dead allocations
+      const bytes = Buffer.allocUnsafeSlow(topicLen);
+      frame.copy(bytes, 0, pos, pos + topicLen);
+      memo.bytes = bytes;
       memo.topic = topic;
     }
   }
