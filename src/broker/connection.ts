@@ -154,9 +154,9 @@ export class Connection {
     bytesIn: { inc(n?: number): void };
     bytesOut: { inc(n?: number): void };
   };
-  /** The last topic published on this connection (publish-codec.ts) and the last one found valid, with the
-   * max_topic_levels it was checked against (publish-handler.ts). */
-  readonly topicMemo: TopicMemo = { bytes: undefined, topic: '' };
+  /** The last topic published on this connection (publish-codec.ts); created by the first PUBLISH. */
+  #topicMemo: TopicMemo | undefined;
+  /** The last topic name found valid and the max_topic_levels it was checked against (publish-handler.ts). */
   validTopic: string | undefined;
   validTopicLevels = 0;
   #origin: Origin | undefined;
@@ -244,7 +244,7 @@ export class Connection {
       const type = bytes[0] >> 4;
       const p =
         type === 3
-          ? decodePublish(bytes, this.protocolVersion, this.topicMemo)
+          ? decodePublish(bytes, this.protocolVersion, (this.#topicMemo ??= { bytes: undefined, topic: '' }))
           : type >= 4 && type <= 7
             ? decodeAck(bytes)
             : undefined;
