@@ -67,7 +67,8 @@ function parseFrame(conn: Connection, bytes: Buffer): void {
  * callback that caused it (nextTick): a lone message is not held back, which is the latency path. Packets to
  * the same client later in that iteration (caused by other sockets' reads or datagrams handled in the same poll
  * phase) wait for the check phase (setImmediate) and leave together: the fan-in and gateway throughput path.
- * So a client gets at most two writes per iteration; one nextTick and one setImmediate serve all clients.
+ * A batch that reaches COALESCE_BYTES leaves at once. So a client gets two writes per iteration, plus one per
+ * 64 KB beyond; one nextTick and one setImmediate serve all clients.
  */
 let flushAtTickEnd: Connection[] = [];
 let flushAtTurnEnd: Connection[] = [];
@@ -502,6 +503,9 @@ export class Connection {
     }
     this.#out.push(buf);
     this.#outBytes += buf.length;
+    // a full batch leaves at once: a bigger one would not make the write cheaper, and the packets would stay
+    // alive (and be copied by the GC) until the end of the iteration. The client stays in its flush lists.
+    if (this.#outBytes >= COALESCE_BYTES) this.flushWrites();
     return true;
   }
 
