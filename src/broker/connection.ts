@@ -479,7 +479,7 @@ export class Connection {
 
   // ---- output -----------------------------------------------------------------------------------------
 
-  /** Encode and write a packet; writes in one event-loop turn go out in one syscall (cork/uncork). */
+  /** Encode and write a packet (batched with the other writes of this iteration, see writeRaw). */
   send(packet: Packet): boolean {
     if (this.state === 'closed') return false;
     return this.writeRaw(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
