@@ -11,7 +11,7 @@ import { decodeContent, Format } from './content.js';
 import type { EndpointPorts } from './endpoint.js';
 import { formatPath, parsePath } from './path.js';
 import type { ObjectRegistry } from './objects.js';
-import type { RequestOutcome, Requester } from './requester.js';
+import { Requester, type RequestOutcome } from './requester.js';
 import type { Lwm2mConfig } from './schema.js';
 import { toJsonValue } from './values.js';
 
@@ -121,6 +121,16 @@ export class Dispatcher {
     )
       this.ports.metrics.socketEvent('unknown_object_command'); // still sent: the device answers 4.04 if it lacks it
     const reqPath = formatPath(cmd.path);
+    // RFC 7252 §4.6: a message must fit one datagram; refused now rather than dropped at the socket after it took
+    // an NSTART slot (no Block1 transfers to devices yet)
+    const size = Requester.encodedSize(cmd.request);
+    if (size > this.config.max_datagram_size) {
+      this.ports.metrics.dropped('request_too_large');
+      const why = `request of ${Number.isFinite(size) ? size : 'more than 65507'} bytes exceeds max_datagram_size ${this.config.max_datagram_size}`;
+      this.ports.logger.debug({ ep: c.ep, reqPath }, `LwM2M command refused: ${why}`);
+      reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.RequestEntityTooLarge, why));
+      return;
+    }
     if (
       cmd.msgType === 'observe' &&
       !c.observations.has(reqPath) &&
@@ -158,14 +168,24 @@ export class Dispatcher {
     const reqPath = formatPath(cmd.path);
     const onNotify = cmd.msgType === 'observe' ? (m: CoapMessage) => this.notify(c, cmd, m) : undefined;
     c.outstanding++;
-    const token = this.requester.request(c.peer.key, cmd.request, now, {
-      done: (o) => this.done(c, cmd, reqPath, o, token, reply),
-      onNotify,
-      onRelease: () => {
-        c.outstanding--;
-        this.flush(c, this.ports.now());
-      },
-    });
+    let token: string;
+    try {
+      token = this.requester.request(c.peer.key, cmd.request, now, {
+        done: (o) => this.done(c, cmd, reqPath, o, token, reply),
+        onNotify,
+        onRelease: () => {
+          c.outstanding--;
+          this.flush(c, this.ports.now());
+        },
+      });
+    } catch (err) {
+      // submit checked the size, so this is a bug; the slot is freed and the command answered, never a crash
+      c.outstanding--;
+      this.ports.metrics.dropped('internal_error');
+      this.ports.logger.error({ ep: c.ep, reqPath, err: (err as Error).message }, 'LwM2M request not sent');
+      reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.InternalServerError, (err as Error).message));
+      return;
+    }
     this.ports.metrics.message('downlink');
   }
 

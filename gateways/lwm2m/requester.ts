@@ -45,6 +45,17 @@ export interface RequesterPorts {
   send(peer: string, bytes: Buffer): void;
 }
 
+function encode(req: OutgoingRequest, messageId: number, token: Buffer): Buffer {
+  return encodeCoap({
+    type: 'CON',
+    code: req.code,
+    messageId,
+    token,
+    options: [...req.options].sort((a, b) => a.number - b.number),
+    payload: req.payload ?? Buffer.alloc(0),
+  });
+}
+
 function release(p: Pending): void {
   if (p.released) return;
   p.released = true;
@@ -74,21 +85,29 @@ export class Requester {
     return this.messageId;
   }
 
-  /** Sends a CON request; `handlers.done` gets exactly one outcome. Returns the token (hex) to cancel an observation. */
+  /**
+   * Bytes `req` takes on the wire (with this server's 4-byte token), or Infinity when no datagram can carry it:
+   * commands are checked against max_datagram_size before they take an NSTART slot.
+   */
+  static encodedSize(req: OutgoingRequest): number {
+    try {
+      return encode(req, 0, Buffer.alloc(4)).length;
+    } catch {
+      return Infinity; // the encoder refuses more than 65,507 bytes (the largest UDP payload)
+    }
+  }
+
+  /**
+   * Sends a CON request; `handlers.done` gets exactly one outcome. Returns the token (hex) to cancel an observation.
+   * Throws only when the request cannot be encoded (check `encodedSize` first), and then holds no state.
+   */
   request(peer: string, req: OutgoingRequest, now: number, handlers: RequestHandlers): string {
     this.tokenSeq = (this.tokenSeq + 1) >>> 0;
     const token = Buffer.alloc(4);
     token.writeUInt32BE(this.tokenSeq, 0);
     const key = token.toString('hex');
     const messageId = this.nextMessageId();
-    const bytes = encodeCoap({
-      type: 'CON',
-      code: req.code,
-      messageId,
-      token,
-      options: [...req.options].sort((a, b) => a.number - b.number),
-      payload: req.payload ?? Buffer.alloc(0),
-    });
+    const bytes = encode(req, messageId, token);
     this.pending.set(key, {
       ...handlers,
       peer,
@@ -99,7 +118,11 @@ export class Requester {
       released: false,
     });
     this.retransmit.track(peer, messageId, bytes, key, now);
-    this.ports.send(peer, bytes);
+    try {
+      this.ports.send(peer, bytes);
+    } catch {
+      // a send that fails is a lost datagram: the retransmission or the deadline settles the request
+    }
     return key;
   }
 

@@ -1,0 +1,119 @@
+/**
+ * The sans-IO Lwm2mEndpoint under commands and datagrams a real deployment sends it: requests too large for one
+ * datagram, bounds on observations, address changes, bad registrations. The device is played by the test
+ * (EndpointRig), time is a fake clock.
+ */
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import { Method, Opt, Rsp, encodeCoap, encodeUint } from '../../gateways/coap/index.js';
+import { EndpointRig, peerAt } from '../support/lwm2m-endpoint-rig.js';
+
+const write = (reqID: number, path: string, value: string): string =>
+  JSON.stringify({ reqID, msgType: 'write', data: { path, value } });
+const read = (reqID: number, path = '/3/0/9'): string => JSON.stringify({ reqID, msgType: 'read', data: { path } });
+
+it('a command too large for one datagram is refused with 4.13 on up/resp, counted, and the next command goes out', async () => {
+  const rig = new EndpointRig();
+  const dev = peerAt(5001);
+  await rig.register('big', dev);
+  const deliver = rig.delivers.get('big')!;
+  // 70 KB: more than any UDP datagram (the CoAP encoder itself refuses it)
+  expect(() => deliver(write(1, '/5/0/0', Buffer.alloc(70_000, 1).toString('base64')))).not.toThrow();
+  await rig.settle();
+  const [r] = rig.results('big');
+  expect(r).toMatchObject({ reqID: 1, msgType: 'write', data: { reqPath: '/5/0/0', code: '4.13' } });
+  expect((r!.data as { reason: string }).reason).toMatch(/max_datagram_size 1500/);
+  expect(await rig.dropped('request_too_large')).toBe(1);
+  expect(rig.acked).toHaveLength(1); // the QoS 1 command is acknowledged with its error result
+  expect(rig.requestsTo(dev)).toHaveLength(0);
+  deliver(read(2));
+  expect(rig.requestsTo(dev)).toHaveLength(1);
+  expect(rig.ep.list()[0]).toMatchObject({ outstanding: 1, queuedCommands: 0 });
+});
+
+it('a sleeping queue-mode device: the oversized command is refused at once and its wake-up Update does not crash', async () => {
+  const rig = new EndpointRig({ qmode_time_window: '300ms' });
+  const dev = peerAt(5002);
+  const loc = await rig.register('sleepy', dev, ['lt=300', 'b=UQ']);
+  rig.tick(1000); // the window passes
+  rig.delivers.get('sleepy')!(write(1, '/5/0/0', Buffer.alloc(70_000, 1).toString('base64')));
+  rig.delivers.get('sleepy')!(read(2));
+  await rig.settle();
+  expect(rig.results('sleepy').map((r) => (r.data as { code: string }).code)).toEqual(['4.13']);
+  expect(() => rig.request(dev, Method.POST, loc.split('/'))).not.toThrow();
+  const reads = rig.requestsTo(dev);
+  expect(reads).toHaveLength(1); // the read that waited goes out on wake-up
+  rig.answer(dev, reads[0]!, Rsp.Content, '87', [{ number: Opt.ContentFormat, value: encodeUint(0) }]);
+  await rig.settle();
+  expect(rig.results('sleepy').map((r) => (r.data as { code: string }).code)).toEqual(['4.13', '2.05']);
+});
+
+it('a write just over max_datagram_size gets 4.13 at once instead of a silent drop and a 5.04 later', async () => {
+  const rig = new EndpointRig({ max_datagram_size: 1500 });
+  const dev = peerAt(5003);
+  await rig.register('mid', dev);
+  rig.delivers.get('mid')!(write(7, '/5/0/0', Buffer.alloc(3000, 1).toString('base64')));
+  rig.delivers.get('mid')!(write(8, '/5/0/0', Buffer.alloc(1000, 1).toString('base64')));
+  await rig.settle();
+  expect(rig.results('mid')).toMatchObject([{ reqID: 7, data: { code: '4.13' } }]);
+  const sent = rig.requestsTo(dev);
+  expect(sent).toHaveLength(1); // 1 KB fits: it goes out
+  expect(rig.sent.at(-1)!.bytes.length).toBeLessThanOrEqual(1500);
+});
+
+it('any datagrams and any commands in any order never make the endpoint throw', async () => {
+  const datagram = fc.oneof(
+    fc.uint8Array({ maxLength: 64 }).map((b) => ({ kind: 'datagram' as const, bytes: Buffer.from(b) })),
+    fc.record({
+      kind: fc.constant('answer' as const),
+      code: fc.constantFrom(0, Rsp.Content, Rsp.Changed, Rsp.NotFound, Rsp.Content),
+      payload: fc.string({ maxLength: 20 }),
+      observe: fc.option(fc.integer({ min: 0, max: 0xffffff }), { nil: undefined }),
+      type: fc.constantFrom('ACK' as const, 'CON' as const, 'RST' as const),
+    }),
+  );
+  const command = fc.record({
+    kind: fc.constant('command' as const),
+    msgType: fc.constantFrom('read', 'write', 'observe', 'cancel-observe', 'execute', 'discover', 'create', 'bogus'),
+    path: fc.constantFrom('/3/0/9', '/5/0/0', '/5/0/0', '/3/0', '/70000/0', 'x'),
+    size: fc.constantFrom(0, 10, 1400, 3000, 100_000, 100_000),
+  });
+  const tick = fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 200_000 }) });
+  const step = fc.oneof({ arbitrary: command, weight: 3 }, { arbitrary: datagram, weight: 2 }, tick);
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { maxLength: 25 }), fc.boolean(), async (steps, queueMode) => {
+      const rig = new EndpointRig({ qmode_time_window: '1s', max_observations: 2 });
+      const dev = peerAt(6000);
+      await rig.register('p', dev, ['lt=300', queueMode ? 'b=UQ' : 'b=U']);
+      for (const s of steps) {
+        const deliver = rig.delivers.get('p')!;
+        if (s.kind === 'datagram') rig.ep.receive(dev, s.bytes);
+        else if (s.kind === 'tick') rig.tick(s.ms);
+        else if (s.kind === 'command') {
+          const value = 'v'.repeat(s.size);
+          deliver(JSON.stringify({ reqID: 1, msgType: s.msgType, data: { path: s.path, value, args: 'a' } }));
+        } else {
+          const last = rig.requestsTo(dev).at(-1);
+          if (!last) continue;
+          const options = s.observe === undefined ? [] : [{ number: Opt.Observe, value: encodeUint(s.observe) }];
+          if (s.type === 'ACK') rig.answer(dev, last, s.code, s.payload, options);
+          else
+            rig.ep.receive(
+              dev,
+              encodeCoap({
+                type: s.type,
+                code: s.type === 'RST' ? 0 : s.code,
+                messageId: s.type === 'RST' ? last.messageId : (last.messageId + 7) & 0xffff,
+                token: s.type === 'RST' ? Buffer.alloc(0) : last.token,
+                options,
+                payload: Buffer.from(s.type === 'RST' ? '' : s.payload),
+              }),
+            );
+        }
+        await rig.settle();
+      }
+      for (const c of rig.ep.list()) expect(c.outstanding).toBeLessThanOrEqual(1);
+    }),
+    { numRuns: 300 },
+  );
+});
