@@ -40,6 +40,8 @@ export interface Lwm2mClient {
   queuedBytes: number;
   /** Requests sent to the device that are still outstanding interactions (RFC 7252 §4.7); at most NSTART. */
   outstanding: number;
+  /** Observe commands accepted but not yet answered (queued or outstanding), counted against max_observations. */
+  observesPending: number;
   /** reqPath → observation token (hex). */
   readonly observations: Map<string, string>;
   seqNum: number;

@@ -112,6 +112,7 @@ export class Dispatcher {
     } catch (err) {
       const e = err instanceof CommandError ? err : new CommandError(undefined, undefined, undefined, String(err));
       this.ports.metrics.dropped('bad_command');
+      this.ports.logger.debug({ ep: c.ep, reqPath: e.reqPath, err: e.message }, 'LwM2M command refused');
       reply(errorResult(e.reqID, e.msgType, e.reqPath, Rsp.BadRequest, e.message));
       return;
     }
@@ -131,12 +132,15 @@ export class Dispatcher {
       reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.RequestEntityTooLarge, why));
       return;
     }
+    // observes still queued or waiting for their answer count too, or concurrent ones would all pass the bound
+    const observe = cmd.msgType === 'observe';
     if (
-      cmd.msgType === 'observe' &&
+      observe &&
       !c.observations.has(reqPath) &&
-      c.observations.size >= this.config.max_observations
+      c.observations.size + c.observesPending >= this.config.max_observations
     ) {
       this.ports.metrics.dropped('max_observations');
+      this.ports.logger.debug({ ep: c.ep, reqPath }, 'LwM2M observe refused: max_observations');
       reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.ServiceUnavailable, 'too many observations'));
       return;
     }
@@ -147,6 +151,7 @@ export class Dispatcher {
     ) {
       this.ports.metrics.dropped('command_queue_full');
       const asleep = c.queueMode && now >= c.awakeUntil;
+      this.ports.logger.debug({ ep: c.ep, reqPath, queued: c.queued.length, asleep }, 'LwM2M command queue full');
       reply(
         errorResult(
           cmd.reqID,
@@ -158,7 +163,14 @@ export class Dispatcher {
       );
       return;
     }
-    c.queued.push({ cmd, reply, bytes: payload.length });
+    if (observe) c.observesPending++;
+    const answer: Reply = observe
+      ? (r) => {
+          c.observesPending--; // every command gets exactly one result: queued, sent or dropped with the endpoint
+          reply(r);
+        }
+      : reply;
+    c.queued.push({ cmd, reply: answer, bytes: payload.length });
     c.queuedBytes += payload.length;
     this.waiting++;
     this.flush(c, now);

@@ -97,6 +97,7 @@ export class Lwm2mEndpoint {
       m = decodeCoap(buf);
     } catch (err) {
       this.ports.metrics.dropped('malformed');
+      this.ports.logger.debug({ peer: peer.key, err: (err as Error).message }, 'LwM2M datagram malformed');
       // RFC 7252 §4.2: a CON that cannot be processed is rejected with RST
       if (err instanceof CoapFormatError && err.header?.type === 'CON')
         this.reply(peer, this.empty('RST', err.header.messageId));
@@ -211,6 +212,7 @@ export class Lwm2mEndpoint {
       queuedBytes: 0,
       outstanding: 0,
       observations: new Map(),
+      observesPending: 0,
       seqNum: 0,
       closed: false,
     };

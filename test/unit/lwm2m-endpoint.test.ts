@@ -117,3 +117,46 @@ it('any datagrams and any commands in any order never make the endpoint throw', 
     { numRuns: 300 },
   );
 });
+
+const observe = (reqID: number, path: string): string => JSON.stringify({ reqID, msgType: 'observe', data: { path } });
+
+it('max_observations counts observes still queued or unanswered: concurrent observes and auto_observe cannot pass it', async () => {
+  const rig = new EndpointRig({ max_observations: 2, transmission: { nstart: 4 } });
+  const dev = peerAt(5010);
+  await rig.register('obs', dev);
+  const deliver = rig.delivers.get('obs')!;
+  for (const [i, p] of ['/3/0/9', '/3/0/0', '/3/0/1', '/3/0/2'].entries()) deliver(observe(i, p));
+  await rig.settle();
+  expect(rig.results('obs')).toMatchObject([
+    { reqID: 2, data: { code: '5.03', reason: 'too many observations' } },
+    { reqID: 3, data: { code: '5.03' } },
+  ]);
+  expect(await rig.dropped('max_observations')).toBe(2);
+  expect(rig.logs.some((l) => l.level === 'debug' && /max_observations/.test(l.msg))).toBe(true);
+  const sent = rig.requestsTo(dev);
+  expect(sent).toHaveLength(2);
+  const obsOpt = [{ number: Opt.Observe, value: encodeUint(1) }];
+  rig.answer(dev, sent[0]!, Rsp.Content, '1', obsOpt);
+  rig.answer(dev, sent[1]!, Rsp.NotFound); // refused by the device: no observation, its place is free again
+  deliver(observe(4, '/3/0/3'));
+  deliver(observe(5, '/3/0/4'));
+  await rig.settle();
+  expect(
+    rig
+      .results('obs')
+      .slice(2)
+      .map((r) => [r.reqID, (r.data as { code: string }).code]),
+  ).toEqual([
+    [0, '2.05'],
+    [1, '4.04'],
+    [5, '5.03'],
+  ]);
+});
+
+it('auto_observe with max_observations 1 observes one instance, the others are refused and counted', async () => {
+  const rig = new EndpointRig({ max_observations: 1, auto_observe: true, transmission: { nstart: 4 } });
+  const dev = peerAt(5011);
+  await rig.register('auto', dev, ['lt=300'], '</3/0>,</4/0>,</6/0>');
+  expect(rig.requestsTo(dev)).toHaveLength(1);
+  expect(await rig.dropped('max_observations')).toBe(2);
+});
