@@ -29,6 +29,8 @@ export interface Lwm2mClient {
   session?: DeviceSession;
   registeredAt: number;
   expiresAt: number;
+  /** When the tick next looks at its expiry (its current entry in the lifetime heap). */
+  expiryCheckAt: number;
   /** Queue mode: requests may go out until then (qmode_time_window after the last message from the device). */
   awakeUntil: number;
   /**

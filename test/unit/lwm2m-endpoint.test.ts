@@ -160,3 +160,74 @@ it('auto_observe with max_observations 1 observes one instance, the others are r
   expect(rig.requestsTo(dev)).toHaveLength(1);
   expect(await rig.dropped('max_observations')).toBe(2);
 });
+
+it('after an Update from a new address (NAT rebinding) observations and unacknowledged requests follow the device', async () => {
+  const rig = new EndpointRig();
+  const before = peerAt(5020);
+  const after = peerAt(5021);
+  const loc = await rig.register('nat', before);
+  const deliver = rig.delivers.get('nat')!;
+  deliver(observe(1, '/3/0/9'));
+  const obs = rig.requestsTo(before)[0]!;
+  rig.answer(before, obs, Rsp.Content, '1', [{ number: Opt.Observe, value: encodeUint(1) }]);
+  deliver(read(2, '/3/0/0')); // sent to the old address, not acknowledged yet
+  const pendingRead = rig.requestsTo(before)[1]!;
+  rig.request(after, Method.POST, loc.split('/'));
+  await rig.settle();
+  // the unacknowledged read is retransmitted to the new address, same message id
+  const resent = rig.requestsTo(after);
+  expect(resent.map((m) => m.messageId)).toEqual([pendingRead.messageId]);
+  rig.answer(after, resent[0]!, Rsp.Content, 'ACME', [{ number: Opt.ContentFormat, value: encodeUint(0) }]);
+  const n = rig.sent.length;
+  rig.ep.receive(
+    after,
+    encodeCoap({
+      type: 'CON',
+      code: Rsp.Content,
+      messageId: 4242,
+      token: obs.token,
+      options: [{ number: Opt.Observe, value: encodeUint(2) }],
+      payload: Buffer.from('2'),
+    }),
+  );
+  await rig.settle();
+  expect(rig.sent.slice(n).map((s) => [s.peer, s.message.type, s.message.messageId])).toEqual([
+    [after.key, 'ACK', 4242],
+  ]);
+  expect(rig.results('nat', 'up/notify')).toMatchObject([{ reqID: 1, msgType: 'notify', data: { reqPath: '/3/0/9' } }]);
+  expect(rig.results('nat').map((r) => [r.reqID, (r.data as { code: string }).code])).toEqual([
+    [1, '2.05'],
+    [2, '2.05'],
+  ]);
+});
+
+it('many endpoints expiring in one tick: each deregistered once with its pending command answered, updated ones live on', async () => {
+  const rig = new EndpointRig({ transmission: { nstart: 2 } });
+  const n = 500;
+  const locs: string[] = [];
+  for (let i = 0; i < n; i++) locs.push(await rig.register(`m${i}`, peerAt(7000 + i), ['lt=60']));
+  for (let i = 0; i < n; i++) {
+    rig.delivers.get(`m${i}`)!(observe(1, '/3/0/9'));
+    const q = rig.requestsTo(peerAt(7000 + i))[0]!;
+    rig.answer(peerAt(7000 + i), q, Rsp.Content, '1', [{ number: Opt.Observe, value: encodeUint(1) }]);
+    rig.delivers.get(`m${i}`)!(read(2)); // outstanding, never answered
+  }
+  rig.tick(30_000);
+  // every 10th endpoint updates (lifetime runs from now again), twice, to leave superseded expiry entries behind
+  for (let i = 0; i < n; i += 10) rig.request(peerAt(7000 + i), Method.POST, locs[i]!.split('/'));
+  rig.tick(10_000);
+  for (let i = 0; i < n; i += 10) rig.request(peerAt(7000 + i), Method.POST, locs[i]!.split('/'), ['lt=120']);
+  await rig.settle();
+  expect(rig.ep.registered).toBe(n); // the deadline of the reads passed (30 s): 5.04 each, no expiry yet
+  rig.tick(20_001);
+  await rig.settle();
+  expect(rig.ep.registered).toBe(n / 10);
+  const deregs = rig.published.filter((p) => p.topic === 'up/register' && p.payload.includes('deregister'));
+  expect(deregs).toHaveLength(n - n / 10);
+  expect(new Set(deregs.map((d) => d.ep)).size).toBe(n - n / 10);
+  expect(rig.ep.requester.inFlight).toBe(n / 10); // only the survivors' observations remain
+  rig.tick(120_000);
+  await rig.settle();
+  expect(rig.ep.registered).toBe(0);
+  expect(rig.ep.requester.inFlight).toBe(0);
+});
