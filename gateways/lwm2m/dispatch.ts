@@ -277,12 +277,18 @@ export class Dispatcher {
   /** auto_observe: observe every object instance the endpoint listed (reqID "auto"). */
   autoObserve(c: Lwm2mClient, now: number): void {
     for (const o of c.objects.objectList) {
-      const p = parsePath(o);
-      if (p.instanceId === undefined || p.objectId === 0 || p.objectId === 21) continue; // Security / OSCORE are not readable
-      const payload = Buffer.from(JSON.stringify({ reqID: 'auto', msgType: 'observe', data: { path: o } }));
-      this.submit(c, payload, this.toResponseTopic(c));
-      void now;
+      // one bad entry must not skip the others nor surface as an error to the registration already answered 2.01
+      try {
+        const p = parsePath(o);
+        if (p.instanceId === undefined || p.objectId === 0 || p.objectId === 21) continue; // Security / OSCORE are not readable
+        const payload = Buffer.from(JSON.stringify({ reqID: 'auto', msgType: 'observe', data: { path: o } }));
+        this.submit(c, payload, this.toResponseTopic(c));
+      } catch (err) {
+        this.ports.metrics.dropped('internal_error');
+        this.ports.logger.error({ ep: c.ep, path: o, err: (err as Error).message }, 'LwM2M auto_observe failed');
+      }
     }
+    void now;
   }
 
   /** The endpoint went away: pending and queued commands are answered with an error, observations forgotten. */

@@ -104,6 +104,8 @@ export function registrationObjects(text: string): RegistrationObjects {
     if (prefix !== '' && !l.uri.startsWith(prefix + '/')) throw fail(`link <${l.uri}> is outside the root ${rootPath}`);
     const rest = l.uri.slice(prefix.length);
     if (!/^\/\d{1,5}(\/\d{1,5})?$/.test(rest)) throw fail(`link <${l.uri}> is not /objectId or /objectId/instanceId`);
+    // TS 1.1 Core §7.1: object and instance ids are 16-bit; a larger one would be refused by every later command
+    if (rest.split('/').some((id) => Number(id) > 65535)) throw fail(`link <${l.uri}> has an id above 65535`);
     objectList.push(rest);
     if (typeof l.params.ver === 'string') versions[rest.split('/')[1]!] = l.params.ver;
   }

@@ -231,3 +231,16 @@ it('many endpoints expiring in one tick: each deregistered once with its pending
   expect(rig.ep.registered).toBe(0);
   expect(rig.ep.requester.inFlight).toBe(0);
 });
+
+it('a registration with an object id above 65535 gets one answer, 4.00, and nothing is observed', async () => {
+  const rig = new EndpointRig({ auto_observe: true });
+  const dev = peerAt(5030);
+  const m = rig.request(dev, Method.POST, ['rd'], ['ep=bigid', 'lt=300'], '</70000/0>,</3/0>');
+  await rig.settle();
+  const answers = rig.sent.filter((s) => s.message.messageId === m.messageId && s.message.type === 'ACK');
+  expect(answers.map((a) => a.message.code)).toEqual([Rsp.BadRequest]);
+  expect(answers[0]!.message.payload.toString()).toMatch(/above 65535/);
+  expect(rig.ep.registered).toBe(0);
+  expect(rig.requestsTo(dev)).toHaveLength(0);
+  expect(await rig.dropped('bad_link_format')).toBe(1);
+});
