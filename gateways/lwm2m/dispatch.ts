@@ -179,17 +179,26 @@ export class Dispatcher {
   private send(c: Lwm2mClient, cmd: Command, now: number, reply: Reply): void {
     const reqPath = formatPath(cmd.path);
     const onNotify = cmd.msgType === 'observe' ? (m: CoapMessage) => this.notify(c, cmd, m) : undefined;
+    // RFC 7641 §3.6: a GET with Observe 1 cancels the observation that has the same token; the relation is
+    // forgotten here so its later notifications get RST, whatever the device answers
+    let cancelled: string | undefined;
+    if (cmd.msgType === 'cancel-observe') {
+      cancelled = c.observations.get(reqPath);
+      if (cancelled !== undefined) this.requester.forget(cancelled);
+      c.observations.delete(reqPath);
+    }
     c.outstanding++;
     let token: string;
     try {
-      token = this.requester.request(c.peer.key, cmd.request, now, {
-        done: (o) => this.done(c, cmd, reqPath, o, token, reply),
+      const handlers = {
+        done: (o: RequestOutcome) => this.done(c, cmd, reqPath, o, token, reply),
         onNotify,
         onRelease: () => {
           c.outstanding--;
           this.flush(c, this.ports.now());
         },
-      });
+      };
+      token = this.requester.request(c.peer.key, cmd.request, now, handlers, cancelled);
     } catch (err) {
       // submit checked the size, so this is a bug; the slot is freed and the command answered, never a crash
       c.outstanding--;
@@ -229,11 +238,6 @@ export class Dispatcher {
       if (old) this.requester.forget(old);
       c.observations.set(reqPath, token);
     }
-    if (cmd.msgType === 'cancel-observe') {
-      const old = c.observations.get(reqPath);
-      if (old) this.requester.forget(old);
-      c.observations.delete(reqPath);
-    }
     reply(this.resultOf(c, cmd, reqPath, m));
   }
 
@@ -268,10 +272,15 @@ export class Dispatcher {
     return Buffer.from(JSON.stringify(doc), 'utf8');
   }
 
+  /**
+   * `seqNum` is the notification's Observe option (RFC 7641 §3.4 sequence number), as EMQX publishes it; a final
+   * error notification has none (§3.2) and gets the endpoint's running count instead.
+   */
   private notify(c: Lwm2mClient, cmd: Command, m: CoapMessage): void {
     c.seqNum++;
     this.ports.metrics.message('uplink', m.payload.length);
-    void this.publish(c, 'notify', this.resultOf(c, cmd, formatPath(cmd.path), m, c.seqNum));
+    const seqNum = uintOption(m, Opt.Observe) ?? c.seqNum;
+    void this.publish(c, 'notify', this.resultOf(c, cmd, formatPath(cmd.path), m, seqNum));
   }
 
   /** auto_observe: observe every object instance the endpoint listed (reqID "auto"). */

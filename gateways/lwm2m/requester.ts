@@ -107,11 +107,16 @@ export class Requester {
   /**
    * Sends a CON request; `handlers.done` gets exactly one outcome. Returns the token (hex) to cancel an observation.
    * Throws only when the request cannot be encoded (check `encodedSize` first), and then holds no state.
+   * `reuseToken`: the token of an observation already forgotten, for its cancellation (RFC 7641 §3.6).
    */
-  request(peer: string, req: OutgoingRequest, now: number, handlers: RequestHandlers): string {
-    this.tokenSeq = (this.tokenSeq + 1) >>> 0;
-    const token = Buffer.alloc(4);
-    token.writeUInt32BE(this.tokenSeq, 0);
+  request(peer: string, req: OutgoingRequest, now: number, handlers: RequestHandlers, reuseToken?: string): string {
+    let token: Buffer;
+    if (reuseToken !== undefined && !this.pending.has(reuseToken)) token = Buffer.from(reuseToken, 'hex');
+    else {
+      this.tokenSeq = (this.tokenSeq + 1) >>> 0;
+      token = Buffer.alloc(4);
+      token.writeUInt32BE(this.tokenSeq, 0);
+    }
     const key = token.toString('hex');
     const messageId = this.nextMessageId();
     const bytes = encode(req, messageId, token);

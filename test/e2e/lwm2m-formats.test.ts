@@ -79,9 +79,10 @@ describe('LwM2M content formats with a node-coap device', () => {
     d.resources.set('/3303/0/5700', 1e6 + 0.5);
     d.notify('/3303/0');
     const got = (await notes).map(json);
+    // seqNum is the notification's Observe option: node-coap numbers its first response 1, then 2, 3…
     expect(got.map((n) => [n.reqID, n.msgType, n.seqNum])).toEqual([
-      [2, 'notify', 1],
       [2, 'notify', 2],
+      [2, 'notify', 3],
     ]);
     expect(got.map((n) => n.data.content.find((c: Json) => c.path === '/3303/0/5700').value)).toEqual([
       -3.25,
@@ -223,7 +224,7 @@ describe('LwM2M content formats with a node-coap device', () => {
     d.resources.set('/3/0/9', 50);
     d.notify('/3/0/9');
     const n = (await note)[0]!;
-    expect([n.packet.qos, json(n).seqNum, json(n).data.content]).toEqual([2, 1, [{ path: '/3/0/9', value: 50 }]]);
+    expect([n.packet.qos, json(n).seqNum, json(n).data.content]).toEqual([2, 2, [{ path: '/3/0/9', value: 50 }]]);
     // nothing was published on the default EMQX topics of this endpoint
     const before = collectUntil(app, 'dm/tr/out/answer');
     command(app, 'dm/tr/cmd/x', { reqID: 'end', msgType: 'read', data: { path: '/3/0/9' } });

@@ -32,6 +32,9 @@ export interface ReceivedRequest {
   observe?: number;
 }
 
+/** Observe sequence numbers start here (RFC 7641 §4.4 lets them start anywhere), so tests can tell them apart. */
+const OBSERVE_SEQ_START = 40;
+
 export class Lwm2mTestClient {
   private socket?: Socket;
   private mid = 1;
@@ -190,7 +193,7 @@ export class Lwm2mTestClient {
     const known = this.raw.has(path) || [...this.resources.keys()].some((k) => k === path || k.startsWith(path + '/'));
     if (!known) answer(Rsp.NotFound);
     else if (m.code === Method.GET) {
-      if (req.observe === 0) this.observers.set(path, { token: m.token, seq: 0 });
+      if (req.observe === 0) this.observers.set(path, { token: m.token, seq: OBSERVE_SEQ_START });
       if (req.observe === 1) this.observers.delete(path);
       if (uintOption(m, Opt.Accept) === 40) {
         // Discover (TS 1.1 Core §6.3.2): the path and the resources under it as link format

@@ -244,3 +244,45 @@ it('a registration with an object id above 65535 gets one answer, 4.00, and noth
   expect(rig.requestsTo(dev)).toHaveLength(0);
   expect(await rig.dropped('bad_link_format')).toBe(1);
 });
+
+it("cancel-observe carries the observation's own token (RFC 7641 §3.6); seqNum is the notification's Observe value", async () => {
+  const rig = new EndpointRig();
+  const dev = peerAt(5040);
+  await rig.register('co', dev);
+  const deliver = rig.delivers.get('co')!;
+  deliver(observe(1, '/3/0/9'));
+  const obs = rig.requestsTo(dev)[0]!;
+  rig.answer(dev, obs, Rsp.Content, '1', [{ number: Opt.Observe, value: encodeUint(7) }]);
+  const note = (seq: number, mid: number) =>
+    rig.ep.receive(
+      dev,
+      encodeCoap({
+        type: 'CON',
+        code: Rsp.Content,
+        messageId: mid,
+        token: obs.token,
+        options: [{ number: Opt.Observe, value: encodeUint(seq) }],
+        payload: Buffer.from(String(seq)),
+      }),
+    );
+  note(9, 300);
+  note(12, 301);
+  await rig.settle();
+  expect(rig.results('co', 'up/notify').map((n) => n.seqNum)).toEqual([9, 12]);
+  deliver(JSON.stringify({ reqID: 2, msgType: 'cancel-observe', data: { path: '/3/0/9' } }));
+  const cancel = rig.requestsTo(dev)[1]!;
+  expect(cancel.token.equals(obs.token)).toBe(true);
+  expect(cancel.options.find((o) => o.number === Opt.Observe)?.value).toEqual(encodeUint(1));
+  rig.answer(dev, cancel, Rsp.Content, '12');
+  await rig.settle();
+  expect(rig.results('co').map((r) => [r.reqID, (r.data as { code: string }).code])).toEqual([
+    [1, '2.05'],
+    [2, '2.05'],
+  ]);
+  const n = rig.sent.length;
+  note(13, 302); // after the cancellation: RST, nothing published
+  await rig.settle();
+  expect(rig.sent.slice(n).map((s) => s.message.type)).toEqual(['RST']);
+  expect(rig.results('co', 'up/notify')).toHaveLength(2);
+  expect(rig.ep.requester.inFlight).toBe(0);
+});
