@@ -286,3 +286,31 @@ it("cancel-observe carries the observation's own token (RFC 7641 §3.6); seqNum 
   expect(rig.results('co', 'up/notify')).toHaveLength(2);
   expect(rig.ep.requester.inFlight).toBe(0);
 });
+
+it('refused commands, full queues and malformed datagrams are logged (debug) with the endpoint or peer', async () => {
+  const rig = new EndpointRig({ max_queued_commands: 1 });
+  const dev = peerAt(5050);
+  await rig.register('lg', dev);
+  const deliver = rig.delivers.get('lg')!;
+  deliver('{"msgType":"nope"}');
+  deliver(read(1)); // outstanding
+  deliver(read(2)); // queued
+  deliver(read(3)); // queue full
+  rig.ep.receive(dev, Buffer.from([0x40, 0x01])); // shorter than a CoAP header
+  const debug = rig.logs.filter((l) => l.level === 'debug');
+  expect(debug.map((l) => l.msg)).toEqual([
+    'LwM2M command refused',
+    'LwM2M command queue full',
+    'LwM2M datagram malformed',
+  ]);
+  expect(debug.map((l) => (l.obj as { ep?: string; peer?: string }).ep ?? (l.obj as { peer: string }).peer)).toEqual([
+    'lg',
+    'lg',
+    dev.key,
+  ]);
+  expect([
+    await rig.dropped('bad_command'),
+    await rig.dropped('command_queue_full'),
+    await rig.dropped('malformed'),
+  ]).toEqual([1, 1, 1]);
+});
