@@ -94,8 +94,9 @@ describe('LwM2M gateway', () => {
         { path: '/3/0/9', value: 87 },
       ]),
     );
+    // an instance read from a 1.0 client asks for TLV (TS 1.0 §6.4: the format every 1.0 client supports)
     const tlvRead = await d.nextRequest((q) => q.path === '/3/0');
-    expect(tlvRead.method).toBe(Method.GET);
+    expect([tlvRead.method, tlvRead.accept]).toEqual([Method.GET, 11542]);
 
     resp = collect(app, 1, on('lwm2m/dev1/up/resp'));
     command(app, 'dev1', { reqID: 3, msgType: 'write', data: { path: '/3303/0/5701', type: 'String', value: 'K' } });

@@ -29,6 +29,8 @@ export interface ReceivedRequest {
   query: string[];
   payload: Buffer;
   contentFormat?: number;
+  /** The Accept option: the format the server asked for. */
+  accept?: number;
   observe?: number;
 }
 
@@ -185,6 +187,7 @@ export class Lwm2mTestClient {
       query: optionValues(m, Opt.UriQuery).map((v) => v.toString()),
       payload: m.payload,
       contentFormat: uintOption(m, Opt.ContentFormat),
+      accept: uintOption(m, Opt.Accept),
       observe: uintOption(m, Opt.Observe),
     };
     this.requests.push(req);

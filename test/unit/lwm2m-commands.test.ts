@@ -15,6 +15,21 @@ const uri = (opts: { number: number; value: Buffer }[]) =>
   opts.filter((o) => o.number === Opt.UriPath).map((o) => o.value.toString());
 
 describe('commands', () => {
+  it('a write of an Opaque resource is sent as opaque (42) with the base64-decoded bytes, others as text/plain', () => {
+    const bytes = Buffer.from([0, 1, 2, 250, 255]);
+    const w = cmd({ reqID: 1, msgType: 'write', data: { path: '/5/0/0', value: bytes.toString('base64') } });
+    expect([w.request.code, uintOption({ options: w.request.options } as never, Opt.ContentFormat)]).toEqual([
+      Method.PUT,
+      42,
+    ]);
+    expect(w.request.payload).toEqual(bytes);
+    const s = cmd({ reqID: 2, msgType: 'write', data: { path: '/5/0/1', value: 'coap://fw' } }); // String
+    expect([
+      uintOption({ options: s.request.options } as never, Opt.ContentFormat),
+      s.request.payload?.toString(),
+    ]).toEqual([0, 'coap://fw']);
+  });
+
   it('maps each msgType to its CoAP request', () => {
     const read = cmd({ reqID: 1, msgType: 'read', data: { path: '/3303/0/5700' } });
     expect([read.request.code, uri(read.request.options)]).toEqual([Method.GET, ['3303', '0', '5700']]);

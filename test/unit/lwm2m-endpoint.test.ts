@@ -314,3 +314,59 @@ it('refused commands, full queues and malformed datagrams are logged (debug) wit
     await rig.dropped('malformed'),
   ]).toEqual([1, 1, 1]);
 });
+
+it('lifetime_min / lifetime_max: Register and Update outside them are refused with 4.00, the registration stays', async () => {
+  const rig = new EndpointRig({ lifetime_min: '60s', lifetime_max: '3600s' });
+  const dev = peerAt(5060);
+  const code = (m: { messageId: number }) =>
+    rig.sent.find((s) => s.peer === dev.key && s.message.messageId === m.messageId)!.message;
+  for (const lt of ['lt=59', 'lt=3601']) {
+    const m = rig.request(dev, Method.POST, ['rd'], ['ep=lt', lt]);
+    await rig.settle();
+    expect([code(m).code, code(m).payload.toString()]).toEqual([Rsp.BadRequest, expect.stringMatching(/lifetime/)]);
+  }
+  expect(rig.ep.registered).toBe(0);
+  const loc = await rig.register('lt', dev, ['lt=60']);
+  for (const lt of ['lt=30', 'lt=7200']) {
+    const u = rig.request(dev, Method.POST, loc.split('/'), [lt]);
+    await rig.settle();
+    expect(code(u).code).toBe(Rsp.BadRequest);
+  }
+  expect(rig.ep.list()[0]).toMatchObject({ ep: 'lt', lt: 60 });
+  const ok = rig.request(dev, Method.POST, loc.split('/'), ['lt=3600']);
+  await rig.settle();
+  expect(code(ok).code).toBe(Rsp.Changed);
+  expect(rig.ep.list()[0]!.lt).toBe(3600);
+  expect(await rig.dropped('bad_registration')).toBe(4);
+});
+
+it('LwM2M 1.1 queue mode by the Q parameter: commands wait while it sleeps and go out when it sends anything', async () => {
+  const rig = new EndpointRig({ qmode_time_window: '5s' });
+  const dev = peerAt(5070);
+  await rig.register('q11', dev, ['lt=300', 'lwm2m=1.1', 'b=U', 'Q']);
+  expect(rig.ep.list()[0]).toMatchObject({ queueMode: true, awake: true });
+  rig.tick(6000);
+  expect(rig.ep.list()[0]!.awake).toBe(false);
+  rig.delivers.get('q11')!(read(1));
+  expect(rig.requestsTo(dev)).toHaveLength(0);
+  expect(rig.ep.list()[0]!.queuedCommands).toBe(1);
+  rig.ep.receive(
+    dev,
+    encodeCoap({ type: 'CON', code: 0, messageId: 9, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }),
+  ); // CoAP ping
+  expect(rig.requestsTo(dev)).toHaveLength(1);
+});
+
+it('/bs (bootstrap) is answered 4.04 with a reason; nothing registers', async () => {
+  const rig = new EndpointRig();
+  const dev = peerAt(5080);
+  const m = rig.request(dev, Method.POST, ['bs'], ['ep=boot']);
+  await rig.settle();
+  const reply = rig.sent.find((s) => s.message.messageId === m.messageId)!.message;
+  expect([reply.type, reply.code, reply.payload.toString()]).toEqual([
+    'ACK',
+    Rsp.NotFound,
+    'bootstrap server not provided',
+  ]);
+  expect(rig.ep.registered).toBe(0);
+});
