@@ -42,6 +42,8 @@ describe('LwM2M content formats with a node-coap device', () => {
     { name: '1.1 declaring SenML JSON', options: { lwm2m: '1.1', ct: [110] }, accept: 110 },
     { name: '1.1 declaring SenML CBOR', options: { lwm2m: '1.1', ct: [110, 112] }, accept: 112 },
     { name: '1.0 (TLV)', options: { lwm2m: '1.0' }, accept: 11542 },
+    { name: '1.1 declaring only LwM2M JSON', options: { lwm2m: '1.1', ct: [11543] }, accept: 11543 },
+    { name: '1.2 declaring LwM2M CBOR', options: { lwm2m: '1.2', ct: [110, 112, 11544] }, accept: 11544 },
   ];
   it.each(cases)('$name: read and observe ask for $accept, values arrive as EMQX JSON', async ({ options, accept }) => {
     const { app, port } = await setupHub();
