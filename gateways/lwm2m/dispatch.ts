@@ -9,6 +9,7 @@ import { bodyFormatOf, registrationEvent, type Lwm2mClient } from './client.js';
 import { CommandError, codeMsg, errorResult, parseCommand, type Command } from './commands.js';
 import { decodeContent, Format } from './content.js';
 import type { EndpointPorts } from './endpoint.js';
+import { splitLinks } from './link-format.js';
 import { formatPath, parsePath } from './path.js';
 import type { ObjectRegistry } from './objects.js';
 import { Requester, type RequestOutcome } from './requester.js';
@@ -21,6 +22,8 @@ export type Reply = (result: Buffer) => void;
 export class Dispatcher {
   /** Commands waiting in all endpoints' queues (the instance's downlink queue depth gauge). */
   private waiting = 0;
+  /** Their bytes, bounded by max_queued_bytes_total (per-endpoint bounds times many endpoints is no bound). */
+  private waitingBytes = 0;
 
   constructor(
     private readonly config: Lwm2mConfig,
@@ -75,6 +78,7 @@ export class Dispatcher {
       const q = c.queued.shift()!;
       c.queuedBytes -= q.bytes;
       this.waiting--;
+      this.waitingBytes -= q.bytes;
       this.send(c, q.cmd, now, q.reply);
     }
     this.ports.metrics.queueDepth('downlink', this.waiting);
@@ -132,6 +136,23 @@ export class Dispatcher {
       reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.RequestEntityTooLarge, why));
       return;
     }
+    if (this.waitingBytes + payload.length > this.config.max_queued_bytes_total) {
+      this.ports.metrics.dropped('gateway_queue_full');
+      this.ports.logger.debug(
+        { ep: c.ep, reqPath, bytes: this.waitingBytes },
+        'LwM2M command queues of the instance full',
+      );
+      reply(
+        errorResult(
+          cmd.reqID,
+          cmd.msgType,
+          reqPath,
+          Rsp.ServiceUnavailable,
+          `command queues of the gateway are full (${this.waitingBytes} bytes waiting)`,
+        ),
+      );
+      return;
+    }
     // observes still queued or waiting for their answer count too, or concurrent ones would all pass the bound
     const observe = cmd.msgType === 'observe';
     if (
@@ -173,6 +194,7 @@ export class Dispatcher {
     c.queued.push({ cmd, reply: answer, bytes: payload.length });
     c.queuedBytes += payload.length;
     this.waiting++;
+    this.waitingBytes += payload.length;
     this.flush(c, now);
   }
 
@@ -245,11 +267,7 @@ export class Dispatcher {
     const data: Record<string, unknown> = { reqPath, code: codeText(m.code), codeMsg: codeMsg(m.code) };
     if (m.code === Rsp.Content && m.payload.length > 0) {
       const format = uintOption(m, Opt.ContentFormat);
-      if (format === Format.LinkFormat)
-        data.content = m.payload
-          .toString('utf8')
-          .split(',')
-          .filter((s) => s !== '');
+      if (format === Format.LinkFormat) data.content = splitLinks(m.payload.toString('utf8'));
       else {
         try {
           const nowSec = Date.now() / 1000;
@@ -302,6 +320,7 @@ export class Dispatcher {
 
   /** The endpoint went away: pending and queued commands are answered with an error, observations forgotten. */
   end(c: Lwm2mClient, reason: string): void {
+    this.waitingBytes -= c.queuedBytes;
     c.queuedBytes = 0;
     this.waiting -= c.queued.length;
     this.ports.metrics.queueDepth('downlink', this.waiting);

@@ -62,6 +62,8 @@ export class Lwm2mEndpoint {
   /** Peer address → endpoint, so any datagram marks its sender awake without a scan. */
   private readonly byPeer = new Map<string, Lwm2mClient>();
   private readonly dedup: DedupCache;
+  /** Registrations between their checks and their session (connect is asynchronous). */
+  private registering = 0;
   /** Registration expiry checks (Lwm2mClient.expiryCheckAt), earliest first. */
   private readonly lifetimes = new Deadlines<Lwm2mClient>();
   readonly requester: Requester;
@@ -193,7 +195,8 @@ export class Lwm2mEndpoint {
         `lifetime ${p.lt}s outside ${this.config.lifetime_min / 1000}..${this.config.lifetime_max / 1000}s`,
       );
     const previous = this.byEp.get(p.ep);
-    if (!previous && this.byRegId.size >= this.config.max_endpoints) {
+    // registrations still waiting for their session count too, or a burst of them would all pass the bound
+    if (!previous && this.byRegId.size + this.registering >= this.config.max_endpoints) {
       this.ports.metrics.dropped('max_endpoints');
       return this.respond(peer, m, Rsp.ServiceUnavailable, [], 'too many endpoints');
     }
@@ -220,7 +223,8 @@ export class Lwm2mEndpoint {
       seqNum: 0,
       closed: false,
     };
-    const res = await this.ports.devices.connect({
+    this.registering++;
+    const connecting = this.ports.devices.connect({
       clientId: p.ep,
       peerAddress: peer.address,
       peerPort: peer.port,
@@ -234,6 +238,12 @@ export class Lwm2mEndpoint {
         },
       },
     });
+    let res: Awaited<typeof connecting>;
+    try {
+      res = await connecting;
+    } finally {
+      this.registering--;
+    }
     if (!res.ok) {
       this.ports.metrics.dropped(`refused_${res.reason}`);
       const code =

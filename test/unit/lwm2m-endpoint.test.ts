@@ -370,3 +370,57 @@ it('/bs (bootstrap) is answered 4.04 with a reason; nothing registers', async ()
   ]);
   expect(rig.ep.registered).toBe(0);
 });
+
+it('max_endpoints holds for registrations arriving together (their sessions still connecting)', async () => {
+  const rig = new EndpointRig({ max_endpoints: 2 });
+  const msgs = [0, 1, 2, 3].map((i) => rig.request(peerAt(5100 + i), Method.POST, ['rd'], [`ep=burst${i}`, 'lt=300']));
+  await rig.settle();
+  const codes = msgs.map(
+    (m, i) =>
+      rig.sent.find((s) => s.peer === peerAt(5100 + i).key && s.message.messageId === m.messageId)!.message.code,
+  );
+  expect(codes.filter((c) => c === Rsp.Created)).toHaveLength(2);
+  expect(codes.filter((c) => c === Rsp.ServiceUnavailable)).toHaveLength(2);
+  expect(rig.ep.registered).toBe(2);
+  expect(await rig.dropped('max_endpoints')).toBe(2);
+});
+
+it('max_queued_bytes_total bounds the commands waiting in all endpoints together', async () => {
+  const rig = new EndpointRig({ qmode_time_window: '1s', max_queued_bytes_total: '600B', max_queued_bytes: '1MB' });
+  const a = peerAt(5110);
+  const b = peerAt(5111);
+  await rig.register('qa', a, ['lt=300', 'b=UQ']);
+  const locB = await rig.register('qb', b, ['lt=300', 'b=UQ']);
+  rig.tick(2000); // both asleep
+  const cmd = (reqID: number) => write(reqID, '/3/0/14', 'x'.repeat(200)); // ~250 bytes each
+  rig.delivers.get('qa')!(cmd(1));
+  rig.delivers.get('qb')!(cmd(2));
+  rig.delivers.get('qb')!(cmd(3)); // would pass 600 bytes in total
+  await rig.settle();
+  expect(rig.results('qb')).toMatchObject([
+    { reqID: 3, data: { code: '5.03', reason: expect.stringMatching(/gateway/) } },
+  ]);
+  expect(await rig.dropped('gateway_queue_full')).toBe(1);
+  rig.request(b, Method.POST, locB.split('/')); // qb wakes: its command leaves the queue, room again
+  rig.delivers.get('qa')!(cmd(4));
+  await rig.settle();
+  expect(rig.results('qa')).toEqual([]);
+  expect(rig.ep.list().map((e) => e.queuedCommands)).toEqual([2, 0]);
+});
+
+it('discover results are split between links, not inside quoted values', async () => {
+  const rig = new EndpointRig();
+  const dev = peerAt(5120);
+  await rig.register('disc', dev);
+  rig.delivers.get('disc')!(JSON.stringify({ reqID: 1, msgType: 'discover', data: { path: '/3/0' } }));
+  const q = rig.requestsTo(dev)[0]!;
+  rig.answer(dev, q, Rsp.Content, '</3/0>;title="a, b",</3/0/1>, </3/0/2>;x="<,>"', [
+    { number: Opt.ContentFormat, value: encodeUint(40) },
+  ]);
+  await rig.settle();
+  expect((rig.results('disc')[0]!.data as { content: string[] }).content).toEqual([
+    '</3/0>;title="a, b"',
+    '</3/0/1>',
+    '</3/0/2>;x="<,>"',
+  ]);
+});

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Lwm2mError } from '../../gateways/lwm2m/errors.js';
-import { parseLinkFormat, registrationObjects } from '../../gateways/lwm2m/link-format.js';
+import { parseLinkFormat, registrationObjects, splitLinks } from '../../gateways/lwm2m/link-format.js';
 import { parsePath } from '../../gateways/lwm2m/path.js';
 
 describe('link format', () => {
@@ -69,6 +69,35 @@ describe('link format', () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('splitLinks', () => {
+  it('splits at the commas between links only', () => {
+    expect(splitLinks('</1/0>,</3/0>;title="a,b";rt="x",</a,b>')).toEqual([
+      '</1/0>',
+      '</3/0>;title="a,b";rt="x"',
+      '</a,b>',
+    ]);
+    expect(splitLinks('')).toEqual([]);
+    expect(splitLinks('</1>;t="q\\",",</2>')).toEqual(['</1>;t="q\\","', '</2>']);
+  });
+
+  it('joined back with commas, gives the text it came from (property)', () => {
+    const link = fc
+      .tuple(
+        fc.integer({ min: 0, max: 65535 }),
+        fc.option(
+          fc.string().map((s) => s.replace(/["\\]/g, '')),
+          { nil: undefined },
+        ),
+      )
+      .map(([id, title]) => (title === undefined ? `</${id}>` : `</${id}>;title="${title}"`));
+    fc.assert(
+      fc.property(fc.array(link, { minLength: 1, maxLength: 6 }), (links) => {
+        expect(splitLinks(links.join(','))).toEqual(links.map((l) => l.trim()));
+      }),
     );
   });
 });

@@ -9,7 +9,14 @@ import { decodeContent, encodeContent, Format } from '../../gateways/lwm2m/conte
 import { Lwm2mError } from '../../gateways/lwm2m/errors.js';
 import { parsePath } from '../../gateways/lwm2m/path.js';
 import { decodeTlv, encodeTlv } from '../../gateways/lwm2m/tlv.js';
-import type { Lwm2mRecord, Lwm2mValue, ResourceType, TypeResolver } from '../../gateways/lwm2m/values.js';
+import {
+  coerce,
+  toJsonValue,
+  type Lwm2mRecord,
+  type Lwm2mValue,
+  type ResourceType,
+  type TypeResolver,
+} from '../../gateways/lwm2m/values.js';
 
 const MULTI = [Format.Tlv, Format.SenmlJson, Format.SenmlCbor, Format.Json, Format.Cbor];
 
@@ -136,5 +143,22 @@ describe('TLV with lying lengths (TS 1.1 §7.4.3)', () => {
     const lying = Buffer.from(buf);
     lying[2] = 200;
     expect(() => decodeTlv(lying, parsePath('/9/0'), () => 'Opaque')).toThrow(Lwm2mError);
+  });
+});
+
+describe('64-bit integers from text', () => {
+  it('stay exact beyond 2^53 and are refused outside the 64-bit range (TS 1.1 Core Appendix C)', () => {
+    expect(coerce('Integer', '9007199254740993')).toBe(9007199254740993n);
+    expect(coerce('Integer', '-9223372036854775808')).toBe(-(2n ** 63n));
+    expect(coerce('Unsigned', '18446744073709551615')).toBe(2n ** 64n - 1n);
+    expect(coerce('Integer', '42')).toBe(42);
+    expect(() => coerce('Integer', '9223372036854775808')).toThrow(Lwm2mError);
+    expect(() => coerce('Unsigned', '18446744073709551616')).toThrow(Lwm2mError);
+    expect(() => coerce('Unsigned', '-1')).toThrow(Lwm2mError);
+    const t: TypeResolver = () => 'Integer';
+    expect(decodeContent(Format.Text, Buffer.from('9007199254740993'), parsePath('/9/0/1'), t)).toEqual([
+      { path: '/9/0/1', value: 9007199254740993n },
+    ]);
+    expect(toJsonValue(9007199254740993n)).toBe('9007199254740993');
   });
 });
