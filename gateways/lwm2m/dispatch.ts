@@ -128,8 +128,8 @@ export class Dispatcher {
     const reqPath = formatPath(cmd.path);
     // RFC 7252 §4.6: a message must fit one datagram; refused now rather than dropped at the socket after it took
     // an NSTART slot (no Block1 transfers to devices yet)
-    const size = Requester.encodedSize(cmd.request);
-    if (size > this.config.max_datagram_size) {
+    const size = Requester.oversize(cmd.request, this.config.max_datagram_size);
+    if (size !== undefined) {
       this.ports.metrics.dropped('request_too_large');
       const why = `request of ${Number.isFinite(size) ? size : 'more than 65507'} bytes exceeds max_datagram_size ${this.config.max_datagram_size}`;
       this.ports.logger.debug({ ep: c.ep, reqPath }, `LwM2M command refused: ${why}`);

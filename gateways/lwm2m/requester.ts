@@ -93,20 +93,27 @@ export class Requester {
   }
 
   /**
-   * Bytes `req` takes on the wire (with this server's 4-byte token), or Infinity when no datagram can carry it:
-   * commands are checked against max_datagram_size before they take an NSTART slot.
+   * Bytes `req` takes on the wire (with this server's 4-byte token) when that is more than `max` (Infinity when no
+   * datagram can carry it), undefined when it fits: commands are checked before they take an NSTART slot.
    */
-  static encodedSize(req: OutgoingRequest): number {
+  static oversize(req: OutgoingRequest, max: number): number | undefined {
+    // RFC 7252 §3: header 4, token 4, each option at most 5 header bytes plus its value, payload marker 1 — a
+    // bound that settles the usual small request without encoding it twice
+    let bound = 4 + 4 + 1 + (req.payload?.length ?? 0);
+    for (const o of req.options) bound += 5 + o.value.length;
+    if (bound <= max) return undefined;
+    let size: number;
     try {
-      return encode(req, 0, Buffer.alloc(4)).length;
+      size = encode(req, 0, Buffer.alloc(4)).length;
     } catch {
-      return Infinity; // the encoder refuses more than 65,507 bytes (the largest UDP payload)
+      size = Infinity; // the encoder refuses more than 65,507 bytes (the largest UDP payload)
     }
+    return size > max ? size : undefined;
   }
 
   /**
    * Sends a CON request; `handlers.done` gets exactly one outcome. Returns the token (hex) to cancel an observation.
-   * Throws only when the request cannot be encoded (check `encodedSize` first), and then holds no state.
+   * Throws only when the request cannot be encoded (check `oversize` first), and then holds no state.
    * `reuseToken`: the token of an observation already forgotten, for its cancellation (RFC 7641 §3.6).
    */
   request(peer: string, req: OutgoingRequest, now: number, handlers: RequestHandlers, reuseToken?: string): string {

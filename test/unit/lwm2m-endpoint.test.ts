@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { Method, Opt, Rsp, encodeCoap, encodeUint } from '../../gateways/coap/index.js';
+import { Requester } from '../../gateways/lwm2m/requester.js';
 import { EndpointRig, peerAt } from '../support/lwm2m-endpoint-rig.js';
 
 const write = (reqID: number, path: string, value: string): string =>
@@ -423,4 +424,27 @@ it('discover results are split between links, not inside quoted values', async (
     '</3/0/1>',
     '</3/0/2>;x="<,>"',
   ]);
+});
+
+it('the size check is exact at the limit: a request of exactly max_datagram_size goes out, one byte more is 4.13', () => {
+  const req = (n: number) => ({
+    code: Method.PUT,
+    options: [
+      { number: Opt.UriPath, value: Buffer.from('5') },
+      { number: Opt.UriPath, value: Buffer.from('0') },
+      { number: Opt.UriPath, value: Buffer.from('0') },
+      { number: Opt.ContentFormat, value: encodeUint(42) },
+    ],
+    payload: Buffer.alloc(n),
+  });
+  // header 4 + token 4 + options (1+1, 1+1, 1+1, 1+1) + marker 1 = 17 bytes around the payload
+  expect(Requester.oversize(req(1500 - 17), 1500)).toBeUndefined();
+  expect(Requester.oversize(req(1500 - 16), 1500)).toBe(1501);
+  expect(Requester.oversize(req(70_000), 1500)).toBe(Infinity);
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 64, max: 3000 }), (n, max) => {
+      const exact = 17 + n;
+      expect(Requester.oversize(req(n), max)).toBe(exact > max ? exact : undefined);
+    }),
+  );
 });
