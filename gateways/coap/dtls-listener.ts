@@ -1,0 +1,227 @@
+/**
+ * The DTLS 1.2 side of a CoAP gateway instance (RFC 7252 §9.1, certificate mode only): one UDP socket, one
+ * werift-dtls DtlsServer per client address, the decrypted datagrams handed to the same CoAP endpoint under the
+ * peer key `coaps://<address>:<port>` and its answers encrypted back. Handshakes in progress and sessions are
+ * bounded (counted when refused), a handshake that does not finish in time and a session idle in both directions
+ * are dropped. Constructors do no I/O; start()/stop() are idempotent and bounded.
+ *
+ * werift-dtls is used only through its public API (DtlsServer, its options, events and send); its per-socket design
+ * (one session per transport, made for WebRTC) is why each client gets its own DtlsServer over a tiny transport.
+ */
+import type { AddressInfo } from 'node:net';
+import { DtlsServer } from 'werift-dtls/lib/dtls/src/index.js';
+import type { GatewayMetrics, Logger } from '../../src/gateway/index.js';
+import type { PeerAddress } from './channel.js';
+import type { DtlsCredentials } from './dtls-credentials.js';
+import { isClientHello } from './dtls-records.js';
+import { UdpSocket } from './udp-socket.js';
+
+const SCHEME = 'coaps://';
+/** Record header (13) + explicit nonce (8) + GCM tag (16) around a CoAP datagram, with room for a little more. */
+const RECORD_OVERHEAD = 64;
+/** A client's handshake flight (its certificate chain) may exceed the CoAP datagram limit. */
+const MIN_RECORD_DATAGRAM = 4096;
+const SWEEP_MS = 1000;
+
+export function isDtlsPeer(key: string): boolean {
+  return key.startsWith(SCHEME);
+}
+
+export interface DtlsListenerOptions {
+  host: string;
+  port: number;
+  credentials: DtlsCredentials;
+  maxHandshakes: number;
+  maxSessions: number;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Largest CoAP datagram (decrypted) read or sent. */
+  maxDatagramSize: number;
+  socketBuffer?: number;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  now(): number;
+  onDatagram(peer: PeerAddress, bytes: Buffer): void;
+  onOversized(peer: PeerAddress, bytes: Buffer): void;
+  /** An established session ended (peer alert, idle, replaced by a new handshake, gateway stopping). */
+  onSessionEnd(peer: PeerAddress, reason: string): void;
+}
+
+interface Session {
+  /** Key `coaps://…`, address and port of the client. */
+  readonly peer: PeerAddress;
+  readonly server: DtlsServer;
+  readonly transport: { closed: boolean; onData: (data: Buffer, addr: readonly [string, number]) => void };
+  readonly started: number;
+  lastActive: number;
+  open: boolean;
+  ended: boolean;
+}
+
+export class DtlsListener {
+  lastError?: string;
+  private udp?: UdpSocket;
+  private readonly sessions = new Map<string, Session>();
+  private handshakes = 0;
+  private timer?: ReturnType<typeof setInterval>;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(private readonly o: DtlsListenerOptions) {}
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') return;
+    this.udp = await UdpSocket.bind({
+      host: this.o.host,
+      port: this.o.port,
+      maxDatagramSize: Math.max(this.o.maxDatagramSize + RECORD_OVERHEAD, MIN_RECORD_DATAGRAM),
+      socketBuffer: this.o.socketBuffer,
+      bindErrorCode: 'PH_COAP_DTLS_BIND',
+      metrics: this.o.metrics,
+      logger: this.o.logger,
+      onDatagram: (peer, bytes) => this.receive(peer, bytes),
+    });
+    this.state = 'running';
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  get port(): number | undefined {
+    return this.udp?.port;
+  }
+
+  stats(): { handshakes: number; sessions: number } {
+    return { handshakes: this.handshakes, sessions: this.sessions.size - this.handshakes };
+  }
+
+  /** A CoAP datagram for `peer` (a `coaps://` key): encrypted in its session, or dropped (counted) without one. */
+  send(peer: PeerAddress, bytes: Buffer): void {
+    const s = this.sessions.get(peer.key);
+    if (!s?.open || s.ended) return this.o.metrics.dropped('dtls_no_session');
+    if (bytes.length > this.o.maxDatagramSize) return this.o.metrics.dropped('datagram_too_large');
+    s.lastActive = this.o.now();
+    s.server.send(bytes).catch((err: unknown) => {
+      this.o.metrics.dropped('dtls_send_failed');
+      this.o.logger.debug({ peer: s.peer.key, err }, 'DTLS send failed');
+    });
+  }
+
+  private receive(udpPeer: PeerAddress, bytes: Buffer): void {
+    const key = SCHEME + udpPeer.key;
+    let s = this.sessions.get(key);
+    // RFC 6347 §4.2.8: a ClientHello on an established association means the client lost its state (rebooted):
+    // the old session goes, the new handshake proceeds (its cookie exchange proves the address).
+    if (s?.open && isClientHello(bytes)) {
+      this.end(s, 'replaced');
+      s = undefined;
+    }
+    if (!s) {
+      // Only a ClientHello opens a session; records of a forgotten session get nothing (the client times out
+      // and handshakes again).
+      if (!isClientHello(bytes)) return this.o.metrics.dropped('dtls_no_session');
+      s = this.open({ address: udpPeer.address, port: udpPeer.port, key });
+      if (!s) return;
+    }
+    s.lastActive = this.o.now();
+    try {
+      s.transport.onData(bytes, [udpPeer.address, udpPeer.port]);
+    } catch (err) {
+      // werift-dtls parses the record layer before its own try: garbage throws here
+      this.o.metrics.dropped('dtls_bad_record');
+      this.o.logger.debug({ peer: key, err }, 'DTLS record refused');
+    }
+  }
+
+  private open(peer: PeerAddress): Session | undefined {
+    if (this.handshakes >= this.o.maxHandshakes) {
+      this.o.metrics.dropped('dtls_handshake_limit');
+      return undefined;
+    }
+    if (this.sessions.size >= this.o.maxSessions) {
+      this.o.metrics.dropped('dtls_session_limit');
+      return undefined;
+    }
+    const udp = this.udp!;
+    const transport = {
+      type: 'udp',
+      closed: false,
+      onData: (_data: Buffer, _addr: readonly [string, number]): void => undefined,
+      get address(): AddressInfo {
+        return { address: peer.address, family: peer.address.includes(':') ? 'IPv6' : 'IPv4', port: peer.port };
+      },
+      send: (data: Buffer): Promise<void> => {
+        // a dropped session's retransmission timers may still fire inside werift-dtls: they send nothing
+        if (!transport.closed) udp.send(peer, data);
+        return Promise.resolve();
+      },
+      close: (): Promise<void> => Promise.resolve(),
+    };
+    const { certPem, keyPem, signatureHash } = this.o.credentials;
+    const server = new DtlsServer({ cert: certPem, key: keyPem, signatureHash, transport });
+    const now = this.o.now();
+    const s: Session = { peer, server, transport, started: now, lastActive: now, open: false, ended: false };
+    this.sessions.set(peer.key, s);
+    this.handshakes++;
+    server.onConnect.subscribe(() => this.connected(s));
+    server.onData.subscribe((plain) => this.plaintext(s, plain));
+    server.onError.subscribe((err) => this.failed(s, err));
+    server.onClose.subscribe(() => this.end(s, 'closed_by_peer'));
+    return s;
+  }
+
+  private connected(s: Session): void {
+    if (s.ended || s.open) return;
+    s.open = true;
+    this.handshakes--;
+    this.o.metrics.socketEvent('dtls_handshake');
+    this.o.logger.debug({ peer: s.peer.key }, 'DTLS session established');
+  }
+
+  private plaintext(s: Session, bytes: Buffer): void {
+    if (s.ended || !s.open) return;
+    if (bytes.length > this.o.maxDatagramSize) return this.o.onOversized(s.peer, bytes);
+    this.o.onDatagram(s.peer, bytes);
+  }
+
+  private failed(s: Session, err: unknown): void {
+    this.o.logger.debug({ peer: s.peer.key, err }, 'DTLS error');
+    if (s.open) return this.o.metrics.dropped('dtls_error');
+    this.o.metrics.dropped('dtls_handshake_failed');
+    this.end(s, 'handshake_failed');
+  }
+
+  private end(s: Session, reason: string): void {
+    if (s.ended) return;
+    s.ended = true;
+    s.transport.closed = true;
+    if (!s.open) this.handshakes--;
+    if (this.sessions.get(s.peer.key) === s) this.sessions.delete(s.peer.key);
+    for (const e of [s.server.onConnect, s.server.onData, s.server.onError, s.server.onClose]) e.allUnsubscribe();
+    this.o.metrics.socketEvent(`dtls_${reason}`);
+    if (s.open && reason !== 'gateway_stopped') this.o.onSessionEnd(s.peer, reason);
+  }
+
+  private sweep(): void {
+    const now = this.o.now();
+    for (const s of [...this.sessions.values()]) {
+      if (!s.open && now - s.started > this.o.handshakeTimeoutMs) {
+        this.o.metrics.dropped('dtls_handshake_timeout');
+        this.end(s, 'handshake_timeout');
+      } else if (s.open && now - s.lastActive > this.o.idleTimeoutMs) this.end(s, 'idle');
+    }
+    const { handshakes, sessions } = this.stats();
+    this.o.metrics.tableSize('dtls_handshakes', handshakes);
+    this.o.metrics.tableSize('dtls_sessions', sessions);
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    if (this.timer) clearInterval(this.timer);
+    for (const s of [...this.sessions.values()]) this.end(s, 'gateway_stopped');
+    this.o.metrics.tableSize('dtls_handshakes', 0);
+    this.o.metrics.tableSize('dtls_sessions', 0);
+    const udp = this.udp;
+    this.udp = undefined;
+    await udp?.close();
+  }
+}

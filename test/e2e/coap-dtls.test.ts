@@ -1,0 +1,152 @@
+/**
+ * CoAP over DTLS 1.2 (coaps://, certificate mode) with libcoap's OpenSSL and GnuTLS clients as the real peers:
+ * publish, observe, retained read, and the bounded handshake table under a ClientHello flood from many ports.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { afterEach, expect, it } from 'vitest';
+import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
+import type { CoapObserver } from '../support/coap-client.js';
+import { coapsClient, coapsObserve, makeEcPki, type EcPki } from '../support/coaps-client.js';
+import { makeTestPki } from '../support/certs.js';
+import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
+import { freeUdpPort } from '../support/net.js';
+import { describeWithPeers } from '../support/peers.js';
+
+const observers: CoapObserver[] = [];
+const sockets: Socket[] = [];
+afterEach(async () => {
+  closeAllClients();
+  sockets.splice(0).forEach((s) => s.close());
+  await Promise.all(observers.splice(0).map((o) => o.stop()));
+  await stopAllHubs();
+});
+
+let ecPki: EcPki | undefined;
+const pki = (): EcPki => (ecPki ??= makeEcPki());
+
+async function hubWithDtls(
+  dtls: Record<string, unknown> = {},
+  coap: Record<string, unknown> = {},
+): Promise<{ hub: StartedHub; url: string; port: number }> {
+  const [plain, port] = [await freeUdpPort(), await freeUdpPort()];
+  const dtlsConfig = { enable: true, bind: `127.0.0.1:${port}`, certfile: pki().serverCert, keyfile: pki().serverKey };
+  const hub = await startHub({
+    gateways: {
+      coap: { edge: { bind: `127.0.0.1:${plain}`, mountpoint: 'coap/', dtls: { ...dtlsConfig, ...dtls }, ...coap } },
+    },
+  } as never);
+  return { hub, url: `coaps://127.0.0.1:${port}`, port };
+}
+
+const metric = (hub: StartedHub, name: string, labels: Record<string, string>) =>
+  hub.hub.metrics.value(name, { gateway: 'coap.edge', ...labels });
+
+describeWithPeers(['coaps_client_openssl', 'openssl'], 'CoAP over DTLS with coap-client-openssl', () => {
+  it('POST coaps://…/ps/sensors/c1 is published on coap/sensors/c1, answered 2.04 inside the session', async () => {
+    const { hub, url } = await hubWithDtls();
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/#', { qos: 1 });
+    const got = collect(app, 1);
+    const r = await coapsClient('coap-client-openssl', [
+      '-m',
+      'post',
+      '-e',
+      '21.5',
+      '-C',
+      pki().caCert,
+      '-v',
+      '6',
+      `${url}/ps/sensors/c1`,
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/2\.04/);
+    const [m] = await got;
+    expect(m.topic).toBe('coap/sensors/c1');
+    expect(m.payload.toString()).toBe('21.5');
+    expect(await metric(hub, 'protohub_gateway_socket_events_total', { event: 'dtls_handshake' })).toBe(1);
+  });
+
+  it('observes over DTLS: MQTT publishes arrive as (CON) notifications in order; the session ends with the client', async () => {
+    const { hub, url } = await hubWithDtls();
+    const obs = coapsObserve('coap-client-openssl', `${url}/ps/cmd/dev1`, 30, ['-C', pki().caCert]);
+    observers.push(obs);
+    const app = await connectV5(hub.url);
+    await eventually(async () => (await hub.hub.metrics.value('protohub_subscriptions')) > 0, 'observe registration');
+    for (let i = 1; i <= 5; i++) await app.publishAsync('coap/cmd/dev1', `m${i}`, { qos: 1 });
+    await eventually(() => obs.lines().length >= 5, 'five notifications', 20_000);
+    expect(obs.lines()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    await obs.stop();
+    // libcoap sends close_notify on exit: the connectionless client and its subscription go with the session
+    await eventually(
+      async () => (await hub.hub.metrics.value('protohub_subscriptions')) === 0,
+      'subscription ended with the DTLS session',
+      15_000,
+    );
+  });
+
+  it('bounds handshakes: a ClientHello flood from many ports is counted and refused, then clients are served', async () => {
+    const { hub, url, port } = await hubWithDtls({ max_handshakes: 2, handshake_timeout: '1s' });
+    const hello = await captureClientHello();
+    for (let i = 0; i < 6; i++) {
+      const s = createSocket('udp4');
+      sockets.push(s);
+      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+      s.send(hello, port, '127.0.0.1');
+    }
+    await eventually(
+      async () => (await metric(hub, 'protohub_gateway_dropped_total', { reason: 'dtls_handshake_limit' })) >= 4,
+      'flood refused past max_handshakes',
+    );
+    await eventually(
+      async () => (await metric(hub, 'protohub_gateway_dropped_total', { reason: 'dtls_handshake_timeout' })) >= 2,
+      'stalled handshakes expired',
+    );
+    const r = await coapsClient('coap-client-openssl', [
+      '-m',
+      'post',
+      '-e',
+      'after',
+      '-C',
+      pki().caCert,
+      `${url}/ps/x`,
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await metric(hub, 'protohub_gateway_socket_events_total', { event: 'dtls_handshake' })).toBe(1);
+  });
+
+  it('drops datagrams that are not a ClientHello from an unknown peer (counted)', async () => {
+    const { hub, port } = await hubWithDtls();
+    const s = createSocket('udp4');
+    sockets.push(s);
+    await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+    s.send(Buffer.from([0x40, 0x01, 0x12, 0x34]), port, '127.0.0.1'); // a plaintext CoAP GET
+    await eventually(
+      async () => (await metric(hub, 'protohub_gateway_dropped_total', { reason: 'dtls_no_session' })) === 1,
+      'plaintext datagram dropped',
+    );
+  });
+});
+
+describeWithPeers(['coaps_client_gnutls', 'openssl'], 'CoAP over DTLS with coap-client-gnutls and an RSA key', () => {
+  it('PUT retained then GET reads it back over DTLS (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)', async () => {
+    const rsa = makeTestPki();
+    const { url } = await hubWithDtls({ certfile: rsa.serverCert, keyfile: rsa.serverKey });
+    const ca = ['-C', rsa.caCert];
+    const put = await coapsClient('coap-client-gnutls', ['-m', 'put', '-e', 'on', ...ca, `${url}/ps/lamp?retain=true`]);
+    expect(put.exitCode, put.stderr).toBe(0);
+    const get = await coapsClient('coap-client-gnutls', ['-m', 'get', '-o', '-', ...ca, `${url}/ps/lamp`]);
+    expect(get.stdout).toBe('on');
+  });
+});
+
+/** The first datagram coap-client-openssl sends to a silent UDP socket: a real DTLS ClientHello. */
+async function captureClientHello(): Promise<Buffer> {
+  const sink = createSocket('udp4');
+  sockets.push(sink);
+  await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', () => resolve()));
+  const first = new Promise<Buffer>((resolve) => sink.once('message', (m) => resolve(m)));
+  const client = coapsClient('coap-client-openssl', ['-m', 'get', `coaps://127.0.0.1:${sink.address().port}/x`], 2000);
+  const hello = await first;
+  await client.catch(() => undefined);
+  return hello;
+}
