@@ -13,7 +13,7 @@ import { DtlsServer } from 'werift-dtls/lib/dtls/src/index.js';
 import type { GatewayMetrics, Logger } from '../../src/gateway/index.js';
 import type { PeerAddress } from './channel.js';
 import type { DtlsCredentials } from './dtls-credentials.js';
-import { isClientHello } from './dtls-records.js';
+import { ContentType, ReplayWindow, isClientHello, splitRecords } from './dtls-records.js';
 import { UdpSocket } from './udp-socket.js';
 
 const SCHEME = 'coaps://';
@@ -56,6 +56,11 @@ interface Session {
   lastActive: number;
   open: boolean;
   ended: boolean;
+  /** Anti-replay state of the epoch of the last authenticated application record. */
+  epoch: number;
+  window: ReplayWindow;
+  /** The application record werift-dtls is decrypting right now (it delivers synchronously). */
+  pending?: { epoch: number; sequence: number };
 }
 
 export class DtlsListener {
@@ -122,12 +127,39 @@ export class DtlsListener {
       if (!s) return;
     }
     s.lastActive = this.o.now();
+    if (s.open) return this.records(s, bytes);
+    this.feed(s, bytes);
+  }
+
+  /**
+   * An established session's datagram, record by record: application records already seen in their epoch are
+   * dropped before decryption (RFC 6347 §4.1.2.6; werift-dtls 0.5.8 keeps no replay window of its own).
+   */
+  private records(s: Session, bytes: Buffer): void {
+    const records = splitRecords(bytes);
+    if (!records) return this.o.metrics.dropped('dtls_bad_record');
+    for (const r of records) {
+      if (r.contentType !== ContentType.ApplicationData) {
+        this.feed(s, r.bytes);
+        continue;
+      }
+      if (r.epoch === s.epoch && !s.window.fresh(r.sequence)) {
+        this.o.metrics.dropped('dtls_replay');
+        continue;
+      }
+      s.pending = { epoch: r.epoch, sequence: r.sequence };
+      this.feed(s, r.bytes);
+      s.pending = undefined;
+    }
+  }
+
+  private feed(s: Session, bytes: Buffer): void {
     try {
-      s.transport.onData(bytes, [udpPeer.address, udpPeer.port]);
+      s.transport.onData(bytes, [s.peer.address, s.peer.port]);
     } catch (err) {
       // werift-dtls parses the record layer before its own try: garbage throws here
       this.o.metrics.dropped('dtls_bad_record');
-      this.o.logger.debug({ peer: key, err }, 'DTLS record refused');
+      this.o.logger.debug({ peer: s.peer.key, err }, 'DTLS record refused');
     }
   }
 
@@ -158,7 +190,10 @@ export class DtlsListener {
     const { certPem, keyPem, signatureHash } = this.o.credentials;
     const server = new DtlsServer({ cert: certPem, key: keyPem, signatureHash, transport });
     const now = this.o.now();
-    const s: Session = { peer, server, transport, started: now, lastActive: now, open: false, ended: false };
+    const s: Session = {
+      ...{ peer, server, transport, started: now, lastActive: now, open: false, ended: false },
+      ...{ epoch: -1, window: new ReplayWindow() },
+    };
     this.sessions.set(peer.key, s);
     this.handshakes++;
     server.onConnect.subscribe(() => this.connected(s));
@@ -178,6 +213,12 @@ export class DtlsListener {
 
   private plaintext(s: Session, bytes: Buffer): void {
     if (s.ended || !s.open) return;
+    // it decrypted, so it is authentic: only now may its sequence number move the window
+    const r = s.pending;
+    if (r) {
+      if (r.epoch !== s.epoch) [s.epoch, s.window] = [r.epoch, new ReplayWindow()];
+      s.window.mark(r.sequence);
+    }
     if (bytes.length > this.o.maxDatagramSize) return this.o.onOversized(s.peer, bytes);
     this.o.onDatagram(s.peer, bytes);
   }

@@ -35,3 +35,51 @@ export function firstRecord(bytes: Buffer): RecordHead | undefined {
 export function isClientHello(bytes: Buffer): boolean {
   return firstRecord(bytes)?.handshakeType === CLIENT_HELLO;
 }
+
+export interface RecordSlice extends RecordHead {
+  /** 48-bit record sequence number (exact in a JS number). */
+  sequence: number;
+  /** The whole record, header included. */
+  bytes: Buffer;
+}
+
+/** The records of a datagram, in order; undefined when one is malformed or truncated (RFC 6347 §4.1). */
+export function splitRecords(bytes: Buffer): RecordSlice[] | undefined {
+  const out: RecordSlice[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const rest = bytes.subarray(at);
+    const head = firstRecord(rest);
+    if (!head) return undefined;
+    const end = RECORD_HEADER + rest.readUInt16BE(11);
+    out.push({ ...head, sequence: rest.readUIntBE(5, 6), bytes: rest.subarray(0, end) });
+    at += end;
+  }
+  return out;
+}
+
+const WINDOW = 64;
+const WINDOW_MASK = (1n << BigInt(WINDOW)) - 1n;
+
+/**
+ * RFC 6347 §4.1.2.6 anti-replay window of one epoch: a record is fresh when newer than any seen, or within the
+ * last 64 and not seen. Marked only after the record authenticated, so forged sequence numbers move nothing.
+ */
+export class ReplayWindow {
+  private top = -1;
+  /** Bit i set: sequence number top - i was seen. */
+  private seen = 0n;
+
+  fresh(sequence: number): boolean {
+    if (sequence > this.top) return true;
+    const age = this.top - sequence;
+    return age < WINDOW && ((this.seen >> BigInt(age)) & 1n) === 0n;
+  }
+
+  mark(sequence: number): void {
+    if (sequence > this.top) {
+      const shift = sequence - this.top;
+      this.seen = shift >= WINDOW ? 1n : ((this.seen << BigInt(shift)) | 1n) & WINDOW_MASK;
+      this.top = sequence;
+    } else if (this.top - sequence < WINDOW) this.seen |= 1n << BigInt(this.top - sequence);
+  }
+}

@@ -114,6 +114,30 @@ describeWithPeers(['coaps_client_openssl', 'openssl'], 'CoAP over DTLS with coap
     expect(await metric(hub, 'protohub_gateway_socket_events_total', { event: 'dtls_handshake' })).toBe(1);
   });
 
+  it('drops a replayed application record (anti-replay window) and publishes once', async () => {
+    const { hub, port } = await hubWithDtls();
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/#', { qos: 1 });
+    const got: string[] = [];
+    app.on('message', (_t, p) => got.push(p.toString()));
+    const proxy = await udpProxy(port);
+    const r = await coapsClient('coap-client-openssl', [
+      ...['-m', 'post', '-N', '-e', 'once', '-C', pki().caCert],
+      `coaps://127.0.0.1:${proxy.port}/ps/replayed`,
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    await eventually(() => got.length === 1, 'the publish');
+    expect(await metric(hub, 'protohub_gateway_dropped_total', { reason: 'dtls_replay' })).toBe(0);
+    const appRecords = proxy.fromClient.filter((d) => d[0] === 23);
+    expect(appRecords.length).toBeGreaterThan(0);
+    for (const d of appRecords) proxy.toServer(d);
+    await eventually(
+      async () => (await metric(hub, 'protohub_gateway_dropped_total', { reason: 'dtls_replay' })) >= appRecords.length,
+      'replays dropped',
+    );
+    expect(got).toEqual(['once']);
+  });
+
   it('drops datagrams that are not a ClientHello from an unknown peer (counted)', async () => {
     const { hub, port } = await hubWithDtls();
     const s = createSocket('udp4');
@@ -149,4 +173,25 @@ async function captureClientHello(): Promise<Buffer> {
   const hello = await first;
   await client.catch(() => undefined);
   return hello;
+}
+
+/**
+ * A loopback UDP relay between one DTLS client and the hub that keeps what the client sent, and holds back its
+ * alerts (close_notify) so the session outlives the client for a replay.
+ */
+async function udpProxy(target: number): Promise<{ port: number; fromClient: Buffer[]; toServer(d: Buffer): void }> {
+  const front = createSocket('udp4');
+  const back = createSocket('udp4');
+  sockets.push(front, back);
+  await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => back.bind(0, '127.0.0.1', () => resolve()));
+  const fromClient: Buffer[] = [];
+  let client: { address: string; port: number } | undefined;
+  front.on('message', (d, rinfo) => {
+    client = rinfo;
+    fromClient.push(d);
+    if (d[0] !== 21) back.send(d, target, '127.0.0.1');
+  });
+  back.on('message', (d) => client && front.send(d, client.port, client.address));
+  return { port: front.address().port, fromClient, toServer: (d) => back.send(d, target, '127.0.0.1') };
 }

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { coapConfigSchema } from '../../gateways/coap/schema.js';
 import { dtlsCredentials } from '../../gateways/coap/dtls-credentials.js';
-import { firstRecord, isClientHello } from '../../gateways/coap/dtls-records.js';
+import { ReplayWindow, firstRecord, isClientHello, splitRecords } from '../../gateways/coap/dtls-records.js';
 import { isDtlsPeer } from '../../gateways/coap/dtls-listener.js';
 import { CoapEndpoint } from '../../gateways/coap/endpoint.js';
 import { encodeCoap } from '../../gateways/coap/codec.js';
@@ -52,6 +52,44 @@ describe('DTLS record peek (RFC 6347 §4.1)', () => {
         const b = Buffer.from(bytes);
         expect(typeof isClientHello(b)).toBe('boolean');
         firstRecord(b);
+      }),
+    );
+  });
+});
+
+describe('DTLS records and the anti-replay window (RFC 6347 §4.1.2.6)', () => {
+  const record = (type: number, epoch: number, seq: number, len: number) => {
+    const head = Buffer.from([type, 0xfe, 0xfd, 0, epoch, 0, 0, 0, 0, 0, 0, 0, len]);
+    head.writeUIntBE(seq, 5, 6);
+    return Buffer.concat([head, Buffer.alloc(len, 0xaa)]);
+  };
+
+  it('splits a datagram into its records with epoch and 48-bit sequence numbers; a truncated one is refused', () => {
+    const two = Buffer.concat([record(23, 1, 2 ** 40 + 5, 30), record(21, 1, 6, 2)]);
+    const r = splitRecords(two)!;
+    expect(r.map((x) => [x.contentType, x.epoch, x.sequence, x.bytes.length])).toEqual([
+      [23, 1, 2 ** 40 + 5, 43],
+      [21, 1, 6, 15],
+    ]);
+    expect(splitRecords(two.subarray(0, two.length - 1))).toBeUndefined();
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (b) => void splitRecords(Buffer.from(b))));
+  });
+
+  it('behaves like a model: fresh when newer than all seen or within 64 and unseen', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 200 }), (seqs) => {
+        const w = new ReplayWindow();
+        const seen = new Set<number>();
+        let top = -1;
+        for (const q of seqs) {
+          const expected = q > top || (top - q < 64 && !seen.has(q));
+          expect(w.fresh(q)).toBe(expected);
+          if (expected) {
+            w.mark(q);
+            seen.add(q);
+            top = Math.max(top, q);
+          }
+        }
       }),
     );
   });
