@@ -138,6 +138,39 @@ describeWithPeers(['coaps_client_openssl', 'openssl'], 'CoAP over DTLS with coap
     expect(got).toEqual(['once']);
   });
 
+  it('connection mode over IPv6: connect, publish with clientid and token', async () => {
+    const v6 = await freeUdpPort();
+    const { hub } = await hubWithDtls({ bind: `[::1]:${v6}` }, { connection_required: true });
+    const url = `coaps://[::1]:${v6}`;
+    const ca = ['-C', pki().caCert];
+    const connect = await coapsClient('coap-client-openssl', [
+      '-m',
+      'post',
+      '-o',
+      '-',
+      ...ca,
+      `${url}/mqtt/connection?clientid=lamp9`,
+    ]);
+    expect(connect.exitCode, connect.stderr).toBe(0);
+    const token = connect.stdout.trim();
+    expect(token).toMatch(/^[0-9a-f]{16}$/);
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/state/#', { qos: 1 });
+    const got = collect(app, 1);
+    const pub = await coapsClient('coap-client-openssl', [
+      '-m',
+      'post',
+      '-e',
+      'on',
+      ...ca,
+      `${url}/ps/state/lamp9?clientid=lamp9&token=${token}`,
+    ]);
+    expect(pub.exitCode, pub.stderr).toBe(0);
+    expect((await got)[0].payload.toString()).toBe('on');
+    // the first client's session ended with its close_notify; the broker session of lamp9 did not
+    expect(await hub.hub.metrics.value('protohub_connections', { protocol: 'coap' })).toBe(1);
+  });
+
   it('drops datagrams that are not a ClientHello from an unknown peer (counted)', async () => {
     const { hub, port } = await hubWithDtls();
     const s = createSocket('udp4');
