@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { waitForArrivals } from '../src/bench/measure.js';
 import { freeUdpPort } from '../test/support/net.js';
-import { REPO, startProtohub } from './brokers.js';
+import { REPO, startProtohub, type Broker } from './brokers.js';
+import type { LoadGroup } from '../src/bench/pool.js';
 import { benchSubscriber } from './gateway-scenarios.js';
-import { ProcessWindow } from './proc.js';
+import { ProcessWindow, udpDrops } from './proc.js';
 import type { Figures } from './scenarios.js';
 
 const SENDERS = 4;
@@ -30,6 +31,7 @@ const NON_SENDER = `
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 int main(int argc, char **argv) {
   long n = atol(argv[1]); int port = atoi(argv[2]); double rate = atof(argv[3]);
   int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -42,6 +44,8 @@ int main(int argc, char **argv) {
   m[len++] = 0xff; memcpy(m + len, "xxxxxxxxxxxxxxxx", 16); len += 16;
   struct timespec t0; clock_gettime(CLOCK_MONOTONIC, &t0);
   for (long i = 0; i < n; i++) {
+    if (i > 0 && (i & 0xffff) == 0) { close(s); s = socket(AF_INET, SOCK_DGRAM, 0); } /* RFC 7252 §4.4: a new endpoint
+      rather than a message id reused within EXCHANGE_LIFETIME (the hub would drop it as a duplicate) */
     m[2] = (i >> 8) & 0xff; m[3] = i & 0xff;
     if (sendto(s, m, len, 0, (struct sockaddr *)&to, sizeof to) < 0) { perror("sendto"); return 1; }
     if ((i & 63) == 63) {                                            /* pace: sleep until i / rate seconds */
@@ -67,41 +71,140 @@ export const hasCc = (): boolean => {
   }
 };
 
-/** NON publishes from SENDERS C clients at `rate` msg/s in all → MQTT subscriber on coap/#. */
-export async function coapToMqtt(messages: number, rate: number): Promise<Figures> {
+let sender: string | undefined;
+function buildSender(): string {
+  if (sender) return sender;
   const dir = mkdtempSync(join(tmpdir(), 'coap-bench-'));
   writeFileSync(join(dir, 'sender.c'), NON_SENDER);
   execFileSync('cc', ['-O2', '-o', join(dir, 'sender'), join(dir, 'sender.c')], { stdio: 'inherit' });
+  return (sender = join(dir, 'sender'));
+}
+
+/** `defaults`: the hub's mqtt and store sections at their shipped defaults; COAP_DEFAULTS=0: the bench's limits. */
+async function startCoapHub(defaults: boolean): Promise<{ hub: Broker; port: number }> {
   const port = await freeUdpPort();
   const hub = await startProtohub({
-    extraConfig: { gateways: { coap: { bench: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/' } } } },
+    defaults,
+    // COAP_NODE_FLAGS: node flags for the hub (e.g. --cpu-prof, --perf-basic-prof) when profiling
+    nodeFlags: process.env.COAP_NODE_FLAGS?.split(' ').filter(Boolean),
+    extraConfig: {
+      gateways: {
+        coap: {
+          bench: {
+            bind: `127.0.0.1:${port}`,
+            mountpoint: 'coap/',
+            // COAP_SOCKET_BUFFER (e.g. 4MB): the gateway's socket_buffer instead of its default, for comparison
+            ...(process.env.COAP_SOCKET_BUFFER ? { socket_buffer: process.env.COAP_SOCKET_BUFFER } : {}),
+          },
+        },
+      },
+    },
   });
+  return { hub, port };
+}
+
+/** One burst of `messages` NON publishes at `rate` from SENDERS fresh senders; counts what the subscriber got. */
+async function offer(
+  hub: Broker,
+  port: number,
+  sub: LoadGroup,
+  messages: number,
+  rate: number,
+): Promise<{ received: number; socketDrops: number; span: number; cpu: ReturnType<ProcessWindow['end']> }> {
+  const before = sub.current().received;
+  const window = new ProcessWindow(hub.pid);
+  const drops0 = udpDrops(port);
+  const share = Math.floor(messages / SENDERS);
+  const children = Array.from({ length: SENDERS }, (_, i) =>
+    spawn(
+      buildSender(),
+      [String(i === SENDERS - 1 ? messages - share * (SENDERS - 1) : share), String(port), String(rate / SENDERS)],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    ),
+  );
+  const exited = Promise.all(children.map(exitOf));
+  const t0 = performance.now();
+  await waitForArrivals(() => sub.current().received - before, messages, 3000, 120_000);
+  const cpu = window.end();
+  await exited;
+  return {
+    received: sub.current().received - before,
+    socketDrops: udpDrops(port) - drops0,
+    span: performance.now() - t0,
+    cpu,
+  };
+}
+
+/** NON publishes from SENDERS C clients at `rate` msg/s in all → MQTT subscriber on coap/#. */
+export async function coapToMqtt(
+  messages: number,
+  rate: number,
+  defaults = process.env.COAP_DEFAULTS !== '0',
+): Promise<Figures> {
+  const { hub, port } = await startCoapHub(defaults);
   try {
     const sub = await benchSubscriber(hub.port, 'coap/#', 0, 'coap-sub');
-    const window = new ProcessWindow(hub.pid);
-    const share = Math.floor(messages / SENDERS);
-    const children = Array.from({ length: SENDERS }, (_, i) =>
-      spawn(
-        join(dir, 'sender'),
-        [String(i === SENDERS - 1 ? messages - share * (SENDERS - 1) : share), String(port), String(rate / SENDERS)],
-        { stdio: ['ignore', 'ignore', 'inherit'] },
-      ),
-    );
-    const exited = Promise.all(children.map(exitOf));
-    await waitForArrivals(() => sub.current().received, messages, 3000, 120_000);
-    const usage = window.end();
-    await exited;
+    const r = await offer(hub, port, sub, messages, rate);
     const s = await sub.stop();
     const span = s.lastRecvAt - s.firstRecvAt;
+    const perMsg = (seconds: number): number => (s.received > 0 ? (seconds / s.received) * 1e6 : 0);
     return {
       offered_msg_per_s: rate,
       msg_per_s: span > 0 ? (s.received / span) * 1000 : 0,
       sent: messages,
       received: s.received,
       missing: Math.max(0, messages - s.received),
-      cpu_percent: usage.cpuPercent,
-      rss_mb: usage.rssKb / 1024,
+      // of the missing: lost in the hub's full socket receive buffer (the kernel's count for its port)
+      socket_drops: r.socketDrops,
+      cpu_percent: r.cpu.cpuPercent,
+      hub_cpu_us_per_msg: perMsg(r.cpu.cpuSeconds),
+      hub_sys_us_per_msg: perMsg(r.cpu.sysSeconds),
+      rss_mb: r.cpu.rssKb / 1024,
       senders: SENDERS,
+      hub_defaults: defaults ? 1 : 0,
+    };
+  } finally {
+    await hub.stop();
+  }
+}
+
+/**
+ * The lossless search: one hub, offered rates from `from` in steps of `step` msg/s, `seconds` of traffic each,
+ * until a step loses a message (or `to` is reached). Reports the highest rate with none lost and the first lossy
+ * one. Every step uses fresh senders (new ports), so no message id repeats within the exchange lifetime.
+ */
+export async function coapLosslessSearch(
+  from: number,
+  to: number,
+  step: number,
+  seconds: number,
+  defaults = process.env.COAP_DEFAULTS !== '0',
+): Promise<Figures> {
+  const { hub, port } = await startCoapHub(defaults);
+  let lossless = 0;
+  let lossy = 0;
+  let lossyDelivered = 0;
+  let cpuUs = 0;
+  try {
+    const sub = await benchSubscriber(hub.port, 'coap/#', 0, 'coap-max-sub');
+    await offer(hub, port, sub, 20_000, from / 2); // warm-up: JIT and sessions, not counted
+    for (let rate = from; rate <= to; rate += step) {
+      const messages = Math.round(rate * seconds);
+      const r = await offer(hub, port, sub, messages, rate);
+      if (r.received < messages) {
+        lossy = rate;
+        lossyDelivered = r.received;
+        break;
+      }
+      lossless = rate;
+      cpuUs = (r.cpu.cpuSeconds / messages) * 1e6;
+    }
+    await sub.stop();
+    return {
+      lossless_msg_per_s: lossless,
+      first_lossy_offered: lossy,
+      first_lossy_delivered_fraction: lossy ? lossyDelivered / Math.round(lossy * seconds) : NaN,
+      hub_cpu_us_per_msg_at_lossless: cpuUs,
     };
   } finally {
     await hub.stop();
@@ -203,10 +306,14 @@ export async function coapObserve(observers: number, messages: number, rate: num
   }
 }
 
-// `npx tsx bench/coap-scenarios.ts [messages] [rate]`: run both once and print the figures.
+// `npx tsx bench/coap-scenarios.ts [messages] [rate] [--non-only|--observe-only|--search]`: run once and print
+// the figures; --search steps the offered rate up from `rate` by 5,000 (messages / rate seconds each) until loss.
 if (process.argv[1]?.endsWith('coap-scenarios.ts')) {
   const messages = Number(process.argv[2] ?? 200_000);
   const rate = Number(process.argv[3] ?? 60_000);
-  if (!process.argv.includes('--observe-only')) console.log('coap NON → MQTT', await coapToMqtt(messages, rate));
-  if (!process.argv.includes('--non-only')) console.log('coap observe', await coapObserve(1000, 20, 5));
+  if (process.argv.includes('--search'))
+    console.log('coap lossless search', await coapLosslessSearch(rate, 100_000, 5_000, messages / rate));
+  else if (!process.argv.includes('--observe-only')) console.log('coap NON → MQTT', await coapToMqtt(messages, rate));
+  if (!process.argv.includes('--non-only') && !process.argv.includes('--search'))
+    console.log('coap observe', await coapObserve(1000, 20, 5));
 }

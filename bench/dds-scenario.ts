@@ -41,7 +41,8 @@ export async function ddsToMqtt(samples: number): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'dds-bench-'));
   const mapping = join(dir, 'mapping.conf');
   writeFileSync(mapping, 'uplink = [ { name = "all", address = "{topic}/{color}", topic = "dds/{topic}/{color}" } ]\n');
-  const domain = 1 + Math.floor(Math.random() * 100); // RTPS ports below the ephemeral range (see test/component/dds-peer-helper.ts)
+  // 10, 20 … 100: RTPS ports below the ephemeral range, and never a DDS test file's domain (test/component/dds-peer-helper.ts)
+  const domain = 10 * (1 + Math.floor(Math.random() * 10));
   const hub = await startProtohub({
     extraConfig: {
       gateways: {

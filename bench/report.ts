@@ -164,6 +164,66 @@ export const ROWS: Row[] = [
   },
   { label: 'DDS → MQTT: not delivered', scenario: 'dds', figure: 'missing', unit: 'msgs', target: null },
   {
+    label: 'MQTT-SN: 1,000 clients, QoS 1 (one in flight each) → MQTT QoS 1 subscriber',
+    scenario: 'mqttsn',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    loss: 'missing',
+    target: { kind: 'abs-min', value: 50_000 },
+  },
+  {
+    label: 'MQTT-SN: PUBACKed but not delivered',
+    scenario: 'mqttsn',
+    figure: 'missing',
+    unit: 'msgs',
+    target: { kind: 'abs-eq', value: 0 },
+  },
+  { label: 'MQTT-SN: hub CPU per message', scenario: 'mqttsn', figure: 'hub_cpu_us_per_msg', unit: 'µs', target: null },
+  {
+    label: 'MQTT-SN: C clients (generator) CPU per message',
+    scenario: 'mqttsn',
+    figure: 'generator_cpu_us_per_msg',
+    unit: 'µs',
+    target: null,
+  },
+  {
+    label: 'MQTT-SN: hub RSS per connected MQTT-SN client',
+    scenario: 'mqttsn',
+    figure: 'rss_per_mqttsn_client_kb',
+    unit: 'KB',
+    target: null,
+  },
+  {
+    label: 'MQTT-SN: hub RSS per idle MQTT client (same run)',
+    scenario: 'mqttsn',
+    figure: 'rss_per_mqtt_client_kb',
+    unit: 'KB',
+    target: null,
+  },
+  {
+    label: 'CoAP: NON publishes from 4 paced C senders at 50,000 msg/s offered → MQTT subscriber, delivered',
+    scenario: 'coap',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    loss: 'missing',
+    target: { kind: 'abs-min', value: 50_000 },
+  },
+  {
+    label: 'CoAP: not delivered (of which in the socket buffer: socket_drops)',
+    scenario: 'coap',
+    figure: 'missing',
+    unit: 'msgs',
+    target: { kind: 'abs-eq', value: 0 },
+  },
+  { label: 'CoAP: hub CPU per NON publish', scenario: 'coap', figure: 'hub_cpu_us_per_msg', unit: 'µs', target: null },
+  {
+    label: 'CoAP: highest offered NON rate with none lost (steps of 5,000 from 40,000)',
+    scenario: 'coap-max',
+    figure: 'lossless_msg_per_s',
+    unit: 'msg/s',
+    target: { kind: 'abs-min', value: 50_000 },
+  },
+  {
     label: 'LwM2M: 1,000 endpoints, read over MQTT dn → device → up/resp (window 100)',
     scenario: 'lwm2m',
     figure: 'responses_per_s',
@@ -222,7 +282,19 @@ export const ROWS: Row[] = [
   },
 ];
 
-const CPU_ROWS = ['fanin-q0', 'fanin-q1', 'fanout', 'latency', 'zeromq', 'nng', 'dds', 'lwm2m', 'bridge'];
+const CPU_ROWS = [
+  'fanin-q0',
+  'fanin-q1',
+  'fanout',
+  'latency',
+  'zeromq',
+  'nng',
+  'dds',
+  'mqttsn',
+  'coap',
+  'lwm2m',
+  'bridge',
+];
 
 function fmt(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return '–';

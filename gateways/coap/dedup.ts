@@ -11,10 +11,15 @@ export interface DedupLimits {
   lifetimeMs: number;
 }
 
+/** One remembered message id; also its slot in the oldest-first queue. */
 interface Seen {
   at: number;
   /** The encoded reply to a CON (ACK or RST); undefined while the request is still being handled or for NON. */
   reply?: Buffer;
+  readonly peer: string;
+  readonly id: number;
+  /** The peer's table it was put in (gone from byPeer once that peer has nothing remembered). */
+  readonly ids: Map<number, Seen>;
 }
 
 export type DedupVerdict =
@@ -23,41 +28,76 @@ export type DedupVerdict =
   /** Seen before and answered: send `reply` again (CON) or nothing (NON / no reply yet). */
   | { kind: 'duplicate'; reply?: Buffer };
 
+const NEW: DedupVerdict = Object.freeze({ kind: 'new' });
+
+/**
+ * Per peer a table of numeric message ids (a string key per datagram, `peer#id`, in one table of up to
+ * max_entries was the costliest map work of a NON publish), and one queue oldest first for expiry and eviction.
+ */
 export class DedupCache {
-  private readonly seen = new Map<string, Seen>();
+  private readonly byPeer = new Map<string, Map<number, Seen>>();
+  /** Insertion order = time order; entries already forgotten stay until they reach the head. */
+  private queue: Seen[] = [];
+  private head = 0;
+  private count = 0;
   /** Ids forgotten before their lifetime because the cache was full. */
   evicted = 0;
 
   constructor(private readonly limits: DedupLimits) {}
 
   get size(): number {
-    return this.seen.size;
+    return this.count;
   }
 
   check(peer: string, messageId: number, now: number): DedupVerdict {
-    const key = `${peer}#${messageId}`;
-    const s = this.seen.get(key);
-    if (s && now - s.at < this.limits.lifetimeMs) return { kind: 'duplicate', reply: s.reply };
-    if (s) this.seen.delete(key);
-    this.expire(now);
-    while (this.seen.size >= this.limits.maxEntries) {
-      this.seen.delete(this.seen.keys().next().value as string);
-      this.evicted++;
+    const s = this.byPeer.get(peer)?.get(messageId);
+    if (s) {
+      if (now - s.at < this.limits.lifetimeMs) return { kind: 'duplicate', reply: s.reply };
+      this.forget(s);
     }
-    this.seen.set(key, { at: now });
-    return { kind: 'new' };
+    this.expire(now);
+    while (this.count >= this.limits.maxEntries && this.head < this.queue.length) {
+      if (this.forget(this.queue[this.head++]!)) this.evicted++;
+    }
+    let ids = this.byPeer.get(peer);
+    if (!ids) this.byPeer.set(peer, (ids = new Map()));
+    const seen: Seen = { at: now, reply: undefined, peer, id: messageId, ids };
+    ids.set(messageId, seen);
+    this.count++;
+    this.queue.push(seen);
+    this.compact();
+    return NEW;
   }
 
   /** Remember the reply sent to a CON so a retransmission gets it again. */
   answered(peer: string, messageId: number, reply: Buffer): void {
-    const s = this.seen.get(`${peer}#${messageId}`);
+    const s = this.byPeer.get(peer)?.get(messageId);
     if (s) s.reply = reply;
   }
 
+  /** Drop `s` from its peer's table if it is still the live entry there; true when it was. */
+  private forget(s: Seen): boolean {
+    if (s.ids.get(s.id) !== s) return false;
+    s.ids.delete(s.id);
+    this.count--;
+    if (s.ids.size === 0 && this.byPeer.get(s.peer) === s.ids) this.byPeer.delete(s.peer);
+    return true;
+  }
+
   private expire(now: number): void {
-    for (const [key, s] of this.seen) {
+    while (this.head < this.queue.length) {
+      const s = this.queue[this.head]!;
       if (now - s.at < this.limits.lifetimeMs) break;
-      this.seen.delete(key);
+      this.head++;
+      this.forget(s);
+    }
+  }
+
+  /** The consumed head of the queue is given back now and then (amortised O(1) per entry). */
+  private compact(): void {
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 }

@@ -22,12 +22,14 @@ function qosOf(param: QosParam | undefined, mode: string, ex: Exchange): QoS {
   return p;
 }
 
-/** The channel and session a request acts for, or an answer already sent. */
-async function sessionFor(
-  core: EndpointCore,
-  ex: Exchange,
-  query: RequestQuery,
-): Promise<{ channel: CoapChannel; session: DeviceSession } | undefined> {
+type Ctx = { channel: CoapChannel; session: DeviceSession };
+
+/**
+ * The channel and session a request acts for, or an answer already sent. Synchronous when the client's session
+ * is open (every request after a connectionless client's first, every connection-mode request): the per-message
+ * path of a NON publish takes no promise hops it does not need.
+ */
+function sessionFor(core: EndpointCore, ex: Exchange, query: RequestQuery): Ctx | undefined | Promise<Ctx | undefined> {
   if (core.config.connection_required) {
     const channel = connectedChannel(core, ex.peer, query);
     if (!channel)
@@ -37,19 +39,20 @@ async function sessionFor(
   const channel = connectionlessChannel(core, ex.peer, query);
   if (!channel) return void refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients', core.config.heartbeat);
   if (channel.session && !channel.session.closed) return { channel, session: channel.session };
-  const s = await ensureSession(core, channel, query, { keepAlive: 0, cleanStart: true, sessionExpiry: 0 });
-  if ('refused' in s) return void fail(core, ex, refusalCode(s.refused), s.detail);
-  return { channel, session: s.session };
+  return ensureSession(core, channel, query, { keepAlive: 0, cleanStart: true, sessionExpiry: 0 }).then((s) => {
+    if ('refused' in s) return void fail(core, ex, refusalCode(s.refused), s.detail);
+    return { channel, session: s.session };
+  });
 }
 
-export async function handlePs(core: EndpointCore, ex: Exchange, topic: string, query: RequestQuery): Promise<void> {
+export function handlePs(core: EndpointCore, ex: Exchange, topic: string, query: RequestQuery): Promise<void> | void {
   const code = ex.request.code;
   if (code === Method.POST || code === Method.PUT) return publish(core, ex, topic, query);
   if (code === Method.GET) return get(core, ex, topic, query);
   fail(core, ex, Rsp.MethodNotAllowed, 'ps/{topic} takes POST, PUT and GET');
 }
 
-async function publish(core: EndpointCore, ex: Exchange, topic: string, query: RequestQuery): Promise<void> {
+function publish(core: EndpointCore, ex: Exchange, topic: string, query: RequestQuery): Promise<void> | void {
   const req = ex.request;
   const format = uintOption(req, Opt.ContentFormat);
   const contentType = format === undefined ? undefined : mediaTypeOf(format);
@@ -97,25 +100,40 @@ async function publish(core: EndpointCore, ex: Exchange, topic: string, query: R
     return tooLarge();
   }
   armSeparateResponse(core, ex);
-  const ctx = await sessionFor(core, ex, query);
-  if (!ctx) return;
-  const qos = qosOf(query.qos, core.config.publish_qos, ex);
+  const found = sessionFor(core, ex, query);
+  const request: PublishRequest = { topic, body, query, contentType, block1Echo };
+  if (found instanceof Promise) return found.then((ctx) => ctx && publishWith(core, ex, ctx.session, request));
+  if (found) return publishWith(core, ex, found.session, request);
+}
+
+interface PublishRequest {
+  topic: string;
+  body: Buffer;
+  query: RequestQuery;
+  contentType: string | undefined;
+  block1Echo: Buffer | undefined;
+}
+
+function publishWith(core: EndpointCore, ex: Exchange, session: DeviceSession, r: PublishRequest): Promise<void> {
+  const qos = qosOf(r.query.qos, core.config.publish_qos, ex);
   const properties =
-    contentType !== undefined || query.expiry !== undefined
-      ? { contentType, messageExpiryInterval: query.expiry }
+    r.contentType !== undefined || r.query.expiry !== undefined
+      ? { contentType: r.contentType, messageExpiryInterval: r.query.expiry }
       : undefined;
-  try {
-    await ctx.session.publish({ topic, payload: body, qos, retain: query.retain ?? false, properties });
-    core.ports.metrics.message('uplink', body.length);
-    answer(core, ex, {
-      code: Rsp.Changed,
-      options: block1Echo ? [{ number: Opt.Block1, value: block1Echo }] : undefined,
-    });
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    core.ports.metrics.dropped(`publish_${(e.code ?? 'error').toLowerCase()}`);
-    fail(core, ex, publishErrorCode(e.code), e.message ?? 'publish failed');
-  }
+  return session.publish({ topic: r.topic, payload: r.body, qos, retain: r.query.retain ?? false, properties }).then(
+    () => {
+      core.ports.metrics.message('uplink', r.body.length);
+      answer(core, ex, {
+        code: Rsp.Changed,
+        options: r.block1Echo ? [{ number: Opt.Block1, value: r.block1Echo }] : undefined,
+      });
+    },
+    (err: unknown) => {
+      const e = err as { code?: string; message?: string };
+      core.ports.metrics.dropped(`publish_${(e.code ?? 'error').toLowerCase()}`);
+      fail(core, ex, publishErrorCode(e.code), e.message ?? 'publish failed');
+    },
+  );
 }
 
 async function get(core: EndpointCore, ex: Exchange, topic: string, query: RequestQuery): Promise<void> {

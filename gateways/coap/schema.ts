@@ -54,10 +54,10 @@ export const coapConfigSchema = z
       65_507,
     ).prefault('1500B'),
     socket_buffer: byteSize(
-      'UDP receive and send buffer (SO_RCVBUF/SO_SNDBUF): a burst of requests or ACKs larger than this is lost by the OS; capped by net.core.rmem_max/wmem_max',
+      'UDP receive and send buffer (SO_RCVBUF/SO_SNDBUF): a burst of requests or ACKs larger than this is lost by the OS (NON publishes have no flow control: it bounds how long the hub may fall behind a burst); capped by net.core.rmem_max/wmem_max',
       4096,
       268_435_456,
-    ).prefault('2MB'),
+    ).prefault('4MB'),
     exchange_lifetime: duration(
       'RFC 7252 EXCHANGE_LIFETIME: how long message ids are remembered for deduplication',
       1000,

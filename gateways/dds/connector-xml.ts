@@ -6,6 +6,7 @@
  */
 import { xmlEscape } from './idl/xml-types.js';
 import type { DdsConfig, DdsTopicConfig } from './schema.js';
+import { isWildcard, wildcardRegExp, type WildcardEntry } from './wildcard.js';
 
 export const PARTICIPANT = 'ProtohubParticipants::Gateway';
 
@@ -63,16 +64,35 @@ export interface Endpoint {
   readonly name: string;
 }
 
+/** A wildcard topic entry: readers are made at run time in `subscriber` with `readerProfile` (discovery.ts). */
+export interface WildcardPlan extends WildcardEntry {
+  readonly config: DdsTopicConfig;
+  readonly subscriber: string;
+  readonly readerProfile: string;
+}
+
 export interface ConnectorPlan {
   readonly xml: string;
   readonly readers: Endpoint[];
   readonly writers: Endpoint[];
+  readonly wildcards: WildcardPlan[];
 }
 
-/** `typesXml` is a complete `<types>…</types>` element; `qosLibraryXml` the user's `<qos_library>`s, if any. */
-export function connectorPlan(config: DdsConfig, typesXml: string, qosLibraryXml?: string): ConnectorPlan {
+/**
+ * `typesXml` is a complete `<types>…</types>` element; `qosLibraryXml` the user's `<qos_library>`s, if any;
+ * `participantName` names the participant so native code can find it (needed with wildcard topics only).
+ */
+export function connectorPlan(
+  config: DdsConfig,
+  typesXml: string,
+  qosLibraryXml?: string,
+  participantName = 'protohub',
+): ConnectorPlan {
   const readers: Endpoint[] = [];
   const writers: Endpoint[] = [];
+  const wildcards: WildcardPlan[] = [];
+  const wildcardProfiles: string[] = [];
+  const typeHolders: string[] = [];
   const base = xmlEscape(config.qos_profile);
   const registered = new Set<string>();
   // Bound what one take returns, so one busy topic cannot hold the event loop for thousands of samples at once
@@ -85,11 +105,31 @@ export function connectorPlan(config: DdsConfig, typesXml: string, qosLibraryXml
       registered.add(t.type);
       domain.push(`<register_type name="${xmlEscape(t.type)}" type_ref="${xmlEscape(t.type)}"/>`);
     }
-    domain.push(`<topic name="${xmlEscape(topic)}" register_type_ref="${xmlEscape(t.type)}"/>`);
     const partition = t.partitions.length
       ? `<partition><name>${t.partitions.map((p) => `<element>${xmlEscape(p)}</element>`).join('')}</name></partition>`
       : '';
     const qos = endpointQos(t);
+    if (isWildcard(topic)) {
+      // The participant registers a type only for a topic an entity uses: a reader that is never enabled (so
+      // never announced) on a placeholder topic registers it for the readers made at run time.
+      const holder = `protohub.type.${i}`;
+      domain.push(`<topic name="${holder}" register_type_ref="${xmlEscape(t.type)}"/>`);
+      typeHolders.push(`  <data_reader name="type_${i}" topic_ref="${holder}"/>`);
+      participant.push(`<subscriber name="wsub_${i}"><subscriber_qos>${partition}</subscriber_qos></subscriber>`);
+      wildcardProfiles.push(
+        `<qos_profile name="reader_${i}" base_name="${base}"><datareader_qos>${qos}</datareader_qos></qos_profile>`,
+      );
+      wildcards.push({
+        pattern: topic,
+        type: t.type,
+        regexp: wildcardRegExp(topic),
+        config: t,
+        subscriber: `wsub_${i}`,
+        readerProfile: `ProtohubWildcards::reader_${i}`,
+      });
+      return;
+    }
+    domain.push(`<topic name="${xmlEscape(topic)}" register_type_ref="${xmlEscape(t.type)}"/>`);
     if (t.direction !== 'downlink') {
       readers.push({ topic, config: t, name: `sub_${i}::reader_${i}` });
       participant.push(
@@ -107,9 +147,23 @@ export function connectorPlan(config: DdsConfig, typesXml: string, qosLibraryXml
       );
     }
   });
+  if (typeHolders.length) {
+    participant.push(
+      '<subscriber name="protohub_types"><subscriber_qos><entity_factory>',
+      '<autoenable_created_entities>false</autoenable_created_entities></entity_factory></subscriber_qos>',
+      ...typeHolders,
+      '</subscriber>',
+    );
+  }
+  const participantQos = wildcards.length
+    ? `<domain_participant_qos base_name="${base}"><participant_name><name>${xmlEscape(participantName)}</name></participant_name></domain_participant_qos>`
+    : `<domain_participant_qos base_name="${base}"/>`;
   const xml = [
     '<dds>',
     qosLibraryXml ?? LOOPBACK_QOS_LIBRARY,
+    wildcardProfiles.length
+      ? `<qos_library name="ProtohubWildcards">\n${wildcardProfiles.join('\n')}\n</qos_library>`
+      : '',
     typesXml,
     '<domain_library name="ProtohubDomains">',
     `<domain name="Domain" domain_id="${config.domain_id}">`,
@@ -118,13 +172,13 @@ export function connectorPlan(config: DdsConfig, typesXml: string, qosLibraryXml
     '</domain_library>',
     '<domain_participant_library name="ProtohubParticipants">',
     `<domain_participant name="Gateway" domain_ref="ProtohubDomains::Domain">`,
-    `<domain_participant_qos base_name="${base}"/>`,
+    participantQos,
     ...participant,
     '</domain_participant>',
     '</domain_participant_library>',
     '</dds>',
   ].join('\n');
-  return { xml, readers, writers };
+  return { xml, readers, writers, wildcards };
 }
 
 function endpointQos(t: DdsTopicConfig): string {

@@ -24,11 +24,18 @@ import type { DdsConfig } from './schema.js';
 import { loadTypes, type LoadedTypes } from './type-source.js';
 import { readerState, takeSamples, type ReaderState } from './uplink.js';
 import { readFileSync } from 'node:fs';
-import { bindStatuses, type StatusReader } from './status.js';
+import { StatusWatch } from './status-watch.js';
+import { nativeHandle } from './ffi.js';
+import { ignoreOwnWriter } from './own-writes.js';
+import { WildcardReaders } from './wildcard-readers.js';
 
 type State = 'new' | 'starting' | 'started' | 'stopped';
 
 const WAIT_MS = 200;
+/** With wildcard topics the loop also polls readers outside the Connector's wait set: wait less. */
+const WAIT_MS_POLLING = 20;
+/** Participant names within this process, so native code finds each instance's participant. */
+let participants = 0;
 
 export class DdsGateway implements GatewayInstance {
   readonly #config: DdsConfig;
@@ -43,15 +50,13 @@ export class DdsGateway implements GatewayInstance {
   #readers: ReaderState[] = [];
   #writers = new Map<string, WriterState>();
   #types?: LoadedTypes;
+  #wildcards?: WildcardReaders;
   #paused = false;
   #resume?: () => void;
   #matched = 0;
   #lastError?: string;
   #matchTimer?: NodeJS.Timeout;
-  #statuses?: StatusReader;
-  /** Per topic: its native Topic handle and the status totals already reported. */
-  #watched: { topic: string; handle: unknown; reader?: unknown; inconsistent: number; lost: number }[] = [];
-
+  #statusWatch?: StatusWatch;
   constructor(config: DdsConfig, ctx: GatewayContext) {
     this.#config = config;
     this.#ctx = ctx;
@@ -71,6 +76,8 @@ export class DdsGateway implements GatewayInstance {
     clearInterval(this.#matchTimer);
     this.#resume?.();
     await this.#loop;
+    // the native readers and their DynamicData go before the participant that contains them
+    this.#wildcards?.close();
     const connector = this.#connector;
     this.#connector = undefined;
     // close() waits (bounded) for an outstanding wait() on the thread pool before deleting the participant
@@ -116,7 +123,8 @@ export class DdsGateway implements GatewayInstance {
       const qosXml = this.#config.qos_file
         ? this.#qosLibrary(resolveFile(['qos_file'], this.#config.qos_file))
         : undefined;
-      const plan = connectorPlan(this.#config, this.#types.typesXml, qosXml);
+      const participantName = `protohub ${this.#ctx.id} ${process.pid}.${++participants}`;
+      const plan = connectorPlan(this.#config, this.#types.typesXml, qosXml, participantName);
       this.#ctx.logger.debug({ xml: plan.xml }, 'dds connector configuration');
       let connector: RtiConnector;
       try {
@@ -134,6 +142,25 @@ export class DdsGateway implements GatewayInstance {
         const keys = this.#types.keysOf(r.config.type) ?? [];
         this.#readers.push(readerState(r, connector.getInput(r.name), keys));
       }
+      if (plan.wildcards.length) {
+        const types = this.#types;
+        this.#wildcards = new WildcardReaders(
+          plan.wildcards,
+          new Set([...plan.readers, ...plan.writers].map((e) => e.topic)),
+          this.#config,
+          (type) => types.keysOf(type) ?? [],
+          this.#ctx,
+        );
+        try {
+          this.#wildcards.open(participantName);
+        } catch (err) {
+          throw new GatewayError(
+            'PH_DDS_WILDCARD',
+            `${this.#ctx.id}: wildcard topics need the Connext C library through the Connector's native handles: ${String(err)}`,
+            { cause: err },
+          );
+        }
+      }
       for (const w of plan.writers) {
         this.#writers.set(w.topic, {
           endpoint: w,
@@ -143,16 +170,21 @@ export class DdsGateway implements GatewayInstance {
       }
     } catch (err) {
       this.#state = 'stopped';
+      this.#wildcards?.close();
       await this.#connector?.close(5).catch(() => undefined);
       this.#ingress.complete();
       throw err;
     }
     if ((this.#state as State) === 'stopped') return;
     this.#state = 'started';
-    this.#watchStatuses();
+    this.#ignoreOwnWrites();
+    this.#statusWatch = new StatusWatch(this.#ctx, (problem) => (this.#lastError = problem));
+    this.#statusWatch.watch(this.#readers, this.#writers);
+    this.#discover();
     this.#matchTimer = setInterval(() => {
+      this.#discover();
       this.#countMatched();
-      this.#checkStatuses();
+      this.#statusWatch?.check();
     }, 1000);
     this.#matchTimer.unref();
     this.#loop = this.#readLoop();
@@ -168,8 +200,20 @@ export class DdsGateway implements GatewayInstance {
   #countMatched(): void {
     let n = 0;
     try {
-      for (const r of this.#readers) n += r.input.matchedPublications.filter((p) => p !== null).length;
-      for (const w of this.#writers.values()) n += w.output.matchedSubscriptions.filter((p) => p !== null).length;
+      for (const r of this.#readers) {
+        const writers = r.input.matchedPublications.filter((p) => p !== null).length;
+        this.#ctx.metrics.topicPeers(r.endpoint.topic, 'writers', writers);
+        n += writers;
+      }
+      for (const [topic, writers] of this.#wildcards?.matched() ?? []) {
+        this.#ctx.metrics.topicPeers(topic, 'writers', writers);
+        n += writers;
+      }
+      for (const w of this.#writers.values()) {
+        const readers = w.output.matchedSubscriptions.filter((p) => p !== null).length;
+        this.#ctx.metrics.topicPeers(w.endpoint.topic, 'readers', readers);
+        n += readers;
+      }
     } catch (err) {
       this.#lastError = String(err);
     }
@@ -180,57 +224,37 @@ export class DdsGateway implements GatewayInstance {
     }
   }
 
-  #watchStatuses(): void {
+  #discover(): void {
     try {
-      const statuses = bindStatuses();
-      const native = (x: unknown) => (x as { native: unknown }).native;
-      for (const r of this.#readers) {
-        const reader = native(r.input);
-        this.#watched.push({
-          topic: r.endpoint.topic,
-          handle: statuses.readerTopic(reader),
-          reader,
-          inconsistent: 0,
-          lost: 0,
-        });
-      }
-      for (const [topic, w] of this.#writers) {
-        if (this.#watched.some((x) => x.topic === topic)) continue;
-        this.#watched.push({ topic, handle: statuses.writerTopic(native(w.output)), inconsistent: 0, lost: 0 });
-      }
-      this.#statuses = statuses;
+      this.#wildcards?.discover();
     } catch (err) {
-      this.#ctx.logger.warn({ err }, 'dds status monitoring (incompatible types, lost samples) is off');
+      this.#lastError = `wildcard discovery: ${String(err)}`;
+      this.#ctx.logger.warn({ err }, 'dds: wildcard topic discovery failed');
     }
   }
 
-  /** Incompatible remote types and lost samples become a metric and a log line, never silence. */
-  #checkStatuses(): void {
-    const statuses = this.#statuses;
-    if (!statuses) return;
-    for (const w of this.#watched) {
-      const inconsistent = statuses.inconsistentTopic(w.handle);
-      if (inconsistent > w.inconsistent) {
-        for (let i = w.inconsistent; i < inconsistent; i++) this.#ctx.metrics.socketEvent('dds_incompatible_type');
-        this.#lastError = `DDS topic ${w.topic}: a remote endpoint has an incompatible type`;
+  /** `direction = "both"`: our reader must not take what our writer wrote (it came from MQTT). */
+  #ignoreOwnWrites(): void {
+    for (const r of this.#readers) {
+      const w = this.#writers.get(r.endpoint.topic);
+      if (!w) continue;
+      try {
+        ignoreOwnWriter(nativeHandle(r.input), nativeHandle(w.output));
+      } catch (err) {
+        this.#lastError = `DDS topic ${r.endpoint.topic}: own writes are not filtered: ${String(err)}`;
         this.#ctx.logger.warn(
-          { topic: w.topic, total: inconsistent },
-          'dds: a remote endpoint uses this topic with a type that is not assignable to ours (inconsistent topic)',
+          { err, topic: r.endpoint.topic },
+          'dds: cannot ignore our own writer on a direction=both topic; what MQTT writes will come back up',
         );
-        w.inconsistent = inconsistent;
-      }
-      if (w.reader === undefined) continue;
-      const lost = statuses.samplesLost(w.reader);
-      if (lost > w.lost) {
-        this.#ctx.metrics.dropped('dds_sample_lost', lost - w.lost);
-        w.lost = lost;
       }
     }
   }
 
   async #readLoop(): Promise<void> {
     const rti = this.#rti;
-    if (!rti || this.#readers.length === 0) return;
+    const wildcards = this.#wildcards;
+    if (!rti || (this.#readers.length === 0 && !wildcards)) return;
+    const waitMs = wildcards ? WAIT_MS_POLLING : WAIT_MS;
     while (this.#state === 'started') {
       if (this.#paused) {
         // leave samples in the readers' queues: with reliable KEEP_ALL the writers are held back by DDS itself
@@ -240,14 +264,26 @@ export class DdsGateway implements GatewayInstance {
       const connector = this.#connector;
       if (!connector) return;
       try {
-        await connector.wait(WAIT_MS);
+        // nothing on the Connector's wait set: only the discovered readers, which are polled
+        if (this.#readers.length === 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        else await connector.wait(waitMs);
       } catch (err) {
-        if (err instanceof rti.TimeoutError) continue;
-        if (this.#state !== 'started') return;
-        this.#ingress.error(new GatewayError('PH_DDS_RECEIVE', `${this.#ctx.id}: wait failed`, { cause: err }));
-        return;
+        if (!(err instanceof rti.TimeoutError)) {
+          if (this.#state !== 'started') return;
+          this.#ingress.error(new GatewayError('PH_DDS_RECEIVE', `${this.#ctx.id}: wait failed`, { cause: err }));
+          return;
+        }
       }
       if (this.#state !== 'started') return;
+      if (wildcards) {
+        try {
+          wildcards.take((item) => this.#ingress.next(item));
+        } catch (err) {
+          this.#lastError = err instanceof Error ? err.message : String(err);
+          this.#ctx.metrics.dropped('dds_take_failed');
+          this.#ctx.logger.warn({ err }, 'dds take from a discovered topic failed');
+        }
+      }
       for (const r of this.#readers) {
         try {
           takeSamples(rti, connector.native, r, this.#config, (item) => this.#ingress.next(item));

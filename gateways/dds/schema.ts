@@ -14,7 +14,9 @@ export const ddsTopicSchema = z
     direction: z
       .enum(['uplink', 'downlink', 'both'])
       .default('uplink')
-      .describe('uplink: a DDS reader feeds MQTT; downlink: MQTT messages are written by a DDS writer; both'),
+      .describe(
+        'uplink: a DDS reader feeds MQTT; downlink: MQTT messages are written by a DDS writer; both (the reader ignores our own writer, so MQTT writes do not come back up)',
+      ),
     reliability: z
       .enum(['reliable', 'best_effort'])
       .default('reliable')
@@ -84,7 +86,18 @@ export const ddsConfigSchema = z
       .min(1)
       .default('ProtohubDds::Loopback')
       .describe('"<library>::<profile>" every reader and writer is based on'),
-    topics: z.record(z.string().min(1), ddsTopicSchema).describe('DDS topics by name'),
+    topics: z
+      .record(z.string().min(1), ddsTopicSchema)
+      .describe('DDS topics by name; a name with * is a pattern matched against remote writers (uplink only)'),
+    max_discovered_topics: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(64)
+      .describe(
+        'readers the wildcard topics may create at run time, in total; further matching topics are logged and counted',
+      ),
     dispose: z
       .enum(['empty_retained', 'event', 'none'])
       .default('empty_retained')
@@ -107,6 +120,16 @@ export const ddsConfigSchema = z
   })
   .strict()
   .refine((c) => Object.keys(c.topics).length > 0, { message: 'at least one topic' })
+  .superRefine((c, ctx) => {
+    for (const [name, t] of Object.entries(c.topics)) {
+      if (name.includes('*') && t.direction !== 'uplink')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['topics', name, 'direction'],
+          message: 'a wildcard topic (a name with *) must have direction = "uplink"',
+        });
+    }
+  })
   .refine((c) => c.types.idl.length + c.types.xml.length > 0, { message: 'types.idl or types.xml must name a file' });
 
 export type DdsConfig = z.output<typeof ddsConfigSchema>;

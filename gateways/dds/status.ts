@@ -1,11 +1,11 @@
 /**
  * DDS statuses the Connector's JavaScript API does not expose, read through its native handles with koffi (the
  * FFI the Connector itself uses) from the same libnddsc it loaded: INCONSISTENT_TOPIC (a remote endpoint with the
- * topic's name but a type that is not assignable: DDS 1.4 §2.2.4.1) and SAMPLE_LOST. Polled, never blocking.
+ * topic's name but a type that is not assignable: DDS 1.4 §2.2.4.1), SAMPLE_LOST, and REQUESTED/OFFERED_INCOMPATIBLE_QOS
+ * (a remote endpoint of the topic whose QoS cannot match ours, DDS 1.4 §2.2.4.1). Polled, never blocking.
  * If the library cannot be bound (another platform layout), monitoring is off and says so once.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { nddsc } from './ffi.js';
 
 interface Counts {
   total_count: number;
@@ -17,16 +17,11 @@ export interface StatusReader {
   inconsistentTopic(topicHandle: unknown): number;
   /** Samples this reader lost, in total. */
   samplesLost(readerHandle: unknown): number;
+  /** Remote endpoints whose QoS is incompatible with this reader's/writer's, in total, and the last policy id. */
+  incompatibleQos(handle: unknown, kind: 'reader' | 'writer'): { total: number; lastPolicy: number };
   readerTopic(readerHandle: unknown): unknown;
   writerTopic(writerHandle: unknown): unknown;
 }
-
-const LIB_DIRS: Partial<Record<string, string>> = {
-  'linux-x64': 'linux-x64/libnddsc.so',
-  'linux-arm64': 'linux-arm64/libnddsc.so',
-  'darwin-arm64': 'osx-arm64/libnddsc.dylib',
-  'win32-x64': 'win-x64/nddsc.dll',
-};
 
 let bound: StatusReader | undefined;
 
@@ -37,17 +32,7 @@ export function bindStatuses(): StatusReader {
 }
 
 function bind(): StatusReader {
-  const req = createRequire(import.meta.url);
-  const main = req.resolve('rticonnextdds-connector');
-  const koffi = createRequire(main)('koffi') as {
-    load(path: string): { func(name: string, ret: unknown, args: unknown[]): (...a: unknown[]) => unknown };
-    struct(name: string, def: Record<string, string>): unknown;
-    out(t: unknown): unknown;
-    pointer(t: unknown): unknown;
-  };
-  const rel = LIB_DIRS[`${process.platform}-${process.arch}`];
-  if (!rel) throw new Error(`no DDS status binding for ${process.platform}-${process.arch}`);
-  const lib = koffi.load(join(dirname(main), 'rticonnextdds-connector/lib', rel));
+  const { koffi, lib } = nddsc();
   const h = 'void *';
   const Inconsistent = koffi.struct('PhDdsInconsistentTopicStatus', { total_count: 'int', total_count_change: 'int' });
   const Lost = koffi.struct('PhDdsSampleLostStatus', {
@@ -63,6 +48,14 @@ function bind(): StatusReader {
     koffi.out(koffi.pointer(Inconsistent)),
   ]);
   const lost = lib.func('DDS_DataReader_get_sample_lost_status', 'int', [h, koffi.out(koffi.pointer(Lost))]);
+  // {Requested,Offered}IncompatibleQosStatus: total_count, total_count_change, last_policy_id, then a sequence
+  // Connext must initialize and finalize itself (so an opaque buffer, read by offset)
+  const qosStatus = (kind: string, entity: string) => ({
+    init: lib.func(`DDS_${kind}IncompatibleQosStatus_initialize`, 'int', [h]),
+    fini: lib.func(`DDS_${kind}IncompatibleQosStatus_finalize`, 'int', [h]),
+    get: lib.func(`DDS_${entity}_get_${kind.toLowerCase()}_incompatible_qos_status`, 'int', [h, h]),
+  });
+  const incompatible = { reader: qosStatus('Requested', 'DataReader'), writer: qosStatus('Offered', 'DataWriter') };
   const total = (fn: (...a: unknown[]) => unknown, handle: unknown): number => {
     const out: Partial<Counts> = {};
     return fn(handle, out) === 0 ? (out.total_count ?? 0) : 0; // DDS_RETCODE_OK
@@ -70,6 +63,17 @@ function bind(): StatusReader {
   return {
     inconsistentTopic: (topic) => (topic ? total(inconsistent, topic) : 0),
     samplesLost: (reader) => total(lost, reader),
+    incompatibleQos: (handle, kind) => {
+      const fns = incompatible[kind];
+      const status = Buffer.alloc(256);
+      if (fns.init(status) !== 0) return { total: 0, lastPolicy: 0 };
+      try {
+        if (fns.get(handle, status) !== 0) return { total: 0, lastPolicy: 0 };
+        return { total: status.readInt32LE(0), lastPolicy: status.readInt32LE(8) };
+      } finally {
+        fns.fini(status);
+      }
+    },
     readerTopic: (reader) => narrow(readerTd(reader)),
     writerTopic: (writer) => writerTopic(writer),
   };

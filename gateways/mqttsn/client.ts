@@ -295,7 +295,7 @@ export class SnClient {
     const pubs = (this.#publishes ??= new Map());
     const qos2 = (this.#qos2 ??= new Map());
     let dupOf = false;
-    for (const p of pubs.values()) if (p.msgId === f.msgId) dupOf = true;
+    if (pubs.size > 0) for (const p of pubs.values()) if (p.msgId === f.msgId) dupOf = true;
     if (dupOf || (qos === 2 && qos2.has(f.msgId))) {
       // §6.13: a resent PUBLISH (DUP) whose first copy is in progress or (QoS 2) was published already
       out.drop('duplicate', `msgId ${f.msgId}`);

@@ -51,11 +51,20 @@ export class MqttSnServer {
   #starting?: Promise<void>;
   #lastError?: string;
   #peers = -1;
+  /** Sends still in flight while stopping (the DISCONNECTs); only counted then, not per PUBACK. */
+  #stopping = false;
   #unsent = 0;
   #drained?: () => void;
   readonly #sent = (): void => {
     if (--this.#unsent === 0) this.#drained?.();
   };
+  /**
+   * The peer key of the last address seen on each UDP port: a datagram from a known peer reuses its key string
+   * (built and hashed once) instead of building `host:port` and hashing it again for every table lookup.
+   */
+  readonly #keys = new Map<number, { host: string; key: string }>();
+  /** `host:port` → parts, for the peers datagrams go to (one parse per peer, not per datagram); bounded. */
+  readonly #routes = new Map<string, { host: string; port: number }>();
 
   constructor(opts: MqttSnServerOptions) {
     this.#opts = opts;
@@ -86,7 +95,7 @@ export class MqttSnServer {
       this.#lastError = err.message;
       this.#opts.logger.warn({ err }, 'mqttsn socket error');
     });
-    socket.on('message', (msg, rinfo) => this.#datagram(msg, peerKey(rinfo.address, rinfo.port)));
+    socket.on('message', (msg, rinfo) => this.#datagram(msg, this.#peerKey(rinfo.address, rinfo.port)));
     try {
       socket.setRecvBufferSize(4 * 1024 * 1024); // bursts of many small sensors; best effort
     } catch {
@@ -103,6 +112,7 @@ export class MqttSnServer {
   async stop(): Promise<void> {
     const socket = this.#socket;
     if (!socket) return;
+    this.#stopping = true;
     this.#apply(this.core.shutdown());
     clearInterval(this.#timer);
     // let the DISCONNECTs leave before the socket closes (bounded: a datagram send never waits on the peer)
@@ -114,6 +124,9 @@ export class MqttSnServer {
     }
     this.#socket = undefined;
     this.#starting = undefined;
+    this.#stopping = false;
+    this.#routes.clear();
+    this.#keys.clear();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.#opts.metrics.peers(0);
   }
@@ -148,16 +161,37 @@ export class MqttSnServer {
     this.#apply(fx);
   }
 
+  #peerKey(host: string, port: number): string {
+    const known = this.#keys.get(port);
+    if (known && known.host === host) return known.key;
+    if (this.#keys.size >= 2 * this.#opts.config.limits.max_clients + 1024) this.#keys.clear();
+    const key = peerKey(host, port);
+    this.#keys.set(port, { host, key });
+    return key;
+  }
+
+  #route(peer: string): { host: string; port: number } {
+    let to = this.#routes.get(peer);
+    if (!to) {
+      // peers come and go (sleepers move, junk senders get an answer): start over rather than grow without bound
+      if (this.#routes.size >= 2 * this.#opts.config.limits.max_clients + 1024) this.#routes.clear();
+      this.#routes.set(peer, (to = parsePeer(peer)));
+    }
+    return to;
+  }
+
   #apply(fx: Effect[]): void {
     const m = this.#opts.metrics;
     for (const e of fx) {
       switch (e.kind) {
         case 'send': {
-          const to = parsePeer(e.peer);
           const socket = this.#socket;
           if (socket) {
-            this.#unsent++;
-            socket.send(e.datagram, to.port, to.host, this.#sent);
+            const to = this.#route(e.peer);
+            if (this.#stopping) {
+              this.#unsent++;
+              socket.send(e.datagram, to.port, to.host, this.#sent);
+            } else socket.send(e.datagram, to.port, to.host);
           }
           if (e.frame.type === 'PUBLISH' && !e.frame.flags.dup) m.message('downlink', e.frame.data.length);
           break;

@@ -17,6 +17,8 @@ interface Link {
   send(m: ToWorker): void;
   onMessage(cb: (m: FromWorker) => void): void;
   kill(): void;
+  /** The worker's process id when it is a forked process (for its CPU time), else undefined. */
+  readonly pid?: number;
 }
 
 const HERE = fileURLToPath(import.meta.url);
@@ -34,6 +36,7 @@ function forkLink(): Link {
     send: (m) => child.send(m),
     onMessage: (cb) => child.on('message', (m) => cb(m as FromWorker)),
     kill: () => child.kill('SIGKILL'),
+    pid: child.pid,
   };
 }
 
@@ -131,6 +134,11 @@ export class LoadGroup {
     const all = this.members.map((m) => m.next('finished'));
     for (const m of this.members) m.link.send({ cmd: 'go' });
     return Promise.all(all).then(() => undefined);
+  }
+
+  /** Process ids of forked workers (empty for threads and in-process runs). */
+  pids(): number[] {
+    return this.members.flatMap((m) => (m.link.pid === undefined ? [] : [m.link.pid]));
   }
 
   /** Merged counters as of the latest tick (≤ TICK_MS old). */

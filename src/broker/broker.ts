@@ -424,8 +424,9 @@ export class Broker implements BrokerApi {
 
   /** Route a message to every matching session. Returns the number of sessions it was handed to. */
   route(msg: BrokerMessage, publisherId?: string): number {
-    this.#congested.clear();
-    this.#backlogged.clear();
+    // clear() allocates a fresh table in V8 even when empty: only when there is something to forget
+    if (this.#congested.size > 0) this.#congested.clear();
+    if (this.#backlogged.size > 0) this.#backlogged.clear();
     this.#acceptance = undefined;
     if (msg.retain) this.retained.set(msg);
     let first: Aggregate | undefined;

@@ -24,6 +24,7 @@ import { expiresAt, propertiesForDelivery, type BrokerMessage, type Pending } fr
 import type { DescribedSink } from './inspect.js';
 import type { Mountpoint } from './mountpoint.js';
 import { OrderedAcks } from './acceptance.js';
+import { whenRelieved } from './flow-control.js';
 import type { Session } from './session.js';
 import { parseSharedFilter, validateTopicFilter, validateTopicName } from './topic/index.js';
 
@@ -88,6 +89,7 @@ export class DeviceSessionImpl implements DeviceSession {
   #expiryTimer?: NodeJS.Timeout;
   #parked: Array<{ p: Pending; packetId: number | undefined; dup: boolean }> = [];
   #uplinkPending = 0;
+  #origin?: BrokerMessage['origin'];
   /** Publish promises resolve in publish order while one waits for a durable consumer (acceptance.ts). */
   readonly #acks = new OrderedAcks();
   readonly #onStop = () => this.#end('broker_stopped', false);
@@ -293,7 +295,12 @@ export class DeviceSessionImpl implements DeviceSession {
       properties: m.properties && Object.keys(m.properties).length > 0 ? m.properties : undefined,
       expiresAt: expiresAt(m.properties, now),
       receivedAt: now,
-      origin: { clientId: identity.clientId, username: identity.username, gateway: this.#d.info.gateway },
+      // one object per session, not per message: the identity never changes and nobody writes to an origin
+      origin: (this.#origin ??= {
+        clientId: identity.clientId,
+        username: identity.username,
+        gateway: this.#d.info.gateway,
+      }),
     };
     let matched: number;
     try {
@@ -301,22 +308,27 @@ export class DeviceSessionImpl implements DeviceSession {
     } catch (err) {
       return Promise.reject(err); // PH_STORE_WRITE: not accepted, the device keeps it and resends
     }
+    // subscriber queues this message took over their high watermark: a device cannot be paused like a socket,
+    // so its QoS >= 1 accept (its PUBACK / 2.04) waits until they drain (or stall), as Broker.publish does;
+    // without it a device publishing at full speed overflowed a slow subscriber's queue after being PUBACKed
+    const gates = broker.takeBacklogged(identity.clientId);
     const acceptance = broker.takeAcceptance();
     this.#d.counters.received.inc();
     this.touch();
     if (m.qos === 0) return Promise.resolve({ matched });
     this.#uplinkPending++;
-    // the PUBACK point: everything the message caused is durable in the store, and accepted by the durable
-    // consumer that keeps it without a store row (the bridge cache)
+    // the PUBACK point: everything the message caused is durable in the store, accepted by the durable consumer
+    // that keeps it without a store row (the bridge cache), and not over a subscriber's queue watermark
     return new Promise((resolve) => {
       const done = () => {
         this.#uplinkPending--;
         resolve({ matched });
       };
-      if (!acceptance && this.#acks.idle) return broker.store.afterCommit(done);
-      // resolved in publish order even when an earlier one waits for its consumer, as PUBACKs must be
+      if (!acceptance && !gates && this.#acks.idle) return broker.store.afterCommit(done);
+      // resolved in publish order even when an earlier one waits for its consumer or a queue, as PUBACKs must be
       const ready = this.#acks.enqueue(done);
-      broker.store.afterCommit(acceptance ? () => acceptance.whenSettled(ready) : ready);
+      const relieved = gates ? () => whenRelieved(gates, ready) : ready;
+      broker.store.afterCommit(acceptance ? () => acceptance.whenSettled(relieved) : relieved);
     });
   }
 

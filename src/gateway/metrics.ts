@@ -85,6 +85,17 @@ export class GatewayMetrics {
       .set({ gateway: this.#gateway }, n);
   }
 
+  /** Remote endpoints matched on one protocol topic, by kind (DDS: `writers` we read from, `readers` we write to). */
+  topicPeers(topic: string, kind: string, n: number): void {
+    this.#metrics
+      .gauge('protohub_gateway_topic_peers', 'remote endpoints matched on a gateway topic, by kind', [
+        'gateway',
+        'topic',
+        'kind',
+      ])
+      .set({ gateway: this.#gateway, topic, kind }, n);
+  }
+
   /**
    * Entries in one of the instance's bounded state tables (clients, observations, partial transfers, remembered
    * message ids…), so an operator sees how close each is to its limit and a flood test can assert the bound.

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ddsConfigSchema } from '../../gateways/dds/schema.js';
+import { cborCodec } from '../../src/codecs/cbor.js';
 import { DdsGateway } from '../../gateways/dds/instance.js';
 import { GatewayMetrics } from '../../src/gateway/metrics.js';
 import { silentLogger } from '../../src/logger.js';
@@ -14,7 +15,7 @@ import { compileDdsPeer, DdsPeer, randomDomain, RtiPeer } from './dds-peer-helpe
 
 const peers: DdsPeer[] = [];
 let hub: StartedHub | undefined;
-const domain = randomDomain();
+const domain = randomDomain(1);
 const PEER_IDL = join(REPO_ROOT, 'test/support/dds-peer-types.idl');
 
 // RTI XML types as a user would ship them (the form of ../shared/dds/loopback-xcdr2-profile.xml)
@@ -28,10 +29,15 @@ const XML_TYPES = `<dds><types>
 const MAPPING = `
 uplink = [
   { name = "ros", address = "rt/{name*}", topic = "ros/{name*}", qos = 1 }
+  { name = "cbor-up", address = "Nonagon/{color}", topic = "cbor/Nonagon/{color}", qos = 1, payload { in = "json", out = "cbor" } }
   { name = "shapes", address = "{topic}/{color}", topic = "dds/{topic}/{color}", qos = 1 }
   { name = "shapes-by-y", address = "{topic}/{color}/{y}", topic = "plant/{y}/{topic}/{color}", qos = 1 }
 ]
-downlink = [ { name = "ros-cmd", filter = "ros/cmd/{name*}", address = "rt/{name*}", qos = 1 } ]
+downlink = [
+  { name = "ros-cmd", filter = "ros/cmd/{name*}", address = "rt/{name*}", qos = 1 }
+  { name = "final-cmd", filter = "shapes/cmd/Heptagon/{color}", address = "Heptagon/{color}", qos = 1 }
+  { name = "cbor-down", filter = "cbor/cmd/Nonagon/{color}", address = "Nonagon/{color}", qos = 1, payload { in = "cbor", out = "json" } }
+]
 `;
 
 const rtiPeers: RtiPeer[] = [];
@@ -61,6 +67,10 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
               'rt/echo': { type: 'std_msgs::msg::dds_::String_', direction: 'downlink' },
               Square: { type: 'ShapeType', durability: 'transient_local', partitions: ['plant1', 'plant2'] },
               Triangle: { type: 'ShapeType', address_fields: ['y'] },
+              Heptagon: { type: 'FinalShape', direction: 'downlink' },
+              Nonagon: { type: 'ShapeType', direction: 'both' },
+              'rt/wild/*': { type: 'std_msgs::msg::dds_::String_' },
+              'Wild*': { type: 'ShapeType' },
             },
           },
           xml: {
@@ -70,6 +80,8 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
               Circle: { type: 'ShapeType', reliability: 'best_effort' },
               Pentagon: { type: 'ShapeType' },
               Hexagon: { type: 'ShapeType', direction: 'downlink' },
+              Octagon: { type: 'ShapeType', direction: 'both' },
+              Decagon: { type: 'ShapeType', direction: 'downlink', reliability: 'best_effort' },
             },
           },
         },
@@ -159,6 +171,139 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     });
   });
 
+  it('dispose from MQTT (empty payload) reaches a Cyclone reader of a @final keyed type with the right key', async () => {
+    // @final: the key-only payload has no DHEADER, so Cyclone 0.10 decodes it (an @appendable one it does not:
+    // docs/gateways/dds.md, "Disposes from the hub to Cyclone DDS 0.10"; pinned in dds-example.test.ts)
+    const reader = DdsPeer.start(domain, ['final-read', 'Heptagon', '20']);
+    peers.push(reader);
+    await reader.waitLines((l) => l === 'ready');
+    const app = await connectV5(hub!.url);
+    await eventually(
+      () => {
+        if (reader.lines.some((l) => l.startsWith('sample '))) return true;
+        app.publish('shapes/cmd/Heptagon/BLUE', JSON.stringify({ x: 7 }), { qos: 1 });
+        return false;
+      },
+      'sample at the Cyclone reader',
+      30_000,
+    );
+    expect(reader.lines.find((l) => l.startsWith('sample '))).toBe('sample BLUE 7 0 0');
+    app.publish('shapes/cmd/Heptagon/BLUE', Buffer.alloc(0), { qos: 1 });
+    const [disposed] = await reader.waitLines((l) => l.startsWith('disposed '));
+    expect(disposed).toBe('disposed BLUE');
+    // the other way to dispose: user property dds-action (the payload's key field names the instance)
+    app.publish('shapes/cmd/Heptagon/RED', JSON.stringify({ color: 'RED', x: 1 }), { qos: 1 });
+    await reader.waitLines((l) => l.startsWith('sample RED'));
+    app.publish('shapes/cmd/Heptagon/RED', JSON.stringify({ color: 'RED' }), {
+      qos: 1,
+      properties: { userProperties: { 'dds-action': 'dispose' } },
+    });
+    await reader.waitLines((l) => l === 'disposed RED');
+  });
+
+  it('CBOR both ways by mapping rules: CBOR from MQTT → a Cyclone reader; a Cyclone writer → CBOR on MQTT', async () => {
+    const reader = DdsPeer.start(domain, ['shape-read', 'Nonagon', '20']);
+    peers.push(reader);
+    await reader.waitLines((l) => l === 'ready');
+    const app = await connectV5(hub!.url);
+    await eventually(
+      () => {
+        if (reader.lines.some((l) => l.startsWith('sample '))) return true;
+        app.publish('cbor/cmd/Nonagon/RED', cborCodec.encode({ x: 3, y: 4 }), { qos: 1 });
+        return false;
+      },
+      'sample at the Cyclone reader',
+      30_000,
+    );
+    expect(reader.lines.find((l) => l.startsWith('sample '))).toBe('sample RED 3 4 0');
+    await subscribe(app, 'cbor/Nonagon/#', { qos: 1 });
+    const got = collect(app, 1, { timeoutMs: 30_000 });
+    peers.push(DdsPeer.start(domain, ['shape-write', 'Nonagon', 'GREEN', '1', '0']));
+    const [m] = await got;
+    expect(m.topic).toBe('cbor/Nonagon/GREEN');
+    expect(cborCodec.decode(m.payload)).toEqual({ color: 'GREEN', x: 0, y: 0, shapesize: 30 });
+  });
+
+  it('direction = "both": MQTT → DDS reaches a Cyclone reader and does not come back up; a Cyclone writer does', async () => {
+    const app = await connectV5(hub!.url);
+    const up: string[] = [];
+    app.on('message', (topic: string) => {
+      if (topic.startsWith('dds/xml/Octagon/')) up.push(topic);
+    });
+    await subscribe(app, 'dds/xml/Octagon/#', { qos: 1 });
+    const reader = DdsPeer.start(domain, ['shape-read', 'Octagon', '20']);
+    peers.push(reader);
+    await reader.waitLines((l) => l === 'ready');
+    await eventually(
+      () => {
+        if (reader.lines.some((l) => l.startsWith('sample WHITE'))) return true;
+        app.publish('dds/xml/cmd/Octagon/WHITE', JSON.stringify({ x: 1 }), { qos: 1 });
+        return false;
+      },
+      'sample at the Cyclone reader',
+      30_000,
+    );
+    // matched endpoints per topic: the Cyclone reader only (our own reader of Octagon is ignored, not a peer)
+    const topicPeers = async (kind: string) =>
+      sumMetric(await hub!.hub.metrics.registry.metrics(), 'protohub_gateway_topic_peers', {
+        gateway: 'dds.xml',
+        topic: 'Octagon',
+        kind,
+      });
+    await eventually(async () => (await topicPeers('readers')) === 1, 'one matched reader of Octagon', 30_000);
+    // the gateway's own reader of Octagon matched its own writer before: each WHITE sample came back here at once
+    const writer = DdsPeer.start(domain, ['shape-write', 'Octagon', 'GREEN', '3', '0']);
+    peers.push(writer);
+    await eventually(() => up.length >= 3, "the Cyclone writer's samples on MQTT", 30_000);
+    expect(up.slice(0, 3)).toEqual(Array(3).fill('dds/xml/Octagon/GREEN'));
+    expect(up.filter((t) => t !== 'dds/xml/Octagon/GREEN')).toEqual([]);
+    expect(await topicPeers('readers')).toBe(1);
+  });
+
+  it('wildcard topics: Cyclone writers on rt/wild/a and WildA are discovered and read; dispose announced', async () => {
+    const app = await connectV5(hub!.url);
+    const got: { topic: string; payload: string; props: Record<string, string> }[] = [];
+    app.on('message', (topic: string, payload: Buffer, packet) => {
+      const props = (packet.properties?.userProperties ?? {}) as Record<string, string>;
+      got.push({ topic, payload: payload.toString(), props });
+    });
+    await subscribe(app, 'ros/wild/#', { qos: 1 });
+    await subscribe(app, 'dds/WildA/#', { qos: 1 });
+    // a writer of another type on a matching name is not read (the entry names the type)
+    peers.push(DdsPeer.start(domain, ['shape-write', 'rt/wild/shape', 'RED', '1', '0']));
+    const ros = DdsPeer.start(domain, ['string-write', 'rt/wild/a', 'hello wildcard']);
+    const shapes = DdsPeer.start(domain, ['shape-write', 'WildA', 'PINK', '2', '1']);
+    peers.push(ros, shapes);
+    const disposed = JSON.stringify({ dds_event: 'disposed', topic: 'WildA', key: { color: 'PINK' } });
+    await eventually(
+      () => got.some((m) => m.payload === disposed) && got.some((m) => m.topic === 'ros/wild/a'),
+      `wildcard samples (got ${JSON.stringify(got)}; peers ${ros.lines.join('|')} ${shapes.lines.join('|')})`,
+      60_000,
+    );
+    const byTopic = (t: string) => got.filter((m) => m.topic === t).map((m) => m.payload);
+    expect(byTopic('ros/wild/a')[0]).toBe(JSON.stringify({ data: 'hello wildcard' }));
+    // 2 samples, then dds_writedispose: one more sample and the dispose, whose key Connext looked up
+    expect(byTopic('dds/WildA/PINK')).toEqual([
+      JSON.stringify({ color: 'PINK', x: 0, y: 0, shapesize: 30 }),
+      JSON.stringify({ color: 'PINK', x: 1, y: 2, shapesize: 30 }),
+      JSON.stringify({ color: 'PINK', x: 0, y: 0, shapesize: 0 }),
+      disposed,
+    ]);
+    const props = got.find((m) => m.topic === 'ros/wild/a')?.props ?? {};
+    expect(props['dds-source-timestamp']).toMatch(/^\d{19}$/);
+    expect(props['dds-instance-state']).toMatch(/ALIVE/);
+    expect(got.some((m) => m.topic.includes('shape'))).toBe(false);
+    // a discovered reader's matched writers are counted per topic like a named one's
+    const matched = async () =>
+      sumMetric(await hub!.hub.metrics.registry.metrics(), 'protohub_gateway_topic_peers', {
+        gateway: 'dds.ros',
+        topic: 'WildB',
+        kind: 'writers',
+      });
+    peers.push(DdsPeer.start(domain, ['shape-hold', 'WildB']));
+    await eventually(async () => (await matched()) === 1, 'one matched writer of WildB', 30_000);
+  }, 90_000);
+
   it('types from RTI XML, best effort → MQTT QoS 0 on the default convention dds/<name>/<topic>/<key>', async () => {
     const app = await connectV5(hub!.url);
     await subscribe(app, 'dds/xml/#', { qos: 1 });
@@ -237,6 +382,18 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
       30_000,
     );
     expect(after).toBeGreaterThan(before);
+  });
+
+  it('a remote reader whose QoS our writer cannot offer is a metric and a log line, not silence', async () => {
+    const events = async () =>
+      sumMetric(await hub!.hub.metrics.registry.metrics(), 'protohub_gateway_socket_events_total', {
+        gateway: 'dds.xml',
+        event: 'dds_incompatible_qos',
+      });
+    const before = await events();
+    // the Cyclone reader asks for reliable; our Decagon writer is best effort (DDS 1.4 §2.2.3 RxO)
+    peers.push(DdsPeer.start(domain, ['shape-read', 'Decagon', '1']));
+    await eventually(async () => (await events()) > before, 'dds_incompatible_qos event', 30_000);
   });
 });
 

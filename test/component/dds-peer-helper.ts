@@ -26,12 +26,16 @@ export function compileDdsPeer(): string {
   return compiled;
 }
 
-/** A domain id of its own per test file, so concurrent runs never cross-talk (DDS loopback is shared). */
-export function randomDomain(): number {
+/**
+ * A domain id of its own per test file, so concurrent runs never cross-talk (DDS loopback is shared): `slot`
+ * (1..10, distinct per file: dds-gateway 1, dds-example 2, dds-interop 3) fixes the id modulo 10, so the files of
+ * one run never share a domain, and the tens digit is random, so two runs side by side rarely do.
+ */
+export function randomDomain(slot: number): number {
   // RTPS well-known ports are 7400 + 250·domain + small offsets; domains 1..100 keep them below Linux's
   // ephemeral range (32768+), where other tests bind their UDP sockets (CoAP, MQTT-SN), so discovery traffic to
   // 127.0.0.1 never lands in another test's socket.
-  return 1 + Math.floor(Math.random() * 100);
+  return slot + 10 * Math.floor(Math.random() * 10);
 }
 
 export class DdsPeer {

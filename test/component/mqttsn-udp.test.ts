@@ -3,6 +3,7 @@
  * answers the gateway's broker actions (the hub's device sessions are wired in by gateways/mqttsn/entry.ts and
  * covered by the e2e test); it routes publishes to subscribed sessions so both directions run over UDP.
  */
+import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayMetrics } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/logger.js';
@@ -69,8 +70,10 @@ class Router {
 
 let server: MqttSnServer | undefined;
 const clients: MqttSnTestClient[] = [];
+const sockets: Socket[] = [];
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
+  for (const s of sockets.splice(0)) s.close();
   await server?.stop();
   server = undefined;
 });
@@ -106,6 +109,53 @@ async function start(config: Record<string, unknown> = {}) {
 }
 
 describe('MQTT-SN over UDP', () => {
+  it('tells two peers on the same port at different loopback addresses apart (peer keys are cached per port)', async () => {
+    const { router, port } = await start();
+    const local = await freeUdpPort();
+    const open = async (host: string) => {
+      const s = createSocket('udp4');
+      await new Promise<void>((resolve) => s.bind(local, host, resolve));
+      const got: Buffer[] = [];
+      s.on('message', (b) => got.push(b));
+      sockets.push(s);
+      return { s, got };
+    };
+    const a = await open('127.0.0.2');
+    const b = await open('127.0.0.3');
+    const connect = (clientId: string) =>
+      encode({
+        type: 'CONNECT',
+        flags: { dup: false, qos: 0, retain: false, will: false, cleanSession: true, topicIdType: 0 },
+        protocolId: 1,
+        duration: 60,
+        clientId,
+      });
+    const publish = (msgId: number) =>
+      encode({
+        type: 'PUBLISH',
+        flags: { dup: false, qos: 1, retain: false, will: false, cleanSession: false, topicIdType: 1 },
+        topicId: 1,
+        msgId,
+        data: Buffer.from('x'),
+      });
+    a.s.send(connect('dev-a'), port, '127.0.0.1');
+    await expect.poll(() => a.got.length).toBe(1);
+    b.s.send(connect('dev-b'), port, '127.0.0.1');
+    await expect.poll(() => b.got.length).toBe(1);
+    // each PUBLISH is answered on its own socket, from the client its address and port belong to
+    a.s.send(publish(7), port, '127.0.0.1');
+    b.s.send(publish(9), port, '127.0.0.1');
+    await expect.poll(() => a.got.length + b.got.length).toBe(4);
+    expect([a.got[1]![1], a.got[1]!.readUInt16BE(4)]).toEqual([0x0d, 7]);
+    expect([b.got[1]![1], b.got[1]!.readUInt16BE(4)]).toEqual([0x0d, 9]);
+    const connects = router.actions.flatMap((x) => (x.type === 'connect' ? [[x.clientId, x.peer]] : []));
+    expect(connects).toEqual([
+      ['dev-a', `127.0.0.2:${local}`],
+      ['dev-b', `127.0.0.3:${local}`],
+    ]);
+    expect(router.published.map((p) => p.session)).toEqual([1, 2]);
+  });
+
   it('connect, register, publish QoS 1 and 2: the broker gets the topic name, the client PUBACK/PUBCOMP', async () => {
     const { router, client } = await start();
     const c = await client();

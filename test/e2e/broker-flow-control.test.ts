@@ -9,6 +9,7 @@ import { firstValueFrom, filter, take } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker.js';
 import { envelope } from '../../src/envelope.js';
+import { connectTestDevice } from '../support/devices.js';
 import { startHub, stopAllHubs, eventually } from '../support/hub.js';
 import { AckingSubscriber, BurstPublisher, closeFlowPeers } from './flow-peers.js';
 
@@ -165,5 +166,29 @@ describe('in-process sessions take part', () => {
     await sub.distinct(53, 30_000);
     expect(await h.hub.metrics.value('protohub_messages_dropped_total')).toBe(0);
     await eventually(async () => (await h.hub.metrics.value('protohub_queued_messages')) === 0, 'queue drained');
+  }, 60_000);
+
+  it('a device (MQTT-SN, CoAP) waits for its QoS 1 accept while a subscriber queue is over the watermark', async () => {
+    const h = await startHub({ mqtt: { queue_high_watermark: 20, max_mqueue_len: 100, stall_timeout: '60s' } });
+    const sub = await AckingSubscriber.connect(h.port, 'fc-dev-sub', 'fc/dev', { autoAck: false });
+    const dev = await connectTestDevice(h.hub.broker, { clientId: 'fc-dev' });
+    const publish = (i: number) =>
+      dev.session.publish({ topic: 'fc/dev', payload: Buffer.from(`x:${i}`), qos: 1, retain: false });
+    // 32 in flight + 21 queued: the 53rd passes the watermark and its accept (the device's PUBACK) waits
+    for (let i = 0; i < 52; i++) await publish(i);
+    let settled = false;
+    const held = publish(52).then(() => (settled = true));
+    await sub.until(
+      () => sub.received >= 32,
+      30_000,
+      () => `${sub.received} of 32`,
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    sub.autoAck = true;
+    sub.ackAll(); // the queue drains under the low watermark: the device's accept comes
+    await held;
+    await sub.distinct(53, 30_000);
+    expect(await h.hub.metrics.value('protohub_messages_dropped_total')).toBe(0);
   }, 60_000);
 });

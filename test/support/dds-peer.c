@@ -6,10 +6,13 @@
  *       waits for a matched reader, writes <count> samples (x = i, y = 2i, shapesize = 30), optionally disposes
  *       the instance, waits for acks, prints "done".
  *   dds-peer <domain> shape-read <topic> <count> [partition]
- *       prints "ready", then "sample <color> <x> <y> <shapesize>" / "disposed <color>" until <count> lines.
+ *       prints "ready", then "sample <color> <x> <y> <shapesize>" / "disposed <color>" until <count> lines
+ *       (bytes of <color> outside printable ASCII as \xNN, so a mis-decoded key shows as what it is).
+ *   dds-peer <domain> final-read <topic> <count>      the same for FinalShape (@final)
  *   dds-peer <domain> string-write <topic> <text>     (std_msgs::msg::dds_::String_)
  *   dds-peer <domain> string-read <topic> <count>
  *   dds-peer <domain> shape-bench <topic> <count>     writes <count> samples of 4 colors as fast as it can
+ *   dds-peer <domain> shape-hold <topic>              a ShapeType writer that writes nothing and stays until killed
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,19 @@ static dds_entity_t make_reader(dds_entity_t pp, dds_entity_t topic, const char 
   dds_delete_qos(q);
   if (r < 0) fail("create_reader", r);
   return r;
+}
+
+/* the key as text: printable ASCII as is, anything else as \xNN */
+static const char *shown(const char *s) {
+  static char buf[4 * 128 + 1];
+  size_t n = 0;
+  for (; *s && n + 4 < sizeof buf; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c >= 0x21 && c < 0x7f) buf[n++] = (char)c;
+    else n += (size_t)snprintf(buf + n, sizeof buf - n, "\\x%02x", c);
+  }
+  buf[n] = 0;
+  return buf;
 }
 
 static void wait_matched(dds_entity_t w) {
@@ -101,8 +117,10 @@ int main(int argc, char **argv) {
     dds_return_t rc = dds_wait_for_acks(w, DDS_SECS(60));
     if (rc < 0) fail("wait_for_acks", rc);
     printf("done\n");
-  } else if (strcmp(mode, "shape-read") == 0) {
-    dds_entity_t t = dds_create_topic(pp, &ShapeType_desc, tname, NULL, NULL);
+  } else if (strcmp(mode, "shape-read") == 0 || strcmp(mode, "final-read") == 0) {
+    /* ShapeType and FinalShape have the same members in the same order, so one printer serves both */
+    int final = strcmp(mode, "final-read") == 0;
+    dds_entity_t t = dds_create_topic(pp, final ? &FinalShape_desc : &ShapeType_desc, tname, NULL, NULL);
     if (t < 0) fail("create_topic", t);
     long count = atol(argv[4]);
     dds_entity_t r = make_reader(pp, t, argc > 5 ? argv[5] : NULL);
@@ -115,17 +133,27 @@ int main(int argc, char **argv) {
       if (n < 0) fail("take", n);
       for (int i = 0; i < n; i++) {
         ShapeType *s = buf[i];
-        if (info[i].valid_data)
-          printf("sample %s %d %d %d\n", s->color, s->x, s->y, s->shapesize);
-        else if (info[i].instance_state == DDS_IST_NOT_ALIVE_DISPOSED)
-          printf("disposed %s\n", s->color);
-        else
-          continue;
-        seen++;
+        int disposed = info[i].instance_state == DDS_IST_NOT_ALIVE_DISPOSED;
+        if (!info[i].valid_data && !disposed) continue;
+        if (info[i].valid_data) {
+          printf("sample %s %d %d %d\n", shown(s->color), s->x, s->y, s->shapesize);
+          seen++;
+        }
+        /* a dispose that arrives while the instance still has an unread sample is only that sample's state */
+        if (disposed) {
+          printf("disposed %s\n", shown(s->color));
+          seen++;
+        }
       }
       if (n > 0) dds_return_loan(r, buf, n);
       else dds_sleepfor(DDS_MSECS(10));
     }
+  } else if (strcmp(mode, "shape-hold") == 0) {
+    dds_entity_t t = dds_create_topic(pp, &ShapeType_desc, tname, NULL, NULL);
+    if (t < 0) fail("create_topic", t);
+    (void)make_writer(pp, t, NULL);
+    printf("ready\n");
+    for (;;) dds_sleepfor(DDS_SECS(1));
   } else if (strcmp(mode, "string-write") == 0) {
     dds_entity_t t = dds_create_topic(pp, &std_msgs_msg_dds__String__desc, tname, NULL, NULL);
     if (t < 0) fail("create_topic", t);

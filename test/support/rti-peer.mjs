@@ -1,6 +1,9 @@
 // A second RTI Connector process as a DDS peer of the hub's gateway (loopback-only profile, XCDR2).
 // node rti-peer.mjs <domain> write <topic> <color> <count>  → waits for a matched reader, writes, waits for acks
 // node rti-peer.mjs <domain> read <topic> <count>           → prints "ready", then one JSON line per sample
+// node rti-peer.mjs <domain> dispose <topic> <color>        → prints "ready", waits for a matched reader, then writes one sample
+//                                                             and disposes its instance (key serialized with the dispose),
+//                                                             again every 500 ms until killed
 import { createRequire } from 'node:module';
 
 const rti = createRequire(import.meta.url)('rticonnextdds-connector');
@@ -16,7 +19,8 @@ const xml = `<dds>
     </value></property>
   </domain_participant_qos>
   <datawriter_qos><representation><value><element>XCDR2_DATA_REPRESENTATION</element></value></representation>
-    <reliability><kind>RELIABLE_RELIABILITY_QOS</kind></reliability><history><kind>KEEP_ALL_HISTORY_QOS</kind></history></datawriter_qos>
+    <reliability><kind>RELIABLE_RELIABILITY_QOS</kind></reliability><history><kind>KEEP_ALL_HISTORY_QOS</kind></history>
+    <protocol><serialize_key_with_dispose>true</serialize_key_with_dispose></protocol></datawriter_qos>
   <datareader_qos><representation><value><element>XCDR2_DATA_REPRESENTATION</element></value></representation>
     <reliability><kind>RELIABLE_RELIABILITY_QOS</kind></reliability><history><kind>KEEP_ALL_HISTORY_QOS</kind></history></datareader_qos>
 </qos_profile></qos_library>
@@ -41,8 +45,24 @@ const xml = `<dds>
 </dds>`;
 
 (async () => {
-  const c = new rti.Connector(mode === 'write' ? 'P::Writer' : 'P::Reader', `str://"${xml}"`);
-  if (mode === 'write') {
+  const c = new rti.Connector(mode === 'read' ? 'P::Reader' : 'P::Writer', `str://"${xml}"`);
+  if (mode === 'dispose') {
+    const out = c.getOutput('pub::w');
+    console.log('ready');
+    await out.waitForSubscriptions(60000);
+    console.log('matched');
+    // again every 500 ms until killed: a volatile reader that matches us after a write never sees that write
+    for (;;) {
+      out.instance.setFromJson({ color: a, x: 1 });
+      out.write();
+      out.clearMembers();
+      out.instance.setFromJson({ color: a });
+      out.write({ action: 'dispose' });
+      await out.wait(60000);
+      console.log('done');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } else if (mode === 'write') {
     const out = c.getOutput('pub::w');
     await out.waitForSubscriptions(60000);
     console.log('matched');

@@ -1,3 +1,4 @@
+import coapPacket from 'coap-packet';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CoapFormatError, decodeCoap, encodeCoap } from '../../gateways/coap/codec.js';
@@ -58,6 +59,51 @@ describe('CoAP codec', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  // the codec is our own (for speed); coap-packet, which node-coap uses, is the reference it must agree with
+  it('encodes byte for byte what coap-packet generates, and decodes what coap-packet parses', () => {
+    fc.assert(
+      fc.property(messageArb, (m) => {
+        const ours = encodeCoap(m);
+        const theirs = coapPacket.generate(
+          {
+            code: `${m.code >> 5}.${String(m.code & 0x1f).padStart(2, '0')}`,
+            messageId: m.messageId,
+            token: m.token,
+            confirmable: m.type === 'CON',
+            ack: m.type === 'ACK',
+            reset: m.type === 'RST',
+            options: m.options.map((o) => ({ name: String(o.number) as never, value: o.value })),
+            payload: m.payload,
+          },
+          65_507,
+        );
+        expect(ours.toString('hex')).toBe(theirs.toString('hex'));
+        const parsed = coapPacket.parse(ours);
+        const back = decodeCoap(ours);
+        expect(back.messageId).toBe(parsed.messageId);
+        expect(back.token.equals(parsed.token)).toBe(true);
+        expect(back.payload.equals(parsed.payload)).toBe(true);
+        expect(back.options.map((o) => o.value.toString('hex'))).toEqual(
+          parsed.options.map((o) => o.value.toString('hex')),
+        );
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('calls a token or option value that runs past the datagram a format error (coap-packet shortened it)', () => {
+    expect(() => decodeCoap(Buffer.from('42010203aa', 'hex'))).toThrow(CoapFormatError);
+    const err = (() => {
+      try {
+        decodeCoap(Buffer.from('40010203b4707371', 'hex')); // Uri-Path of 4 bytes, 3 present
+      } catch (e) {
+        return e as CoapFormatError;
+      }
+    })();
+    expect(err?.reason).toBe('option');
+    expect(decodeCoap(Buffer.from('40010203b3707371', 'hex')).options[0]?.value.toString()).toBe('psq');
   });
 
   it('turns arbitrary bytes into a message or a CoapFormatError, never another throw', () => {

@@ -172,6 +172,43 @@ describe('DedupCache (RFC 7252 §4.5)', () => {
     expect(d.check('q', 7, 2).kind).toBe('new');
     expect(d.check('p', 7, 247_000).kind).toBe('new');
   });
+  it('gives the verdicts of one oldest-first table keyed by peer and id (model check)', () => {
+    // the reference: the plain single-table version this cache replaced for speed
+    class Model {
+      seen = new Map<string, number>();
+      constructor(
+        readonly max: number,
+        readonly lifetime: number,
+      ) {}
+      check(peer: string, id: number, now: number): string {
+        const key = `${peer}#${id}`;
+        const at = this.seen.get(key);
+        if (at !== undefined && now - at < this.lifetime) return 'duplicate';
+        if (at !== undefined) this.seen.delete(key);
+        for (const [k, t] of this.seen) {
+          if (now - t < this.lifetime) break;
+          this.seen.delete(k);
+        }
+        while (this.seen.size >= this.max) this.seen.delete(this.seen.keys().next().value as string);
+        this.seen.set(key, now);
+        return 'new';
+      }
+    }
+    const op = fc.record({ peer: fc.constantFrom('a', 'b', 'c'), id: fc.integer({ min: 0, max: 20 }), dt: fc.nat(40) });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 30 }), fc.array(op, { maxLength: 300 }), (max, ops) => {
+        const d = new DedupCache({ maxEntries: max, lifetimeMs: 100 });
+        const m = new Model(max, 100);
+        let now = 0;
+        for (const o of ops) {
+          now += o.dt;
+          expect(d.check(o.peer, o.id, now).kind).toBe(m.check(o.peer, o.id, now));
+          expect(d.size).toBe(m.seen.size);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
   it('stays bounded under a flood of fresh ids', () => {
     const d = new DedupCache({ maxEntries: 100, lifetimeMs: 247_000 });
     for (let i = 0; i < 10_000; i++) d.check(`p${i % 50}`, i, i);
