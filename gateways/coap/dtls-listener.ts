@@ -13,7 +13,14 @@ import { DtlsServer } from 'werift-dtls/lib/dtls/src/index.js';
 import type { GatewayMetrics, Logger } from '../../src/gateway/index.js';
 import type { PeerAddress } from './channel.js';
 import type { DtlsCredentials } from './dtls-credentials.js';
-import { ContentType, ReplayWindow, isClientHello, splitRecords } from './dtls-records.js';
+import {
+  ContentType,
+  HANDSHAKE_FAILURE,
+  ReplayWindow,
+  fatalAlert,
+  isClientHello,
+  splitRecords,
+} from './dtls-records.js';
 import { UdpSocket } from './udp-socket.js';
 
 const SCHEME = 'coaps://';
@@ -227,6 +234,8 @@ export class DtlsListener {
     this.o.logger.debug({ peer: s.peer.key, err }, 'DTLS error');
     if (s.open) return this.o.metrics.dropped('dtls_error');
     this.o.metrics.dropped('dtls_handshake_failed');
+    // e.g. no common cipher suite (a CCM_8- or PSK-only client): RFC 5246 §7.4.1.3 ends it with handshake_failure
+    if (!s.ended) this.udp?.send(s.peer, fatalAlert(HANDSHAKE_FAILURE));
     this.end(s, 'handshake_failed');
   }
 

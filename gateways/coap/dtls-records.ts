@@ -83,3 +83,15 @@ export class ReplayWindow {
     } else if (this.top - sequence < WINDOW) this.seen |= 1n << BigInt(this.top - sequence);
   }
 }
+
+/** RFC 5246 §7.2 AlertDescription.handshake_failure. */
+export const HANDSHAKE_FAILURE = 40;
+
+/**
+ * A fatal alert in a plaintext epoch-0 record (RFC 5246 §7.2, RFC 6347 §4.1), for a handshake that cannot go on:
+ * werift-dtls sends none itself, and without it a client would retransmit its ClientHello until it gives up.
+ */
+export function fatalAlert(description: number): Buffer {
+  // type, DTLS 1.2, epoch 0, sequence 0, length 2; level fatal (2), description
+  return Buffer.from([ContentType.Alert, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, description]);
+}

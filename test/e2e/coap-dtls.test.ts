@@ -2,6 +2,7 @@
  * CoAP over DTLS 1.2 (coaps://, certificate mode) with libcoap's OpenSSL and GnuTLS clients as the real peers:
  * publish, observe, retained read, and the bounded handshake table under a ClientHello flood from many ports.
  */
+import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, expect, it } from 'vitest';
 import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
@@ -171,6 +172,18 @@ describeWithPeers(['coaps_client_openssl', 'openssl'], 'CoAP over DTLS with coap
     expect(await hub.hub.metrics.value('protohub_connections', { protocol: 'coap' })).toBe(1);
   });
 
+  it('a CCM_8-only or PSK-only client gets a handshake_failure alert at once (counted), not silence', async () => {
+    const { hub, port } = await hubWithDtls();
+    for (const suite of [
+      ['-cipher', 'ECDHE-ECDSA-AES128-CCM8'],
+      ['-psk', '0102030405', '-cipher', 'PSK-AES128-GCM-SHA256'],
+    ]) {
+      const out = await sClient(['-dtls1_2', '-connect', `127.0.0.1:${port}`, ...suite]);
+      expect(out).toMatch(/alert handshake failure/);
+    }
+    expect(await metric(hub, 'protohub_gateway_dropped_total', { reason: 'dtls_handshake_failed' })).toBe(2);
+  });
+
   it('drops datagrams that are not a ClientHello from an unknown peer (counted)', async () => {
     const { hub, port } = await hubWithDtls();
     const s = createSocket('udp4');
@@ -227,4 +240,19 @@ async function udpProxy(target: number): Promise<{ port: number; fromClient: Buf
   });
   back.on('message', (d) => client && front.send(d, client.port, client.address));
   return { port: front.address().port, fromClient, toServer: (d) => back.send(d, target, '127.0.0.1') };
+}
+
+/** `openssl s_client` with no input; resolves with everything it printed, rejects if it has not ended in 15 s. */
+function sClient(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('openssl', ['s_client', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(
+      () => (child.kill('SIGKILL'), reject(new Error(`s_client still waiting: ${out}`))),
+      15_000,
+    );
+    child.on('close', () => (clearTimeout(timer), resolve(out)));
+  });
 }
