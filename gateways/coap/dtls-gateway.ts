@@ -1,6 +1,6 @@
 /**
  * How a CoAP gateway instance wires its DTLS listener to its endpoint: decrypted datagrams go to the endpoint
- * under `coaps://` peer keys; when an established DTLS session ends, a connectionless client's channel (its
+ * under `coaps:` peer keys; when an established DTLS session ends, a connectionless client's channel (its
  * observations and broker session) ends with it, since its security context is gone (RFC 7252 §9.1: the DTLS
  * session is the security association). A connection-mode client keeps its broker session: it handshakes again and
  * goes on with its clientid and token until `heartbeat` expires.

@@ -1,7 +1,7 @@
 /**
  * The DTLS 1.2 side of a CoAP gateway instance (RFC 7252 §9.1, certificate mode only): one UDP socket, one
  * werift-dtls DtlsServer per client address, the decrypted datagrams handed to the same CoAP endpoint under the
- * peer key `coaps://<address>:<port>` and its answers encrypted back. Handshakes in progress and sessions are
+ * peer key `coaps:<address>:<port>` and its answers encrypted back. Handshakes in progress and sessions are
  * bounded (counted when refused), a handshake that does not finish in time and a session idle in both directions
  * are dropped. Constructors do no I/O; start()/stop() are idempotent and bounded.
  *
@@ -23,7 +23,8 @@ import {
 } from './dtls-records.js';
 import { UdpSocket } from './udp-socket.js';
 
-const SCHEME = 'coaps://';
+/** No slash: the default client id `coap-<key>` may end up in a topic through a mountpoint's ${clientid}. */
+const SCHEME = 'coaps:';
 /** Record header (13) + explicit nonce (8) + GCM tag (16) around a CoAP datagram, with room for a little more. */
 const RECORD_OVERHEAD = 64;
 /** A client's handshake flight (its certificate chain) may exceed the CoAP datagram limit. */
@@ -105,7 +106,7 @@ export class DtlsListener {
     return { handshakes: this.handshakes, sessions: this.sessions.size - this.handshakes };
   }
 
-  /** A CoAP datagram for `peer` (a `coaps://` key): encrypted in its session, or dropped (counted) without one. */
+  /** A CoAP datagram for `peer` (a `coaps:` key): encrypted in its session, or dropped (counted) without one. */
   send(peer: PeerAddress, bytes: Buffer): void {
     const s = this.sessions.get(peer.key);
     if (!s?.open || s.ended) return this.o.metrics.dropped('dtls_no_session');

@@ -1,6 +1,6 @@
 /**
  * The sans-IO parts of the CoAP DTLS listener: the record peek that decides what may open a session, the
- * credential check, the config keys, and the endpoint keeping a `coaps://` peer key through a retransmission (the
+ * credential check, the config keys, and the endpoint keeping a `coaps:` peer key through a retransmission (the
  * instance routes by that key, so an encrypted peer never gets a plaintext datagram).
  */
 import { execFileSync } from 'node:child_process';
@@ -137,7 +137,7 @@ describe('gateways.coap.<name>.dtls config', () => {
 });
 
 describe('a coaps:// peer through the endpoint', () => {
-  it('keeps the coaps:// key on a retransmitted separate response', () => {
+  it('keeps the coaps: key on a retransmitted separate response', () => {
     let now = 0;
     const sent: PeerAddress[] = [];
     const endpoint = new CoapEndpoint(coapConfigSchema.parse({}), {
@@ -147,7 +147,7 @@ describe('a coaps:// peer through the endpoint', () => {
       logger: silentLogger(),
       now: () => now,
     });
-    const peer: PeerAddress = { address: '::1', port: 40000, key: 'coaps://[::1]:40000' };
+    const peer: PeerAddress = { address: '::1', port: 40000, key: 'coaps:[::1]:40000' };
     const bytes = encodeCoap({
       type: 'CON',
       code: Rsp.Content,
