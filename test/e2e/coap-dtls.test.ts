@@ -184,6 +184,26 @@ describeWithPeers(['coaps_client_openssl', 'openssl'], 'CoAP over DTLS with coap
     expect(await metric(hub, 'protohub_gateway_dropped_total', { reason: 'dtls_handshake_failed' })).toBe(2);
   });
 
+  it('forgets a session idle for idle_timeout (the client vanished without close_notify)', async () => {
+    const { hub, port } = await hubWithDtls({ idle_timeout: '1s' });
+    const proxy = await udpProxy(port); // holds back the client's close_notify
+    const r = await coapsClient('coap-client-openssl', [
+      ...['-m', 'post', '-e', 'x', '-C', pki().caCert],
+      `coaps://127.0.0.1:${proxy.port}/ps/idle`,
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await metric(hub, 'protohub_gateway_table_entries', { table: 'dtls_sessions' })).toBeLessThanOrEqual(1);
+    await eventually(
+      async () => (await metric(hub, 'protohub_gateway_socket_events_total', { event: 'dtls_idle' })) === 1,
+      'idle session expired',
+    );
+    await eventually(
+      async () => (await metric(hub, 'protohub_gateway_table_entries', { table: 'dtls_sessions' })) === 0,
+      'sessions table empty',
+    );
+    expect(await metric(hub, 'protohub_gateway_socket_events_total', { event: 'dtls_closed_by_peer' })).toBe(0);
+  });
+
   it('drops datagrams that are not a ClientHello from an unknown peer (counted)', async () => {
     const { hub, port } = await hubWithDtls();
     const s = createSocket('udp4');
