@@ -75,6 +75,8 @@ export class DtlsListener {
   lastError?: string;
   private udp?: UdpSocket;
   private readonly sessions = new Map<string, Session>();
+  /** New handshakes from the address of an established session: they replace it only once they complete. */
+  private readonly replacing = new Map<string, Session>();
   private handshakes = 0;
   private timer?: ReturnType<typeof setInterval>;
   private state: 'new' | 'running' | 'stopped' = 'new';
@@ -103,7 +105,8 @@ export class DtlsListener {
   }
 
   stats(): { handshakes: number; sessions: number } {
-    return { handshakes: this.handshakes, sessions: this.sessions.size - this.handshakes };
+    // every replacement is a handshake; the other handshakes are in `sessions`
+    return { handshakes: this.handshakes, sessions: this.sessions.size - (this.handshakes - this.replacing.size) };
   }
 
   /** A CoAP datagram for `peer` (a `coaps:` key): encrypted in its session, or dropped (counted) without one. */
@@ -120,23 +123,33 @@ export class DtlsListener {
 
   private receive(udpPeer: PeerAddress, bytes: Buffer): void {
     const key = SCHEME + udpPeer.key;
-    let s = this.sessions.get(key);
-    // RFC 6347 §4.2.8: a ClientHello on an established association means the client lost its state (rebooted):
-    // the old session goes, the new handshake proceeds (its cookie exchange proves the address).
-    if (s?.open && isClientHello(bytes)) {
-      this.end(s, 'replaced');
-      s = undefined;
+    const s = this.sessions.get(key);
+    if (s?.open) {
+      const next = this.replacing.get(key);
+      if (next) return this.split(s, next, bytes);
+      // RFC 6347 §4.2.8: a ClientHello on an established association: the client may have lost its state
+      // (rebooted). The new handshake proceeds beside the old session, which goes only when the new one completes,
+      // so a ClientHello spoofed from the client's address cannot end it.
+      if (!isClientHello(bytes)) return this.records(s, bytes);
+      const fresh = this.open({ address: udpPeer.address, port: udpPeer.port, key }, true);
+      if (fresh) this.feed(fresh, bytes);
+      return;
     }
-    if (!s) {
-      // Only a ClientHello opens a session; records of a forgotten session get nothing (the client times out
-      // and handshakes again).
-      if (!isClientHello(bytes)) return this.o.metrics.dropped('dtls_no_session');
-      s = this.open({ address: udpPeer.address, port: udpPeer.port, key });
-      if (!s) return;
-    }
-    s.lastActive = this.o.now();
-    if (s.open) return this.records(s, bytes);
-    this.feed(s, bytes);
+    if (s) return this.feed(s, bytes);
+    // Only a ClientHello opens a session; records of a forgotten session get nothing (the client times out and
+    // handshakes again).
+    if (!isClientHello(bytes)) return this.o.metrics.dropped('dtls_no_session');
+    const fresh = this.open({ address: udpPeer.address, port: udpPeer.port, key }, false);
+    if (fresh) this.feed(fresh, bytes);
+  }
+
+  /** While a new handshake runs beside an established session: application records are the old session's. */
+  private split(old: Session, next: Session, bytes: Buffer): void {
+    const records = splitRecords(bytes);
+    if (!records) return this.o.metrics.dropped('dtls_bad_record');
+    for (const r of records)
+      if (r.contentType === ContentType.ApplicationData) this.records(old, r.bytes);
+      else this.feed(next, r.bytes);
   }
 
   /**
@@ -171,12 +184,12 @@ export class DtlsListener {
     }
   }
 
-  private open(peer: PeerAddress): Session | undefined {
+  private open(peer: PeerAddress, replacement: boolean): Session | undefined {
     if (this.handshakes >= this.o.maxHandshakes) {
       this.o.metrics.dropped('dtls_handshake_limit');
       return undefined;
     }
-    if (this.sessions.size >= this.o.maxSessions) {
+    if (!replacement && this.sessions.size >= this.o.maxSessions) {
       this.o.metrics.dropped('dtls_session_limit');
       return undefined;
     }
@@ -202,7 +215,7 @@ export class DtlsListener {
       ...{ peer, server, transport, started: now, lastActive: now, open: false, ended: false },
       ...{ epoch: -1, window: new ReplayWindow() },
     };
-    this.sessions.set(peer.key, s);
+    (replacement ? this.replacing : this.sessions).set(peer.key, s);
     this.handshakes++;
     server.onConnect.subscribe(() => this.connected(s));
     server.onData.subscribe((plain) => this.plaintext(s, plain));
@@ -214,7 +227,14 @@ export class DtlsListener {
   private connected(s: Session): void {
     if (s.ended || s.open) return;
     s.open = true;
+    s.lastActive = this.o.now();
     this.handshakes--;
+    if (this.replacing.get(s.peer.key) === s) {
+      this.replacing.delete(s.peer.key);
+      const old = this.sessions.get(s.peer.key);
+      if (old) this.end(old, 'replaced');
+      this.sessions.set(s.peer.key, s);
+    }
     this.o.metrics.socketEvent('dtls_handshake');
     this.o.logger.debug({ peer: s.peer.key }, 'DTLS session established');
   }
@@ -227,6 +247,8 @@ export class DtlsListener {
       if (r.epoch !== s.epoch) [s.epoch, s.window] = [r.epoch, new ReplayWindow()];
       s.window.mark(r.sequence);
     }
+    // only authenticated traffic keeps a session alive (not datagrams anyone can send from its address)
+    s.lastActive = this.o.now();
     if (bytes.length > this.o.maxDatagramSize) return this.o.onOversized(s.peer, bytes);
     this.o.onDatagram(s.peer, bytes);
   }
@@ -246,6 +268,7 @@ export class DtlsListener {
     s.transport.closed = true;
     if (!s.open) this.handshakes--;
     if (this.sessions.get(s.peer.key) === s) this.sessions.delete(s.peer.key);
+    if (this.replacing.get(s.peer.key) === s) this.replacing.delete(s.peer.key);
     for (const e of [s.server.onConnect, s.server.onData, s.server.onError, s.server.onClose]) e.allUnsubscribe();
     this.o.metrics.socketEvent(`dtls_${reason}`);
     if (s.open && reason !== 'gateway_stopped') this.o.onSessionEnd(s.peer, reason);
@@ -253,7 +276,7 @@ export class DtlsListener {
 
   private sweep(): void {
     const now = this.o.now();
-    for (const s of [...this.sessions.values()]) {
+    for (const s of [...this.sessions.values(), ...this.replacing.values()]) {
       if (!s.open && now - s.started > this.o.handshakeTimeoutMs) {
         this.o.metrics.dropped('dtls_handshake_timeout');
         this.end(s, 'handshake_timeout');
@@ -268,7 +291,7 @@ export class DtlsListener {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     if (this.timer) clearInterval(this.timer);
-    for (const s of [...this.sessions.values()]) this.end(s, 'gateway_stopped');
+    for (const s of [...this.replacing.values(), ...this.sessions.values()]) this.end(s, 'gateway_stopped');
     this.o.metrics.tableSize('dtls_handshakes', 0);
     this.o.metrics.tableSize('dtls_sessions', 0);
     const udp = this.udp;

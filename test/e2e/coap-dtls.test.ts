@@ -204,6 +204,35 @@ describeWithPeers(['coaps_client_openssl', 'openssl'], 'CoAP over DTLS with coap
     expect(await metric(hub, 'protohub_gateway_socket_events_total', { event: 'dtls_closed_by_peer' })).toBe(0);
   });
 
+  it('a ClientHello from the address of a session replaces it only when its handshake completes', async () => {
+    const { hub, port } = await hubWithDtls({ handshake_timeout: '1s' });
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/#', { qos: 1 });
+    const got: string[] = [];
+    app.on('message', (_t, p) => got.push(p.toString()));
+    const hello = await captureClientHello();
+    const proxy = await udpProxy(port); // one source address towards the hub for every client behind it
+    const post = (body: string) =>
+      coapsClient('coap-client-openssl', [
+        ...['-m', 'post', '-e', body, '-C', pki().caCert],
+        `coaps://127.0.0.1:${proxy.port}/ps/reboot`,
+      ]);
+    expect((await post('one')).exitCode).toBe(0);
+    // a spoofed ClientHello from the session's address: its handshake never completes, the session stays
+    proxy.toServer(hello);
+    await eventually(
+      async () => (await metric(hub, 'protohub_gateway_dropped_total', { reason: 'dtls_handshake_timeout' })) === 1,
+      'the spoofed handshake expired',
+    );
+    expect(await metric(hub, 'protohub_gateway_socket_events_total', { event: 'dtls_replaced' })).toBe(0);
+    expect(await metric(hub, 'protohub_gateway_table_entries', { table: 'dtls_sessions' })).toBe(1);
+    // a rebooted client at the same address completes its handshake: it replaces the old session
+    expect((await post('two')).exitCode).toBe(0);
+    expect(await metric(hub, 'protohub_gateway_socket_events_total', { event: 'dtls_replaced' })).toBe(1);
+    await eventually(() => got.length === 2, 'both publishes');
+    expect(got).toEqual(['one', 'two']);
+  });
+
   it('drops datagrams that are not a ClientHello from an unknown peer (counted)', async () => {
     const { hub, port } = await hubWithDtls();
     const s = createSocket('udp4');
