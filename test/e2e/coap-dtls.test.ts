@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
 import type { CoapObserver } from '../support/coap-client.js';
@@ -12,6 +14,7 @@ import { makeTestPki } from '../support/certs.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { freeUdpPort } from '../support/net.js';
 import { describeWithPeers } from '../support/peers.js';
+import { tempDir } from '../support/tmp.js';
 
 const observers: CoapObserver[] = [];
 const sockets: Socket[] = [];
@@ -231,6 +234,27 @@ describeWithPeers(['coaps_client_openssl', 'openssl'], 'CoAP over DTLS with coap
     expect(await metric(hub, 'protohub_gateway_socket_events_total', { event: 'dtls_replaced' })).toBe(1);
     await eventually(() => got.length === 2, 'both publishes');
     expect(got).toEqual(['one', 'two']);
+  });
+
+  it('blockwise over DTLS: a 3 KB retained POST in 512-byte blocks, read back with Block2', async () => {
+    const { url } = await hubWithDtls();
+    const body = Array.from({ length: 3072 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+    const file = join(tempDir(), 'body.txt');
+    writeFileSync(file, body);
+    const ca = ['-C', pki().caCert];
+    const put = await coapsClient('coap-client-openssl', [
+      '-m',
+      'post',
+      '-b',
+      '512',
+      '-f',
+      file,
+      ...ca,
+      `${url}/ps/big?retain=true`,
+    ]);
+    expect(put.exitCode, put.stderr).toBe(0);
+    const get = await coapsClient('coap-client-openssl', ['-m', 'get', '-o', '-', ...ca, `${url}/ps/big`]);
+    expect(get.stdout).toBe(body);
   });
 
   it('drops datagrams that are not a ClientHello from an unknown peer (counted)', async () => {
