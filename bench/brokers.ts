@@ -84,6 +84,8 @@ export interface ProtohubOptions {
   extraConfig?: Record<string, unknown>;
   /** The shipped defaults: no mqtt overrides, the SQLite store (in the temp dir); outboundBuffer is ignored. */
   defaults?: boolean;
+  /** Another build's `bin/protohub.js` (A/B against an older commit checked out in a git worktree). */
+  bin?: string;
 }
 
 export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker> {
@@ -116,7 +118,7 @@ export async function startProtohub(opts: ProtohubOptions = {}): Promise<Broker>
   const spawnedAt = process.hrtime.bigint();
   const child = spawn(
     process.execPath,
-    [...(opts.nodeFlags ?? []), join(REPO, 'bin/protohub.js'), 'start', '-c', conf],
+    [...(opts.nodeFlags ?? []), opts.bin ?? join(REPO, 'bin/protohub.js'), 'start', '-c', conf],
     {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],

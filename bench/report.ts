@@ -110,6 +110,28 @@ export const ROWS: Row[] = [
     unit: 'µs',
     target: { kind: 'ratio-max', value: 1.2 },
   },
+  {
+    label: 'latency p50 at 5k msg/s, libmosquitto probe',
+    scenario: 'latency-mosq',
+    figure: 'p50_us',
+    unit: 'µs',
+    target: null,
+  },
+  {
+    label: 'latency p99 at 5k msg/s, libmosquitto probe',
+    scenario: 'latency-mosq',
+    figure: 'p99_us',
+    unit: 'µs',
+    target: { kind: 'ratio-max', value: 1.2 },
+  },
+  {
+    label: 'latency p99.9 at 5k msg/s, libmosquitto probe',
+    scenario: 'latency-mosq',
+    figure: 'p999_us',
+    unit: 'µs',
+    target: null,
+  },
+  { label: 'latency max, libmosquitto probe', scenario: 'latency-mosq', figure: 'max_us', unit: 'µs', target: null },
   { label: 'idle RSS after start', scenario: 'startup', figure: 'idle_rss_mb', unit: 'MB', target: null },
   {
     label: 'RSS per idle connection (10k)',

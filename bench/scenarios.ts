@@ -5,6 +5,7 @@
 import { runFlow, runLatency, holdConnections, type JobSpec, type TrafficWindow } from '../src/bench/measure.js';
 import { ProcessWindow, rssKb } from './proc.js';
 import type { WorkerKind } from '../src/bench/pool.js';
+import { hasMosqProbeToolchain, mosqLatency, MOSQ_PROBE_HINT } from './mosq-latency.js';
 
 export interface Target {
   name: string;
@@ -198,6 +199,27 @@ export const SCENARIOS: Scenario[] = [
         );
         return { p50_us: r.p50Us, p90_us: r.p90Us, p99_us: r.p99Us, max_us: r.maxUs, samples: r.samples, sent: r.sent };
       }),
+  },
+  {
+    // the same 5k msg/s QoS 0 probe written in C on libmosquitto (issue 14): publisher and subscriber in one
+    // process and one thread, so the figure has no Node event loop of its own in it
+    id: 'latency-mosq',
+    title: 'latency at 5k msg/s (QoS 0), libmosquitto probe',
+    ceiling: true,
+    run: async (t, s): Promise<Figures> => {
+      if (!hasMosqProbeToolchain()) {
+        console.log(`  latency-mosq: skipped, ${MOSQ_PROBE_HINT}`);
+        return {};
+      }
+      return sampled(t, async (window) => {
+        window.start();
+        try {
+          return await mosqLatency(t.port, 5000, s.latencySec + 0.5, 0.5);
+        } finally {
+          window.end();
+        }
+      });
+    },
   },
 ];
 

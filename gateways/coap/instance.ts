@@ -11,6 +11,8 @@ import {
   type InstanceHealth,
 } from '../../src/gateway/index.js';
 import { CoapEndpoint } from './endpoint.js';
+import { dtlsListenerFor } from './dtls-gateway.js';
+import { isDtlsPeer, type DtlsListener } from './dtls-listener.js';
 import { reportTables } from './state-tables.js';
 import { guarded } from './guard.js';
 import { UdpSocket } from './udp-socket.js';
@@ -22,6 +24,7 @@ const TABLES_MS = 1000;
 
 export class CoapGateway implements ClientGatewayInstance {
   private socket?: UdpSocket;
+  private dtls?: DtlsListener;
   private timer?: ReturnType<typeof setInterval>;
   private tablesTimer?: ReturnType<typeof setInterval>;
   private endpoint?: CoapEndpoint;
@@ -39,6 +42,11 @@ export class CoapGateway implements ClientGatewayInstance {
     return this.socket?.port;
   }
 
+  /** The DTLS UDP port actually bound, when dtls.enable. */
+  get dtlsPort(): number | undefined {
+    return this.dtls?.port;
+  }
+
   async start(): Promise<void> {
     if (this.state === 'running' || this.state === 'starting') return;
     if (this.state === 'stopped') throw new StateError('PH_STATE_STOPPED', `${this.ctx.id} was stopped`);
@@ -46,12 +54,14 @@ export class CoapGateway implements ClientGatewayInstance {
     const { host, port } = this.config.bind;
     const endpoint = new CoapEndpoint(this.config, {
       devices: this.ctx.devices,
-      send: (peer, bytes) => this.socket?.send(peer, bytes),
+      send: (peer, bytes) => (isDtlsPeer(peer.key) ? this.dtls : this.socket)?.send(peer, bytes),
       metrics: this.ctx.metrics,
       logger: this.ctx.logger,
       now: () => Date.now(),
     });
     this.endpoint = endpoint;
+    // before any socket is bound: a bad certificate or key fails the start cleanly
+    const dtls = dtlsListenerFor(this.config, endpoint, this.ctx);
     this.socket = await UdpSocket.bind({
       host,
       port,
@@ -63,6 +73,16 @@ export class CoapGateway implements ClientGatewayInstance {
       onDatagram: (peer, bytes) => endpoint.receive(peer, bytes),
       onOversized: (peer, bytes) => endpoint.oversized(peer, bytes),
     });
+    if (dtls) {
+      try {
+        await dtls.start();
+      } catch (err) {
+        await this.socket.close();
+        this.socket = undefined;
+        throw err;
+      }
+      this.dtls = dtls;
+    }
     this.timer = setInterval(
       guarded('tick', this.ctx, () => endpoint.tick()),
       TICK_MS,
@@ -71,7 +91,10 @@ export class CoapGateway implements ClientGatewayInstance {
     this.tablesTimer = setInterval(() => reportTables(endpoint, this.ctx.metrics), TABLES_MS);
     this.tablesTimer.unref();
     this.state = 'running';
-    this.ctx.logger.info({ bind: `${host}:${this.port}` }, 'CoAP gateway listening');
+    this.ctx.logger.info(
+      { bind: `${host}:${this.port}`, ...(dtls ? { dtls: `${this.config.dtls.bind.host}:${dtls.port}` } : {}) },
+      'CoAP gateway listening',
+    );
   }
 
   async stop(): Promise<void> {
@@ -84,6 +107,7 @@ export class CoapGateway implements ClientGatewayInstance {
     const socket = this.socket;
     this.socket = undefined;
     await socket?.close();
+    await this.dtls?.stop();
     this.failures.complete();
   }
 

@@ -111,6 +111,49 @@ export const coapConfigSchema = z
       })
       .strict()
       .prefault({}),
+    dtls: z
+      .object({
+        enable: z
+          .boolean()
+          .default(false)
+          .describe('also listen for CoAP over DTLS 1.2 (coaps://, certificate mode; see docs/gateways/coap.md)'),
+        bind: bind('UDP address of the DTLS listener').prefault('0.0.0.0:5684'),
+        certfile: z
+          .string()
+          .optional()
+          .describe('PEM server certificate (the first one is sent): ECDSA P-256 or RSA key; required when enabled'),
+        keyfile: z.string().optional().describe('PEM private key of certfile, unencrypted; required when enabled'),
+        max_handshakes: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(1000)
+          .describe('DTLS handshakes in progress at once; a ClientHello past it is dropped (counted)'),
+        max_sessions: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000_000)
+          .default(10_000)
+          .describe('DTLS sessions (handshaking or established) at once; a ClientHello past it is dropped (counted)'),
+        handshake_timeout: duration('a DTLS handshake not finished in this time is dropped', 1000, 600_000).prefault(
+          '30s',
+        ),
+        idle_timeout: duration(
+          'an established DTLS session with no datagram in either direction for this long is forgotten',
+          1000,
+          86_400_000,
+        ).prefault('10m'),
+      })
+      .strict()
+      .superRefine((d, ctx) => {
+        if (!d.enable) return;
+        for (const key of ['certfile', 'keyfile'] as const)
+          if (!d[key])
+            ctx.addIssue({ code: 'custom', path: [key], message: `expected ${key} when dtls.enable = true` });
+      })
+      .prefault({}),
     limits: z
       .object({
         max_clients: z.number().int().min(1).max(10_000_000).default(100_000).describe('CoAP clients tracked at once'),

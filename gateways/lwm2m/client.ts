@@ -29,6 +29,8 @@ export interface Lwm2mClient {
   session?: DeviceSession;
   registeredAt: number;
   expiresAt: number;
+  /** When the tick next looks at its expiry (its current entry in the lifetime heap). */
+  expiryCheckAt: number;
   /** Queue mode: requests may go out until then (qmode_time_window after the last message from the device). */
   awakeUntil: number;
   /**
@@ -40,18 +42,26 @@ export interface Lwm2mClient {
   queuedBytes: number;
   /** Requests sent to the device that are still outstanding interactions (RFC 7252 §4.7); at most NSTART. */
   outstanding: number;
+  /** Observe commands accepted but not yet answered (queued or outstanding), counted against max_observations. */
+  observesPending: number;
   /** reqPath → observation token (hex). */
   readonly observations: Map<string, string>;
   seqNum: number;
   closed: boolean;
 }
 
-/** TS 1.1 Core §7.4: 1.0 clients must speak TLV; 1.1 clients get the best format they declared with `ct`. */
+/**
+ * The multi-value format asked for and written (TS 1.1 Core §7.4): TLV from 1.0 clients (the one they must speak);
+ * from later ones the most compact they declared with `ct`: LwM2M CBOR (TS 1.2 §7.4.6, 1.2 clients only), SenML
+ * CBOR, SenML JSON, TLV, then LwM2M JSON (11543, superseded by SenML in 1.1 but what some clients still declare
+ * alone); TLV when they declared none of these.
+ */
 export function bodyFormatOf(c: Lwm2mClient): number {
   if (c.lwm2m.startsWith('1.0')) return 11542;
   const ct = c.objects.contentFormats;
-  if (ct.includes(112)) return 112;
-  if (ct.includes(110)) return 110;
+  const [major = 0, minor = 0] = c.lwm2m.split('.').map(Number);
+  if (ct.includes(11544) && (major > 1 || minor >= 2)) return 11544;
+  for (const f of [112, 110, 11542, 11543]) if (ct.includes(f)) return f;
   return 11542;
 }
 

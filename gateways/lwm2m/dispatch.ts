@@ -9,9 +9,10 @@ import { bodyFormatOf, registrationEvent, type Lwm2mClient } from './client.js';
 import { CommandError, codeMsg, errorResult, parseCommand, type Command } from './commands.js';
 import { decodeContent, Format } from './content.js';
 import type { EndpointPorts } from './endpoint.js';
+import { splitLinks } from './link-format.js';
 import { formatPath, parsePath } from './path.js';
 import type { ObjectRegistry } from './objects.js';
-import type { RequestOutcome, Requester } from './requester.js';
+import { Requester, type RequestOutcome } from './requester.js';
 import type { Lwm2mConfig } from './schema.js';
 import { toJsonValue } from './values.js';
 
@@ -21,6 +22,8 @@ export type Reply = (result: Buffer) => void;
 export class Dispatcher {
   /** Commands waiting in all endpoints' queues (the instance's downlink queue depth gauge). */
   private waiting = 0;
+  /** Their bytes, bounded by max_queued_bytes_total (per-endpoint bounds times many endpoints is no bound). */
+  private waitingBytes = 0;
 
   constructor(
     private readonly config: Lwm2mConfig,
@@ -75,6 +78,7 @@ export class Dispatcher {
       const q = c.queued.shift()!;
       c.queuedBytes -= q.bytes;
       this.waiting--;
+      this.waitingBytes -= q.bytes;
       this.send(c, q.cmd, now, q.reply);
     }
     this.ports.metrics.queueDepth('downlink', this.waiting);
@@ -112,6 +116,7 @@ export class Dispatcher {
     } catch (err) {
       const e = err instanceof CommandError ? err : new CommandError(undefined, undefined, undefined, String(err));
       this.ports.metrics.dropped('bad_command');
+      this.ports.logger.debug({ ep: c.ep, reqPath: e.reqPath, err: e.message }, 'LwM2M command refused');
       reply(errorResult(e.reqID, e.msgType, e.reqPath, Rsp.BadRequest, e.message));
       return;
     }
@@ -121,12 +126,42 @@ export class Dispatcher {
     )
       this.ports.metrics.socketEvent('unknown_object_command'); // still sent: the device answers 4.04 if it lacks it
     const reqPath = formatPath(cmd.path);
+    // RFC 7252 §4.6: a message must fit one datagram; refused now rather than dropped at the socket after it took
+    // an NSTART slot (no Block1 transfers to devices yet)
+    const size = Requester.oversize(cmd.request, this.config.max_datagram_size);
+    if (size !== undefined) {
+      this.ports.metrics.dropped('request_too_large');
+      const why = `request of ${Number.isFinite(size) ? size : 'more than 65507'} bytes exceeds max_datagram_size ${this.config.max_datagram_size}`;
+      this.ports.logger.debug({ ep: c.ep, reqPath }, `LwM2M command refused: ${why}`);
+      reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.RequestEntityTooLarge, why));
+      return;
+    }
+    if (this.waitingBytes + payload.length > this.config.max_queued_bytes_total) {
+      this.ports.metrics.dropped('gateway_queue_full');
+      this.ports.logger.debug(
+        { ep: c.ep, reqPath, bytes: this.waitingBytes },
+        'LwM2M command queues of the instance full',
+      );
+      reply(
+        errorResult(
+          cmd.reqID,
+          cmd.msgType,
+          reqPath,
+          Rsp.ServiceUnavailable,
+          `command queues of the gateway are full (${this.waitingBytes} bytes waiting)`,
+        ),
+      );
+      return;
+    }
+    // observes still queued or waiting for their answer count too, or concurrent ones would all pass the bound
+    const observe = cmd.msgType === 'observe';
     if (
-      cmd.msgType === 'observe' &&
+      observe &&
       !c.observations.has(reqPath) &&
-      c.observations.size >= this.config.max_observations
+      c.observations.size + c.observesPending >= this.config.max_observations
     ) {
       this.ports.metrics.dropped('max_observations');
+      this.ports.logger.debug({ ep: c.ep, reqPath }, 'LwM2M observe refused: max_observations');
       reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.ServiceUnavailable, 'too many observations'));
       return;
     }
@@ -137,6 +172,7 @@ export class Dispatcher {
     ) {
       this.ports.metrics.dropped('command_queue_full');
       const asleep = c.queueMode && now >= c.awakeUntil;
+      this.ports.logger.debug({ ep: c.ep, reqPath, queued: c.queued.length, asleep }, 'LwM2M command queue full');
       reply(
         errorResult(
           cmd.reqID,
@@ -148,24 +184,51 @@ export class Dispatcher {
       );
       return;
     }
-    c.queued.push({ cmd, reply, bytes: payload.length });
+    if (observe) c.observesPending++;
+    const answer: Reply = observe
+      ? (r) => {
+          c.observesPending--; // every command gets exactly one result: queued, sent or dropped with the endpoint
+          reply(r);
+        }
+      : reply;
+    c.queued.push({ cmd, reply: answer, bytes: payload.length });
     c.queuedBytes += payload.length;
     this.waiting++;
+    this.waitingBytes += payload.length;
     this.flush(c, now);
   }
 
   private send(c: Lwm2mClient, cmd: Command, now: number, reply: Reply): void {
     const reqPath = formatPath(cmd.path);
     const onNotify = cmd.msgType === 'observe' ? (m: CoapMessage) => this.notify(c, cmd, m) : undefined;
+    // RFC 7641 §3.6: a GET with Observe 1 cancels the observation that has the same token; the relation is
+    // forgotten here so its later notifications get RST, whatever the device answers
+    let cancelled: string | undefined;
+    if (cmd.msgType === 'cancel-observe') {
+      cancelled = c.observations.get(reqPath);
+      if (cancelled !== undefined) this.requester.forget(cancelled);
+      c.observations.delete(reqPath);
+    }
     c.outstanding++;
-    const token = this.requester.request(c.peer.key, cmd.request, now, {
-      done: (o) => this.done(c, cmd, reqPath, o, token, reply),
-      onNotify,
-      onRelease: () => {
-        c.outstanding--;
-        this.flush(c, this.ports.now());
-      },
-    });
+    let token: string;
+    try {
+      const handlers = {
+        done: (o: RequestOutcome) => this.done(c, cmd, reqPath, o, token, reply),
+        onNotify,
+        onRelease: () => {
+          c.outstanding--;
+          this.flush(c, this.ports.now());
+        },
+      };
+      token = this.requester.request(c.peer.key, cmd.request, now, handlers, cancelled);
+    } catch (err) {
+      // submit checked the size, so this is a bug; the slot is freed and the command answered, never a crash
+      c.outstanding--;
+      this.ports.metrics.dropped('internal_error');
+      this.ports.logger.error({ ep: c.ep, reqPath, err: (err as Error).message }, 'LwM2M request not sent');
+      reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.InternalServerError, (err as Error).message));
+      return;
+    }
     this.ports.metrics.message('downlink');
   }
 
@@ -197,11 +260,6 @@ export class Dispatcher {
       if (old) this.requester.forget(old);
       c.observations.set(reqPath, token);
     }
-    if (cmd.msgType === 'cancel-observe') {
-      const old = c.observations.get(reqPath);
-      if (old) this.requester.forget(old);
-      c.observations.delete(reqPath);
-    }
     reply(this.resultOf(c, cmd, reqPath, m));
   }
 
@@ -209,11 +267,7 @@ export class Dispatcher {
     const data: Record<string, unknown> = { reqPath, code: codeText(m.code), codeMsg: codeMsg(m.code) };
     if (m.code === Rsp.Content && m.payload.length > 0) {
       const format = uintOption(m, Opt.ContentFormat);
-      if (format === Format.LinkFormat)
-        data.content = m.payload
-          .toString('utf8')
-          .split(',')
-          .filter((s) => s !== '');
+      if (format === Format.LinkFormat) data.content = splitLinks(m.payload.toString('utf8'));
       else {
         try {
           const nowSec = Date.now() / 1000;
@@ -236,25 +290,37 @@ export class Dispatcher {
     return Buffer.from(JSON.stringify(doc), 'utf8');
   }
 
+  /**
+   * `seqNum` is the notification's Observe option (RFC 7641 §3.4 sequence number), as EMQX publishes it; a final
+   * error notification has none (§3.2) and gets the endpoint's running count instead.
+   */
   private notify(c: Lwm2mClient, cmd: Command, m: CoapMessage): void {
     c.seqNum++;
     this.ports.metrics.message('uplink', m.payload.length);
-    void this.publish(c, 'notify', this.resultOf(c, cmd, formatPath(cmd.path), m, c.seqNum));
+    const seqNum = uintOption(m, Opt.Observe) ?? c.seqNum;
+    void this.publish(c, 'notify', this.resultOf(c, cmd, formatPath(cmd.path), m, seqNum));
   }
 
   /** auto_observe: observe every object instance the endpoint listed (reqID "auto"). */
   autoObserve(c: Lwm2mClient, now: number): void {
     for (const o of c.objects.objectList) {
-      const p = parsePath(o);
-      if (p.instanceId === undefined || p.objectId === 0 || p.objectId === 21) continue; // Security / OSCORE are not readable
-      const payload = Buffer.from(JSON.stringify({ reqID: 'auto', msgType: 'observe', data: { path: o } }));
-      this.submit(c, payload, this.toResponseTopic(c));
-      void now;
+      // one bad entry must not skip the others nor surface as an error to the registration already answered 2.01
+      try {
+        const p = parsePath(o);
+        if (p.instanceId === undefined || p.objectId === 0 || p.objectId === 21) continue; // Security / OSCORE are not readable
+        const payload = Buffer.from(JSON.stringify({ reqID: 'auto', msgType: 'observe', data: { path: o } }));
+        this.submit(c, payload, this.toResponseTopic(c));
+      } catch (err) {
+        this.ports.metrics.dropped('internal_error');
+        this.ports.logger.error({ ep: c.ep, path: o, err: (err as Error).message }, 'LwM2M auto_observe failed');
+      }
     }
+    void now;
   }
 
   /** The endpoint went away: pending and queued commands are answered with an error, observations forgotten. */
   end(c: Lwm2mClient, reason: string): void {
+    this.waitingBytes -= c.queuedBytes;
     c.queuedBytes = 0;
     this.waiting -= c.queued.length;
     this.ports.metrics.queueDepth('downlink', this.waiting);

@@ -20,6 +20,7 @@ import {
   type CoapOption,
 } from '../coap/index.js';
 import type { Lwm2mClient, PeerRef } from './client.js';
+import { Deadlines } from './deadlines.js';
 import { Dispatcher } from './dispatch.js';
 import { Lwm2mError } from './errors.js';
 import type { ObjectRegistry } from './objects.js';
@@ -61,6 +62,10 @@ export class Lwm2mEndpoint {
   /** Peer address → endpoint, so any datagram marks its sender awake without a scan. */
   private readonly byPeer = new Map<string, Lwm2mClient>();
   private readonly dedup: DedupCache;
+  /** Registrations between their checks and their session (connect is asynchronous). */
+  private registering = 0;
+  /** Registration expiry checks (Lwm2mClient.expiryCheckAt), earliest first. */
+  private readonly lifetimes = new Deadlines<Lwm2mClient>();
   readonly requester: Requester;
   private readonly dispatch: Dispatcher;
 
@@ -97,6 +102,7 @@ export class Lwm2mEndpoint {
       m = decodeCoap(buf);
     } catch (err) {
       this.ports.metrics.dropped('malformed');
+      this.ports.logger.debug({ peer: peer.key, err: (err as Error).message }, 'LwM2M datagram malformed');
       // RFC 7252 §4.2: a CON that cannot be processed is rejected with RST
       if (err instanceof CoapFormatError && err.header?.type === 'CON')
         this.reply(peer, this.empty('RST', err.header.messageId));
@@ -189,7 +195,8 @@ export class Lwm2mEndpoint {
         `lifetime ${p.lt}s outside ${this.config.lifetime_min / 1000}..${this.config.lifetime_max / 1000}s`,
       );
     const previous = this.byEp.get(p.ep);
-    if (!previous && this.byRegId.size >= this.config.max_endpoints) {
+    // registrations still waiting for their session count too, or a burst of them would all pass the bound
+    if (!previous && this.byRegId.size + this.registering >= this.config.max_endpoints) {
       this.ports.metrics.dropped('max_endpoints');
       return this.respond(peer, m, Rsp.ServiceUnavailable, [], 'too many endpoints');
     }
@@ -206,15 +213,18 @@ export class Lwm2mEndpoint {
       objects: p.objects,
       registeredAt: now,
       expiresAt: now + ltMs,
+      expiryCheckAt: now + ltMs,
       awakeUntil: now + this.config.qmode_time_window,
       queued: [],
       queuedBytes: 0,
       outstanding: 0,
       observations: new Map(),
+      observesPending: 0,
       seqNum: 0,
       closed: false,
     };
-    const res = await this.ports.devices.connect({
+    this.registering++;
+    const connecting = this.ports.devices.connect({
       clientId: p.ep,
       peerAddress: peer.address,
       peerPort: peer.port,
@@ -228,6 +238,12 @@ export class Lwm2mEndpoint {
         },
       },
     });
+    let res: Awaited<typeof connecting>;
+    try {
+      res = await connecting;
+    } finally {
+      this.registering--;
+    }
     if (!res.ok) {
       this.ports.metrics.dropped(`refused_${res.reason}`);
       const code =
@@ -242,6 +258,7 @@ export class Lwm2mEndpoint {
     this.byRegId.set(client.regId, client);
     this.byEp.set(client.ep, client);
     this.byPeer.set(peer.key, client);
+    this.scheduleExpiry(client);
     this.ports.metrics.peers(this.byRegId.size);
     const { command } = this.config.translators;
     res.session.subscribe([{ filter: command.topic, qos: command.qos }]);
@@ -271,10 +288,14 @@ export class Lwm2mEndpoint {
     if (u.queueMode !== undefined) client.queueMode = u.queueMode;
     if (u.sms !== undefined) client.sms = u.sms;
     if (u.objects) client.objects = u.objects;
-    if (this.byPeer.get(client.peer.key) === client) this.byPeer.delete(client.peer.key);
+    const from = client.peer.key;
+    if (this.byPeer.get(from) === client) this.byPeer.delete(from);
     client.peer = peer; // TS 1.1 Core §6.2.2: an Update refreshes the client's address (NAT rebinding)
     this.byPeer.set(peer.key, client);
+    this.requester.movePeer(from, peer.key, now); // its requests and observations follow it
     client.expiresAt = now + client.lt * 1000;
+    // usually later than the scheduled check, which then re-schedules; only an earlier expiry needs an entry now
+    if (client.expiresAt < client.expiryCheckAt) this.scheduleExpiry(client);
     this.respond(peer, m, Rsp.Changed);
     if (this.config.update_msg_publish_condition === 'always' || u.objects) void this.dispatch.event(client, 'update');
   }
@@ -333,15 +354,28 @@ export class Lwm2mEndpoint {
     );
   }
 
+  /**
+   * Retransmissions, request deadlines and lifetime expiry. Only what is due is looked at. No flush here: time
+   * alone never lets a command out (a device wakes by sending, a slot frees on an answer; both flush).
+   */
   tick(): void {
     const now = this.ports.now();
     this.requester.tick(now);
-    for (const c of [...this.byRegId.values()]) {
-      if (c.expiresAt <= now) {
+    for (const { at, item: c } of this.lifetimes.popDue(now)) {
+      if (c.closed || c.expiryCheckAt !== at) continue; // deregistered, or superseded by an earlier check
+      if (c.expiresAt > now)
+        this.scheduleExpiry(c); // an Update extended the lifetime
+      else {
         this.ports.metrics.socketEvent('lifetime_expired');
         this.deregister(c, 'lifetime_expired');
-      } else this.dispatch.flush(c, now);
+      }
     }
+  }
+
+  /** At most one current heap entry per endpoint (plus stale ones skipped when due), however often it updates. */
+  private scheduleExpiry(c: Lwm2mClient): void {
+    c.expiryCheckAt = c.expiresAt;
+    this.lifetimes.push(c.expiresAt, c);
   }
 
   close(): void {

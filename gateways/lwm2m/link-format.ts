@@ -69,6 +69,32 @@ export function parseLinkFormat(text: string): Link[] {
   }
 }
 
+/**
+ * The links of a link-format text as sent, split at the commas between links (RFC 6690 §2), not at commas inside a
+ * quoted parameter value or a URI; for Discover results, published one string per link as EMQX does.
+ */
+export function splitLinks(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  let inUri = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '\\') i++;
+      else if (ch === '"') quoted = false;
+    } else if (inUri) inUri = ch !== '>';
+    else if (ch === '"') quoted = true;
+    else if (ch === '<') inUri = true;
+    else if (ch === ',') {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out.map((s) => s.trim()).filter((s) => s !== '');
+}
+
 export interface RegistrationObjects {
   /** "/1/0", "/3/0", "/3303" as EMQX's `objectList` prints them, root link excluded. */
   readonly objectList: string[];
@@ -104,6 +130,8 @@ export function registrationObjects(text: string): RegistrationObjects {
     if (prefix !== '' && !l.uri.startsWith(prefix + '/')) throw fail(`link <${l.uri}> is outside the root ${rootPath}`);
     const rest = l.uri.slice(prefix.length);
     if (!/^\/\d{1,5}(\/\d{1,5})?$/.test(rest)) throw fail(`link <${l.uri}> is not /objectId or /objectId/instanceId`);
+    // TS 1.1 Core §7.1: object and instance ids are 16-bit; a larger one would be refused by every later command
+    if (rest.split('/').some((id) => Number(id) > 65535)) throw fail(`link <${l.uri}> has an id above 65535`);
     objectList.push(rest);
     if (typeof l.params.ver === 'string') versions[rest.split('/')[1]!] = l.params.ver;
   }

@@ -4,6 +4,7 @@
  * RetransmitQueue, piggybacked or separate responses (§5.2.2), an overall deadline, and observations (RFC 7641)
  * whose later responses carry the same token. Sans-IO: `send` is a port; the IO layer calls `tick(now)`.
  */
+import { Deadlines } from './deadlines.js';
 import { Opt, RetransmitQueue, encodeCoap, uintOption, type CoapMessage, type CoapOption } from '../coap/index.js';
 
 export type RequestOutcome =
@@ -33,9 +34,12 @@ export interface RequestHandlers {
 }
 
 interface Pending extends RequestHandlers {
-  readonly peer: string;
+  /** Changes when the device's address changes (movePeer). */
+  peer: string;
   readonly token: string;
   readonly messageId: number;
+  /** The encoded CON, to retransmit it to a new address after movePeer. */
+  readonly bytes: Buffer;
   readonly deadline: number;
   answered: boolean;
   released: boolean;
@@ -43,6 +47,17 @@ interface Pending extends RequestHandlers {
 
 export interface RequesterPorts {
   send(peer: string, bytes: Buffer): void;
+}
+
+function encode(req: OutgoingRequest, messageId: number, token: Buffer): Buffer {
+  return encodeCoap({
+    type: 'CON',
+    code: req.code,
+    messageId,
+    token,
+    options: [...req.options].sort((a, b) => a.number - b.number),
+    payload: req.payload ?? Buffer.alloc(0),
+  });
 }
 
 function release(p: Pending): void {
@@ -54,6 +69,9 @@ function release(p: Pending): void {
 export class Requester {
   private readonly retransmit: RetransmitQueue<string>;
   private readonly pending = new Map<string, Pending>();
+  /** The same requests by peer, so dropping or moving one peer does not scan everyone's. */
+  private readonly byPeer = new Map<string, Set<Pending>>();
+  private readonly deadlines = new Deadlines<Pending>();
   private messageId = Math.floor(Math.random() * 0x10000);
   private tokenSeq = Math.floor(Math.random() * 0xffffffff);
 
@@ -74,32 +92,58 @@ export class Requester {
     return this.messageId;
   }
 
-  /** Sends a CON request; `handlers.done` gets exactly one outcome. Returns the token (hex) to cancel an observation. */
-  request(peer: string, req: OutgoingRequest, now: number, handlers: RequestHandlers): string {
-    this.tokenSeq = (this.tokenSeq + 1) >>> 0;
-    const token = Buffer.alloc(4);
-    token.writeUInt32BE(this.tokenSeq, 0);
+  /**
+   * Bytes `req` takes on the wire (with this server's 4-byte token) when that is more than `max` (Infinity when no
+   * datagram can carry it), undefined when it fits: commands are checked before they take an NSTART slot.
+   */
+  static oversize(req: OutgoingRequest, max: number): number | undefined {
+    // RFC 7252 §3: header 4, token 4, each option at most 5 header bytes plus its value, payload marker 1 — a
+    // bound that settles the usual small request without encoding it twice
+    let bound = 4 + 4 + 1 + (req.payload?.length ?? 0);
+    for (const o of req.options) bound += 5 + o.value.length;
+    if (bound <= max) return undefined;
+    let size: number;
+    try {
+      size = encode(req, 0, Buffer.alloc(4)).length;
+    } catch {
+      size = Infinity; // the encoder refuses more than 65,507 bytes (the largest UDP payload)
+    }
+    return size > max ? size : undefined;
+  }
+
+  /**
+   * Sends a CON request; `handlers.done` gets exactly one outcome. Returns the token (hex) to cancel an observation.
+   * Throws only when the request cannot be encoded (check `oversize` first), and then holds no state.
+   * `reuseToken`: the token of an observation already forgotten, for its cancellation (RFC 7641 §3.6).
+   */
+  request(peer: string, req: OutgoingRequest, now: number, handlers: RequestHandlers, reuseToken?: string): string {
+    let token: Buffer;
+    if (reuseToken !== undefined && !this.pending.has(reuseToken)) token = Buffer.from(reuseToken, 'hex');
+    else {
+      this.tokenSeq = (this.tokenSeq + 1) >>> 0;
+      token = Buffer.alloc(4);
+      token.writeUInt32BE(this.tokenSeq, 0);
+    }
     const key = token.toString('hex');
     const messageId = this.nextMessageId();
-    const bytes = encodeCoap({
-      type: 'CON',
-      code: req.code,
-      messageId,
-      token,
-      options: [...req.options].sort((a, b) => a.number - b.number),
-      payload: req.payload ?? Buffer.alloc(0),
-    });
-    this.pending.set(key, {
+    const bytes = encode(req, messageId, token);
+    const p: Pending = {
       ...handlers,
       peer,
       token: key,
       messageId,
+      bytes,
       deadline: now + this.timeoutMs,
       answered: false,
       released: false,
-    });
+    };
+    this.pending.set(key, p);
+    let mine = this.byPeer.get(peer);
+    if (!mine) this.byPeer.set(peer, (mine = new Set()));
+    mine.add(p);
+    this.deadlines.push(p.deadline, p);
     this.retransmit.track(peer, messageId, bytes, key, now);
-    this.ports.send(peer, bytes);
+    this.send(peer, bytes);
     return key;
   }
 
@@ -142,16 +186,22 @@ export class Requester {
       p.answered = true;
       // RFC 7641 §3.2: a success response with Observe keeps the relation; anything else ends it.
       const observing = p.onNotify !== undefined && uintOption(m, Opt.Observe) !== undefined && m.code >> 5 === 2;
-      if (!observing) this.pending.delete(p.token);
+      if (!observing) this.remove(p);
       p.done({ kind: 'response', message: m });
       return;
     }
     p.onNotify?.(m);
-    if (m.code >> 5 !== 2) this.pending.delete(p.token); // RFC 7641 §3.2: an error notification ends it
+    if (m.code >> 5 !== 2) this.remove(p); // RFC 7641 §3.2: an error notification ends it
+  }
+
+  private remove(p: Pending): void {
+    if (this.pending.get(p.token) === p) this.pending.delete(p.token);
+    const mine = this.byPeer.get(p.peer);
+    if (mine?.delete(p) && mine.size === 0) this.byPeer.delete(p.peer);
   }
 
   private finish(p: Pending, o: RequestOutcome): void {
-    this.pending.delete(p.token);
+    this.remove(p);
     // given up (deadline, cancel): stop retransmitting too, or the CON would keep going to a device nobody waits for
     if (o.kind !== 'reset') this.retransmit.settle(p.peer, p.messageId);
     release(p);
@@ -161,24 +211,56 @@ export class Requester {
   /** Forget an observation (cancel-observe, deregistration): later notifications are answered with RST. */
   forget(token: string): void {
     const p = this.pending.get(token);
-    this.pending.delete(token);
-    if (p) release(p);
+    if (!p) return;
+    this.remove(p);
+    release(p);
   }
 
-  /** Ends every exchange of a peer (deregistered or expired). */
+  /** Ends every exchange of a peer (deregistered or expired); O(its requests), not O(all requests). */
   dropPeer(peer: string, reason: string): void {
-    this.retransmit.dropPeer(peer);
-    for (const p of [...this.pending.values()]) if (p.peer === peer) this.finish(p, { kind: 'cancelled', reason });
+    const mine = this.byPeer.get(peer);
+    if (!mine) return;
+    for (const p of [...mine]) this.finish(p, { kind: 'cancelled', reason }); // finish also stops retransmitting
+  }
+
+  /**
+   * The device now talks from another address (TS 1.1 Core §6.2.2: an Update refreshes it, e.g. after NAT
+   * rebinding): its outstanding requests and observations follow it, and a CON not yet acknowledged is
+   * retransmitted to the new address.
+   */
+  movePeer(from: string, to: string, now: number): void {
+    const mine = this.byPeer.get(from);
+    if (!mine || from === to) return;
+    this.byPeer.delete(from);
+    let there = this.byPeer.get(to);
+    if (!there) this.byPeer.set(to, (there = new Set()));
+    for (const p of mine) {
+      p.peer = to;
+      there.add(p);
+      if (this.retransmit.settle(from, p.messageId) !== undefined) {
+        this.retransmit.track(to, p.messageId, p.bytes, p.token, now);
+        this.send(to, p.bytes);
+      }
+    }
+  }
+
+  private send(peer: string, bytes: Buffer): void {
+    try {
+      this.ports.send(peer, bytes);
+    } catch {
+      // a send that fails is a lost datagram: the retransmission or the deadline settles the request
+    }
   }
 
   tick(now: number): void {
     const due = this.retransmit.due(now);
-    for (const r of due.resend) this.ports.send(r.peer, r.bytes);
+    for (const r of due.resend) this.send(r.peer, r.bytes);
     for (const f of due.failed) {
       const p = this.pending.get(f.context);
       if (p && !p.answered) this.finish(p, { kind: 'timeout', after: 'retransmissions' });
     }
-    for (const p of [...this.pending.values()])
-      if (!p.answered && p.deadline <= now) this.finish(p, { kind: 'timeout', after: 'deadline' });
+    // only requests whose deadline passed; those already answered or finished are skipped (lazy deletion)
+    for (const { item: p } of this.deadlines.popDue(now))
+      if (this.pending.get(p.token) === p && !p.answered) this.finish(p, { kind: 'timeout', after: 'deadline' });
   }
 }

@@ -63,6 +63,10 @@ export const lwm2mConfigSchema = z
       'bytes of the commands waiting per endpoint; past it new commands are refused like above',
       1,
     ).prefault('1MB'),
+    max_queued_bytes_total: byteSize(
+      'bytes of the commands waiting in all endpoints of this instance; past it new commands are refused (5.03 on up/resp, counted gateway_queue_full)',
+      1,
+    ).prefault('64MB'),
     max_observations: z
       .number()
       .int()

@@ -77,13 +77,24 @@ function bad(type: ResourceType, v: unknown): Lwm2mError {
  * Coerces a JSON value from an MQTT command (or a text payload) into the declared type; the error names the type.
  * Opaque accepts base64 text as EMQX does.
  */
+function exactInteger(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
 export function coerce(type: ResourceType, v: unknown): Lwm2mValue {
   switch (type) {
     case 'Integer':
     case 'Time':
     case 'Unsigned': {
-      const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
-      if (typeof n === 'bigint') return n;
+      const text = typeof v === 'string' ? v.trim() : undefined;
+      // beyond 2^53 a decimal string stays exact as a bigint (TS 1.1 Core Appendix C: 64-bit integers)
+      const n = text !== undefined && /^-?\d+$/.test(text) ? exactInteger(text) : v;
+      if (typeof n === 'bigint') {
+        const [min, max] = type === 'Unsigned' ? [0n, 2n ** 64n - 1n] : [-(2n ** 63n), 2n ** 63n - 1n];
+        if (n < min || n > max) throw bad(type, v);
+        return n;
+      }
       if (typeof n !== 'number' || !Number.isInteger(n)) throw bad(type, v);
       if (type === 'Unsigned' && n < 0) throw bad(type, v);
       return n;

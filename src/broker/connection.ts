@@ -8,7 +8,8 @@ import type { Logger } from '../logger.js';
 import type { AccessControl, ClientIdentity } from './access.js';
 import type { Broker } from './broker.js';
 import { PacketFramer, type FrameResult } from './framer.js';
-import { decodeAck, decodePublish } from './publish-codec.js';
+import { decodeAck, decodePublish, type TopicMemo } from './publish-codec.js';
+import type { Origin } from '../envelope.js';
 import { REASON_TEXT, RC } from './reason-codes.js';
 import type { Session } from './session.js';
 import { ConnectionSink } from './outbound.js';
@@ -58,6 +59,49 @@ function parseFrame(conn: Connection, bytes: Buffer): void {
     if (internals.error || internals._list.length > 0) sharedParsers.delete(version);
   }
 }
+
+/**
+ * Write batching, shared by all connections. Packets for a client are collected and leave in one socket write
+ * (small packets copied into one buffer: one Writable.write and one syscall instead of a write() per packet and
+ * a many-chunk writev). The first batch to a client in an event-loop iteration leaves at the end of the
+ * callback that caused it (nextTick): a lone message is not held back, which is the latency path. Packets to
+ * the same client later in that iteration (caused by other sockets' reads or datagrams handled in the same poll
+ * phase) wait for the check phase (setImmediate) and leave together: the fan-in and gateway throughput path.
+ * A batch that reaches COALESCE_BYTES leaves at once. So a client gets two writes per iteration, plus one per
+ * 64 KB beyond; one nextTick and one setImmediate serve all clients.
+ */
+let flushAtTickEnd: Connection[] = [];
+let flushAtTurnEnd: Connection[] = [];
+/** Clients that wrote in this iteration (their next writes wait for the check phase). */
+let wroteThisTurn: Connection[] = [];
+// emptied lists kept for the next round (a new array per tick and per iteration is garbage at every message)
+let spareTick: Connection[] = [];
+let spareTurn: Connection[] = [];
+let spareWrote: Connection[] = [];
+
+function flushTick(): void {
+  const list = flushAtTickEnd;
+  flushAtTickEnd = spareTick;
+  for (let i = 0; i < list.length; i++) list[i].flushWrites();
+  list.length = 0;
+  spareTick = list;
+}
+
+function flushTurn(): void {
+  const list = flushAtTurnEnd;
+  const wrote = wroteThisTurn;
+  flushAtTurnEnd = spareTurn;
+  wroteThisTurn = spareWrote;
+  for (let i = 0; i < wrote.length; i++) wrote[i].writeTurn = 0;
+  for (let i = 0; i < list.length; i++) list[i].flushWrites();
+  wrote.length = 0;
+  list.length = 0;
+  spareTurn = list;
+  spareWrote = wrote;
+}
+
+/** Packets up to this many bytes in all are copied into one buffer; bigger batches go as chunks of about this size. */
+const COALESCE_BYTES = 64 * 1024;
 
 export interface ConnectionEnv {
   listener: string;
@@ -111,8 +155,20 @@ export class Connection {
     bytesIn: { inc(n?: number): void };
     bytesOut: { inc(n?: number): void };
   };
+  /** The last topic published on this connection (publish-codec.ts); created by the first PUBLISH. */
+  #topicMemo: TopicMemo | undefined;
+  /** The last topic name found valid and the max_topic_levels it was checked against (publish-handler.ts). */
+  validTopic: string | undefined;
+  validTopicLevels = 0;
+  #origin: Origin | undefined;
+  #originIdentity: ClientIdentity | undefined;
   readonly #framer: PacketFramer;
-  #corked = false;
+  /** Packets written since the last flush (see flushWrites) and their bytes. */
+  #out: Buffer[] = [];
+  #outSpare: Buffer[] = [];
+  #outBytes = 0;
+  /** @internal write batching: 0 = no write yet this iteration, 1 = wrote (later writes wait for setImmediate). */
+  writeTurn: 0 | 1 = 0;
   #queuedPackets: Packet[] | undefined;
 
   constructor(
@@ -140,6 +196,15 @@ export class Connection {
       this.session?.pump();
       this.#notifyDrain();
     });
+  }
+
+  /** The origin recorded on this client's messages, one object while the identity stays the same. */
+  originOf(identity: ClientIdentity): Origin {
+    if (this.#originIdentity !== identity || this.#origin === undefined) {
+      this.#originIdentity = identity;
+      this.#origin = { clientId: identity.clientId, username: identity.username };
+    }
+    return this.#origin;
   }
 
   get logger(): Logger {
@@ -179,7 +244,11 @@ export class Connection {
     if (this.state === 'connected') {
       const type = bytes[0] >> 4;
       const p =
-        type === 3 ? decodePublish(bytes, this.protocolVersion) : type >= 4 && type <= 7 ? decodeAck(bytes) : undefined;
+        type === 3
+          ? decodePublish(bytes, this.protocolVersion, (this.#topicMemo ??= { bytes: undefined, topic: '' }))
+          : type >= 4 && type <= 7
+            ? decodeAck(bytes)
+            : undefined;
       if (p === 'malformed') {
         this.protocolError('malformed', RC.MALFORMED, 'malformed PUBLISH');
         return false;
@@ -410,7 +479,7 @@ export class Connection {
 
   // ---- output -----------------------------------------------------------------------------------------
 
-  /** Encode and write a packet; writes in one event-loop turn go out in one syscall (cork/uncork). */
+  /** Encode and write a packet (batched with the other writes of this iteration, see writeRaw). */
   send(packet: Packet): boolean {
     if (this.state === 'closed') return false;
     return this.writeRaw(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
@@ -418,16 +487,80 @@ export class Connection {
 
   writeRaw(buf: Buffer): boolean {
     if (this.state === 'closed' || this.socket.destroyed) return false;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.socket.cork();
-      setImmediate(() => {
-        this.#corked = false;
-        this.socket.uncork();
-      });
+    if (this.#out.length === 0) {
+      if (this.writeTurn === 0) {
+        // first batch this iteration: out at the end of the current callback (see flushTick)
+        this.writeTurn = 1;
+        if (wroteThisTurn.length === 0) setImmediate(flushTurn);
+        wroteThisTurn.push(this);
+        if (flushAtTickEnd.length === 0) process.nextTick(flushTick);
+        flushAtTickEnd.push(this);
+      } else {
+        // more in the same iteration: batched until the check phase (flushTurn is scheduled, this client
+        // being in wroteThisTurn)
+        flushAtTurnEnd.push(this);
+      }
     }
-    this.counters.bytesOut.inc(buf.length);
-    return this.socket.write(buf);
+    this.#out.push(buf);
+    this.#outBytes += buf.length;
+    // a full batch leaves at once: a bigger one would not make the write cheaper, and the packets would stay
+    // alive (and be copied by the GC) until the end of the iteration. The client stays in its flush lists.
+    if (this.#outBytes >= COALESCE_BYTES) this.flushWrites();
+    return true;
+  }
+
+  /** Bytes written but not yet sent: in the socket's buffer and in the current batch. */
+  get outboundBytes(): number {
+    return this.socket.writableLength + this.#outBytes;
+  }
+
+  /** @internal end of a write batch (flushTick / flushTurn, close) */
+  flushWrites(): void {
+    const out = this.#out;
+    const n = out.length;
+    if (n === 0) return;
+    const bytes = this.#outBytes;
+    // the other array takes writes while this one is sent (none are expected: socket.write does not call back
+    // synchronously), then this one is emptied for the next batch
+    this.#out = this.#outSpare;
+    this.#outSpare = out;
+    this.#outBytes = 0;
+    try {
+      if (!this.socket.destroyed) this.#send(out, n, bytes);
+    } finally {
+      out.length = 0;
+    }
+  }
+
+  #send(out: Buffer[], n: number, bytes: number): void {
+    this.counters.bytesOut.inc(bytes);
+    if (n === 1) {
+      this.socket.write(out[0]);
+      return;
+    }
+    if (bytes <= COALESCE_BYTES) {
+      this.socket.write(Buffer.concat(out, bytes));
+      return;
+    }
+    // a large batch: chunks of about COALESCE_BYTES (a big packet goes as it is), one writev for them all
+    this.socket.cork();
+    let from = 0;
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      const len = out[i].length;
+      if (size > 0 && size + len > COALESCE_BYTES) {
+        this.#writeRun(out, from, i, size);
+        from = i;
+        size = 0;
+      }
+      size += len;
+    }
+    this.#writeRun(out, from, n, size);
+    this.socket.uncork();
+  }
+
+  #writeRun(out: Buffer[], from: number, to: number, size: number): void {
+    this.socket.write(to - from === 1 ? out[from] : Buffer.concat(out.slice(from, to), size));
   }
 
   /** v5: send DISCONNECT with a reason code (and reason string) first; v3: just close ([MQTT-3.14.0-1]). */
@@ -457,7 +590,7 @@ export class Connection {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
-    if (this.#corked) this.socket.uncork();
+    this.flushWrites();
     this.socket.end();
     const t = setTimeout(() => this.socket.destroy(), 2000);
     t.unref();

@@ -15,6 +15,11 @@ export interface BrokerMessage extends StoredMessage {
   wire?: Array<Buffer | undefined>;
 }
 
+/** Index into BrokerMessage.wire of a variant: protocol (v5 or not), QoS, RETAIN, DUP. */
+export function wireKey(v5: boolean, qos: number, retain: boolean, dup: boolean): number {
+  return (v5 ? 1 : 0) | (qos << 1) | (retain ? 8 : 0) | (dup ? 16 : 0);
+}
+
 /** A message owed to one session. */
 export interface Pending {
   msg: BrokerMessage;

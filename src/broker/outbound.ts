@@ -5,7 +5,7 @@
 import mqttPacket from 'mqtt-packet';
 import { EMPTY_PROPERTIES, encodePublish } from './publish-codec.js';
 import type { Connection } from './connection.js';
-import { propertiesForDelivery, type Pending } from './message.js';
+import { propertiesForDelivery, wireKey, type Pending } from './message.js';
 import type { SessionSink } from './session.js';
 
 /** Payloads up to this size use the shared encoded packet; bigger ones are encoded per client (no cache growth). */
@@ -35,7 +35,7 @@ export class ConnectionSink implements SessionSink {
   }
 
   get writable(): boolean {
-    return this.conn.state === 'connected' && this.conn.socket.writableLength < this.outboundBuffer;
+    return this.conn.state === 'connected' && this.conn.outboundBytes < this.outboundBuffer;
   }
 
   get readingPaused(): boolean {
@@ -44,7 +44,7 @@ export class ConnectionSink implements SessionSink {
 
   /** QoS 0 is still written up to twice the soft limit while the publishers slow down; beyond, it is dropped. */
   get acceptsQos0(): boolean {
-    return this.conn.state === 'connected' && this.conn.socket.writableLength < 2 * this.outboundBuffer;
+    return this.conn.state === 'connected' && this.conn.outboundBytes < 2 * this.outboundBuffer;
   }
 
   publish(p: Pending, packetId: number | undefined, dup: boolean): boolean {
@@ -109,7 +109,7 @@ export class ConnectionSink implements SessionSink {
     const conn = this.conn;
     const msg = p.msg;
     const d = dup && p.qos > 0;
-    const key = (v5 ? 1 : 0) | (p.qos << 1) | (p.retain ? 8 : 0) | (d ? 16 : 0);
+    const key = wireKey(v5, p.qos, p.retain, d);
     const wire = (msg.wire ??= []);
     let buf = wire[key];
     if (!buf) {

@@ -7,9 +7,25 @@
 import { isUtf8 } from 'node:buffer';
 import type mqttPacket from 'mqtt-packet';
 
-export type DecodedPublish = mqttPacket.IPublishPacket | 'malformed' | undefined;
+/**
+ * A decoded PUBLISH. `wire` is a copy of the whole frame when it is exactly what encodePublish() makes for the
+ * same fields (DUP 0, shortest Remaining Length, v5 without properties): the payload is a view into it, and
+ * outbound.ts can send these bytes to subscribers of the same variant instead of encoding them again.
+ */
+export type InboundPublish = mqttPacket.IPublishPacket & { wire?: Buffer };
+export type DecodedPublish = InboundPublish | 'malformed' | undefined;
 
-export function decodePublish(frame: Buffer, protocolVersion: number): DecodedPublish {
+/**
+ * The last topic a connection published to, as bytes and as the decoded string: a publisher mostly repeats its
+ * topics, and a byte comparison is cheaper than UTF-8 validation and decoding (and gives the same string object,
+ * whose hash the match cache has already computed).
+ */
+export interface TopicMemo {
+  bytes: Buffer | undefined;
+  topic: string;
+}
+
+export function decodePublish(frame: Buffer, protocolVersion: number, memo?: TopicMemo): DecodedPublish {
   const b0 = frame[0];
   const qos = (b0 >> 1) & 3;
   if (qos === 3) return 'malformed'; // [MQTT-3.3.1-4] QoS 3 is malformed
@@ -20,9 +36,22 @@ export function decodePublish(frame: Buffer, protocolVersion: number): DecodedPu
   const topicLen = frame.readUInt16BE(pos);
   pos += 2;
   if (pos + topicLen > frame.length) return 'malformed';
-  // [MQTT-1.5.4-1] ill-formed UTF-8 is malformed (toString would silently substitute U+FFFD)
-  if (!isUtf8(frame.subarray(pos, pos + topicLen))) return 'malformed';
-  const topic = frame.toString('utf8', pos, pos + topicLen);
+  let topic: string;
+  const known = memo?.bytes;
+  if (known !== undefined && known.length === topicLen && sameBytes(frame, pos, known)) {
+    topic = memo!.topic; // the same bytes as last time: already validated
+  } else {
+    // [MQTT-1.5.4-1] ill-formed UTF-8 is malformed (toString would silently substitute U+FFFD)
+    if (!isUtf8(frame.subarray(pos, pos + topicLen))) return 'malformed';
+    topic = frame.toString('utf8', pos, pos + topicLen);
+    if (memo) {
+      // outside Buffer's shared 8 KB pool: a long-lived memo must not pin a slab of other, dead allocations
+      const bytes = Buffer.allocUnsafeSlow(topicLen);
+      frame.copy(bytes, 0, pos, pos + topicLen);
+      memo.bytes = bytes;
+      memo.topic = topic;
+    }
+  }
   pos += topicLen;
   let messageId: number | undefined;
   if (qos > 0) {
@@ -35,16 +64,45 @@ export function decodePublish(frame: Buffer, protocolVersion: number): DecodedPu
     if (frame[pos] !== 0) return undefined; // has properties: let mqtt-packet parse them
     pos += 1;
   }
-  return {
-    cmd: 'publish',
-    qos: qos as 0 | 1 | 2,
-    dup: (b0 & 8) !== 0,
-    retain: (b0 & 1) !== 0,
-    topic,
-    messageId,
-    // a copy: a view would pin the whole socket chunk in memory for as long as the message stays queued
-    payload: Buffer.from(frame.subarray(pos)),
-  };
+  const dup = (b0 & 8) !== 0;
+  // a copy: a view would pin the whole socket chunk in memory for as long as the message stays queued. The whole
+  // frame is copied (a few header bytes more) when it can serve as the outbound encoding too.
+  let wire: Buffer | undefined;
+  let payload: Buffer;
+  if (!dup && headerIsShortest(frame)) {
+    wire = Buffer.from(frame);
+    payload = wire.subarray(pos);
+  } else {
+    payload = Buffer.from(frame.subarray(pos));
+  }
+  return { cmd: 'publish', qos: qos as 0 | 1 | 2, dup, retain: (b0 & 1) !== 0, topic, messageId, payload, wire };
+}
+
+/** frame[pos, pos + known.length) equals known; a plain loop is cheaper than Buffer#compare for short topics. */
+function sameBytes(frame: Buffer, pos: number, known: Buffer): boolean {
+  const n = known.length;
+  if (n > 64) return frame.compare(known, 0, n, pos, pos + n) === 0;
+  for (let i = 0; i < n; i++) if (frame[pos + i] !== known[i]) return false;
+  return true;
+}
+
+/**
+ * True when the frame's Remaining Length is the frame's real length and uses as few bytes as encodePublish()
+ * would (a longer encoding of the same value is legal input, but not our output).
+ */
+function headerIsShortest(frame: Buffer): boolean {
+  let value = 0;
+  let mult = 1;
+  let rlBytes = 0;
+  let b: number;
+  do {
+    b = frame[1 + rlBytes];
+    value += (b & 0x7f) * mult;
+    mult *= 128;
+    rlBytes++;
+  } while (b & 0x80 && rlBytes < 4);
+  if (value !== frame.length - 1 - rlBytes) return false;
+  return rlBytes === (value < 128 ? 1 : value < 16_384 ? 2 : value < 2_097_152 ? 3 : 4);
 }
 
 /** The v5 property block of a PUBLISH without properties: a zero length. */

@@ -4,7 +4,8 @@
 import type mqttPacket from 'mqtt-packet';
 import type { PublishProperties, QoS } from '../envelope.js';
 import type { Connection } from './connection.js';
-import { expiresAt, type BrokerMessage } from './message.js';
+import { expiresAt, wireKey, type BrokerMessage } from './message.js';
+import type { InboundPublish } from './publish-codec.js';
 import { RC, REASON_TEXT } from './reason-codes.js';
 import { validateTopicName } from './topic/index.js';
 
@@ -55,8 +56,13 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
   conn.counters.received.inc();
   const topic = resolveTopic(conn, packet);
   if (topic === undefined) return;
-  const bad = validateTopicName(topic, opts.max_topic_levels);
-  if (bad) return conn.protocolError('topic_name_invalid', RC.TOPIC_NAME_INVALID, bad); // [MQTT-3.3.2-2]
+  if (topic !== conn.validTopic || opts.max_topic_levels !== conn.validTopicLevels) {
+    const bad = validateTopicName(topic, opts.max_topic_levels);
+    if (bad) return conn.protocolError('topic_name_invalid', RC.TOPIC_NAME_INVALID, bad); // [MQTT-3.3.2-2]
+    // a publisher mostly repeats its topic: the next PUBLISH to it needs no second look
+    conn.validTopic = topic;
+    conn.validTopicLevels = opts.max_topic_levels;
+  }
   const qos = packet.qos as QoS;
   if (qos > opts.max_qos_allowed) return conn.protocolError('qos_not_supported', RC.QOS_NOT_SUPPORTED, `QoS ${qos}`); // [MQTT-3.2.2-11]
   if (packet.retain && !opts.retain_available)
@@ -116,8 +122,14 @@ export function handlePublish(conn: Connection, packet: mqttPacket.IPublishPacke
     properties,
     expiresAt: expiresAt(properties, now),
     receivedAt: now,
-    origin: { clientId: identity.clientId, username: identity.username },
+    origin: conn.originOf(identity),
   };
+  const wire = (packet as InboundPublish).wire;
+  if (wire !== undefined && topic === packet.topic && properties === undefined) {
+    // the inbound frame is the outbound encoding of its own variant (decodePublish checked): not encoded again
+    msg.wire = [];
+    msg.wire[wireKey(conn.protocolVersion === 5, qos, packet.retain, false)] = wire;
+  }
   let matched: number;
   try {
     matched = broker.route(msg, identity.clientId);

@@ -173,7 +173,6 @@ export class Session {
 
   /** Hand a routed message to this session. */
   deliver(p: Pending): void {
-    const now = Date.now();
     if (p.qos === 0) {
       const sink = this.sink;
       if (sink) {
@@ -201,7 +200,7 @@ export class Session {
     // a message handed on (shared subscription) may carry its publisher's hold from another session
     const carried = p.accept;
     p.accept = undefined;
-    if (isExpired(p.msg, now)) {
+    if (isExpired(p.msg, Date.now())) {
       carried?.release();
       return this.#drop(p, 'expired');
     }

@@ -201,3 +201,27 @@ it('queue mode: commands wait in the same queue while the device sleeps and go o
   });
   expect(device.seen.map((q) => [q.method, q.path])).toEqual([['GET', '/3/0/9']]);
 });
+
+it('a command larger than a datagram for a sleeping device: 4.13 at once, acknowledged, and its wake-up does not crash', async () => {
+  const { gw, app, device, dropped } = await rig('big', { qmode_time_window: '300ms' }, ['lt=300', 'b=UQ']);
+  await eventually(() => gw.list()[0]?.awake === false, 'the device asleep after its window');
+  const results = collect(app, 2, { filter: (m) => m.topic === 'lwm2m/big/up/resp' });
+  // 70 KB of Opaque: more than any UDP datagram can carry (the review's crash: process exit on the wake-up)
+  const value = Buffer.alloc(70_000, 1).toString('base64');
+  await app.publishAsync(
+    'lwm2m/big/dn',
+    JSON.stringify({ reqID: 1, msgType: 'write', data: { path: '/5/0/0', value } }),
+    {
+      qos: 1,
+    },
+  );
+  await app.publishAsync('lwm2m/big/dn', read(2), { qos: 1 });
+  await eventually(() => gw.list()[0]?.queuedCommands === 1, 'the read held for the sleeping device');
+  expect(await device.update()).toBe('2.04');
+  const [tooLarge, answered] = (await results).map(json);
+  expect(tooLarge).toMatchObject({ reqID: 1, data: { code: '4.13', codeMsg: 'request_entity_too_large' } });
+  expect(answered).toMatchObject({ reqID: 2, data: { code: '2.05', content: [{ path: '/3/0/9', value: 87 }] } });
+  expect(await dropped('request_too_large')).toBe(1);
+  expect(device.seen.map((q) => [q.method, q.path])).toEqual([['GET', '/3/0/9']]);
+  expect(gw.list()[0]).toMatchObject({ outstanding: 0, queuedCommands: 0 });
+});

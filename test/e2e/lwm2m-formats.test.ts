@@ -42,6 +42,8 @@ describe('LwM2M content formats with a node-coap device', () => {
     { name: '1.1 declaring SenML JSON', options: { lwm2m: '1.1', ct: [110] }, accept: 110 },
     { name: '1.1 declaring SenML CBOR', options: { lwm2m: '1.1', ct: [110, 112] }, accept: 112 },
     { name: '1.0 (TLV)', options: { lwm2m: '1.0' }, accept: 11542 },
+    { name: '1.1 declaring only LwM2M JSON', options: { lwm2m: '1.1', ct: [11543] }, accept: 11543 },
+    { name: '1.2 declaring LwM2M CBOR', options: { lwm2m: '1.2', ct: [110, 112, 11544] }, accept: 11544 },
   ];
   it.each(cases)('$name: read and observe ask for $accept, values arrive as EMQX JSON', async ({ options, accept }) => {
     const { app, port } = await setupHub();
@@ -79,9 +81,10 @@ describe('LwM2M content formats with a node-coap device', () => {
     d.resources.set('/3303/0/5700', 1e6 + 0.5);
     d.notify('/3303/0');
     const got = (await notes).map(json);
+    // seqNum is the notification's Observe option: node-coap numbers its first response 1, then 2, 3…
     expect(got.map((n) => [n.reqID, n.msgType, n.seqNum])).toEqual([
-      [2, 'notify', 1],
       [2, 'notify', 2],
+      [2, 'notify', 3],
     ]);
     expect(got.map((n) => n.data.content.find((c: Json) => c.path === '/3303/0/5700').value)).toEqual([
       -3.25,
@@ -223,7 +226,7 @@ describe('LwM2M content formats with a node-coap device', () => {
     d.resources.set('/3/0/9', 50);
     d.notify('/3/0/9');
     const n = (await note)[0]!;
-    expect([n.packet.qos, json(n).seqNum, json(n).data.content]).toEqual([2, 1, [{ path: '/3/0/9', value: 50 }]]);
+    expect([n.packet.qos, json(n).seqNum, json(n).data.content]).toEqual([2, 2, [{ path: '/3/0/9', value: 50 }]]);
     // nothing was published on the default EMQX topics of this endpoint
     const before = collectUntil(app, 'dm/tr/out/answer');
     command(app, 'dm/tr/cmd/x', { reqID: 'end', msgType: 'read', data: { path: '/3/0/9' } });

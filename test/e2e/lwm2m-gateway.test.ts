@@ -94,8 +94,9 @@ describe('LwM2M gateway', () => {
         { path: '/3/0/9', value: 87 },
       ]),
     );
+    // an instance read from a 1.0 client asks for TLV (TS 1.0 §6.4: the format every 1.0 client supports)
     const tlvRead = await d.nextRequest((q) => q.path === '/3/0');
-    expect(tlvRead.method).toBe(Method.GET);
+    expect([tlvRead.method, tlvRead.accept]).toEqual([Method.GET, 11542]);
 
     resp = collect(app, 1, on('lwm2m/dev1/up/resp'));
     command(app, 'dev1', { reqID: 3, msgType: 'write', data: { path: '/3303/0/5701', type: 'String', value: 'K' } });
@@ -155,9 +156,10 @@ describe('LwM2M gateway', () => {
     d.resources.set('/3303/0/5700', 23.25);
     d.notify('/3303/0/5700');
     const got = (await notes).map(json);
+    // seqNum is the Observe option of each notification (as in EMQX); the test device counts from 40
     expect(got.map((n) => [n.msgType, n.seqNum, n.data.content[0].value])).toEqual([
-      ['notify', 1, 22],
-      ['notify', 2, 23.25],
+      ['notify', 41, 22],
+      ['notify', 42, 23.25],
     ]);
     resp = collect(app, 1, on('lwm2m/dev2/up/resp'));
     command(app, 'dev2', { reqID: 'o3', msgType: 'observe', data: { path: '/3/0/9' } }); // max_observations = 1

@@ -29,8 +29,13 @@ export interface ReceivedRequest {
   query: string[];
   payload: Buffer;
   contentFormat?: number;
+  /** The Accept option: the format the server asked for. */
+  accept?: number;
   observe?: number;
 }
+
+/** Observe sequence numbers start here (RFC 7641 §4.4 lets them start anywhere), so tests can tell them apart. */
+const OBSERVE_SEQ_START = 40;
 
 export class Lwm2mTestClient {
   private socket?: Socket;
@@ -182,6 +187,7 @@ export class Lwm2mTestClient {
       query: optionValues(m, Opt.UriQuery).map((v) => v.toString()),
       payload: m.payload,
       contentFormat: uintOption(m, Opt.ContentFormat),
+      accept: uintOption(m, Opt.Accept),
       observe: uintOption(m, Opt.Observe),
     };
     this.requests.push(req);
@@ -190,7 +196,7 @@ export class Lwm2mTestClient {
     const known = this.raw.has(path) || [...this.resources.keys()].some((k) => k === path || k.startsWith(path + '/'));
     if (!known) answer(Rsp.NotFound);
     else if (m.code === Method.GET) {
-      if (req.observe === 0) this.observers.set(path, { token: m.token, seq: 0 });
+      if (req.observe === 0) this.observers.set(path, { token: m.token, seq: OBSERVE_SEQ_START });
       if (req.observe === 1) this.observers.delete(path);
       if (uintOption(m, Opt.Accept) === 40) {
         // Discover (TS 1.1 Core §6.3.2): the path and the resources under it as link format

@@ -37,7 +37,7 @@ export interface SeenRequest {
 
 export interface CoapDeviceOptions {
   /** LwM2M version it registers with. */
-  lwm2m: '1.0' | '1.1';
+  lwm2m: '1.0' | '1.1' | '1.2';
   /** Content formats declared with `ct` on the root link (1.1, TS 1.1 Core §6.2.1). */
   ct?: number[];
   /**
@@ -239,6 +239,32 @@ export class CoapLwm2mDevice {
         if (segments.length < 2) return undefined;
         const entries = recs.map(([k, v]) => tlv(3, Number(k.split('/')[3]), tlvValue(v)));
         return { format, payload: Buffer.concat(entries) };
+      }
+      case 11543: {
+        // TS 1.0 §6.4.4 LwM2M JSON: base name plus entries named relative to it
+        const base = single ? path.slice(0, path.lastIndexOf('/') + 1) : path.endsWith('/') ? path : path + '/';
+        const e = recs.map(([k, v]) => {
+          const value = typeof v === 'string' ? { sv: v } : typeof v === 'boolean' ? { bv: v } : { v };
+          return { n: k.slice(base.length), ...value };
+        });
+        return { format, payload: Buffer.from(JSON.stringify({ bn: base, e })) };
+      }
+      case 11544: {
+        // TS 1.2 §7.4.6 LwM2M CBOR: nested maps from the root, one level per path id
+        const root = new Map<number, unknown>();
+        for (const [k, v] of recs) {
+          const ids = k
+            .split('/')
+            .filter((x) => x !== '')
+            .map(Number);
+          let m = root;
+          for (const id of ids.slice(0, -1)) {
+            if (!m.has(id)) m.set(id, new Map<number, unknown>());
+            m = m.get(id) as Map<number, unknown>;
+          }
+          m.set(ids.at(-1)!, v);
+        }
+        return { format, payload: Buffer.from(cborEncode(root)) };
       }
       default:
         return undefined;

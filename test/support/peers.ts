@@ -21,6 +21,8 @@ export const PEERS = {
   mosquitto_sub: { bin: 'mosquitto_sub', apt: 'mosquitto-clients' },
   nanocat: { bin: 'nanocat', apt: 'nanomsg-utils' },
   coap_client: { bin: 'coap-client-notls', apt: 'libcoap3-bin' },
+  coaps_client_openssl: { bin: 'coap-client-openssl', apt: 'libcoap3-bin' },
+  coaps_client_gnutls: { bin: 'coap-client-gnutls', apt: 'libcoap3-bin' },
   pyzmq: { bin: '/usr/bin/python3', apt: 'python3-zmq', probe: ['/usr/bin/python3', '-c', 'import zmq'] },
   openssl: { bin: 'openssl', apt: 'openssl' },
   cc: { bin: 'cc', apt: 'gcc' },

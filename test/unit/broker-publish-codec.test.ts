@@ -5,7 +5,13 @@
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { decodePublish, EMPTY_PROPERTIES, encodePublish } from '../../src/broker/publish-codec.js';
+import {
+  decodePublish,
+  EMPTY_PROPERTIES,
+  encodePublish,
+  type InboundPublish,
+  type TopicMemo,
+} from '../../src/broker/publish-codec.js';
 
 const publishArb = fc
   .record({
@@ -70,6 +76,57 @@ describe('fast PUBLISH codec', () => {
         expect((d as mqttPacket.IPublishPacket).payload).toEqual(p.payload);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('keeps the frame as the outbound encoding when it is exactly ours (DUP 0), the payload a view into it', () => {
+    fc.assert(
+      fc.property(publishArb, (p) => {
+        const frame = reference(p);
+        const d = decodePublish(frame, p.v5 ? 5 : 4) as InboundPublish;
+        if (p.dup) {
+          expect(d.wire).toBeUndefined();
+          return;
+        }
+        expect(d.wire?.equals(frame)).toBe(true);
+        expect(d.wire?.buffer).toBe((d.payload as Buffer).buffer); // one copy, not two
+        expect(d.wire).not.toBe(frame); // a copy: the socket chunk is not pinned
+        frame.fill(0); // the socket's buffer is reused: the message keeps its bytes
+        expect(d.payload).toEqual(p.payload);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a longer-than-needed Remaining Length is accepted but not reused as our encoding', () => {
+    // remaining length 6 encoded in two bytes (0x86 0x00): legal to read, not what encodePublish writes
+    const d = decodePublish(Buffer.from([0x30, 0x86, 0x00, 0x00, 0x01, 0x61, 0x78, 0x79, 0x7a]), 4) as InboundPublish;
+    expect(d).toMatchObject({ topic: 'a', payload: Buffer.from('xyz') });
+    expect(d.wire).toBeUndefined();
+  });
+
+  it('a topic memo changes nothing: the same results as decoding without it, over any sequence of frames', () => {
+    const long = 'x'.repeat(70);
+    const topicArb = fc.constantFrom('a/b', 'a/c', 'ä/b', 'a/bb', '\u{1F600}', `${long}/a`, `${long}/b`);
+    const frameArb = fc.oneof(
+      {
+        weight: 9,
+        arbitrary: publishArb.chain((p) =>
+          topicArb.map((topic) => ({ frame: reference({ ...p, topic }), v: p.v5 ? 5 : 4 })),
+        ),
+      },
+      // ill-formed UTF-8 with the same length as a memoised topic ([MQTT-1.5.4-1])
+      {
+        weight: 1,
+        arbitrary: fc.constant({ frame: Buffer.from([0x30, 0x07, 0x00, 0x03, 0x61, 0x2f, 0xff, 0x78, 0x79]), v: 4 }),
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(frameArb, { maxLength: 30 }), (frames) => {
+        const memo: TopicMemo = { bytes: undefined, topic: '' };
+        for (const { frame, v } of frames) expect(decodePublish(frame, v, memo)).toEqual(decodePublish(frame, v));
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -130,3 +130,58 @@ describe('zod schema definitions (src/config/schema-walk.ts)', () => {
     expect(def(z.string().transform(Number)).type, why("def.type 'pipe'")).toBe('pipe');
   });
 });
+
+describe('werift-dtls public API through its deep entry (gateways/coap/dtls-listener.ts)', () => {
+  const why = relied(
+    'werift-dtls',
+    'gateways/coap/dtls-listener.ts (one DtlsServer per CoAP client over a shared UDP socket)',
+  );
+
+  it('lib/dtls/src/index.js exports DtlsServer; one handshake and data both ways over in-memory transports', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { makeEcPki } = await import('../support/coaps-client.js');
+    const { dtlsCredentials } = await import('../../gateways/coap/dtls-credentials.js');
+    // the package's own "main" (lib/index.js) is not in the published 0.5.8 tarball: the listener imports this path
+    const dtls = await import('werift-dtls/lib/dtls/src/index.js');
+    expect(typeof dtls.DtlsServer, why("DtlsServer exported from 'werift-dtls/lib/dtls/src/index.js'")).toBe(
+      'function',
+    );
+    const pki = makeEcPki();
+    const cred = dtlsCredentials(readFileSync(pki.serverCert, 'utf8'), readFileSync(pki.serverKey, 'utf8'));
+    type End = { closed: boolean; onData: (d: Buffer, a: readonly [string, number]) => void };
+    const pipe = (to: () => End) => ({
+      type: 'udp',
+      closed: false,
+      address: { address: '127.0.0.1', family: 'IPv4', port: 1 },
+      onData: (_d: Buffer, _a: readonly [string, number]): void => undefined,
+      send: (d: Buffer) => (setImmediate(() => to().onData(d, ['127.0.0.1', 1])), Promise.resolve()),
+      close: () => Promise.resolve(),
+    });
+    const serverT: ReturnType<typeof pipe> = pipe(() => clientT);
+    const clientT: ReturnType<typeof pipe> = pipe(() => serverT);
+    const noop = serverT.onData;
+    const server = new dtls.DtlsServer({
+      cert: cred.certPem,
+      key: cred.keyPem,
+      signatureHash: cred.signatureHash,
+      transport: serverT,
+    });
+    expect(serverT.onData, why('the DtlsServer taking over transport.onData')).not.toBe(noop);
+    for (const e of ['onConnect', 'onData', 'onError', 'onClose'] as const) {
+      expect(typeof server[e].subscribe, why(`DtlsServer.${e}.subscribe`)).toBe('function');
+      expect(typeof server[e].allUnsubscribe, why(`DtlsServer.${e}.allUnsubscribe`)).toBe('function');
+    }
+    const client = new dtls.DtlsClient({ transport: clientT });
+    const connected = new Promise<void>((r) => server.onConnect.subscribe(() => r()));
+    const atServer = new Promise<Buffer>((r) => server.onData.subscribe((b) => r(b)));
+    const atClient = new Promise<Buffer>((r) => client.onData.subscribe((b) => r(b)));
+    client.onConnect.subscribe(() => void client.send(Buffer.from('ping')));
+    client.connect();
+    await connected;
+    expect(server.cipher.cipherSuite, why('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 with a P-256 key')).toBe(0xc02b);
+    expect((await atServer).toString(), why('DtlsServer.onData with the decrypted record')).toBe('ping');
+    await server.send(Buffer.from('pong'));
+    expect((await atClient).toString(), why('DtlsServer.send encrypting to the client')).toBe('pong');
+    serverT.closed = clientT.closed = true;
+  });
+});

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Method, Opt, decodeCoap, encodeCoap, optionValues, uintOption } from '../../gateways/coap/index.js';
+import { bodyFormatOf } from '../../gateways/lwm2m/client.js';
 import { CommandError, parseCommand, type CommandContext } from '../../gateways/lwm2m/commands.js';
 import { decodeTlv } from '../../gateways/lwm2m/tlv.js';
 import { ObjectRegistry } from '../../gateways/lwm2m/objects.js';
@@ -15,6 +16,21 @@ const uri = (opts: { number: number; value: Buffer }[]) =>
   opts.filter((o) => o.number === Opt.UriPath).map((o) => o.value.toString());
 
 describe('commands', () => {
+  it('a write of an Opaque resource is sent as opaque (42) with the base64-decoded bytes, others as text/plain', () => {
+    const bytes = Buffer.from([0, 1, 2, 250, 255]);
+    const w = cmd({ reqID: 1, msgType: 'write', data: { path: '/5/0/0', value: bytes.toString('base64') } });
+    expect([w.request.code, uintOption({ options: w.request.options } as never, Opt.ContentFormat)]).toEqual([
+      Method.PUT,
+      42,
+    ]);
+    expect(w.request.payload).toEqual(bytes);
+    const s = cmd({ reqID: 2, msgType: 'write', data: { path: '/5/0/1', value: 'coap://fw' } }); // String
+    expect([
+      uintOption({ options: s.request.options } as never, Opt.ContentFormat),
+      s.request.payload?.toString(),
+    ]).toEqual([0, 'coap://fw']);
+  });
+
   it('maps each msgType to its CoAP request', () => {
     const read = cmd({ reqID: 1, msgType: 'read', data: { path: '/3303/0/5700' } });
     expect([read.request.code, uri(read.request.options)]).toEqual([Method.GET, ['3303', '0', '5700']]);
@@ -312,5 +328,21 @@ describe('request matcher', () => {
         expect(r.inFlight).toBe(0);
       }),
     );
+  });
+});
+
+describe('the format the server asks for (bodyFormatOf)', () => {
+  const of = (lwm2m: string, ct: number[]) =>
+    bodyFormatOf({ lwm2m, objects: { contentFormats: ct } } as unknown as Parameters<typeof bodyFormatOf>[0]);
+  it('TLV for 1.0 whatever it declares; the most compact declared one for 1.1 / 1.2', () => {
+    expect(of('1.0', [112, 11543])).toBe(11542);
+    expect(of('1.1', [])).toBe(11542);
+    expect(of('1.1', [11543])).toBe(11543);
+    expect(of('1.1', [11543, 11542])).toBe(11542);
+    expect(of('1.1', [110, 11543])).toBe(110);
+    expect(of('1.1', [110, 112])).toBe(112);
+    expect(of('1.1', [112, 11544])).toBe(112); // LwM2M CBOR is a 1.2 format
+    expect(of('1.2', [112, 11544])).toBe(11544);
+    expect(of('1.2', [110])).toBe(110);
   });
 });
