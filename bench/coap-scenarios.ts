@@ -226,12 +226,22 @@ for (let i = 0; i < count; i++) {
   const register = () => s.send(encodeCoap({ type: 'CON', code: 1, messageId: i, token: Buffer.from([i >> 8, i & 255]),
     options: [opt(6, []), opt(11, 'ps'), opt(11, 'bench'), opt(11, 'obs')], payload: Buffer.alloc(0) }), port, '127.0.0.1');
   pending.set(i, register);
+  // Observe sequence numbers seen on this socket: a retransmitted CON (its ACK lost) carries the same one and is
+  // one delivery, not two (RFC 7641 §4.4)
+  const seen = new Set();
   s.on('message', (b) => {
     let m;
     try { m = decodeCoap(b); } catch { bad++; return; }
-    if (m.type === 'ACK' && m.code === 0x45) { if (pending.delete(i) && ++registered === count) console.log('ready'); return; }
     if (m.code !== 0x45) return;
     if (m.type === 'CON') s.send(encodeCoap({ type: 'ACK', code: 0, messageId: m.messageId, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }), port, '127.0.0.1');
+    // the registration's answer: piggybacked on the ACK, or a separate CON response after an empty ACK
+    // (RFC 7252 §5.2.2) — either way the first 2.05 while the registration is pending, never a delivery
+    if (pending.has(i)) { pending.delete(i); if (++registered === count) console.log('ready'); return; }
+    if (m.type === 'ACK') return;
+    const o = m.options.find((x) => x.number === 6);
+    const seq = o ? o.value.reduce((n, byte) => n * 256 + byte, 0) : -1;
+    if (seen.has(seq)) return;
+    seen.add(seq);
     received++;
     const sent = Number(m.payload.toString());
     if (Number.isFinite(sent)) lat.push(wall() - sent);

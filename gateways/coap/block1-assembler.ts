@@ -1,7 +1,7 @@
 /**
  * Server side of Block1 (RFC 7959 §2.5): collects the blocks of one large request body per peer and resource.
  * Sans-IO and bounded: at most `maxPerPeer` transfers per peer, `maxTotal` in all, each at most `maxBodySize`
- * bytes, and a transfer that sees no block for `lifetimeMs` is forgotten (a block sequence that never completes).
+ * bytes and all together at most `maxTotalBytes`, and a transfer that sees no block for `lifetimeMs` is forgotten (a block sequence that never completes).
  */
 import { blockSize, type BlockOption } from './block-option.js';
 
@@ -9,6 +9,8 @@ export interface Block1Limits {
   maxBodySize: number;
   maxPerPeer: number;
   maxTotal: number;
+  /** Bytes held by all partial bodies together; a block past it ends its transfer (5.03). */
+  maxTotalBytes: number;
   lifetimeMs: number;
 }
 
@@ -22,7 +24,7 @@ export type Block1Result =
   /** Answer 4.13 Request Entity Too Large with Size1 = maxBodySize. */
   | { kind: 'too_large' }
   /** Answer 5.03: too many transfers in progress (per peer or in all). */
-  | { kind: 'overloaded'; scope: 'peer' | 'total' };
+  | { kind: 'overloaded'; scope: 'peer' | 'total' | 'bytes' };
 
 interface Transfer {
   readonly peer: string;
@@ -35,6 +37,8 @@ interface Transfer {
 export class Block1Assembler {
   private readonly transfers = new Map<string, Transfer>();
   private readonly perPeer = new Map<string, number>();
+  /** Payload bytes held by all transfers. */
+  private held = 0;
   /** Transfers forgotten because their lifetime passed. */
   expired = 0;
 
@@ -42,6 +46,10 @@ export class Block1Assembler {
 
   get size(): number {
     return this.transfers.size;
+  }
+
+  get bytes(): number {
+    return this.held;
   }
 
   /**
@@ -75,8 +83,13 @@ export class Block1Assembler {
       this.forget(key);
       return { kind: 'too_large' };
     }
+    if (block.more && this.held + payload.length > this.limits.maxTotalBytes) {
+      this.forget(key);
+      return { kind: 'overloaded', scope: 'bytes' };
+    }
     t.chunks.push(payload);
     t.received += payload.length;
+    this.held += payload.length;
     t.touchedAt = now;
     if (block.more) return { kind: 'continue' };
     this.forget(key);
@@ -101,6 +114,7 @@ export class Block1Assembler {
     const t = this.transfers.get(key);
     if (!t) return;
     this.transfers.delete(key);
+    this.held -= t.received;
     const n = (this.perPeer.get(t.peer) ?? 1) - 1;
     if (n <= 0) this.perPeer.delete(t.peer);
     else this.perPeer.set(t.peer, n);

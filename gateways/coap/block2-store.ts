@@ -2,7 +2,7 @@
  * Server side of Block2 (RFC 7959 §2.4, §3.4): a response or notification body larger than the block size is
  * sent as its first block; the client fetches the rest with GETs carrying Block2 NUM = 1, 2, … . The body is kept
  * here, per peer and resource, so every block comes from the same representation (its ETag). Bounded: at most
- * `maxEntries` bodies, oldest evicted first, and each forgotten after `lifetimeMs`.
+ * `maxPerPeer` bodies per peer and `maxEntries` in all, oldest evicted first, each forgotten after `lifetimeMs`.
  */
 import { blockSize } from './block-option.js';
 
@@ -27,54 +27,103 @@ export function sliceBlock(body: Buffer, num: number, szx: number): BlockSlice |
   return { payload: body.subarray(start, end), more: end < body.length };
 }
 
+export interface Block2Limits {
+  maxEntries: number;
+  /** Bodies per peer: past it the peer's own oldest goes, so one client cannot push out everyone else's. */
+  maxPerPeer: number;
+  /** Bytes of all stored bodies together: past it the oldest go (a body larger than this is not stored). */
+  maxBytes: number;
+  lifetimeMs: number;
+}
+
+interface Entry extends StoredBody {
+  readonly peer: string;
+}
+
 export class Block2Store {
-  private readonly bodies = new Map<string, StoredBody>();
+  /** By `peer|resource`, in storage order. */
+  private readonly bodies = new Map<string, Entry>();
+  /** Keys of each peer's bodies, oldest first. */
+  private readonly byPeer = new Map<string, Set<string>>();
   private etagCounter = 0;
+  private held = 0;
   /** Bodies evicted before their lifetime because the store was full. */
   evicted = 0;
+  /** Bodies evicted before their lifetime because their peer stored `maxPerPeer` newer ones. */
+  evictedPerPeer = 0;
 
-  constructor(private readonly limits: { maxEntries: number; lifetimeMs: number }) {}
+  constructor(private readonly limits: Block2Limits) {}
 
   get size(): number {
     return this.bodies.size;
   }
 
-  /** Keep a body for later blocks; returns the ETag it was given. */
-  put(key: string, body: Buffer, now: number, contentFormat?: number): StoredBody {
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Keep a body of `peer` for later blocks of `resource`; returns it with the ETag it was given. */
+  put(peer: string, resource: string, body: Buffer, now: number, contentFormat?: number): StoredBody {
     this.sweep(now);
-    this.bodies.delete(key);
-    while (this.bodies.size >= this.limits.maxEntries) {
-      const oldest = this.bodies.keys().next().value as string;
-      this.bodies.delete(oldest);
+    const key = `${peer}|${resource}`;
+    this.remove(key);
+    const mine = this.byPeer.get(peer);
+    while (mine && mine.size >= this.limits.maxPerPeer) {
+      this.remove(mine.values().next().value as string);
+      this.evictedPerPeer++;
+    }
+    const fits = body.length <= this.limits.maxBytes;
+    while (
+      fits &&
+      this.bodies.size > 0 &&
+      (this.bodies.size >= this.limits.maxEntries || this.held + body.length > this.limits.maxBytes)
+    ) {
+      this.remove(this.bodies.keys().next().value as string);
       this.evicted++;
     }
     this.etagCounter = (this.etagCounter + 1) >>> 0;
     const etag = Buffer.alloc(4);
     etag.writeUInt32BE(this.etagCounter);
-    const stored: StoredBody = { body, etag, contentFormat, storedAt: now };
+    const stored: Entry = { peer, body, etag, contentFormat, storedAt: now };
+    // larger than the whole budget: handed out as block 0 but not kept (its next block GET gets 4.08)
+    if (!fits) {
+      this.evicted++;
+      return stored;
+    }
     this.bodies.set(key, stored);
+    this.held += body.length;
+    let set = this.byPeer.get(peer);
+    if (!set) this.byPeer.set(peer, (set = new Set()));
+    set.add(key);
     return stored;
   }
 
-  get(key: string, now: number): StoredBody | undefined {
+  get(peer: string, resource: string, now: number): StoredBody | undefined {
+    const key = `${peer}|${resource}`;
     const s = this.bodies.get(key);
     if (!s) return undefined;
     if (now - s.storedAt >= this.limits.lifetimeMs) {
-      this.bodies.delete(key);
+      this.remove(key);
       return undefined;
     }
     return s;
-  }
-
-  delete(key: string): void {
-    this.bodies.delete(key);
   }
 
   sweep(now: number): void {
     for (const [key, s] of this.bodies) {
       // Insertion order is storage order, so the first live entry ends the sweep.
       if (now - s.storedAt < this.limits.lifetimeMs) break;
-      this.bodies.delete(key);
+      this.remove(key);
     }
+  }
+
+  private remove(key: string): void {
+    const s = this.bodies.get(key);
+    if (!s) return;
+    this.bodies.delete(key);
+    this.held -= s.body.length;
+    const set = this.byPeer.get(s.peer);
+    set?.delete(key);
+    if (set?.size === 0) this.byPeer.delete(s.peer);
   }
 }

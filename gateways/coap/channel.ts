@@ -1,8 +1,9 @@
 /**
  * One CoAP client as the gateway knows it: its broker device session (opened on the first request that needs
  * one), its observe relations, and in connection mode its client id and token. Connectionless clients are keyed
- * by UDP address; connection-mode clients by client id (their address may change under NAT: the last request's
- * address is where notifications go).
+ * by UDP address; connection-mode clients by client id (their address may change under NAT: the channel follows
+ * the last request's address, while each observation's notifications go to the address that registered it,
+ * RFC 7641 §3.1 — a client whose address changed observes again).
  */
 import type { DeviceDelivery, DeviceSession } from '../../src/gateway/index.js';
 import type { ObserveRelation } from './observe-registry.js';
@@ -29,6 +30,13 @@ export class SharedDelivery {
   }
   settle(): void {
     if (--this.pending === 0) this.delivery.ack();
+  }
+  /**
+   * Give up this observation's share without acking: the delivery when no other observation still holds it (the
+   * caller keeps it for a later observation), else undefined (another observation delivers it).
+   */
+  release(): DeviceDelivery | undefined {
+    return --this.pending === 0 ? this.delivery : undefined;
   }
 }
 

@@ -17,12 +17,18 @@ import type { RequestQuery } from './uri.js';
 export async function handleConnection(core: EndpointCore, ex: Exchange, query: RequestQuery): Promise<void> {
   const code = ex.request.code;
   if (!core.config.connection_required)
-    return fail(core, ex, Rsp.NotFound, 'connection mode is off (gateways.coap.<name>.connection_required)');
+    return fail(
+      core,
+      ex,
+      Rsp.NotFound,
+      'connection_mode_off',
+      'connection mode is off (gateways.coap.<name>.connection_required)',
+    );
   if (code === Method.POST) return connect(core, ex, query);
   if (code !== Method.PUT && code !== Method.DELETE)
-    return fail(core, ex, Rsp.MethodNotAllowed, 'mqtt/connection takes POST, PUT and DELETE');
+    return fail(core, ex, Rsp.MethodNotAllowed, 'method_not_allowed', 'mqtt/connection takes POST, PUT and DELETE');
   const channel = connectedChannel(core, ex.peer, query);
-  if (!channel) return fail(core, ex, Rsp.Unauthorized, 'unknown clientid or wrong token');
+  if (!channel) return fail(core, ex, Rsp.Unauthorized, 'not_connected', 'unknown clientid or wrong token');
   if (code === Method.PUT) return answer(core, ex, { code: Rsp.Changed });
   channel.session?.close();
   dropChannel(core, channel, 'disconnected');
@@ -48,9 +54,9 @@ function willOf(ex: Exchange, query: RequestQuery): DeviceWill | string | undefi
 
 async function connect(core: EndpointCore, ex: Exchange, query: RequestQuery): Promise<void> {
   const clientId = query.clientid;
-  if (!clientId) return fail(core, ex, Rsp.BadRequest, 'clientid is required');
+  if (!clientId) return fail(core, ex, Rsp.BadRequest, 'bad_request', 'clientid is required');
   const will = willOf(ex, query);
-  if (typeof will === 'string') return fail(core, ex, Rsp.BadRequest, will);
+  if (typeof will === 'string') return fail(core, ex, Rsp.BadRequest, 'bad_will', will);
   const existing = core.channels.get(clientId);
   if (!existing && core.channels.size >= core.config.limits.max_clients)
     return refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients', core.config.heartbeat);
@@ -65,7 +71,7 @@ async function connect(core: EndpointCore, ex: Exchange, query: RequestQuery): P
     sessionExpiry,
     will,
   });
-  if ('refused' in s) return fail(core, ex, refusalCode(s.refused), s.detail);
+  if ('refused' in s) return fail(core, ex, refusalCode(s.refused), `connect_${s.refused}`, s.detail);
   if (existing && existing !== channel) dropChannel(core, existing, 'taken_over'); // a no-op when onClose ran
   channel.token = randomBytes(8).toString('hex');
   core.channels.set(clientId, channel);

@@ -7,6 +7,7 @@ import type { Block1Assembler } from './block1-assembler.js';
 import type { Block2Store } from './block2-store.js';
 import type { CoapChannel, PeerAddress, Relation, SharedDelivery } from './channel.js';
 import type { DedupCache } from './dedup.js';
+import type { MessageIds } from './message-ids.js';
 import type { ObserveRegistry } from './observe-registry.js';
 import type { RetransmitQueue } from './retransmit.js';
 import type { CoapConfig } from './schema.js';
@@ -26,6 +27,7 @@ export interface EndpointCore {
   readonly config: CoapConfig;
   readonly ports: EndpointPorts;
   readonly dedup: DedupCache;
+  readonly messageIds: MessageIds;
   readonly retransmit: RetransmitQueue<RetransmitContext>;
   readonly block1: Block1Assembler;
   readonly block2: Block2Store;
@@ -36,5 +38,6 @@ export interface EndpointCore {
   readonly separateAfterMs: number;
   now(): number;
   send(peer: PeerAddress, bytes: Buffer): void;
-  nextMessageId(): number;
+  /** A fresh message id towards this peer (RFC 7252 §4.4: per endpoint). */
+  nextMessageId(peerKey: string): number;
 }

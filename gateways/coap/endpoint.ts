@@ -14,7 +14,9 @@ import { DedupCache } from './dedup.js';
 import { KNOWN_OPTIONS, Opt, Rsp, encodeUint, isCritical, isRequest, type CoapMessage } from './message.js';
 import { encodeBlock, szxFor } from './block-option.js';
 import { endRelation, onAckOrReset, onNotificationFailed, type SharedDelivery } from './notifier.js';
+import { MessageIds } from './message-ids.js';
 import { ObserveRegistry } from './observe-registry.js';
+import { criticalOptionProblem } from './option-rules.js';
 import { handlePs } from './ps-handlers.js';
 import { Exchange, answer, fail } from './responder.js';
 import { RetransmitQueue } from './retransmit.js';
@@ -30,7 +32,7 @@ export class CoapEndpoint implements EndpointCore {
   readonly registry: ObserveRegistry<SharedDelivery>;
   readonly channels = new Map<string, CoapChannel>();
   readonly separateAfterMs: number;
-  private messageId = Math.floor(Math.random() * 0x10000);
+  readonly messageIds: MessageIds;
   private lastSweep = 0;
 
   constructor(
@@ -44,14 +46,21 @@ export class CoapEndpoint implements EndpointCore {
       ackRandomFactor: c.transmission.ack_random_factor,
       maxRetransmit: c.transmission.max_retransmit,
     });
+    this.messageIds = new MessageIds({ maxPeers: c.limits.max_clients, lifetimeMs: c.exchange_lifetime });
     const transfers = c.limits.max_block_transfers;
     this.block1 = new Block1Assembler({
       maxBodySize: c.max_body_size,
       maxPerPeer: c.limits.max_block_transfers_per_client,
       maxTotal: transfers,
+      maxTotalBytes: c.limits.max_block_bytes,
       lifetimeMs: c.block_timeout,
     });
-    this.block2 = new Block2Store({ maxEntries: transfers, lifetimeMs: c.block_timeout });
+    this.block2 = new Block2Store({
+      maxEntries: transfers,
+      maxPerPeer: c.limits.max_block_transfers_per_client,
+      maxBytes: c.limits.max_block_bytes,
+      lifetimeMs: c.block_timeout,
+    });
     this.registry = new ObserveRegistry<SharedDelivery>(
       {
         window: c.observe.window,
@@ -74,9 +83,8 @@ export class CoapEndpoint implements EndpointCore {
     this.ports.send(peer, bytes);
   }
 
-  nextMessageId(): number {
-    this.messageId = (this.messageId + 1) & 0xffff;
-    return this.messageId;
+  nextMessageId(peerKey: string): number {
+    return this.messageIds.next(peerKey, this.now());
   }
 
   receive(peer: PeerAddress, bytes: Buffer): void {
@@ -112,16 +120,17 @@ export class CoapEndpoint implements EndpointCore {
     for (const o of msg.options) {
       if (isCritical(o.number) && !KNOWN_OPTIONS.has(o.number)) {
         // RFC 7252 §5.4.1: an unrecognised critical option in a request → 4.02 Bad Option.
-        this.ports.metrics.dropped('bad_option');
-        return fail(this, ex, Rsp.BadOption, `unrecognised critical option ${o.number}`);
+        return fail(this, ex, Rsp.BadOption, 'bad_option', `unrecognised critical option ${o.number}`);
       }
     }
+    // RFC 7252 §5.4.3/§5.4.5: a known critical option with a bad length or repeated → as if unrecognised
+    const problem = criticalOptionProblem(msg.options);
+    if (problem !== undefined) return fail(this, ex, Rsp.BadOption, 'bad_option', problem);
     const target = requestTarget(msg);
     let work: Promise<void> | void;
     try {
       if (target.kind === 'error') {
-        this.ports.metrics.dropped(target.status);
-        return fail(this, ex, targetErrorCode(target.status), target.diagnostic);
+        return fail(this, ex, targetErrorCode(target.status), target.status, target.diagnostic);
       }
       work =
         target.kind === 'ps'
@@ -201,15 +210,25 @@ export class CoapEndpoint implements EndpointCore {
     }
   }
 
-  private reported = { dedup: 0, block1: 0, block2: 0 };
+  private reported = { dedup: 0, block1: 0, block2: 0, block2PerPeer: 0, messageIds: 0 };
 
   /** What the bounded tables forgot early or expired, as drop counters (they count internally). */
   private reportEvictions(): void {
-    const now = { dedup: this.dedup.evicted, block1: this.block1.expired, block2: this.block2.evicted };
+    const now = {
+      dedup: this.dedup.evicted,
+      block1: this.block1.expired,
+      block2: this.block2.evicted,
+      block2PerPeer: this.block2.evictedPerPeer,
+      messageIds: this.messageIds.evicted,
+    };
     const m = this.ports.metrics;
     if (now.dedup > this.reported.dedup) m.dropped('dedup_evicted', now.dedup - this.reported.dedup);
     if (now.block1 > this.reported.block1) m.dropped('block_transfer_expired', now.block1 - this.reported.block1);
     if (now.block2 > this.reported.block2) m.dropped('block2_evicted', now.block2 - this.reported.block2);
+    if (now.block2PerPeer > this.reported.block2PerPeer)
+      m.dropped('block2_evicted_client', now.block2PerPeer - this.reported.block2PerPeer);
+    if (now.messageIds > this.reported.messageIds)
+      m.dropped('message_ids_evicted', now.messageIds - this.reported.messageIds);
     this.reported = now;
   }
 
@@ -220,11 +239,18 @@ export class CoapEndpoint implements EndpointCore {
     return host === undefined || port === undefined ? undefined : { address: host, port: Number(port), key };
   }
 
-  /** End every observation and device session (normal close: no will). */
+  /**
+   * End every observation and device session. Connection-mode clients did not disconnect (no DELETE): like an MQTT
+   * client whose server closes the connection, their session is lost and their will published ([MQTT-3.1.2-8]),
+   * as TCP clients' are when the hub stops. Connectionless clients have no will: a normal close. The session ends
+   * before the observations do, so what they still held is not acked to it: a persistent session (session_expiry)
+   * keeps those messages for the client's next connection.
+   */
   close(): void {
     for (const channel of [...this.channels.values()]) {
+      if (this.config.connection_required) channel.session?.lose('gateway_stopped');
+      else channel.session?.close();
       for (const r of [...channel.relations]) endRelation(this, r, 'gateway_stopped');
-      channel.session?.close();
       dropChannel(this, channel, 'gateway_stopped');
     }
   }

@@ -14,6 +14,7 @@ import { CoapEndpoint } from './endpoint.js';
 import { dtlsListenerFor } from './dtls-gateway.js';
 import { isDtlsPeer, type DtlsListener } from './dtls-listener.js';
 import { reportTables } from './state-tables.js';
+import { guarded } from './guard.js';
 import { UdpSocket } from './udp-socket.js';
 import type { CoapConfig } from './schema.js';
 
@@ -82,7 +83,10 @@ export class CoapGateway implements ClientGatewayInstance {
       }
       this.dtls = dtls;
     }
-    this.timer = setInterval(() => endpoint.tick(), TICK_MS);
+    this.timer = setInterval(
+      guarded('tick', this.ctx, () => endpoint.tick()),
+      TICK_MS,
+    );
     this.timer.unref();
     this.tablesTimer = setInterval(() => reportTables(endpoint, this.ctx.metrics), TABLES_MS);
     this.tablesTimer.unref();

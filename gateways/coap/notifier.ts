@@ -109,7 +109,7 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   const szx = Math.min(relation.blockSzx, szxFor(core.config.max_block_size));
   if (payload.length > blockSize(szx)) {
     // RFC 7959 §3.4: the notification carries the first block; the client GETs the rest of this representation.
-    const stored = core.block2.put(`${where.peer.key}|${relation.resourceKey}`, payload, core.now(), contentFormat);
+    const stored = core.block2.put(where.peer.key, relation.resourceKey, payload, core.now(), contentFormat);
     const first = sliceBlock(payload, 0, szx)!;
     options.push({ number: Opt.ETag, value: stored.etag });
     options.push({ number: Opt.Block2, value: encodeBlock({ num: 0, more: true, szx }) });
@@ -117,7 +117,7 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
     payload = first.payload;
   }
   options.sort((a, b) => a.number - b.number);
-  const messageId = core.nextMessageId();
+  const messageId = core.nextMessageId(where.peer.key);
   const bytes = encodeCoap({
     type: con ? 'CON' : 'NON',
     code: Rsp.Content,
@@ -131,67 +131,77 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   if (con) relation.lastConAt = core.now();
   if (con) core.retransmit.track(where.peer.key, messageId, bytes, { kind: 'notify', relation, shared }, core.now());
   else {
-    rememberNon(core, where.peer.key, messageId, relation);
+    relation.rememberNon(messageId);
     shared.settle();
   }
-}
-
-/** NON notifications recently sent, so a RST to one cancels its observation (RFC 7641 §3.6). Bounded FIFO. */
-const MAX_RECENT_NON = 10_000;
-const recentNon = new WeakMap<EndpointCore, Map<string, Relation>>();
-
-function rememberNon(core: EndpointCore, peerKey: string, messageId: number, relation: Relation): void {
-  let m = recentNon.get(core);
-  if (!m) recentNon.set(core, (m = new Map()));
-  if (m.size >= MAX_RECENT_NON) m.delete(m.keys().next().value as string);
-  m.set(`${peerKey}#${messageId}`, relation);
 }
 
 /** An ACK or RST from a client (empty message or not): settles a notification or a separate response. */
 export function onAckOrReset(core: EndpointCore, peerKey: string, messageId: number, reset: boolean): void {
   const ctx = core.retransmit.settle(peerKey, messageId);
   if (ctx?.kind === 'notify') {
+    if (reset) return endRelation(core, ctx.relation, 'reset', ctx.shared);
     ctx.shared.settle();
-    if (reset) return endRelation(core, ctx.relation, 'reset');
     if (core.registry.get(ctx.relation.peer, ctx.relation.token) === ctx.relation)
       drain(core, ctx.relation, core.registry.settle(ctx.relation));
     return;
   }
   if (ctx || !reset) return;
-  const relation = recentNon.get(core)?.get(`${peerKey}#${messageId}`);
-  if (relation) endRelation(core, relation, 'reset');
+  // RFC 7641 §3.6: a RST to a NON notification cancels its observation
+  for (const relation of core.registry.ofPeer(peerKey))
+    if (relation.sentNon(messageId)) return endRelation(core, relation, 'reset');
 }
 
 /** A CON notification was never acknowledged (RFC 7641 §4.5: the client is no longer interested). */
 export function onNotificationFailed(core: EndpointCore, relation: Relation, shared: SharedDelivery): void {
-  shared.settle();
-  core.ports.metrics.dropped('notify_timeout');
-  endRelation(core, relation, 'timeout');
+  endRelation(core, relation, 'timeout', shared);
 }
 
 /**
- * End an observation: queued notifications are dropped (counted) and their deliveries acked; the broker
- * subscription goes too unless another observation of the same client uses the same filter.
+ * Connection mode keeps the subscription in the session (EMQX #9525 lost it with the observation), so an
+ * observation ending any other way than Observe 1 (or the client going away) loses no message either: what it had
+ * queued, and the notification the client never acknowledged or rejected, wait in the channel for its next
+ * observation.
  */
-export function endRelation(core: EndpointCore, relation: Relation, reason: string): void {
+function keepsMessages(core: EndpointCore, reason: string): boolean {
+  return core.config.connection_required && (reason === 'timeout' || reason === 'reset' || reason === 'reregistered');
+}
+
+/**
+ * End an observation: the broker subscription goes too unless another observation of the same client uses the
+ * same filter, or connection mode keeps it. Queued notifications are dropped (counted) and their deliveries acked,
+ * or in connection mode handed back to the channel; `unsettled` is the CON notification whose exchange failed.
+ */
+export function endRelation(core: EndpointCore, relation: Relation, reason: string, unsettled?: SharedDelivery): void {
   const removed = core.registry.remove(relation);
   const where = relationPeers.get(relation);
   // a relation replaced by a re-registration is no longer in the registry but still has to leave its channel
-  if (!removed && !where?.channel.relations.has(relation)) return;
+  if (!removed && !where?.channel.relations.has(relation)) {
+    unsettled?.settle();
+    return;
+  }
+  const keep = keepsMessages(core, reason) && where !== undefined;
+  if (unsettled) {
+    // QoS 0 is at most once: a notification nobody acknowledged is dropped like one lost on the wire
+    const held = keep && unsettled.delivery.qos > 0 ? unsettled.release() : (unsettled.settle(), undefined);
+    if (held) hold(core, where!.channel, held);
+    else if (reason === 'timeout') core.ports.metrics.dropped('notify_timeout');
+  }
   relation.queueBytes = 0;
   for (const item of relation.queue.splice(0)) {
-    core.ports.metrics.dropped('observe_cancelled');
-    item.settle();
+    const held = keep ? item.release() : (item.settle(), undefined);
+    if (held) hold(core, where!.channel, held);
+    else if (!keep) core.ports.metrics.dropped('observe_cancelled');
   }
   core.ports.metrics.socketEvent(`observe_end_${reason}`);
   if (!where) return;
   const channel = where.channel;
   channel.relations.delete(relation);
   const stillUsed = [...channel.relations].some((r) => r.filter === relation.filter);
-  // Connection mode keeps the subscription in the broker session (EMQX #9525 lost it with the observation);
-  // only an explicit Observe 1 ends it.
-  const keep = core.config.connection_required && reason !== 'deregistered';
-  if (!stillUsed && !keep && channel.session && !channel.session.closed) channel.session.unsubscribe([relation.filter]);
+  // Connection mode: only an explicit Observe 1 ends the subscription.
+  const keepSubscription = core.config.connection_required && reason !== 'deregistered';
+  if (!stillUsed && !keepSubscription && channel.session && !channel.session.closed)
+    channel.session.unsubscribe([relation.filter]);
   channel.lastSeen = core.now();
 }
 

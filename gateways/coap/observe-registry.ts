@@ -17,6 +17,9 @@ export interface RelationLimits {
   maxTotal: number;
 }
 
+/** NON notifications remembered per relation for RST matching: a client answers a RST within moments. */
+const RECENT_NON = 16;
+
 export class ObserveRelation<T> {
   /** RFC 7641 §4.4: 24-bit sequence number, increasing with every notification sent. */
   private seq = 1;
@@ -44,6 +47,21 @@ export class ObserveRelation<T> {
    * negotiation) or a smaller one in a later block request (late negotiation). 6 = 1024 bytes, no preference.
    */
   blockSzx = 6;
+
+  /**
+   * Message ids of the last NON notifications sent on this relation, so a RST to one of them cancels it (RFC 7641
+   * §3.6). Per relation, so no amount of traffic to other observers pushes them out.
+   */
+  private readonly recentNon: number[] = [];
+
+  rememberNon(messageId: number): void {
+    if (this.recentNon.length >= RECENT_NON) this.recentNon.shift();
+    this.recentNon.push(messageId);
+  }
+
+  sentNon(messageId: number): boolean {
+    return this.recentNon.includes(messageId);
+  }
 
   /** A re-registration keeps counting from the relation it replaces (RFC 7641 §4.4 freshness). */
   continueFrom(previous: ObserveRelation<T>): void {
@@ -133,7 +151,9 @@ export class ObserveRegistry<T> {
    * one fits, or the new one; what is dropped goes through `evicted` so the caller can ack and count it.
    */
   offer(relation: ObserveRelation<T>, item: T, confirmable: boolean, evicted: (item: T) => void): OfferResult {
-    if (!confirmable && relation.queue.length === 0) return 'send';
+    // a NON may not overtake a CON still awaiting its ACK: its retransmission would arrive after the NON
+    // (RFC 7641 §4.4 lets the client drop the older one by sequence number, losing it)
+    if (!confirmable && relation.queue.length === 0 && relation.inflight === 0) return 'send';
     if (confirmable && relation.inflight < this.limits.window && relation.queue.length === 0) {
       relation.inflight++;
       return 'send';

@@ -33,14 +33,20 @@ function sessionFor(core: EndpointCore, ex: Exchange, query: RequestQuery): Ctx 
   if (core.config.connection_required) {
     const channel = connectedChannel(core, ex.peer, query);
     if (!channel)
-      return void fail(core, ex, Rsp.Unauthorized, 'connection mode: clientid and token of a connection required');
+      return void fail(
+        core,
+        ex,
+        Rsp.Unauthorized,
+        'not_connected',
+        'connection mode: clientid and token of a connection required',
+      );
     return { channel, session: channel.session! };
   }
   const channel = connectionlessChannel(core, ex.peer, query);
   if (!channel) return void refuseAtLimit(core, ex, 'clients_limit', 'too many CoAP clients', core.config.heartbeat);
   if (channel.session && !channel.session.closed) return { channel, session: channel.session };
   return ensureSession(core, channel, query, { keepAlive: 0, cleanStart: true, sessionExpiry: 0 }).then((s) => {
-    if ('refused' in s) return void fail(core, ex, refusalCode(s.refused), s.detail);
+    if ('refused' in s) return void fail(core, ex, refusalCode(s.refused), `connect_${s.refused}`, s.detail);
     return { channel, session: s.session };
   });
 }
@@ -49,7 +55,7 @@ export function handlePs(core: EndpointCore, ex: Exchange, topic: string, query:
   const code = ex.request.code;
   if (code === Method.POST || code === Method.PUT) return publish(core, ex, topic, query);
   if (code === Method.GET) return get(core, ex, topic, query);
-  fail(core, ex, Rsp.MethodNotAllowed, 'ps/{topic} takes POST, PUT and GET');
+  fail(core, ex, Rsp.MethodNotAllowed, 'method_not_allowed', 'ps/{topic} takes POST, PUT and GET');
 }
 
 function publish(core: EndpointCore, ex: Exchange, topic: string, query: RequestQuery): Promise<void> | void {
@@ -57,7 +63,7 @@ function publish(core: EndpointCore, ex: Exchange, topic: string, query: Request
   const format = uintOption(req, Opt.ContentFormat);
   const contentType = format === undefined ? undefined : mediaTypeOf(format);
   if (format !== undefined && contentType === undefined)
-    return fail(core, ex, Rsp.UnsupportedContentFormat, `unknown Content-Format ${format}`);
+    return fail(core, ex, Rsp.UnsupportedContentFormat, 'bad_content_format', `unknown Content-Format ${format}`);
   let body = req.payload;
   const block1Value = firstOption(req, Opt.Block1);
   const tooLarge = () =>
@@ -69,7 +75,7 @@ function publish(core: EndpointCore, ex: Exchange, topic: string, query: Request
   let block1Echo: Buffer | undefined;
   if (block1Value) {
     const block = decodeBlock(block1Value);
-    if (!block) return fail(core, ex, Rsp.BadRequest, 'invalid Block1 option');
+    if (!block) return fail(core, ex, Rsp.BadRequest, 'bad_block_option', 'invalid Block1 option');
     const r = core.block1.offer(ex.peer.key, `${ex.peer.key}|${req.code}|${ex.resourceKey}`, block, body, core.now());
     block1Echo = encodeBlock(block);
     if (r.kind === 'continue') {
@@ -81,7 +87,8 @@ function publish(core: EndpointCore, ex: Exchange, topic: string, query: Request
       const ack = encodeBlock(atSize(block, ours));
       return answer(core, ex, { code: Rsp.Continue, options: [{ number: Opt.Block1, value: ack }] });
     }
-    if (r.kind === 'incomplete') return fail(core, ex, Rsp.RequestEntityIncomplete, 'block out of sequence');
+    if (r.kind === 'incomplete')
+      return fail(core, ex, Rsp.RequestEntityIncomplete, 'block_incomplete', 'block out of sequence');
     if (r.kind === 'too_large') {
       core.ports.metrics.dropped('too_large');
       return tooLarge();
@@ -130,8 +137,8 @@ function publishWith(core: EndpointCore, ex: Exchange, session: DeviceSession, r
     },
     (err: unknown) => {
       const e = err as { code?: string; message?: string };
-      core.ports.metrics.dropped(`publish_${(e.code ?? 'error').toLowerCase()}`);
-      fail(core, ex, publishErrorCode(e.code), e.message ?? 'publish failed');
+      const reason = `publish_${(e.code ?? 'error').toLowerCase()}`;
+      fail(core, ex, publishErrorCode(e.code), reason, e.message ?? 'publish failed');
     },
   );
 }
@@ -140,13 +147,14 @@ async function get(core: EndpointCore, ex: Exchange, topic: string, query: Reque
   const req = ex.request;
   const block2 = firstOption(req, Opt.Block2);
   const b2 = block2 ? decodeBlock(block2) : undefined;
-  if (block2 && !b2) return fail(core, ex, Rsp.BadRequest, 'invalid Block2 option');
+  if (block2 && !b2) return fail(core, ex, Rsp.BadRequest, 'bad_block_option', 'invalid Block2 option');
   if (b2 && b2.num > 0) return nextBlock(core, ex, b2);
   const observe = uintOption(req, Opt.Observe);
   if (observe === 0) return register(core, ex, topic, query);
   if (observe === 1) return deregister(core, ex);
   // A plain GET: the retained message on that topic ([EMQX CoAP gateway semantics]).
-  if (/[+#]/.test(topic)) return fail(core, ex, Rsp.BadRequest, 'a GET without Observe reads one topic: no wildcards');
+  if (/[+#]/.test(topic))
+    return fail(core, ex, Rsp.BadRequest, 'bad_request', 'a GET without Observe reads one topic: no wildcards');
   // The reader is a client like any other: authenticated (connection mode: its token) and authorized to
   // subscribe to the topic it reads.
   armSeparateResponse(core, ex);
@@ -154,27 +162,34 @@ async function get(core: EndpointCore, ex: Exchange, topic: string, query: Reque
   if (!ctx) return;
   const read = ctx.session.readRetained(topic);
   if (!read.ok) {
-    core.ports.metrics.dropped(`read_${read.reason}`);
     return fail(
       core,
       ex,
       read.reason === 'not_authorized' ? Rsp.Forbidden : Rsp.BadRequest,
+      `read_${read.reason}`,
       `read refused: ${read.reason}`,
     );
   }
-  if (!read.message) return fail(core, ex, Rsp.NotFound, `no retained message on ${topic}`);
+  if (!read.message) return fail(core, ex, Rsp.NotFound, 'no_retained', `no retained message on ${topic}`);
   const contentFormat = contentFormatOf(read.message.properties?.contentType);
   // RFC 7252 §5.10.4: an Accept the representation does not match → 4.06 (one without a known format matches none)
   const accept = uintOption(req, Opt.Accept);
   if (accept !== undefined && accept !== contentFormat)
-    return fail(core, ex, Rsp.NotAcceptable, `the retained message is not in Content-Format ${accept}`);
+    return fail(
+      core,
+      ex,
+      Rsp.NotAcceptable,
+      'not_acceptable',
+      `the retained message is not in Content-Format ${accept}`,
+    );
   answer(core, ex, { code: Rsp.Content, payload: read.message.payload, contentFormat });
 }
 
 function nextBlock(core: EndpointCore, ex: Exchange, asked: BlockOption): void {
-  const stored = core.block2.get(`${ex.peer.key}|${ex.resourceKey}`, core.now());
+  const stored = core.block2.get(ex.peer.key, ex.resourceKey, core.now());
   // RFC 7959 §2.4: the representation is gone (lifetime): the client starts over from block 0.
-  if (!stored) return fail(core, ex, Rsp.RequestEntityIncomplete, 'no body in progress for this resource');
+  if (!stored)
+    return fail(core, ex, Rsp.RequestEntityIncomplete, 'block2_gone', 'no body in progress for this resource');
   // RFC 7959 §2.4: the server uses the size asked for or a smaller one (never larger than max_block_size, the
   // NUM then counts blocks of our size); a client asking for a smaller size than before (late negotiation)
   // gets it, and so do the later notifications of its observations of this resource.
@@ -182,7 +197,7 @@ function nextBlock(core: EndpointCore, ex: Exchange, asked: BlockOption): void {
   for (const relation of core.registry.ofPeer(ex.peer.key))
     if (relation.resourceKey === ex.resourceKey && szx < relation.blockSzx) relation.blockSzx = szx;
   const slice = sliceBlock(stored.body, num, szx);
-  if (!slice) return fail(core, ex, Rsp.BadOption, `block ${num} is past the end`);
+  if (!slice) return fail(core, ex, Rsp.BadOption, 'block2_past_end', `block ${num} is past the end`);
   const options = [
     { number: Opt.ETag, value: stored.etag },
     { number: Opt.Block2, value: encodeBlock({ num, more: slice.more, szx }) },
@@ -207,7 +222,8 @@ async function register(core: EndpointCore, ex: Exchange, filter: string, query:
   if (!outcome || !outcome.ok) {
     core.registry.remove(reg.relation);
     const reason = outcome && !outcome.ok ? outcome.reason : 'refused';
-    return fail(core, ex, reason === 'not_authorized' ? Rsp.Forbidden : Rsp.BadRequest, `subscribe refused: ${reason}`);
+    const code = reason === 'not_authorized' ? Rsp.Forbidden : Rsp.BadRequest;
+    return fail(core, ex, code, `subscribe_${reason}`, `subscribe refused: ${reason}`);
   }
   bindRelation(reg.relation, ex.peer, channel);
   // the replaced registration leaves after the new one is bound, so the shared subscription stays

@@ -19,12 +19,11 @@ export function refuseAtLimit(
   diagnostic: string,
   retryAfterMs?: number,
 ): void {
-  core.ports.metrics.dropped(reason);
   const maxAge =
     retryAfterMs === undefined
       ? undefined
       : [{ number: Opt.MaxAge, value: encodeUint(Math.ceil(retryAfterMs / 1000)) }];
-  fail(core, ex, Rsp.ServiceUnavailable, `${diagnostic} (${reason})`, maxAge);
+  fail(core, ex, Rsp.ServiceUnavailable, reason, `${diagnostic} (${reason})`, maxAge);
 }
 
 /** DeviceRefusal (connectDevice) → response code. */

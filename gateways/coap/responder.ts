@@ -58,7 +58,7 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
   const szx = responseSzx(core, ex.request);
   if (payload.length > blockSize(szx)) {
     // RFC 7959 §2.4: first block now, the rest on request, all from the one stored representation.
-    const stored = core.block2.put(`${ex.peer.key}|${ex.resourceKey}`, payload, core.now(), a.contentFormat);
+    const stored = core.block2.put(ex.peer.key, ex.resourceKey, payload, core.now(), a.contentFormat);
     const first = sliceBlock(payload, 0, szx)!;
     options.push({ number: Opt.ETag, value: stored.etag });
     options.push({ number: Opt.Block2, value: encodeBlock({ num: 0, more: first.more, szx }) });
@@ -71,7 +71,7 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
   const msg: CoapMessage = {
     type: piggyback ? 'ACK' : req.type === 'CON' ? 'CON' : 'NON',
     code: a.code,
-    messageId: piggyback ? req.messageId : core.nextMessageId(),
+    messageId: piggyback ? req.messageId : core.nextMessageId(ex.peer.key),
     token: req.token,
     options,
     payload,
@@ -83,10 +83,21 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
     core.retransmit.track(ex.peer.key, msg.messageId, bytes, { kind: 'response', peer: ex.peer }, core.now());
 }
 
-/** Errors carry a diagnostic payload (RFC 7252 §5.5.2) and leave a debug line with the peer. */
-export function fail(core: EndpointCore, ex: Exchange, code: number, diagnostic: string, options?: CoapOption[]): void {
+/**
+ * Error answers carry a diagnostic payload (RFC 7252 §5.5.2), leave a debug line with the peer, and count
+ * `protohub_gateway_dropped_total{reason}`: every error answer is counted here, once, by what went wrong.
+ */
+export function fail(
+  core: EndpointCore,
+  ex: Exchange,
+  code: number,
+  reason: string,
+  diagnostic: string,
+  options?: CoapOption[],
+): void {
   const text = codeText(code);
-  core.ports.logger.debug({ peer: ex.peer.key, code: text }, `CoAP request answered ${text}: ${diagnostic}`);
+  core.ports.metrics.dropped(reason);
+  core.ports.logger.debug({ peer: ex.peer.key, code: text, reason }, `CoAP request answered ${text}: ${diagnostic}`);
   answer(core, ex, { code, options, payload: Buffer.from(diagnostic, 'utf8') });
 }
 

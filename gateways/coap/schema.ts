@@ -21,7 +21,7 @@ export const coapConfigSchema = z
         'connection mode: clients POST mqtt/connection first and pass clientid+token with every request (EMQX semantics)',
       ),
     heartbeat: duration(
-      'connection mode: a client that sends no heartbeat (PUT mqtt/connection) for this long is disconnected; connectionless: a client with no observation and no request for this long is forgotten',
+      'connection mode: the keep-alive; a client with no request or heartbeat (PUT mqtt/connection) for keepalive_multiplier (1.5) × this is disconnected and its will published; connectionless: a client with no observation and no request for this long is forgotten',
       1000,
       86_400_000,
     ).prefault('30s'),
@@ -88,7 +88,9 @@ export const coapConfigSchema = z
           .min(1)
           .max(1024)
           .default(1)
-          .describe('CON notifications awaiting ACK per observation (RFC 7252 NSTART is 1)'),
+          .describe(
+            'CON notifications awaiting ACK per observation (not per client: a client with n observations can have n × window outstanding, where RFC 7252 NSTART is 1 per client)',
+          ),
         max_queue: z
           .number()
           .int()
@@ -161,7 +163,7 @@ export const coapConfigSchema = z
           .min(1)
           .max(1000)
           .default(4)
-          .describe('Block1 transfers in progress per client'),
+          .describe('Block1 transfers in progress, and stored Block2 bodies, per client'),
         max_block_transfers: z
           .number()
           .int()
@@ -169,6 +171,11 @@ export const coapConfigSchema = z
           .max(1_000_000)
           .default(1000)
           .describe('Block1 transfers and stored Block2 bodies in all'),
+        max_block_bytes: byteSize(
+          'payload bytes held by all partial Block1 bodies together, and separately by all stored Block2 bodies; past it a Block1 transfer is refused (5.03) and the oldest Block2 bodies go (counted)',
+          1024,
+          17_179_869_184,
+        ).prefault('64MB'),
         max_dedup_entries: z
           .number()
           .int()

@@ -13,5 +13,6 @@ export function reportTables(core: EndpointCore, metrics: GatewayMetrics): void 
   metrics.tableSize('block1_transfers', core.block1.size);
   metrics.tableSize('block2_bodies', core.block2.size);
   metrics.tableSize('dedup_ids', core.dedup.size);
+  metrics.tableSize('message_id_counters', core.messageIds.size);
   metrics.tableSize('unacked_cons', core.retransmit.size);
 }

@@ -8,6 +8,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { GatewayError, type GatewayMetrics, type Logger } from '../../src/gateway/index.js';
 import { peerAddress, type PeerAddress } from './channel.js';
+import { guarded } from './guard.js';
 
 export interface UdpSocketOptions {
   host: string;
@@ -78,16 +79,20 @@ export class UdpSocket {
     // the PeerAddress of the last address seen on each port, reused while it matches: its key string is built and
     // hashed once, not for every datagram and every table it is looked up in (channels, dedup); bounded
     const peers = new Map<number, PeerAddress>();
-    socket.on('message', (bytes, rinfo) => {
-      let peer = peers.get(rinfo.port);
-      if (!peer || peer.address !== rinfo.address) {
-        if (peers.size >= PEER_CACHE) peers.clear();
-        peers.set(rinfo.port, (peer = peerAddress(rinfo.address, rinfo.port)));
-      }
-      if (bytes.length <= o.maxDatagramSize) return o.onDatagram(peer, bytes);
-      if (o.onOversized) return o.onOversized(peer, bytes);
-      o.metrics.dropped('datagram_too_large');
-    });
+    // a throw in the protocol code costs this datagram, not the process (see guard.ts)
+    socket.on(
+      'message',
+      guarded('datagram', o, (bytes: Buffer, rinfo: { address: string; port: number }) => {
+        let peer = peers.get(rinfo.port);
+        if (!peer || peer.address !== rinfo.address) {
+          if (peers.size >= PEER_CACHE) peers.clear();
+          peers.set(rinfo.port, (peer = peerAddress(rinfo.address, rinfo.port)));
+        }
+        if (bytes.length <= o.maxDatagramSize) return o.onDatagram(peer, bytes);
+        if (o.onOversized) return o.onOversized(peer, bytes);
+        o.metrics.dropped('datagram_too_large');
+      }),
+    );
     return udp;
   }
 

@@ -33,12 +33,24 @@ export function targetErrorCode(status: 'bad_request' | 'not_found' | 'proxying_
   return status === 'proxying_not_supported' ? Rsp.ProxyingNotSupported : Rsp.BadRequest;
 }
 
+/** RFC 7252 §5.10.1: Uri-Path and Uri-Query are strings, i.e. UTF-8 (§3.2); MQTT topics must be well-formed too. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function textOf(b: Buffer): string | undefined {
+  try {
+    return utf8.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
 const BOOL: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
 
 function parseQuery(values: Buffer[]): RequestQuery | string {
   const q: RequestQuery = {};
   for (const raw of values) {
-    const text = raw.toString('utf8');
+    const text = textOf(raw);
+    if (text === undefined) return 'a Uri-Query option is not valid UTF-8';
     const eq = text.indexOf('=');
     const key = eq < 0 ? text : text.slice(0, eq);
     const value = eq < 0 ? '' : text.slice(eq + 1);
@@ -83,9 +95,15 @@ export function requestTarget(msg: CoapMessage): RequestTarget {
   // RFC 7252 §5.7.2: this endpoint is no forward-proxy
   if (msg.options.some((o) => o.number === Opt.ProxyUri || o.number === Opt.ProxyScheme))
     return { kind: 'error', status: 'proxying_not_supported', diagnostic: 'this gateway is not a proxy' };
-  const path = optionValues(msg, Opt.UriPath).map((b) => b.toString('utf8'));
+  const path = optionValues(msg, Opt.UriPath).map(textOf);
+  if (path.some((p) => p === undefined))
+    return { kind: 'error', status: 'bad_request', diagnostic: 'a Uri-Path segment is not valid UTF-8' };
   const query = parseQuery(optionValues(msg, Opt.UriQuery));
   if (typeof query === 'string') return { kind: 'error', status: 'bad_request', diagnostic: query };
+  return targetOf(path as string[], query);
+}
+
+function targetOf(path: string[], query: RequestQuery): RequestTarget {
   if (path[0] === 'ps') {
     const segments = path.slice(1);
     if (segments.length === 0)

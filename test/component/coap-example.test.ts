@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loader.js';
@@ -8,6 +10,7 @@ import { mosquittoPub, mosquittoSub } from '../support/cli-clients.js';
 import { coapClient, coapObserve, type CoapObserver } from '../support/coap-client.js';
 import { freeUdpPort } from '../support/net.js';
 import { describeWithPeers } from '../support/peers.js';
+import { tempDir } from '../support/tmp.js';
 
 let hub: Hub | undefined;
 const observers: CoapObserver[] = [];
@@ -42,6 +45,28 @@ describeWithPeers(
       expect(r.exitCode, r.stderr).toBe(0);
       const { messages } = await sub.done;
       expect(messages.map((m) => [m.topic, m.payload.toString()])).toEqual([['coap/sensors/c1', '21.5']]);
+
+      // a 3 KB POST sent in 512-byte blocks (RFC 7959 Block1) arrives whole, as one MQTT message
+      const body = Array.from({ length: 3072 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+      const bodyFile = join(tempDir(), '3k.txt');
+      writeFileSync(bodyFile, body);
+      const logs = mosquittoSub({ port: mqttPort, topics: ['coap/logs/#'], count: 1, qos: 1 });
+      await logs.subscribed;
+      const big = await coapClient([
+        '-m',
+        'post',
+        '-b',
+        '512',
+        '-v',
+        '7',
+        '-f',
+        bodyFile,
+        `coap://127.0.0.1:${port}/ps/logs/dev1`,
+      ]);
+      expect(big.exitCode, big.stderr).toBe(0);
+      expect(big.stdout + big.stderr).toMatch(/Block1|block/i);
+      const logged = (await logs.done).messages;
+      expect(logged.map((m) => [m.topic, m.payload.toString()])).toEqual([['coap/logs/dev1', body]]);
 
       const subscriptions = () => hub!.metrics.value('protohub_subscriptions');
       await eventually(async () => (await subscriptions()) === 0, 'mosquitto_sub gone');

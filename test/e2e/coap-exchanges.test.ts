@@ -157,11 +157,11 @@ describe('CoAP exchanges', () => {
       await eventually(async () => (await dropped()) === drops, 'drops counted');
       const got: string[] = [];
       const acked = new Set<number>();
-      for (;;) {
-        const n = await raw
-          .next((m) => m.token.equals(token) && m.type === 'CON' && !acked.has(m.messageId), 'notification', 1500)
-          .catch(() => undefined);
-        if (!n) break;
+      for (let i = 0; i < payloads.length - drops; i++) {
+        const n = await raw.next(
+          (m) => m.token.equals(token) && m.type === 'CON' && !acked.has(m.messageId),
+          `notification ${i + 1}`,
+        );
         acked.add(n.messageId);
         got.push(n.payload.toString());
         raw.send({ type: 'ACK', code: 0, messageId: n.messageId });
@@ -222,6 +222,8 @@ describe('CoAP exchanges', () => {
     raw.send({ code: Method.POST, token, options: uriOptions('ps/short', [], [block0]), payload: Buffer.alloc(40) });
     expect(codeText((await raw.next(answerTo(token), '4.08')).code)).toBe('4.08');
     await eventually(async () => (await table(hub, 'block1_transfers')) === 0, 'nothing kept');
+    const incomplete = { gateway: 'coap.edge', reason: 'block_incomplete' };
+    expect(await hub.hub.metrics.value('protohub_gateway_dropped_total', incomplete)).toBe(1);
   });
 
   it('connection mode: the will named at connect is published when heartbeats stop, not after DELETE', async () => {

@@ -129,6 +129,29 @@ describeWithPeers(['coap_client'], 'CoAP gateway with libcoap coap-client', () =
     await eventually(async () => (await connections()) === 0, 'disconnected');
   });
 
+  it('publishes on the percent-decoded topic: ps/room%201/t%C3%A9mp → coap/room 1/témp', async () => {
+    const { hub, coapUrl } = await hubWithCoap();
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/#', { qos: 1 });
+    const got = collect(app, 1);
+    const r = await coapClient(['-m', 'post', '-e', 'v', `${coapUrl}/ps/room%201/t%C3%A9mp`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await got)[0].topic).toBe('coap/room 1/témp');
+  });
+
+  it('a Block1 POST over max_body_size is answered 4.13 and nothing is published', async () => {
+    const { hub, coapUrl } = await hubWithCoap({ max_body_size: '1KB' });
+    const app = await connectV5(hub.url);
+    await subscribe(app, 'coap/#', { qos: 1 });
+    const file = join(tempDir(), 'big.txt');
+    writeFileSync(file, 'z'.repeat(3072));
+    const r = await coapClient(['-m', 'post', '-b', '512', '-v', '6', '-f', file, `${coapUrl}/ps/big`]);
+    expect(r.stderr + r.stdout).toMatch(/4\.13/);
+    const tooLarge = { gateway: 'coap.edge', reason: 'too_large' };
+    expect(await hub.hub.metrics.value('protohub_gateway_dropped_total', tooLarge)).toBe(1);
+    expect(await collect(app, 1, { timeoutMs: 1000 }).catch(() => 'none')).toBe('none');
+  });
+
   it('answers an unknown resource 4.04, a bad qos 4.00 and an unknown Content-Format 4.15', async () => {
     const { coapUrl } = await hubWithCoap();
     const notFound = await coapClient(['-m', 'post', '-e', 'x', '-v', '6', `${coapUrl}/nope`]);

@@ -109,18 +109,15 @@ describe('CoAP observe (RFC 7641)', () => {
     expect(first.payload.toString()).toBe('m1');
     await eventually(async () => (await dropped(hub, 'observe_queue_full')) === 2, 'two dropped from the queue');
     expect(notifications(raw, token).every((m) => m.payload.toString() === 'm1')).toBe(true);
-    const seen = new Set<number>();
-    for (;;) {
-      const pending = notifications(raw, token).filter((m) => !seen.has(m.messageId));
-      if (pending.length === 0) {
-        if (new Set(notifications(raw, token).map((m) => m.payload.toString())).size >= 3) break;
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      for (const m of pending) {
-        seen.add(m.messageId);
-        raw.send({ code: 0, type: 'ACK', messageId: m.messageId });
-      }
+    // m1 in flight, m4 and m5 queued: each leaves when the one before is ACKed (5 published, 2 dropped)
+    const acked = new Set<number>();
+    for (let i = 0; i < 3; i++) {
+      const n = await raw.next(
+        (m) => m.token.equals(token) && m.type === 'CON' && !acked.has(m.messageId),
+        `notification ${i + 1} of 3`,
+      );
+      acked.add(n.messageId);
+      raw.send({ code: 0, type: 'ACK', messageId: n.messageId });
     }
     const order = [...new Set(notifications(raw, token).map((m) => m.payload.toString()))];
     expect(order).toEqual(['m1', 'm4', 'm5']);
@@ -186,7 +183,7 @@ describe('CoAP observe (RFC 7641)', () => {
 
 describe('CoAP blockwise limits (RFC 7959)', () => {
   it('forgets a Block1 transfer that never completes and answers its late block 4.08', async () => {
-    const { raw } = await setup({ block_timeout: '1s' });
+    const { hub, raw } = await setup({ block_timeout: '1s' });
     const token = Buffer.from([0x60]);
     const block = (num: number, more: boolean) => ({ number: Opt.Block1, value: encodeBlock({ num, more, szx: 0 }) });
     raw.send({
@@ -196,7 +193,8 @@ describe('CoAP blockwise limits (RFC 7959)', () => {
       payload: Buffer.alloc(16),
     });
     expect((await raw.next(responseTo(token), 'continue')).code).toBe(Rsp.Continue);
-    await new Promise((r) => setTimeout(r, 2200)); // past block_timeout: the sweep runs every second
+    // past block_timeout the sweep (every second) forgets the transfer and counts it
+    await eventually(async () => (await dropped(hub, 'block_transfer_expired')) === 1, 'transfer forgotten', 15_000);
     const t2 = Buffer.from([0x61]);
     raw.send({
       code: Method.POST,
@@ -317,6 +315,40 @@ describe('CoAP transport', () => {
     expect(m.payload.toString()).toBe('six');
   });
 
+  it('observes over IPv6: CON notifications retransmitted until ACKed, then the next one', async () => {
+    const port = await freeUdpPort();
+    const hub = await startHub({
+      gateways: {
+        coap: {
+          edge: {
+            bind: `[::1]:${port}`,
+            mountpoint: 'coap/',
+            notify_type: 'con',
+            transmission: { ack_timeout: '200ms', max_retransmit: 4 },
+          },
+        },
+      },
+    } as never);
+    const raw = await RawCoap.open(port, '::1');
+    raws.push(raw);
+    const token = Buffer.from([0x66]);
+    raw.send({ code: Method.GET, token, options: uriOptions('ps/v6/obs', [], [observeOption(0)]) });
+    expect((await raw.next(responseTo(token, Rsp.Content), 'registration over IPv6')).type).toBe('ACK');
+    const app = await connectV5(hub.url);
+    await app.publishAsync('coap/v6/obs', 'one', { qos: 1 });
+    await app.publishAsync('coap/v6/obs', 'two', { qos: 1 });
+    const first = await raw.next((m) => m.token.equals(token) && m.payload.toString() === 'one', 'one');
+    // not ACKed: the same message (id) again after ack_timeout, and 'two' waits behind it
+    await eventually(
+      () => raw.received.filter((m) => m.type === 'CON' && m.messageId === first.messageId).length >= 2,
+      'retransmission over IPv6',
+    );
+    expect(raw.received.some((m) => m.payload.toString() === 'two')).toBe(false);
+    raw.send({ code: 0, type: 'ACK', messageId: first.messageId });
+    const second = await raw.next((m) => m.token.equals(token) && m.payload.toString() === 'two', 'two');
+    raw.send({ code: 0, type: 'ACK', messageId: second.messageId });
+  });
+
   it('survives a burst of random datagrams from many ports and still answers', async () => {
     const { hub, raw, port } = await setup({ limits: { max_clients: 50 } });
     const fc = (await import('fast-check')).default;
@@ -414,6 +446,13 @@ describe('CoAP review fixes', () => {
     expect(codeText((await raw.next(responseTo(t(3, 1)), 'denied read')).code)).toBe('4.03');
     raw.send({ code: Method.GET, token: t(3, 2), options: uriOptions('ps/public/x') });
     expect((await raw.next(responseTo(t(3, 2)), 'allowed read')).payload.toString()).toBe('hello');
+    // an observation of a denied filter is refused the same way, and leaves no subscription
+    raw.send({ code: Method.GET, token: t(3, 4), options: uriOptions('ps/private/#', [], [observeOption(0)]) });
+    const denied = await raw.next(responseTo(t(3, 4)), 'denied observe');
+    expect(codeText(denied.code)).toBe('4.03');
+    expect(firstOption(denied, Opt.Observe)).toBeUndefined();
+    expect(await subscriptions(hub)).toBe(0);
+    expect(await dropped(hub, 'subscribe_not_authorized')).toBe(1);
 
     const conn = await setup({ connection_required: true });
     const app2 = await connectV5(conn.hub.url);
@@ -422,10 +461,11 @@ describe('CoAP review fixes', () => {
     expect(codeText((await conn.raw.next(responseTo(t(3, 3)), 'no token')).code)).toBe('4.01');
   });
 
-  it('connection mode: the subscription outlives an observation that timed out; messages wait for the next one', async () => {
+  it('connection mode: the subscription and its messages outlive an observation that timed out', async () => {
     const { hub, raw } = await setup({
       connection_required: true,
       notify_type: 'con',
+      observe: { window: 1 },
       transmission: { ack_timeout: '100ms', max_retransmit: 1 },
     });
     raw.send({ code: Method.POST, token: t(4, 1), options: uriOptions('mqtt/connection', ['clientid=keep']) });
@@ -433,16 +473,33 @@ describe('CoAP review fixes', () => {
     raw.send({ code: Method.GET, token: t(4, 2), options: uriOptions('ps/keep/x', q, [observeOption(0)]) });
     await raw.next(responseTo(t(4, 2), Rsp.Content), 'registration');
     const app = await connectV5(hub.url);
-    await app.publishAsync('coap/keep/x', 'first', { qos: 1 }); // never ACKed: the observation ends
-    await eventually(async () => (await dropped(hub, 'notify_timeout')) === 1, 'observation given up');
+    // never ACKed: 'first' is retransmitted, then the observation ends with 'second' and 'third' queued behind it
+    for (const m of ['first', 'second', 'third']) await app.publishAsync('coap/keep/x', m, { qos: 1 });
+    await eventually(
+      async () =>
+        (await hub.hub.metrics.value('protohub_gateway_socket_events_total', {
+          gateway: 'coap.edge',
+          event: 'observe_end_timeout',
+        })) === 1,
+      'observation given up',
+    );
     expect(await subscriptions(hub)).toBe(1); // still in the broker session
+    expect(await dropped(hub, 'observe_cancelled')).toBe(0);
     await app.publishAsync('coap/keep/x', 'while-away', { qos: 1 });
     raw.send({ code: Method.GET, token: t(4, 3), options: uriOptions('ps/keep/x', q, [observeOption(0)]) });
-    const n = await raw.next(
-      (m) => m.token.equals(t(4, 3)) && m.type === 'CON' && m.payload.toString() === 'while-away',
-      'held message on the new observation',
-    );
-    raw.send({ code: 0, type: 'ACK', messageId: n.messageId });
+    const got: string[] = [];
+    for (const expected of ['first', 'second', 'third', 'while-away']) {
+      const n = await raw.next(
+        (m) => m.token.equals(t(4, 3)) && m.type === 'CON' && m.payload.toString() === expected,
+        `${expected} on the new observation`,
+      );
+      got.push(n.payload.toString());
+      raw.send({ code: 0, type: 'ACK', messageId: n.messageId });
+    }
+    const order = raw.received
+      .filter((m) => m.token.equals(t(4, 3)) && m.type === 'CON')
+      .map((m) => m.payload.toString());
+    expect([...new Set(order)]).toEqual(['first', 'second', 'third', 'while-away']);
   });
 
   it('a re-registration with the same token keeps increasing the Observe sequence (RFC 7641 §4.4)', async () => {

@@ -16,6 +16,7 @@ export class RawCoap {
   private constructor(
     private readonly socket: Socket,
     private readonly port: number,
+    private readonly host: string,
   ) {
     socket.on('message', (bytes) => {
       this.raw.push(bytes);
@@ -30,10 +31,11 @@ export class RawCoap {
     });
   }
 
-  static async open(port: number): Promise<RawCoap> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-    return new RawCoap(socket, port);
+  /** A socket on loopback talking to the gateway at `host`:`port` (`::1` for IPv6). */
+  static async open(port: number, host = '127.0.0.1'): Promise<RawCoap> {
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()));
+    return new RawCoap(socket, port, host);
   }
 
   nextMid(): number {
@@ -42,7 +44,7 @@ export class RawCoap {
   }
 
   sendBytes(bytes: Buffer): void {
-    this.socket.send(bytes, this.port, '127.0.0.1');
+    this.socket.send(bytes, this.port, this.host);
   }
 
   send(msg: Partial<CoapMessage> & { code: number }): CoapMessage {

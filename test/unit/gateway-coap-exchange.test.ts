@@ -4,9 +4,10 @@ import { atSize, blockSize, decodeBlock, encodeBlock, szxFor } from '../../gatew
 import { Block1Assembler } from '../../gateways/coap/block1-assembler.js';
 import { Block2Store, sliceBlock } from '../../gateways/coap/block2-store.js';
 import { DedupCache } from '../../gateways/coap/dedup.js';
+import { MessageIds } from '../../gateways/coap/message-ids.js';
 import { RetransmitQueue } from '../../gateways/coap/retransmit.js';
 
-const limits = { maxBodySize: 4096, maxPerPeer: 2, maxTotal: 3, lifetimeMs: 10_000 };
+const limits = { maxBodySize: 4096, maxPerPeer: 2, maxTotal: 3, maxTotalBytes: 1 << 20, lifetimeMs: 10_000 };
 
 function blocksOf(body: Buffer, szx: number) {
   const size = blockSize(szx);
@@ -82,6 +83,21 @@ describe('Block1Assembler', () => {
     expect(a.size).toBe(0);
   });
 
+  it('bounds the bytes of all partial bodies: a block past the budget ends its transfer (overloaded: bytes)', () => {
+    const a = new Block1Assembler({ ...limits, maxTotalBytes: 1024 });
+    const chunk = Buffer.alloc(512);
+    expect(a.offer('p1', 'x', { num: 0, more: true, szx: 5 }, chunk, 0).kind).toBe('continue');
+    expect(a.offer('p2', 'y', { num: 0, more: true, szx: 5 }, chunk, 0).kind).toBe('continue');
+    expect(a.offer('p1', 'x', { num: 1, more: true, szx: 5 }, chunk, 0)).toEqual({
+      kind: 'overloaded',
+      scope: 'bytes',
+    });
+    expect([a.size, a.bytes]).toEqual([1, 512]);
+    // the last block of a transfer completes it (it frees its bytes at once)
+    expect(a.offer('p2', 'y', { num: 1, more: false, szx: 5 }, chunk, 0).kind).toBe('complete');
+    expect([a.size, a.bytes]).toEqual([0, 0]);
+  });
+
   it('bounds transfers per peer and in all, and forgets a sequence that never completes', () => {
     const a = new Block1Assembler(limits);
     const first = { num: 0, more: true, szx: 0 };
@@ -112,7 +128,13 @@ describe('Block1Assembler', () => {
           { maxLength: 200 },
         ),
         (ops) => {
-          const a = new Block1Assembler({ maxBodySize: 64, maxPerPeer: 2, maxTotal: 3, lifetimeMs: 5000 });
+          const a = new Block1Assembler({
+            maxBodySize: 64,
+            maxPerPeer: 2,
+            maxTotal: 3,
+            maxTotalBytes: 100,
+            lifetimeMs: 5000,
+          });
           let now = 0;
           for (const op of ops) {
             now += op.dt;
@@ -125,6 +147,8 @@ describe('Block1Assembler', () => {
             );
             if (r.kind === 'complete') expect(r.body.length).toBeLessThanOrEqual(64);
             expect(a.size).toBeLessThanOrEqual(3);
+            expect(a.bytes).toBeLessThanOrEqual(100);
+            expect(a.bytes).toBeGreaterThanOrEqual(0);
           }
         },
       ),
@@ -150,15 +174,63 @@ describe('Block2Store', () => {
   });
 
   it('keeps at most maxEntries bodies, each with its own ETag, until their lifetime', () => {
-    const s = new Block2Store({ maxEntries: 2, lifetimeMs: 1000 });
-    const a = s.put('a', Buffer.from('A'), 0);
-    const b = s.put('b', Buffer.from('B'), 0);
+    const s = new Block2Store({ maxEntries: 2, maxPerPeer: 4, maxBytes: 1 << 20, lifetimeMs: 1000 });
+    const a = s.put('p1', 'a', Buffer.from('A'), 0);
+    const b = s.put('p2', 'b', Buffer.from('B'), 0);
     expect(a.etag.equals(b.etag)).toBe(false);
-    s.put('c', Buffer.from('C'), 0);
-    expect(s.get('a', 0)).toBeUndefined();
+    s.put('p3', 'c', Buffer.from('C'), 0);
+    expect(s.get('p1', 'a', 0)).toBeUndefined();
     expect(s.evicted).toBe(1);
-    expect(s.get('c', 999)?.body.toString()).toBe('C');
-    expect(s.get('c', 1000)).toBeUndefined();
+    expect(s.get('p3', 'c', 999)?.body.toString()).toBe('C');
+    expect(s.get('p3', 'c', 1000)).toBeUndefined();
+  });
+
+  it('bounds the bytes of all bodies: the oldest go until a new one fits; one larger than the budget is not kept', () => {
+    const s = new Block2Store({ maxEntries: 10, maxPerPeer: 10, maxBytes: 1000, lifetimeMs: 1000 });
+    s.put('a', 'r', Buffer.alloc(400), 0);
+    s.put('b', 'r', Buffer.alloc(400), 0);
+    s.put('c', 'r', Buffer.alloc(400), 0);
+    expect([s.get('a', 'r', 1), s.get('b', 'r', 1)?.body.length, s.get('c', 'r', 1)?.body.length]).toEqual([
+      undefined,
+      400,
+      400,
+    ]);
+    expect(s.evicted).toBe(1);
+    s.put('d', 'r', Buffer.alloc(1001), 0);
+    expect(s.get('d', 'r', 1)).toBeUndefined();
+    expect(s.bytes).toBe(800);
+  });
+
+  it("bounds each peer: a peer storing many bodies (?x=1, ?x=2, …) evicts its own oldest, never another's", () => {
+    const s = new Block2Store({ maxEntries: 10, maxPerPeer: 2, maxBytes: 1 << 20, lifetimeMs: 1000 });
+    s.put('victim', 'big', Buffer.from('V'), 0);
+    for (let i = 0; i < 50; i++) s.put('flooder', `big?x=${i}`, Buffer.from(String(i)), 0);
+    expect(s.get('victim', 'big', 1)?.body.toString()).toBe('V');
+    expect(s.size).toBe(3);
+    expect(s.evictedPerPeer).toBe(48);
+    expect(s.evicted).toBe(0);
+    expect(s.get('flooder', 'big?x=49', 1)?.body.toString()).toBe('49');
+    expect(s.get('flooder', 'big?x=47', 1)).toBeUndefined();
+  });
+
+  it('never holds more than its limits, whatever is stored and fetched', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.nat(300))),
+        (ops) => {
+          const s = new Block2Store({ maxEntries: 6, maxPerPeer: 2, maxBytes: 5, lifetimeMs: 1000 });
+          let now = 0;
+          for (const [peer, res, dt] of ops) {
+            now += dt;
+            s.put(`p${peer}`, `r${res}`, Buffer.alloc(res), now);
+            expect(s.size).toBeLessThanOrEqual(6);
+            expect(s.bytes).toBeLessThanOrEqual(5);
+            const live = [0, 1, 2, 3, 4, 5].filter((r) => s.get(`p${peer}`, `r${r}`, now) !== undefined);
+            expect(live.length).toBeLessThanOrEqual(2);
+          }
+        },
+      ),
+    );
   });
 });
 
@@ -241,5 +313,41 @@ describe('RetransmitQueue (RFC 7252 §4.2)', () => {
     expect(q.settle('p', 8)).toBeUndefined();
     expect(q.settle('p', 9)).toBe(42);
     expect(q.due(100_000)).toEqual({ resend: [], failed: [] });
+  });
+});
+
+describe('MessageIds (RFC 7252 §4.4)', () => {
+  const limits = { maxPeers: 4, lifetimeMs: 247_000 };
+  it('never reuses an id towards a peer within 65,536 of its own messages, whatever goes to other peers', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 2000 }), (peers) => {
+        const ids = new MessageIds(limits);
+        const seen = new Map<number, Set<number>>();
+        for (const p of peers) {
+          const id = ids.next(`p${p}`, 0);
+          const set = seen.get(p) ?? new Set<number>();
+          expect(set.has(id)).toBe(false);
+          set.add(id);
+          seen.set(p, set);
+        }
+      }),
+    );
+  });
+  it('keeps a peer counter while 65,535 messages go to another peer (a shared counter would wrap onto it)', () => {
+    const ids = new MessageIds(limits, () => 0);
+    const a = ids.next('a', 0);
+    for (let i = 0; i < 65_535; i++) ids.next('b', 0);
+    expect(ids.next('a', 0)).toBe((a + 1) & 0xffff);
+  });
+  it('starts each peer at a random id, forgets idle peers after the lifetime and is bounded', () => {
+    const ids = new MessageIds(limits, () => 0.5);
+    expect(ids.next('a', 0)).toBe(0x8001);
+    expect(ids.next('a', 246_999)).toBe(0x8002);
+    const again = new MessageIds(limits, () => 0.25);
+    again.next('a', 0);
+    expect(again.next('a', 247_000)).toBe(0x4001);
+    for (let i = 0; i < 10; i++) again.next(`x${i}`, 247_000);
+    expect(again.size).toBe(4);
+    expect(again.evicted).toBe(7);
   });
 });

@@ -28,6 +28,10 @@ describe('CoAP resources (ps/{topic}, mqtt/connection)', () => {
       query: { qos: 1, retain: true, expiry: 60, clientid: 'd1' },
     });
     expect(requestTarget(req(['ps', '+', '#'])).kind).toBe('ps');
+    // as docs/gateways/coap.md says: a%2Fb arrives as the one segment a/b and is two MQTT levels; a trailing empty
+    // segment (what `ps/a/#` unescaped becomes) is an empty last level
+    expect(requestTarget(req(['ps', 'a/b']))).toMatchObject({ kind: 'ps', topic: 'a/b' });
+    expect(requestTarget(req(['ps', 'a', '']))).toMatchObject({ kind: 'ps', topic: 'a/' });
     expect(requestTarget(req(['mqtt', 'connection'], ['clientid=a', 'username=u', 'password=p']))).toEqual({
       kind: 'connection',
       query: { clientid: 'a', username: 'u', password: 'p' },
@@ -56,9 +60,43 @@ describe('CoAP resources (ps/{topic}, mqtt/connection)', () => {
           ...p.map((v) => ({ number: Opt.UriPath, value: Buffer.from(v) })),
           ...q.map((v) => ({ number: Opt.UriQuery, value: Buffer.from(v) })),
         ];
-        expect(['ps', 'connection', 'error']).toContain(requestTarget({ ...msg, options }).kind);
+        const target = requestTarget({ ...msg, options });
+        expect(['ps', 'connection', 'error']).toContain(target.kind);
+        // whatever is accepted was valid UTF-8 and is published unchanged, never with U+FFFD substituted
+        const valid = (v: Uint8Array) => Buffer.from(Buffer.from(v).toString('utf8'), 'utf8').equals(Buffer.from(v));
+        if (target.kind === 'ps') {
+          expect(p.every(valid)).toBe(true);
+          expect(target.topic).toBe(
+            p
+              .slice(1)
+              .map((v) => Buffer.from(v).toString('utf8'))
+              .join('/'),
+          );
+        }
       }),
     );
+  });
+
+  it('answers a path or query that is not valid UTF-8 with 4.00 instead of changing the topic', () => {
+    const bytes = (path: Buffer[], query: Buffer[] = []) => ({
+      ...req([], []),
+      options: [
+        ...path.map((value) => ({ number: Opt.UriPath, value })),
+        ...query.map((value) => ({ number: Opt.UriQuery, value })),
+      ],
+    });
+    const bad = Buffer.from([0x61, 0xff]);
+    for (const msg of [
+      bytes([Buffer.from('ps'), bad]),
+      bytes([Buffer.from('ps'), Buffer.from([0xc3])]), // truncated two-byte sequence
+      bytes([Buffer.from('ps'), Buffer.from([0xed, 0xa0, 0x80])]), // a UTF-16 surrogate
+      bytes([Buffer.from('ps'), Buffer.from('a')], [Buffer.concat([Buffer.from('clientid='), bad])]),
+    ])
+      expect(requestTarget(msg)).toMatchObject({ kind: 'error', status: 'bad_request' });
+    expect(requestTarget(bytes([Buffer.from('ps'), Buffer.from('température')]))).toMatchObject({
+      kind: 'ps',
+      topic: 'température',
+    });
   });
 });
 
@@ -85,6 +123,20 @@ describe('ObserveRegistry (RFC 7641)', () => {
     expect(r.register('p3', Buffer.from([1]), 'f', 'con', 'k')).toEqual({ refused: 'total' });
     expect(r.removePeer('p1')).toHaveLength(2);
     expect(r.size).toBe(1);
+  });
+
+  it('queues a NON behind a CON awaiting its ACK (notify_type qos: order kept)', () => {
+    const r = new ObserveRegistry<string>(limits);
+    const reg = r.register('p', Buffer.from([9]), 'f', 'qos', 'k');
+    if (!('relation' in reg)) throw new Error('refused');
+    const rel = reg.relation;
+    expect(r.offer(rel, 'con1', true, () => {})).toBe('send');
+    expect(r.offer(rel, 'non2', false, () => {})).toBe('queued');
+    expect(r.offer(rel, 'non3', false, () => {})).toBe('queued');
+    expect(r.settle(rel)).toBe('non2');
+    expect(r.settle(rel)).toBe('non3');
+    expect(r.settle(rel)).toBeUndefined();
+    expect(r.offer(rel, 'non4', false, () => {})).toBe('send');
   });
 
   it('keeps CON notifications in order through the window and drops the oldest past the queue', () => {
@@ -166,5 +218,18 @@ describe('ObserveRegistry (RFC 7641)', () => {
     const b = reg.relation.nextSeq();
     expect(b).toBe(a + 1);
     expect(b).toBeLessThan(1 << 24);
+    // RFC 7641 §4.4: the number wraps at 2^24 to 0, and 0 is "newer" than 0xffffff (within 2^23 of it)
+    let last = b;
+    for (let i = 0; i < (1 << 24) - 1; i++) last = reg.relation.nextSeq();
+    expect(last).toBe(b - 1); // wrapped all the way round: one below b
+    expect(reg.relation.nextSeq()).toBe(b);
+    const past = new ObserveRegistry<number>(limits).register('q', Buffer.from([1]), 'f', 'non', 'k');
+    if (!('relation' in past)) throw new Error('refused');
+    const seqs: number[] = [];
+    for (let i = 0; i < (1 << 24) + 2; i++) {
+      const v = past.relation.nextSeq();
+      if (i >= (1 << 24) - 3) seqs.push(v);
+    }
+    expect(seqs).toEqual([0xfffffe, 0xffffff, 0, 1, 2]);
   });
 });
