@@ -223,7 +223,8 @@ export const ROWS: Row[] = [
     target: null,
   },
   {
-    label: 'CoAP: NON publishes from 4 paced C senders at 50,000 msg/s offered → MQTT subscriber, delivered',
+    label:
+      'CoAP: NON publishes from 4 paced C senders (offered rate: COAP_RATE, default 60,000 msg/s) → MQTT subscriber, delivered',
     scenario: 'coap',
     figure: 'msg_per_s',
     unit: 'msg/s',

@@ -65,7 +65,7 @@ const USAGE_HINT =
 const TODO: string[] = [];
 
 /** Offered NON publishes per second in the `coap` scenario. */
-const COAP_RATE = Number(process.env.COAP_RATE ?? 50_000);
+const COAP_RATE = Number(process.env.COAP_RATE ?? 60_000);
 
 /** protohub-only scenarios: id → availability of the peer, and the run (sized by --quick). */
 const GATEWAYS: Array<{
@@ -80,7 +80,7 @@ const GATEWAYS: Array<{
   { id: 'mqttsn', available: hasMqttSnGateway, run: (q) => mqttsnToMqtt(q ? 20_000 : 200_000, SN_CLIENTS, true) },
   // DDS samples are ~20x dearer than ZeroMQ frames (JSON from the Connector per sample): a tenth of the count
   { id: 'dds', available: hasDdsToolchain, run: (_q, s) => ddsToMqtt(Math.max(10_000, s.gatewayMessages / 10)) },
-  // offered at the issue's target rate (50,000 msg/s, none lost), hub at its defaults; COAP_RATE=60000 for headroom
+  // offered above the issue's target (50,000 msg/s delivered, none lost) so a paced run can show it; hub at defaults
   { id: 'coap', available: hasCc, run: (_q, s) => coapToMqtt(s.gatewayMessages, COAP_RATE, true) },
   // the highest offered NON rate with none lost: 40k, 45k, … (2 s each; --quick: 1 s) until a step loses one
   { id: 'coap-max', available: hasCc, run: (q) => coapLosslessSearch(40_000, 100_000, 5_000, q ? 1 : 2, true) },
