@@ -21,87 +21,8 @@ import { handleAuth, packetDuringExchange, releaseAuth, type EnhancedAuthState }
 import { handlePublish, handlePubrel, handleOutboundAck } from './publish-handler.js';
 import { OrderedAcks } from './acceptance.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
-
-/**
- * Parsers shared by all connections, one per protocol version: frames arrive whole (PacketFramer), so a
- * parser never holds state between two calls, and a per-connection parser (an EventEmitter with a buffer list,
- * ~1 KB) is memory an idle connection does not need (~5.8 KB RSS per idle connection at 10k, docs/performance.md).
- * Relies on mqtt-packet's Parser internals `settings`, `_list` and `error` (pinned exactly in package.json,
- * checked by test/unit/deps-internals.test.ts).
- */
-const sharedParsers = new Map<number, ReturnType<typeof mqttPacket.parser>>();
-let parsingFor: Connection | undefined;
-
-function parseFrame(conn: Connection, bytes: Buffer): void {
-  const version = conn.state === 'awaiting_connect' ? 0 : conn.protocolVersion;
-  let parser = sharedParsers.get(version);
-  if (!parser) {
-    parser = mqttPacket.parser({ protocolVersion: version || 4 });
-    parser.on('packet', (p: Packet) => parsingFor?.onPacket(p));
-    parser.on('error', (err: Error) => parsingFor?.onParseError(err));
-    sharedParsers.set(version, parser);
-  }
-  const previous = parsingFor;
-  parsingFor = conn;
-  try {
-    parser.parse(bytes);
-  } finally {
-    parsingFor = previous;
-    const internals = parser as unknown as {
-      settings: { protocolVersion: number };
-      _list: { length: number };
-      error: unknown;
-    };
-    // a CONNECT makes mqtt-packet adopt the client's settings; the shared parser must not keep them
-    internals.settings = { protocolVersion: version || 4 };
-    // after an error or with bytes left over the parser's internal cursor is unreliable: replace it, so one
-    // connection's bad frame can never affect the next connection's
-    if (internals.error || internals._list.length > 0) sharedParsers.delete(version);
-  }
-}
-
-/**
- * Write batching, shared by all connections. Packets for a client are collected and leave in one socket write
- * (small packets copied into one buffer: one Writable.write and one syscall instead of a write() per packet and
- * a many-chunk writev). The first batch to a client in an event-loop iteration leaves at the end of the
- * callback that caused it (nextTick): a lone message is not held back, which is the latency path. Packets to
- * the same client later in that iteration (caused by other sockets' reads or datagrams handled in the same poll
- * phase) wait for the check phase (setImmediate) and leave together: the fan-in and gateway throughput path.
- * A batch that reaches COALESCE_BYTES leaves at once. So a client gets two writes per iteration, plus one per
- * 64 KB beyond; one nextTick and one setImmediate serve all clients.
- */
-let flushAtTickEnd: Connection[] = [];
-let flushAtTurnEnd: Connection[] = [];
-/** Clients that wrote in this iteration (their next writes wait for the check phase). */
-let wroteThisTurn: Connection[] = [];
-// emptied lists kept for the next round (a new array per tick and per iteration is garbage at every message)
-let spareTick: Connection[] = [];
-let spareTurn: Connection[] = [];
-let spareWrote: Connection[] = [];
-
-function flushTick(): void {
-  const list = flushAtTickEnd;
-  flushAtTickEnd = spareTick;
-  for (let i = 0; i < list.length; i++) list[i].flushWrites();
-  list.length = 0;
-  spareTick = list;
-}
-
-function flushTurn(): void {
-  const list = flushAtTurnEnd;
-  const wrote = wroteThisTurn;
-  flushAtTurnEnd = spareTurn;
-  wroteThisTurn = spareWrote;
-  for (let i = 0; i < wrote.length; i++) wrote[i].writeTurn = 0;
-  for (let i = 0; i < list.length; i++) list[i].flushWrites();
-  wrote.length = 0;
-  list.length = 0;
-  spareTurn = list;
-  spareWrote = wrote;
-}
-
-/** Packets up to this many bytes in all are copied into one buffer; bigger batches go as chunks of about this size. */
-const COALESCE_BYTES = 64 * 1024;
+import { parseFrame } from './shared-parser.js';
+import { COALESCE_BYTES, scheduleFlush, writeBatch } from './write-batching.js';
 
 export interface ConnectionEnv {
   listener: string;
@@ -167,7 +88,7 @@ export class Connection {
   #out: Buffer[] = [];
   #outSpare: Buffer[] = [];
   #outBytes = 0;
-  /** @internal write batching: 0 = no write yet this iteration, 1 = wrote (later writes wait for setImmediate). */
+  /** @internal write batching (write-batching.ts): 0 = no write yet this iteration, 1 = wrote (later writes wait for setImmediate). */
   writeTurn: 0 | 1 = 0;
   #queuedPackets: Packet[] | undefined;
 
@@ -479,7 +400,7 @@ export class Connection {
 
   // ---- output -----------------------------------------------------------------------------------------
 
-  /** Encode and write a packet (batched with the other writes of this iteration, see writeRaw). */
+  /** Encode and write a packet (batched with the other writes of this iteration, see write-batching.ts). */
   send(packet: Packet): boolean {
     if (this.state === 'closed') return false;
     return this.writeRaw(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
@@ -487,20 +408,7 @@ export class Connection {
 
   writeRaw(buf: Buffer): boolean {
     if (this.state === 'closed' || this.socket.destroyed) return false;
-    if (this.#out.length === 0) {
-      if (this.writeTurn === 0) {
-        // first batch this iteration: out at the end of the current callback (see flushTick)
-        this.writeTurn = 1;
-        if (wroteThisTurn.length === 0) setImmediate(flushTurn);
-        wroteThisTurn.push(this);
-        if (flushAtTickEnd.length === 0) process.nextTick(flushTick);
-        flushAtTickEnd.push(this);
-      } else {
-        // more in the same iteration: batched until the check phase (flushTurn is scheduled, this client
-        // being in wroteThisTurn)
-        flushAtTurnEnd.push(this);
-      }
-    }
+    if (this.#out.length === 0) scheduleFlush(this);
     this.#out.push(buf);
     this.#outBytes += buf.length;
     // a full batch leaves at once: a bigger one would not make the write cheaper, and the packets would stay
@@ -514,7 +422,7 @@ export class Connection {
     return this.socket.writableLength + this.#outBytes;
   }
 
-  /** @internal end of a write batch (flushTick / flushTurn, close) */
+  /** @internal end of a write batch (write-batching.ts flushTick / flushTurn, close) */
   flushWrites(): void {
     const out = this.#out;
     const n = out.length;
@@ -534,33 +442,7 @@ export class Connection {
 
   #send(out: Buffer[], n: number, bytes: number): void {
     this.counters.bytesOut.inc(bytes);
-    if (n === 1) {
-      this.socket.write(out[0]);
-      return;
-    }
-    if (bytes <= COALESCE_BYTES) {
-      this.socket.write(Buffer.concat(out, bytes));
-      return;
-    }
-    // a large batch: chunks of about COALESCE_BYTES (a big packet goes as it is), one writev for them all
-    this.socket.cork();
-    let from = 0;
-    let size = 0;
-    for (let i = 0; i < n; i++) {
-      const len = out[i].length;
-      if (size > 0 && size + len > COALESCE_BYTES) {
-        this.#writeRun(out, from, i, size);
-        from = i;
-        size = 0;
-      }
-      size += len;
-    }
-    this.#writeRun(out, from, n, size);
-    this.socket.uncork();
-  }
-
-  #writeRun(out: Buffer[], from: number, to: number, size: number): void {
-    this.socket.write(to - from === 1 ? out[from] : Buffer.concat(out.slice(from, to), size));
+    writeBatch(this.socket, out, n, bytes);
   }
 
   /** v5: send DISCONNECT with a reason code (and reason string) first; v3: just close ([MQTT-3.14.0-1]). */

@@ -4,9 +4,9 @@
  * broker dropping QoS 0 or buffering without bound. A subscriber that stops reading altogether is covered in
  * broker-robustness (drops counted, memory bounded).
  */
-import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connectBareSocket } from '../support/clients.js';
 import { startHub, stopAllHubs } from '../support/hub.js';
 
 afterAll(() => stopAllHubs());
@@ -22,31 +22,10 @@ const PUBLISH = mqttPacket.generate({
   dup: false,
 });
 
-function connect(port: number, clientId: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () =>
-      s.write(
-        mqttPacket.generate({
-          cmd: 'connect',
-          protocolId: 'MQTT',
-          protocolVersion: 4,
-          clean: true,
-          keepalive: 0,
-          clientId,
-        }),
-      ),
-    );
-    s.once('data', (d) =>
-      d[0] === 0x20 && d[3] === 0 ? resolve(s) : reject(new Error(`CONNACK ${d.toString('hex')}`)),
-    );
-    s.once('error', reject);
-  });
-}
-
 describe('back-pressure from a slow subscriber to a fast publisher', () => {
   it('[MQTT-4.5.0] QoS 0: every message arrives, none dropped, although the subscriber reads slower than the publisher writes', async () => {
     const h = await startHub({ mqtt: { outbound_buffer: '64KB' } });
-    const sub = await connect(h.port, 'bp-sub');
+    const sub = await connectBareSocket(h.port, 'bp-sub');
     await new Promise<void>((resolve) => {
       sub.once('data', () => resolve()); // SUBACK
       sub.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'bp/t', qos: 0 }] }));
@@ -61,7 +40,7 @@ describe('back-pressure from a slow subscriber to a fast publisher', () => {
         setTimeout(() => sub.resume(), 2);
       });
     });
-    const pub = await connect(h.port, 'bp-pub');
+    const pub = await connectBareSocket(h.port, 'bp-pub');
     const batch = Buffer.concat(Array.from({ length: 100 }, () => PUBLISH));
     let sent = 0;
     await new Promise<void>((resolve) => {

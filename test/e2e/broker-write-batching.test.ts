@@ -1,39 +1,18 @@
 /**
- * Write batching (src/broker/connection.ts): packets to a client are collected per event-loop iteration and
+ * Write batching (src/broker/write-batching.ts): packets to a client are collected per event-loop iteration and
  * leave as one buffer (copied together up to 64 KB, larger batches in chunks, a big packet on its own). What
  * must hold whatever the batching: every byte arrives, each publisher's messages in order ([MQTT-4.6.0-6] for
  * one topic), packets never interleaved or cut, with payloads of every size from 0 bytes to past the chunk size.
  */
-import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connectBareSocket } from '../support/clients.js';
 import { startHub, stopAllHubs } from '../support/hub.js';
 
 afterAll(() => stopAllHubs());
 
 const PUBLISHERS = 3;
 const PER_PUBLISHER = 150;
-
-function connect(port: number, clientId: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () =>
-      s.write(
-        mqttPacket.generate({
-          cmd: 'connect',
-          protocolId: 'MQTT',
-          protocolVersion: 4,
-          clean: true,
-          keepalive: 0,
-          clientId,
-        }),
-      ),
-    );
-    s.once('data', (d) =>
-      d[0] === 0x20 && d[3] === 0 ? resolve(s) : reject(new Error(`CONNACK ${d.toString('hex')}`)),
-    );
-    s.once('error', reject);
-  });
-}
 
 /** Payload sizes cycling through empty, small, around the 64 KB chunk size and well past it. */
 function sizeOf(seq: number): number {
@@ -57,7 +36,7 @@ describe('write batching', () => {
   it('bursts from several publishers reach one subscriber whole and in order, payloads of 0 B to 200 KB', async () => {
     // room for the whole burst: this test is about batching, not back-pressure (broker-backpressure.test.ts)
     const h = await startHub({ mqtt: { outbound_buffer: '64MB' } });
-    const sub = await connect(h.port, 'wb-sub');
+    const sub = await connectBareSocket(h.port, 'wb-sub');
     const parser = mqttPacket.parser({ protocolVersion: 4 });
     const received: mqttPacket.IPublishPacket[] = [];
     const total = PUBLISHERS * PER_PUBLISHER;
@@ -77,7 +56,9 @@ describe('write batching', () => {
     sub.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'wb/+', qos: 0 }] }));
     await suback;
 
-    const pubs = await Promise.all(Array.from({ length: PUBLISHERS }, (_, i) => connect(h.port, `wb-pub-${i}`)));
+    const pubs = await Promise.all(
+      Array.from({ length: PUBLISHERS }, (_, i) => connectBareSocket(h.port, `wb-pub-${i}`)),
+    );
     // each publisher's whole burst in one write, all three at once: the hub reads them in the same poll phases
     const bursts = pubs.map((_, pub) =>
       Buffer.concat(

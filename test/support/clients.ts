@@ -226,6 +226,31 @@ export function dropConnection(client: MqttClient): void {
   client.stream.destroy();
 }
 
+/**
+ * A bare v3.1.1 socket past its CONNACK (clean session, no keep alive), for tests that read and write raw bytes
+ * at volume. Not tracked by closeAllClients.
+ */
+export function connectBareSocket(port: number, clientId: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = netConnect(port, '127.0.0.1', () =>
+      s.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          keepalive: 0,
+          clientId,
+        }),
+      ),
+    );
+    s.once('data', (d) =>
+      d[0] === 0x20 && d[3] === 0 ? resolve(s) : reject(new Error(`CONNACK ${d.toString('hex')}`)),
+    );
+    s.once('error', reject);
+  });
+}
+
 export interface RawOptions {
   version?: Version;
   host?: string;
