@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForArrivals } from '../src/bench/measure.js';
 import { REPO, startProtohub } from './brokers.js';
-import { benchSubscriber } from './gateway-scenarios.js';
+import { benchSubscriber, deliveryFigures } from './gateway-scenarios.js';
 import { ProcessWindow } from './proc.js';
 import type { Figures } from './scenarios.js';
 
@@ -78,18 +78,7 @@ export async function ddsToMqtt(samples: number): Promise<Figures> {
     const s = await sub.stop();
     const dropped1 = await hub.dropped();
     if (code !== 0 && code !== null) throw new Error(`dds writer exited with ${code}: ${err}`);
-    const span = s.lastRecvAt - s.firstRecvAt;
-    return {
-      msg_per_s: span > 0 ? (s.received / span) * 1000 : 0,
-      sent: samples,
-      received: s.received,
-      missing: Math.max(0, samples - s.received),
-      broker_dropped: (dropped1 ?? 0) - (dropped0 ?? 0),
-      cpu_percent: usage.cpuPercent,
-      rss_mb: usage.rssKb / 1024,
-      peak_rss_mb: usage.peakRssKb / 1024,
-      peers: 1,
-    };
+    return deliveryFigures(s, samples, (dropped1 ?? 0) - (dropped0 ?? 0), usage, 1);
   } finally {
     await hub.stop();
   }

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/net.js';
 import { LoadGroup } from '../src/bench/pool.js';
+import type { LoadStats } from '../src/bench/job.js';
 import { waitForArrivals } from '../src/bench/measure.js';
 import { REPO, startProtohub, type Broker } from './brokers.js';
 import { ProcessWindow } from './proc.js';
@@ -227,6 +228,28 @@ export async function benchSubscriber(port: number, filter: string, qos: 0 | 1, 
 }
 
 /** Start protohub with `extraConfig`, subscribe `filter`, run the peers, count until all arrived or 5 s quiet. */
+/** Figures of a run that sent `sent` messages through the hub to one bench subscriber (rate over first→last arrival). */
+export function deliveryFigures(
+  s: LoadStats,
+  sent: number,
+  brokerDropped: number,
+  usage: ReturnType<ProcessWindow['end']>,
+  peers: number,
+): Figures {
+  const span = s.lastRecvAt - s.firstRecvAt;
+  return {
+    msg_per_s: span > 0 ? (s.received / span) * 1000 : 0,
+    sent,
+    received: s.received,
+    missing: Math.max(0, sent - s.received),
+    broker_dropped: brokerDropped,
+    cpu_percent: usage.cpuPercent,
+    rss_mb: usage.rssKb / 1024,
+    peak_rss_mb: usage.peakRssKb / 1024,
+    peers,
+  };
+}
+
 async function gatewayRun(
   extraConfig: Record<string, unknown>,
   filter: string,
@@ -257,19 +280,8 @@ async function gatewayRun(
     ]);
     const s = await sub.stop();
     const dropped1 = await hub.dropped();
-    const span = s.lastRecvAt - s.firstRecvAt;
     if (codes.some((c) => c !== 0)) throw new Error(`a peer exited with ${codes.join(',')}: ${peers.stderr()}`);
-    return {
-      msg_per_s: span > 0 ? (s.received / span) * 1000 : 0,
-      sent: messages,
-      received: s.received,
-      missing: Math.max(0, messages - s.received),
-      broker_dropped: (dropped1 ?? 0) - (dropped0 ?? 0),
-      cpu_percent: usage.cpuPercent,
-      rss_mb: usage.rssKb / 1024,
-      peak_rss_mb: usage.peakRssKb / 1024,
-      peers: PEERS,
-    };
+    return deliveryFigures(s, messages, (dropped1 ?? 0) - (dropped0 ?? 0), usage, PEERS);
   } finally {
     await hub.stop();
   }

@@ -255,6 +255,7 @@ export class DdsGateway implements GatewayInstance {
     const wildcards = this.#wildcards;
     if (!rti || (this.#readers.length === 0 && !wildcards)) return;
     const waitMs = wildcards ? WAIT_MS_POLLING : WAIT_MS;
+    const emit = (item: IngressItem): void => this.#ingress.next(item);
     while (this.#state === 'started') {
       if (this.#paused) {
         // leave samples in the readers' queues: with reliable KEEP_ALL the writers are held back by DDS itself
@@ -277,7 +278,7 @@ export class DdsGateway implements GatewayInstance {
       if (this.#state !== 'started') return;
       if (wildcards) {
         try {
-          wildcards.take((item) => this.#ingress.next(item));
+          wildcards.take(emit);
         } catch (err) {
           this.#lastError = err instanceof Error ? err.message : String(err);
           this.#ctx.metrics.dropped('dds_take_failed');
@@ -286,7 +287,7 @@ export class DdsGateway implements GatewayInstance {
       }
       for (const r of this.#readers) {
         try {
-          takeSamples(rti, connector.native, r, this.#config, (item) => this.#ingress.next(item));
+          takeSamples(rti, connector.native, r, this.#config, emit);
         } catch (err) {
           this.#lastError = err instanceof Error ? err.message : String(err);
           this.#ctx.metrics.dropped('dds_take_failed');

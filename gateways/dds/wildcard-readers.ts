@@ -48,10 +48,6 @@ export class WildcardReaders {
     for (const e of this.#entries) discovery.setReaderProfile(e.subscriber, e.readerProfile);
   }
 
-  get topics(): string[] {
-    return [...this.#readers.keys()];
-  }
-
   /** New remote publications → readers for the topics a wildcard entry wants. */
   discover(): void {
     const discovery = this.#discovery;
@@ -88,12 +84,10 @@ export class WildcardReaders {
     return [...this.#readers].map(([topic, d]) => [topic, d.reader.matchedWriters()]);
   }
 
-  /** Takes what the discovered readers hold (at most max_samples_per_take each); returns how many samples. */
-  take(emit: (item: IngressItem) => void): number {
-    let n = 0;
+  /** Takes what the discovered readers hold (at most max_samples_per_take each). */
+  take(emit: (item: IngressItem) => void): void {
     for (const { target, reader } of this.#readers.values()) {
       for (const s of reader.take(this.#config.max_samples_per_take)) {
-        n++;
         if (s.json === undefined) {
           this.#ctx.metrics.dropped('dds_take_failed');
           emit({
@@ -109,7 +103,6 @@ export class WildcardReaders {
         emitSample(target, this.#config, compact(s.json), s.info.valid_data === true, () => infoOf(s), emit);
       }
     }
-    return n;
   }
 
   close(): void {

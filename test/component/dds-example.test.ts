@@ -91,17 +91,16 @@ describeWithPeers(['cyclonedds', 'cc'], 'config/examples/dds.conf with Cyclone D
     await subscribe(app, '$hub/dlq/#', { qos: 1 });
     app.on('message', (_t, _p, pk) => dead.push(JSON.stringify(pk.properties?.userProperties)));
     // discovery takes a moment and a volatile writer drops what it wrote before matching: resend until it arrives
-    await eventually(
-      () => {
-        if (reader.lines.some((l) => l.startsWith('sample'))) return true;
-        app.publish('dds/cmd/Triangle', JSON.stringify({ color: 'BLUE', x: 7, y: 8 }), { qos: 1 });
-        return false;
-      },
-      'sample at the Cyclone reader',
-      30_000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; dead letters: ${dead.slice(0, 2).join(' ')}; peer: ${reader.stderr}`);
-    });
+    await reader
+      .resendUntil(
+        (l) => l.startsWith('sample'),
+        () => app.publish('dds/cmd/Triangle', JSON.stringify({ color: 'BLUE', x: 7, y: 8 }), { qos: 1 }),
+        'sample at the Cyclone reader',
+        30_000,
+      )
+      .catch((err: Error) => {
+        throw new Error(`${err.message}; dead letters: ${dead.slice(0, 2).join(' ')}; peer: ${reader.stderr}`);
+      });
     expect(reader.lines.find((l) => l.startsWith('sample'))).toBe('sample BLUE 7 8 0');
     app.publish('dds/cmd/Triangle/BLUE', Buffer.alloc(0), { qos: 1 });
     // Pins a Cyclone DDS 0.10 bug (docs/gateways/dds.md, "Disposes from the hub to Cyclone DDS 0.10"): the dispose

@@ -107,12 +107,9 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     peers.push(reader);
     await reader.waitLines((l) => l === 'ready');
     const app = await connectV5(hub!.url);
-    await eventually(
-      () => {
-        if (reader.lines.some((l) => l.startsWith('string '))) return true;
-        app.publish('ros/cmd/echo', JSON.stringify({ data: 'to ros' }), { qos: 1 });
-        return false;
-      },
+    await reader.resendUntil(
+      (l) => l.startsWith('string '),
+      () => app.publish('ros/cmd/echo', JSON.stringify({ data: 'to ros' }), { qos: 1 }),
       'string at the Cyclone reader',
       30_000,
     );
@@ -178,12 +175,9 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     peers.push(reader);
     await reader.waitLines((l) => l === 'ready');
     const app = await connectV5(hub!.url);
-    await eventually(
-      () => {
-        if (reader.lines.some((l) => l.startsWith('sample '))) return true;
-        app.publish('shapes/cmd/Heptagon/BLUE', JSON.stringify({ x: 7 }), { qos: 1 });
-        return false;
-      },
+    await reader.resendUntil(
+      (l) => l.startsWith('sample '),
+      () => app.publish('shapes/cmd/Heptagon/BLUE', JSON.stringify({ x: 7 }), { qos: 1 }),
       'sample at the Cyclone reader',
       30_000,
     );
@@ -206,12 +200,9 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     peers.push(reader);
     await reader.waitLines((l) => l === 'ready');
     const app = await connectV5(hub!.url);
-    await eventually(
-      () => {
-        if (reader.lines.some((l) => l.startsWith('sample '))) return true;
-        app.publish('cbor/cmd/Nonagon/RED', cborCodec.encode({ x: 3, y: 4 }), { qos: 1 });
-        return false;
-      },
+    await reader.resendUntil(
+      (l) => l.startsWith('sample '),
+      () => app.publish('cbor/cmd/Nonagon/RED', cborCodec.encode({ x: 3, y: 4 }), { qos: 1 }),
       'sample at the Cyclone reader',
       30_000,
     );
@@ -234,12 +225,9 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     const reader = DdsPeer.start(domain, ['shape-read', 'Octagon', '20']);
     peers.push(reader);
     await reader.waitLines((l) => l === 'ready');
-    await eventually(
-      () => {
-        if (reader.lines.some((l) => l.startsWith('sample WHITE'))) return true;
-        app.publish('dds/xml/cmd/Octagon/WHITE', JSON.stringify({ x: 1 }), { qos: 1 });
-        return false;
-      },
+    await reader.resendUntil(
+      (l) => l.startsWith('sample WHITE'),
+      () => app.publish('dds/xml/cmd/Octagon/WHITE', JSON.stringify({ x: 1 }), { qos: 1 }),
       'sample at the Cyclone reader',
       30_000,
     );
@@ -345,12 +333,9 @@ describeWithPeers(['cyclonedds', 'cc'], 'DDS gateway against Cyclone DDS C peers
     const reader = RtiPeer.start(domain, ['read', 'Hexagon', '1']);
     rtiPeers.push(reader);
     await reader.waitLines((l) => l === 'ready');
-    await eventually(
-      () => {
-        if (reader.lines.some((l) => l.startsWith('{'))) return true;
-        app.publish('dds/xml/cmd/Hexagon/MAGENTA', JSON.stringify({ x: 5 }), { qos: 1 });
-        return false;
-      },
+    await reader.resendUntil(
+      (l) => l.startsWith('{'),
+      () => app.publish('dds/xml/cmd/Hexagon/MAGENTA', JSON.stringify({ x: 5 }), { qos: 1 }),
       'sample at the RTI reader',
       60_000,
     );

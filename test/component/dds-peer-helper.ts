@@ -7,7 +7,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/hub.js';
 import { tempDir } from '../support/tmp.js';
-import { withTimeout } from '../support/clients.js';
+import { eventually, withTimeout } from '../support/clients.js';
 
 export const CYCLONE_URI = `file://${join(REPO_ROOT, 'config/examples/cyclonedds-loopback.xml')}`;
 
@@ -78,6 +78,19 @@ export class DdsPeer {
       () => `dds-peer: expected ${n} lines, got ${JSON.stringify(this.lines)} stderr ${this.stderr}`,
     );
     return matching();
+  }
+
+  /** Calls `send` until a line matching `seen` arrived: what is written before discovery completes can be lost. */
+  async resendUntil(seen: (l: string) => boolean, send: () => void, what: string, ms = 30_000): Promise<void> {
+    await eventually(
+      () => {
+        if (this.lines.some(seen)) return true;
+        send();
+        return false;
+      },
+      what,
+      ms,
+    );
   }
 
   kill(): void {

@@ -25,12 +25,11 @@ static void fail(const char *what, dds_return_t rc) {
   exit(2);
 }
 
-static dds_qos_t *qos_for(const char *partition, int durable) {
+static dds_qos_t *qos_for(int durable) {
   dds_qos_t *q = dds_create_qos();
   dds_qset_reliability(q, DDS_RELIABILITY_RELIABLE, DDS_SECS(10));
   dds_qset_history(q, DDS_HISTORY_KEEP_ALL, 0);
   if (durable) dds_qset_durability(q, DDS_DURABILITY_TRANSIENT_LOCAL);
-  (void)partition;
   return q;
 }
 
@@ -40,7 +39,7 @@ static dds_entity_t make_writer(dds_entity_t pp, dds_entity_t topic, const char 
   dds_entity_t pub = dds_create_publisher(pp, pq, NULL);
   dds_delete_qos(pq);
   /* transient-local writers match volatile and transient-local readers alike */
-  dds_qos_t *q = qos_for(partition, 1);
+  dds_qos_t *q = qos_for(1);
   dds_entity_t w = dds_create_writer(pub, topic, q, NULL);
   dds_delete_qos(q);
   if (w < 0) fail("create_writer", w);
@@ -52,7 +51,7 @@ static dds_entity_t make_reader(dds_entity_t pp, dds_entity_t topic, const char 
   if (partition) dds_qset_partition1(sq, partition);
   dds_entity_t sub = dds_create_subscriber(pp, sq, NULL);
   dds_delete_qos(sq);
-  dds_qos_t *q = qos_for(partition, 0);
+  dds_qos_t *q = qos_for(0);
   dds_entity_t r = dds_create_reader(sub, topic, q, NULL);
   dds_delete_qos(q);
   if (r < 0) fail("create_reader", r);

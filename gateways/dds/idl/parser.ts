@@ -6,7 +6,7 @@
  */
 import { IdlError } from './errors.js';
 import { lexIdl, type SourceHost, type Token } from './lexer.js';
-import type { Decl, Extensibility, Member, Primitive, StructDecl, TypeModel, TypeRef, UnionCase } from './model.js';
+import type { Decl, Extensibility, Member, Primitive, TypeModel, TypeRef, UnionCase } from './model.js';
 import { ConstEval } from './const-eval.js';
 
 interface Annotation {
@@ -445,5 +445,3 @@ function extensibilityOf(annotations: Annotation[], at: Token['at']): Extensibil
 function describe(t: Token): string {
   return t.kind === 'eof' ? 'end of file' : JSON.stringify(t.text);
 }
-
-export type { StructDecl };

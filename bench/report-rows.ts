@@ -1,0 +1,303 @@
+/** The rows of the benchmark report: which figure of which scenario, its unit and its issue-5 target. */
+
+export interface Row {
+  label: string;
+  scenario: string;
+  figure: string;
+  unit: string;
+  /** A figure of the same scenario that must be 0 for the rate to count (messages protohub did not deliver). */
+  loss?: string;
+  /** How protohub must compare: ratio to mosquitto, or an absolute bound. */
+  target:
+    | { kind: 'ratio-min' | 'ratio-max'; value: number }
+    | { kind: 'abs-max' | 'abs-min' | 'abs-eq'; value: number }
+    | null;
+}
+
+export const ROWS: Row[] = [
+  {
+    label: 'QoS 0 fan-in 10→1 received',
+    scenario: 'fanin-q0',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    loss: 'missing',
+    target: { kind: 'ratio-min', value: 1 },
+  },
+  { label: 'QoS 0 fan-in: not delivered', scenario: 'fanin-q0', figure: 'missing', unit: 'msgs', target: null },
+  {
+    label: 'QoS 0 fan-in: broker-counted drops',
+    scenario: 'fanin-q0',
+    figure: 'broker_dropped',
+    unit: 'msgs',
+    target: null,
+  },
+  {
+    label: 'QoS 1 fan-in 10→1 at defaults (mosquitto limits off), delivered',
+    scenario: 'fanin-q1-defaults',
+    figure: 'delivered_per_s',
+    unit: 'msg/s',
+    loss: 'missing',
+    target: { kind: 'ratio-min', value: 1 },
+  },
+  {
+    label: 'QoS 1 fan-in at defaults: PUBACKed',
+    scenario: 'fanin-q1-defaults',
+    figure: 'pubacked_per_s',
+    unit: 'msg/s',
+    target: null,
+  },
+  {
+    label: 'QoS 1 fan-in at defaults: not delivered',
+    scenario: 'fanin-q1-defaults',
+    figure: 'missing',
+    unit: 'msgs',
+    target: { kind: 'abs-eq', value: 0 },
+  },
+  {
+    label: 'QoS 1 fan-in at defaults: broker-counted drops',
+    scenario: 'fanin-q1-defaults',
+    figure: 'broker_dropped',
+    unit: 'msgs',
+    target: { kind: 'abs-eq', value: 0 },
+  },
+  {
+    label: 'QoS 1 fan-in 10→1 received (tuned: max_inflight 65535, 1M queues)',
+    scenario: 'fanin-q1',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    loss: 'missing',
+    target: { kind: 'ratio-min', value: 1 },
+  },
+  {
+    label: 'QoS 1 fan-in: not delivered',
+    scenario: 'fanin-q1',
+    figure: 'missing',
+    unit: 'msgs',
+    target: { kind: 'abs-eq', value: 0 },
+  },
+  {
+    label: 'fan-out 1→100 deliveries',
+    scenario: 'fanout',
+    figure: 'deliveries_per_s',
+    unit: 'msg/s',
+    loss: 'missing',
+    target: { kind: 'ratio-min', value: 1 },
+  },
+  { label: 'fan-out: not delivered', scenario: 'fanout', figure: 'missing', unit: 'msgs', target: null },
+  { label: 'latency p50 at 5k msg/s', scenario: 'latency', figure: 'p50_us', unit: 'µs', target: null },
+  {
+    label: 'latency p99 at 5k msg/s',
+    scenario: 'latency',
+    figure: 'p99_us',
+    unit: 'µs',
+    target: { kind: 'ratio-max', value: 1.2 },
+  },
+  {
+    label: 'latency p50 at 5k msg/s, libmosquitto probe',
+    scenario: 'latency-mosq',
+    figure: 'p50_us',
+    unit: 'µs',
+    target: null,
+  },
+  {
+    label: 'latency p99 at 5k msg/s, libmosquitto probe',
+    scenario: 'latency-mosq',
+    figure: 'p99_us',
+    unit: 'µs',
+    target: { kind: 'ratio-max', value: 1.2 },
+  },
+  {
+    label: 'latency p99.9 at 5k msg/s, libmosquitto probe',
+    scenario: 'latency-mosq',
+    figure: 'p999_us',
+    unit: 'µs',
+    target: null,
+  },
+  { label: 'latency max, libmosquitto probe', scenario: 'latency-mosq', figure: 'max_us', unit: 'µs', target: null },
+  { label: 'idle RSS after start', scenario: 'startup', figure: 'idle_rss_mb', unit: 'MB', target: null },
+  {
+    label: 'RSS per idle connection (10k)',
+    scenario: 'conn',
+    figure: 'kb_per_conn',
+    unit: 'KB',
+    target: { kind: 'abs-max', value: 10 },
+  },
+  {
+    label: 'spawn → accepting connections',
+    scenario: 'startup',
+    figure: 'ready_ms',
+    unit: 'ms',
+    target: { kind: 'abs-max', value: 500 },
+  },
+  {
+    label: 'ZeroMQ PUSH → MQTT end to end (QoS 0)',
+    scenario: 'zeromq',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    target: { kind: 'abs-min', value: 100_000 },
+  },
+  { label: 'ZeroMQ → MQTT: not delivered', scenario: 'zeromq', figure: 'missing', unit: 'msgs', target: null },
+  {
+    label: 'ZeroMQ: same peers into the bare receive layer (ceiling)',
+    scenario: 'zeromq',
+    figure: 'receive_ceiling_msg_per_s',
+    unit: 'msg/s',
+    target: null,
+  },
+  {
+    label: 'NNG PUSH → MQTT end to end (QoS 0)',
+    scenario: 'nng',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    target: { kind: 'abs-min', value: 100_000 },
+  },
+  { label: 'NNG → MQTT: not delivered', scenario: 'nng', figure: 'missing', unit: 'msgs', target: null },
+  {
+    label: 'NNG: same peers into the bare receive layer (ceiling)',
+    scenario: 'nng',
+    figure: 'receive_ceiling_msg_per_s',
+    unit: 'msg/s',
+    target: null,
+  },
+  {
+    label: 'DDS (Cyclone writer, ShapeType) → MQTT end to end (QoS 0 subscriber)',
+    scenario: 'dds',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    target: { kind: 'abs-min', value: 30_000 },
+  },
+  { label: 'DDS → MQTT: not delivered', scenario: 'dds', figure: 'missing', unit: 'msgs', target: null },
+  {
+    label: 'MQTT-SN: 1,000 clients, QoS 1 (one in flight each) → MQTT QoS 1 subscriber',
+    scenario: 'mqttsn',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    loss: 'missing',
+    target: { kind: 'abs-min', value: 50_000 },
+  },
+  {
+    label: 'MQTT-SN: PUBACKed but not delivered',
+    scenario: 'mqttsn',
+    figure: 'missing',
+    unit: 'msgs',
+    target: { kind: 'abs-eq', value: 0 },
+  },
+  { label: 'MQTT-SN: hub CPU per message', scenario: 'mqttsn', figure: 'hub_cpu_us_per_msg', unit: 'µs', target: null },
+  {
+    label: 'MQTT-SN: C clients (generator) CPU per message',
+    scenario: 'mqttsn',
+    figure: 'generator_cpu_us_per_msg',
+    unit: 'µs',
+    target: null,
+  },
+  {
+    label: 'MQTT-SN: hub RSS per connected MQTT-SN client',
+    scenario: 'mqttsn',
+    figure: 'rss_per_mqttsn_client_kb',
+    unit: 'KB',
+    target: null,
+  },
+  {
+    label: 'MQTT-SN: hub RSS per idle MQTT client (same run)',
+    scenario: 'mqttsn',
+    figure: 'rss_per_mqtt_client_kb',
+    unit: 'KB',
+    target: null,
+  },
+  {
+    label:
+      'CoAP: NON publishes from 4 paced C senders (offered rate: COAP_RATE, default 60,000 msg/s) → MQTT subscriber, delivered',
+    scenario: 'coap',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    loss: 'missing',
+    target: { kind: 'abs-min', value: 50_000 },
+  },
+  {
+    label: 'CoAP: not delivered (of which in the socket buffer: socket_drops)',
+    scenario: 'coap',
+    figure: 'missing',
+    unit: 'msgs',
+    target: { kind: 'abs-eq', value: 0 },
+  },
+  { label: 'CoAP: hub CPU per NON publish', scenario: 'coap', figure: 'hub_cpu_us_per_msg', unit: 'µs', target: null },
+  {
+    label: 'CoAP: highest offered NON rate with none lost (steps of 5,000 from 40,000)',
+    scenario: 'coap-max',
+    figure: 'lossless_msg_per_s',
+    unit: 'msg/s',
+    target: { kind: 'abs-min', value: 50_000 },
+  },
+  {
+    label: 'LwM2M: 1,000 endpoints, read over MQTT dn → device → up/resp (window 100)',
+    scenario: 'lwm2m',
+    figure: 'responses_per_s',
+    unit: 'responses/s',
+    loss: 'failed',
+    target: null,
+  },
+  { label: 'LwM2M read round trip p99', scenario: 'lwm2m', figure: 'p99_ms', unit: 'ms', target: null },
+  { label: 'LwM2M reads failed or unanswered', scenario: 'lwm2m', figure: 'failed', unit: 'reads', target: null },
+  { label: 'LwM2M hub CPU per 1,000 reads', scenario: 'lwm2m', figure: 'hub_cpu_ms_per_1k', unit: 'ms', target: null },
+  {
+    label: 'bridge backlog drain to mosquitto upstream, until all PUBACKed (QoS 1, defaults: SQLite, max_inflight 32)',
+    scenario: 'bridge',
+    figure: 'msg_per_s',
+    unit: 'msg/s',
+    loss: 'missing',
+    target: { kind: 'abs-min', value: 20_000 },
+  },
+  {
+    label: 'bridge drain: not delivered (subscriber after the drain)',
+    scenario: 'bridge',
+    figure: 'missing',
+    unit: 'msgs',
+    target: { kind: 'abs-eq', value: 0 },
+  },
+  { label: 'bridge drain: duplicates', scenario: 'bridge', figure: 'duplicates', unit: 'msgs', target: null },
+  {
+    label:
+      'bridge forwards accepted into the SQLite cache, upstream down: hub CPU per message (PUBACK after the cache commit)',
+    scenario: 'bridge',
+    figure: 'fill_cpu_us_per_msg',
+    unit: 'µs/msg',
+    target: null,
+  },
+  {
+    label: 'bridge drain timed at a live subscriber on the same 2 cores',
+    scenario: 'bridge',
+    figure: 'live_sub_msg_per_s',
+    unit: 'msg/s',
+    loss: 'live_sub_missing',
+    target: null,
+  },
+  {
+    label: 'bridge drain (live subscriber): not delivered',
+    scenario: 'bridge',
+    figure: 'live_sub_missing',
+    unit: 'msgs',
+    target: { kind: 'abs-eq', value: 0 },
+  },
+  {
+    label: 'mosquitto alone: raw publisher, window 32, until all PUBACKed (ceiling)',
+    scenario: 'bridge',
+    figure: 'upstream_ceiling_msg_per_s',
+    unit: 'msg/s',
+    target: null,
+  },
+];
+
+/** Scenarios whose broker CPU% / RSS get a row of their own. */
+export const CPU_ROWS = [
+  'fanin-q0',
+  'fanin-q1',
+  'fanout',
+  'latency',
+  'zeromq',
+  'nng',
+  'dds',
+  'mqttsn',
+  'coap',
+  'lwm2m',
+  'bridge',
+];
