@@ -126,32 +126,28 @@ export class Dispatcher {
     )
       this.ports.metrics.socketEvent('unknown_object_command'); // still sent: the device answers 4.04 if it lacks it
     const reqPath = formatPath(cmd.path);
+    const refuse = (counter: string, log: object, message: string, code: number, why: string): void => {
+      this.ports.metrics.dropped(counter);
+      this.ports.logger.debug({ ep: c.ep, reqPath, ...log }, message);
+      reply(errorResult(cmd.reqID, cmd.msgType, reqPath, code, why));
+    };
     // RFC 7252 §4.6: a message must fit one datagram; refused now rather than dropped at the socket after it took
     // an NSTART slot (no Block1 transfers to devices yet)
     const size = Requester.oversize(cmd.request, this.config.max_datagram_size);
     if (size !== undefined) {
-      this.ports.metrics.dropped('request_too_large');
       const why = `request of ${Number.isFinite(size) ? size : 'more than 65507'} bytes exceeds max_datagram_size ${this.config.max_datagram_size}`;
-      this.ports.logger.debug({ ep: c.ep, reqPath }, `LwM2M command refused: ${why}`);
-      reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.RequestEntityTooLarge, why));
-      return;
+      return refuse('request_too_large', {}, `LwM2M command refused: ${why}`, Rsp.RequestEntityTooLarge, why);
     }
     if (this.waitingBytes + payload.length > this.config.max_queued_bytes_total) {
-      this.ports.metrics.dropped('gateway_queue_full');
-      this.ports.logger.debug(
-        { ep: c.ep, reqPath, bytes: this.waitingBytes },
+      const why = `command queues of the gateway are full (${this.waitingBytes} bytes waiting)`;
+      const log = { bytes: this.waitingBytes };
+      return refuse(
+        'gateway_queue_full',
+        log,
         'LwM2M command queues of the instance full',
+        Rsp.ServiceUnavailable,
+        why,
       );
-      reply(
-        errorResult(
-          cmd.reqID,
-          cmd.msgType,
-          reqPath,
-          Rsp.ServiceUnavailable,
-          `command queues of the gateway are full (${this.waitingBytes} bytes waiting)`,
-        ),
-      );
-      return;
     }
     // observes still queued or waiting for their answer count too, or concurrent ones would all pass the bound
     const observe = cmd.msgType === 'observe';
@@ -160,29 +156,18 @@ export class Dispatcher {
       !c.observations.has(reqPath) &&
       c.observations.size + c.observesPending >= this.config.max_observations
     ) {
-      this.ports.metrics.dropped('max_observations');
-      this.ports.logger.debug({ ep: c.ep, reqPath }, 'LwM2M observe refused: max_observations');
-      reply(errorResult(cmd.reqID, cmd.msgType, reqPath, Rsp.ServiceUnavailable, 'too many observations'));
-      return;
+      const message = 'LwM2M observe refused: max_observations';
+      return refuse('max_observations', {}, message, Rsp.ServiceUnavailable, 'too many observations');
     }
     // Every command goes through the endpoint's queue (bounded in messages and bytes), awake device or not.
     if (
       c.queued.length >= this.config.max_queued_commands ||
       c.queuedBytes + payload.length > this.config.max_queued_bytes
     ) {
-      this.ports.metrics.dropped('command_queue_full');
       const asleep = c.queueMode && now >= c.awakeUntil;
-      this.ports.logger.debug({ ep: c.ep, reqPath, queued: c.queued.length, asleep }, 'LwM2M command queue full');
-      reply(
-        errorResult(
-          cmd.reqID,
-          cmd.msgType,
-          reqPath,
-          Rsp.ServiceUnavailable,
-          `command queue of ${asleep ? 'the sleeping' : 'the'} endpoint is full (${c.queued.length} waiting, ${c.queuedBytes} bytes)`,
-        ),
-      );
-      return;
+      const why = `command queue of ${asleep ? 'the sleeping' : 'the'} endpoint is full (${c.queued.length} waiting, ${c.queuedBytes} bytes)`;
+      const log = { queued: c.queued.length, asleep };
+      return refuse('command_queue_full', log, 'LwM2M command queue full', Rsp.ServiceUnavailable, why);
     }
     if (observe) c.observesPending++;
     const answer: Reply = observe

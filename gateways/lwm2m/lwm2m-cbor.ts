@@ -11,7 +11,7 @@ import {
   decodedValue,
   formatObjlnk,
   isObjlnk,
-  valueToEncode,
+  valueToEncodeAt,
   type Lwm2mRecord,
   type Lwm2mValue,
   type TypeResolver,
@@ -78,7 +78,7 @@ export function encodeLwm2mCbor(records: readonly Lwm2mRecord[], typeOf: TypeRes
     const p = parsePath(r.path);
     const ids = pathIds(p);
     if (ids.length < 3) throw fail(`record path ${r.path} is not a resource`);
-    const v = valueToEncode(r, typeOf(p.objectId, p.resourceId!));
+    const v = valueToEncodeAt(r, p, typeOf);
     const cell: unknown = Buffer.isBuffer(v) ? new Uint8Array(v) : isObjlnk(v) ? formatObjlnk(v) : v;
     let node = root;
     for (const id of ids.slice(0, -1)) {

@@ -8,11 +8,12 @@
 import { Lwm2mError } from './errors.js';
 import { formatPath, parsePath, type Lwm2mPath } from './path.js';
 import {
-  decodedValue,
+  decodedRecord,
   formatObjlnk,
   isObjlnk,
   parseObjlnk,
-  valueToEncode,
+  resourcePath,
+  valueToEncodeAt,
   type Lwm2mRecord,
   type Lwm2mValue,
   type TypeResolver,
@@ -68,20 +69,15 @@ export function decodeLwm2mJson(payload: Buffer, typeOf: TypeResolver, requestPa
     const n = e.n as string | undefined;
     // without bn an absolute name is taken as written (what clients that omit bn send in practice)
     const name = doc.bn === undefined && n?.startsWith('/') ? n : join(bn, n);
-    let path;
-    try {
-      path = parsePath(name);
-    } catch (err) {
-      throw fail(`entry ${i}: "${name}" is not an LwM2M path`, err);
-    }
-    if (path.instanceId === undefined || path.resourceId === undefined)
-      throw fail(`entry ${i}: "${name}" does not name a resource`);
-    const value = decodedValue(entryValue(e, i), typeOf(path.objectId, path.resourceId), (m, c) =>
-      fail(`entry ${i} ("${name}"): ${m}`, c),
+    const path = resourcePath(name, `entry ${i}: "${name}"`, fail);
+    return decodedRecord(
+      path,
+      entryValue(e, i),
+      typeOf,
+      (m, c) => fail(`entry ${i} ("${name}"): ${m}`, c),
+      bt,
+      e.t as number | undefined,
     );
-    const t = e.t as number | undefined;
-    const time = bt === undefined && t === undefined ? undefined : (bt ?? 0) + (t ?? 0);
-    return { path: formatPath(path), value, ...(time === undefined ? {} : { time }) };
   });
 }
 
@@ -89,8 +85,7 @@ export function encodeLwm2mJson(records: readonly Lwm2mRecord[], typeOf: TypeRes
   const prefix = base && base.instanceId !== undefined ? formatPath(base) + '/' : '/';
   const bn = records.every((r) => r.path.startsWith(prefix)) ? prefix : '/';
   const e = records.map((r) => {
-    const p = parsePath(r.path);
-    const v = valueToEncode(r, p.resourceId !== undefined ? typeOf(p.objectId, p.resourceId) : undefined);
+    const v = valueToEncodeAt(r, parsePath(r.path), typeOf);
     const n = r.path.slice(bn.length);
     const t = r.time === undefined ? {} : { t: r.time };
     if (typeof v === 'boolean') return { n, bv: v, ...t };

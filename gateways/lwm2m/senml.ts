@@ -8,11 +8,12 @@ import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import { Lwm2mError } from './errors.js';
 import { formatPath, parsePath, type Lwm2mPath } from './path.js';
 import {
-  decodedValue,
+  decodedRecord,
   formatObjlnk,
   isObjlnk,
   parseObjlnk,
-  valueToEncode,
+  resourcePath,
+  valueToEncodeAt,
   type Lwm2mRecord,
   type Lwm2mValue,
   type TypeResolver,
@@ -106,14 +107,7 @@ function toRecords(senml: readonly SenmlRecord[], typeOf: TypeResolver): Lwm2mRe
     if (r.bt !== undefined) bt = r.bt;
     if (r.bv !== undefined) bv = r.bv;
     const name = bn + (r.n ?? '');
-    let path: Lwm2mPath;
-    try {
-      path = parsePath(name);
-    } catch (err) {
-      throw fail(`SenML name "${name}" is not an LwM2M path`, err);
-    }
-    if (path.instanceId === undefined || path.resourceId === undefined)
-      throw fail(`SenML name "${name}" does not name a resource`);
+    const path = resourcePath(name, `SenML name "${name}"`, fail);
     let raw: Lwm2mValue;
     if (r.v !== undefined)
       // §4.5.2: the base value is added to the value
@@ -123,12 +117,7 @@ function toRecords(senml: readonly SenmlRecord[], typeOf: TypeResolver): Lwm2mRe
     else if (r.vd !== undefined) raw = r.vd;
     else if (r.vlo !== undefined) raw = parseObjlnkOr(r.vlo, name);
     else throw fail(`SenML record "${name}" has no value`);
-    const value = decodedValue(raw, typeOf(path.objectId, path.resourceId), (m, c) =>
-      fail(`SenML record "${name}": ${m}`, c),
-    );
-    // §4.5.3: time = base time + time (values below 2^28 are relative to now; the consumer resolves them)
-    const time = bt === undefined && r.t === undefined ? undefined : (bt ?? 0) + (r.t ?? 0);
-    return { path: formatPath(path), value, ...(time === undefined ? {} : { time }) };
+    return decodedRecord(path, raw, typeOf, (m, c) => fail(`SenML record "${name}": ${m}`, c), bt, r.t);
   });
 }
 
@@ -148,8 +137,7 @@ function names(records: readonly Lwm2mRecord[], base?: Lwm2mPath): { bn?: string
 function fromRecords(records: readonly Lwm2mRecord[], typeOf: TypeResolver, base?: Lwm2mPath): SenmlRecord[] {
   const { bn, n } = names(records, base);
   return records.map((r, i) => {
-    const p = parsePath(r.path);
-    const v = valueToEncode(r, p.resourceId !== undefined ? typeOf(p.objectId, p.resourceId) : undefined);
+    const v = valueToEncodeAt(r, parsePath(r.path), typeOf);
     const out: SenmlRecord = i === 0 && bn !== undefined ? { bn } : {};
     if (n[i] !== undefined) out.n = n[i];
     if (typeof v === 'boolean') out.vb = v;

@@ -3,6 +3,7 @@
  * encodes from. Integers stay `number` while safe and become `bigint` beyond 2^53 (a 64-bit TLV/CBOR integer).
  */
 import { Lwm2mError } from './errors.js';
+import { formatPath, parsePath, type Lwm2mPath } from './path.js';
 
 export type ResourceType =
   'String' | 'Integer' | 'Unsigned' | 'Float' | 'Boolean' | 'Opaque' | 'Time' | 'Objlnk' | 'Corelnk' | 'None';
@@ -147,6 +148,42 @@ export function decodedValue(
 export function valueToEncode(record: Lwm2mRecord, type: ResourceType | undefined): Lwm2mValue {
   const t = type ?? inferType(record.value);
   return t === 'None' ? record.value : coerce(t, record.value);
+}
+
+type FormatFail = (message: string, cause?: unknown) => Error;
+
+/** A decoded record's name as a resource (or resource instance) path; `what` heads the format's error otherwise. */
+export function resourcePath(name: string, what: string, fail: FormatFail): Lwm2mPath & { resourceId: number } {
+  let path: Lwm2mPath;
+  try {
+    path = parsePath(name);
+  } catch (err) {
+    throw fail(`${what} is not an LwM2M path`, err);
+  }
+  if (path.instanceId === undefined || path.resourceId === undefined) throw fail(`${what} does not name a resource`);
+  return path as Lwm2mPath & { resourceId: number };
+}
+
+/**
+ * A decoded record: the value in its declared type and time = base time + time when either is given (LwM2M JSON
+ * TS 1.0 §6.4.4, SenML RFC 8428 §4.5.3; values below 2^28 are relative to now, the consumer resolves them).
+ */
+export function decodedRecord(
+  path: Lwm2mPath & { resourceId: number },
+  raw: Lwm2mValue,
+  typeOf: TypeResolver,
+  fail: (message: string, cause: unknown) => Error,
+  bt: number | undefined,
+  t: number | undefined,
+): Lwm2mRecord {
+  const value = decodedValue(raw, typeOf(path.objectId, path.resourceId), fail);
+  const time = bt === undefined && t === undefined ? undefined : (bt ?? 0) + (t ?? 0);
+  return { path: formatPath(path), value, ...(time === undefined ? {} : { time }) };
+}
+
+/** The value an encoder writes for a record at `path` (parsed from `record.path`), typed when it is a resource. */
+export function valueToEncodeAt(record: Lwm2mRecord, path: Lwm2mPath, typeOf: TypeResolver): Lwm2mValue {
+  return valueToEncode(record, path.resourceId !== undefined ? typeOf(path.objectId, path.resourceId) : undefined);
 }
 
 /** JSON form for `up/resp` / `up/notify` content: Opaque as base64, Objlnk as "3:0", bigint as its digits. */

@@ -5,9 +5,10 @@
  */
 import type { BrokerEvent, BrokerQoS, CloseReason, SessionId, Will } from './broker-port.js';
 import { ReturnCode, type Flags, type Frame, type FrameOf } from './frames.js';
+import { Inbound } from './inbound.js';
 import { Outbound } from './outbound.js';
 import type { ClientSink, CoreConfig } from './sink.js';
-import { resolveTopic, validTopicName, TopicRegistry, type PredefinedTopics } from './topics.js';
+import { validTopicName, TopicRegistry, type PredefinedTopics } from './topics.js';
 import { subscribeFrame, subscribeResult, type PendingSub } from './subscribe.js';
 
 export type ClientState = 'will_topic' | 'will_msg' | 'connecting' | 'active' | 'asleep' | 'awake' | 'closed';
@@ -20,12 +21,6 @@ export interface ClientInit {
   readonly predefined: PredefinedTopics;
   /** Topic ids carried over from the previous connection of a client with cleanSession = false (§6.3). */
   readonly registry?: TopicRegistry;
-}
-
-interface PendingPublish {
-  readonly msgId: number;
-  readonly topicId: number;
-  readonly qos: 1 | 2;
 }
 
 const qosOf = (q: number): BrokerQoS => (q === 1 || q === 2 ? q : 0);
@@ -48,9 +43,7 @@ export class SnClient {
   #connectTries = 0;
   #brokerOpen = false;
   #nextRef = 1;
-  #publishes?: Map<number, PendingPublish>;
-  /** QoS 2 msg ids published and awaiting PUBREL (§6.6): a resent PUBLISH must not be published twice. */
-  #qos2?: Map<number, 'pending' | 'accepted'>;
+  readonly #in: Inbound;
   #subs?: Map<number, PendingSub>;
 
   constructor(
@@ -65,6 +58,7 @@ export class SnClient {
     this.#lastHeard = now;
     this.registry = init.registry ?? new TopicRegistry(cfg.limits.max_topics_per_client);
     this.out = new Outbound(init.session, cfg, this.registry, init.predefined);
+    this.#in = new Inbound(init.session, init.clientId, cfg, this.registry, init.predefined, () => this.#ref());
   }
 
   get closed(): boolean {
@@ -114,7 +108,7 @@ export class SnClient {
         out.send({ type: 'CONNACK', returnCode: ReturnCode.ACCEPTED });
         return this.out.pump(now, out);
       case 'puback':
-        return this.#brokerPuback(e.ref, e.result, out);
+        return this.#in.brokerPuback(e.ref, e.result, out);
       case 'suback':
       case 'unsuback': {
         const p = this.#subs?.get(e.ref);
@@ -230,13 +224,9 @@ export class SnClient {
   #connected(f: Frame, now: number, out: ClientSink): void {
     switch (f.type) {
       case 'PUBLISH':
-        return this.#publish(f, out);
-      case 'PUBREL': {
-        // §6.6: release the QoS 2 msg id; answer PUBCOMP even when it is unknown (our PUBCOMP may have been lost)
-        if (this.#qos2?.get(f.msgId) === 'pending') return out.drop('pubrel_before_accept');
-        this.#qos2?.delete(f.msgId);
-        return out.send({ type: 'PUBCOMP', msgId: f.msgId });
-      }
+        return this.#in.publish(f, out);
+      case 'PUBREL':
+        return this.#in.pubrel(f.msgId, out);
       case 'REGISTER':
         return this.#register(f, out);
       case 'REGACK':
@@ -271,61 +261,6 @@ export class SnClient {
       default:
         return out.drop('unexpected_message', f.type);
     }
-  }
-
-  #publish(f: FrameOf<'PUBLISH'>, out: ClientSink): void {
-    const qos = f.flags.qos;
-    const topic = resolveTopic(f.flags.topicIdType, f.topicId, this.registry, this.predefined);
-    if (topic === undefined) {
-      // §6.6: unknown topic id → PUBACK "rejected: invalid topic ID"
-      out.drop('invalid_topic_id', `${f.flags.topicIdType}:${f.topicId}`);
-      return out.send({ type: 'PUBACK', topicId: f.topicId, msgId: f.msgId, returnCode: ReturnCode.INVALID_TOPIC_ID });
-    }
-    if (qos === 0 || qos === -1) {
-      return out.broker({
-        type: 'publish',
-        session: this.session,
-        ref: 0,
-        topic,
-        payload: f.data,
-        qos: 0,
-        retain: f.flags.retain,
-      });
-    }
-    const pubs = (this.#publishes ??= new Map());
-    const qos2 = (this.#qos2 ??= new Map());
-    let dupOf = false;
-    if (pubs.size > 0) for (const p of pubs.values()) if (p.msgId === f.msgId) dupOf = true;
-    if (dupOf || (qos === 2 && qos2.has(f.msgId))) {
-      // §6.13: a resent PUBLISH (DUP) whose first copy is in progress or (QoS 2) was published already
-      out.drop('duplicate', `msgId ${f.msgId}`);
-      if (!dupOf && qos2.get(f.msgId) === 'accepted') out.send({ type: 'PUBREC', msgId: f.msgId });
-      return;
-    }
-    if (pubs.size >= this.cfg.limits.max_pending_publishes) {
-      out.drop('pending_publishes_full', this.clientId);
-      return out.send({ type: 'PUBACK', topicId: f.topicId, msgId: f.msgId, returnCode: ReturnCode.CONGESTION });
-    }
-    const ref = this.#ref();
-    pubs.set(ref, { msgId: f.msgId, topicId: f.topicId, qos });
-    if (qos === 2) qos2.set(f.msgId, 'pending');
-    out.broker({ type: 'publish', session: this.session, ref, topic, payload: f.data, qos, retain: f.flags.retain });
-  }
-
-  #brokerPuback(ref: number, result: 'accepted' | 'not_authorized' | 'unavailable', out: ClientSink): void {
-    const p = this.#publishes?.get(ref);
-    if (!p) return;
-    this.#publishes!.delete(ref);
-    if (result !== 'accepted') {
-      out.drop(`publish_${result}`, this.clientId);
-      this.#qos2?.delete(p.msgId);
-      const rc = result === 'unavailable' ? ReturnCode.CONGESTION : ReturnCode.NOT_SUPPORTED;
-      return out.send({ type: 'PUBACK', topicId: p.topicId, msgId: p.msgId, returnCode: rc });
-    }
-    if (p.qos === 1)
-      return out.send({ type: 'PUBACK', topicId: p.topicId, msgId: p.msgId, returnCode: ReturnCode.ACCEPTED });
-    this.#qos2!.set(p.msgId, 'accepted');
-    out.send({ type: 'PUBREC', msgId: p.msgId });
   }
 
   /** MQTT-SN 1.2 §6.5: the client registers a topic name and gets its id. */

@@ -58,8 +58,6 @@ export interface Flags {
   readonly topicIdType: TopicIdType;
 }
 
-export const noFlags: Flags = { dup: false, qos: 0, retain: false, will: false, cleanSession: false, topicIdType: 0 };
-
 export type Frame =
   | { readonly type: 'ADVERTISE'; readonly gwId: number; readonly duration: number }
   | { readonly type: 'SEARCHGW'; readonly radius: number }

@@ -3,20 +3,13 @@
  * REGISTER before PUBLISH for topics the client has no id for (§6.10: "the gateway first sends a REGISTER"),
  * the QoS 1/2 handshakes and retransmission (§6.13). Each broker delivery ends in exactly one `settle` action.
  */
-import type { BrokerQoS, SessionId } from './broker-port.js';
+import type { BrokerEvent, SessionId } from './broker-port.js';
 import { shortTopicId, type Flags, type TopicIdType } from './frames.js';
 import type { ClientSink, CoreConfig } from './sink.js';
 import type { PredefinedTopics, TopicRegistry } from './topics.js';
 
-export interface Delivery {
-  readonly ref: number;
-  readonly topic: string;
-  readonly payload: Buffer;
-  readonly qos: BrokerQoS;
-  readonly retain: boolean;
-  /** Handed over before by the broker (resumed session): DUP from the first transmission. */
-  readonly dup?: boolean;
-}
+/** A broker delivery as the queue keeps it (the `deliver` event without its routing fields). */
+export type Delivery = Omit<Extract<BrokerEvent, { type: 'deliver' }>, 'type' | 'session'>;
 
 interface Inflight {
   readonly msg: Delivery;

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { closeAllClients, collect, collectUntil, connectV5, subscribe, type Received } from '../support/clients.js';
 import { startHub, stopAllHubs } from '../support/hub.js';
 import { CoapLwm2mDevice, type CoapDeviceOptions } from '../support/lwm2m-coap-client.js';
+import { seedSampleResources } from '../support/lwm2m-client.js';
 import { freeUdpPort } from '../support/net.js';
 
 const devices: CoapLwm2mDevice[] = [];
@@ -22,11 +23,7 @@ async function device(port: number, options: CoapDeviceOptions): Promise<CoapLwm
   const d = new CoapLwm2mDevice(port, options);
   devices.push(d);
   await d.open();
-  d.resources.set('/3/0/0', 'ACME');
-  d.resources.set('/3/0/9', 87);
-  d.resources.set('/3/0/4', '');
-  d.resources.set('/3303/0/5700', 21.5);
-  d.resources.set('/3303/0/5701', 'Cel');
+  seedSampleResources(d.resources);
   return d;
 }
 

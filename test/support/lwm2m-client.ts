@@ -23,6 +23,18 @@ import type { Lwm2mValue } from '../../gateways/lwm2m/values.js';
 
 const registry = ObjectRegistry.load();
 
+/**
+ * The values the format and HTTP tests read, in this insertion order (instance reads list them in it): Device (3)
+ * manufacturer, battery level, reboot (empty); Temperature (3303) value and unit.
+ */
+export function seedSampleResources(resources: { set(path: string, value: string | number): unknown }): void {
+  resources.set('/3/0/0', 'ACME');
+  resources.set('/3/0/9', 87);
+  resources.set('/3/0/4', '');
+  resources.set('/3303/0/5700', 21.5);
+  resources.set('/3303/0/5701', 'Cel');
+}
+
 export interface ReceivedRequest {
   method: number;
   path: string;

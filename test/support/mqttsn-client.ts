@@ -32,7 +32,8 @@ export interface SnClientOptions {
   readonly predefined?: Record<number, string>;
 }
 
-const f = (x: Partial<Flags> = {}): Flags => ({
+/** MQTT-SN flags with every bit clear except cleanSession, overridden by `x`. */
+export const snFlags = (x: Partial<Flags> = {}): Flags => ({
   dup: false,
   qos: 0,
   retain: false,
@@ -110,14 +111,14 @@ export class MqttSnTestClient {
   ): Promise<number> {
     this.send({
       type: 'CONNECT',
-      flags: f({ will: !!o.will, cleanSession: o.cleanSession ?? true }),
+      flags: snFlags({ will: !!o.will, cleanSession: o.cleanSession ?? true }),
       protocolId: 1,
       duration: o.duration ?? 60,
       clientId,
     });
     if (o.will) {
       await this.next('WILLTOPICREQ');
-      this.send({ type: 'WILLTOPIC', flags: f({ qos: o.will.qos ?? 0 }), topic: o.will.topic });
+      this.send({ type: 'WILLTOPIC', flags: snFlags({ qos: o.will.qos ?? 0 }), topic: o.will.topic });
       await this.next('WILLMSGREQ');
       this.send({ type: 'WILLMSG', message: Buffer.from(o.will.message) });
     }
@@ -143,7 +144,7 @@ export class MqttSnTestClient {
     const msgId = qos > 0 ? this.#nextId() : 0;
     this.send({
       type: 'PUBLISH',
-      flags: f({ qos, topicIdType: o.idType ?? 0, retain: o.retain ?? false, cleanSession: false }),
+      flags: snFlags({ qos, topicIdType: o.idType ?? 0, retain: o.retain ?? false, cleanSession: false }),
       topicId,
       msgId,
       data: Buffer.from(payload),
@@ -162,7 +163,7 @@ export class MqttSnTestClient {
     const msgId = this.#nextId();
     this.send({
       type: 'PUBLISH',
-      flags: f({ qos: 1, topicIdType: idType, cleanSession: false }),
+      flags: snFlags({ qos: 1, topicIdType: idType, cleanSession: false }),
       topicId,
       msgId,
       data: payload,
@@ -172,7 +173,7 @@ export class MqttSnTestClient {
 
   async subscribe(topic: string, qos: SnQoS = 1): Promise<FrameOf<'SUBACK'>> {
     const msgId = this.#nextId();
-    this.send({ type: 'SUBSCRIBE', flags: f({ qos }), msgId, topic });
+    this.send({ type: 'SUBSCRIBE', flags: snFlags({ qos }), msgId, topic });
     return this.next('SUBACK', 10_000, (a) => a.msgId === msgId);
   }
 

@@ -5,15 +5,9 @@ import type { Flags, Frame } from '../../gateways/mqttsn/frames.js';
 import { SnGateway, type Effect } from '../../gateways/mqttsn/gateway.js';
 import { mqttsnConfigSchema } from '../../gateways/mqttsn/schema.js';
 
-export const flags = (f: Partial<Flags> = {}): Flags => ({
-  dup: false,
-  qos: 0,
-  retain: false,
-  will: false,
-  cleanSession: true,
-  topicIdType: 0,
-  ...f,
-});
+import { snFlags } from '../support/mqttsn-client.js';
+
+export const flags = snFlags;
 
 export class Harness {
   readonly gw: SnGateway;

@@ -11,6 +11,7 @@ import { decodeLwm2mJson } from '../../gateways/lwm2m/lwm2m-json.js';
 import { parsePath } from '../../gateways/lwm2m/path.js';
 import { decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor, encodeSenmlJson } from '../../gateways/lwm2m/senml.js';
 import { decodeTlv, encodeTlv, splitTlv } from '../../gateways/lwm2m/tlv.js';
+import { TS_DEVICE_RECORDS as DEVICE_RECORDS } from '../support/lwm2m-vectors.js';
 import { untyped, type Lwm2mRecord, type ResourceType, type TypeResolver } from '../../gateways/lwm2m/values.js';
 
 /** Object 3 resource types (TS 1.1 Core Appendix E.4). */
@@ -34,26 +35,6 @@ const DEVICE: Record<number, ResourceType> = {
 };
 const typeOf: TypeResolver = (oid, rid) =>
   oid === 3 ? DEVICE[rid] : oid === 3303 && rid === 5700 ? 'Float' : undefined;
-
-/** The Device object instance of the TS examples. */
-const DEVICE_RECORDS: Lwm2mRecord[] = [
-  { path: '/3/0/0', value: 'Open Mobile Alliance' },
-  { path: '/3/0/1', value: 'Lightweight M2M Client' },
-  { path: '/3/0/2', value: '345000123' },
-  { path: '/3/0/3', value: '1.0' },
-  { path: '/3/0/6/0', value: 1 },
-  { path: '/3/0/6/1', value: 5 },
-  { path: '/3/0/7/0', value: 3800 },
-  { path: '/3/0/7/1', value: 5000 },
-  { path: '/3/0/8/0', value: 125 },
-  { path: '/3/0/8/1', value: 900 },
-  { path: '/3/0/9', value: 100 },
-  { path: '/3/0/10', value: 15 },
-  { path: '/3/0/11/0', value: 0 },
-  { path: '/3/0/13', value: 1367491215 },
-  { path: '/3/0/14', value: '+02:00' },
-  { path: '/3/0/16', value: 'U' },
-];
 
 // TS 1.1 Core §7.4.3.2 "Single Object Instance Request Example", Read /3/0 in TLV.
 const DEVICE_TLV = Buffer.from(
