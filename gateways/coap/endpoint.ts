@@ -11,7 +11,7 @@ import { CoapFormatError, decodeCoap, encodeCoap } from './codec.js';
 import { handleConnection } from './connection-handlers.js';
 import type { EndpointCore, EndpointPorts, RetransmitContext } from './core.js';
 import { DedupCache } from './dedup.js';
-import { KNOWN_OPTIONS, Opt, Rsp, encodeUint, isCritical, isRequest, type CoapMessage } from './message.js';
+import { Opt, Rsp, encodeUint, isRequest, type CoapMessage } from './message.js';
 import { encodeBlock, szxFor } from './block-option.js';
 import { endRelation, onAckOrReset, onNotificationFailed, type SharedDelivery } from './notifier.js';
 import { MessageIds } from './message-ids.js';
@@ -117,13 +117,8 @@ export class CoapEndpoint implements EndpointCore {
 
   private request(peer: PeerAddress, msg: CoapMessage): void {
     const ex = new Exchange(peer, msg);
-    for (const o of msg.options) {
-      if (isCritical(o.number) && !KNOWN_OPTIONS.has(o.number)) {
-        // RFC 7252 §5.4.1: an unrecognised critical option in a request → 4.02 Bad Option.
-        return fail(this, ex, Rsp.BadOption, 'bad_option', `unrecognised critical option ${o.number}`);
-      }
-    }
-    // RFC 7252 §5.4.3/§5.4.5: a known critical option with a bad length or repeated → as if unrecognised
+    // RFC 7252 §5.4.1: an unrecognised critical option in a request → 4.02 Bad Option; §5.4.3/§5.4.5: so is a
+    // known critical option with a bad length or repeated
     const problem = criticalOptionProblem(msg.options);
     if (problem !== undefined) return fail(this, ex, Rsp.BadOption, 'bad_option', problem);
     const target = requestTarget(msg);
