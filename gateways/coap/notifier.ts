@@ -116,7 +116,6 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
     options.push({ number: Opt.Size2, value: encodeUint(payload.length) });
     payload = first.payload;
   }
-  options.sort((a, b) => a.number - b.number);
   const messageId = core.nextMessageId(where.peer.key);
   const bytes = encodeCoap({
     type: con ? 'CON' : 'NON',

@@ -65,7 +65,6 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
     options.push({ number: Opt.Size2, value: encodeUint(payload.length) });
     payload = first.payload;
   }
-  options.sort((x, y) => x.number - y.number);
   const req = ex.request;
   const piggyback = req.type === 'CON' && !ex.emptyAcked;
   const msg: CoapMessage = {
