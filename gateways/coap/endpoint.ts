@@ -190,10 +190,7 @@ export class CoapEndpoint implements EndpointCore {
   tick(): void {
     const now = this.now();
     const due = this.retransmit.due(now);
-    for (const r of due.resend) {
-      const peer = this.peerOf(r.peer);
-      if (peer) this.send(peer, r.bytes);
-    }
+    for (const r of due.resend) this.send(r.context.peer, r.bytes);
     for (const f of due.failed)
       if (f.context.kind === 'notify') onNotificationFailed(this, f.context.relation, f.context.shared);
     if (now - this.lastSweep >= 1000) {
@@ -225,13 +222,6 @@ export class CoapEndpoint implements EndpointCore {
     if (now.messageIds > this.reported.messageIds)
       m.dropped('message_ids_evicted', now.messageIds - this.reported.messageIds);
     this.reported = now;
-  }
-
-  private peerOf(key: string): PeerAddress | undefined {
-    const [host, port] = key.startsWith('[')
-      ? [key.slice(1, key.indexOf(']')), key.slice(key.indexOf(']') + 2)]
-      : key.split(':');
-    return host === undefined || port === undefined ? undefined : { address: host, port: Number(port), key };
   }
 
   /**

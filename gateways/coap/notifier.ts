@@ -122,7 +122,14 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   core.send(where.peer, bytes);
   core.ports.metrics.message('downlink', d.payload.length);
   if (con) relation.lastConAt = core.now();
-  if (con) core.retransmit.track(where.peer.key, messageId, bytes, { kind: 'notify', relation, shared }, core.now());
+  if (con)
+    core.retransmit.track(
+      where.peer.key,
+      messageId,
+      bytes,
+      { kind: 'notify', peer: where.peer, relation, shared },
+      core.now(),
+    );
   else {
     relation.rememberNon(messageId);
     shared.settle();
