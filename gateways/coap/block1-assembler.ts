@@ -4,6 +4,7 @@
  * bytes and all together at most `maxTotalBytes`, and a transfer that sees no block for `lifetimeMs` is forgotten (a block sequence that never completes).
  */
 import { blockSize, type BlockOption } from './block-option.js';
+import { PeerKeys } from './peer-keys.js';
 
 export interface Block1Limits {
   maxBodySize: number;
@@ -36,7 +37,7 @@ interface Transfer {
 
 export class Block1Assembler {
   private readonly transfers = new Map<string, Transfer>();
-  private readonly perPeer = new Map<string, number>();
+  private readonly perPeer = new PeerKeys();
   /** Payload bytes held by all transfers. */
   private held = 0;
   /** Transfers forgotten because their lifetime passed. */
@@ -69,11 +70,11 @@ export class Block1Assembler {
       if (t) this.forget(key);
       if (!block.more)
         return payload.length > this.limits.maxBodySize ? { kind: 'too_large' } : { kind: 'complete', body: payload };
-      if ((this.perPeer.get(peer) ?? 0) >= this.limits.maxPerPeer) return { kind: 'overloaded', scope: 'peer' };
+      if (this.perPeer.count(peer) >= this.limits.maxPerPeer) return { kind: 'overloaded', scope: 'peer' };
       if (this.transfers.size >= this.limits.maxTotal) return { kind: 'overloaded', scope: 'total' };
       t = { peer, chunks: [], received: 0, szx: block.szx, touchedAt: now };
       this.transfers.set(key, t);
-      this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1);
+      this.perPeer.add(peer, key);
     } else if (!t || block.num * size !== t.received) {
       // RFC 7959 §2.9.2: a block that does not continue the body we hold is answered 4.08.
       if (t) this.forget(key);
@@ -107,7 +108,7 @@ export class Block1Assembler {
 
   /** Drop every transfer of a peer (it went away). */
   forgetPeer(peer: string): void {
-    for (const [key, t] of this.transfers) if (t.peer === peer) this.forget(key);
+    for (const key of this.perPeer.keys(peer)) this.forget(key);
   }
 
   private forget(key: string): void {
@@ -115,8 +116,6 @@ export class Block1Assembler {
     if (!t) return;
     this.transfers.delete(key);
     this.held -= t.received;
-    const n = (this.perPeer.get(t.peer) ?? 1) - 1;
-    if (n <= 0) this.perPeer.delete(t.peer);
-    else this.perPeer.set(t.peer, n);
+    this.perPeer.delete(t.peer, key);
   }
 }

@@ -5,6 +5,7 @@
  * `maxPerPeer` bodies per peer and `maxEntries` in all, oldest evicted first, each forgotten after `lifetimeMs`.
  */
 import { blockSize } from './block-option.js';
+import { PeerKeys } from './peer-keys.js';
 
 export interface StoredBody {
   readonly body: Buffer;
@@ -44,7 +45,7 @@ export class Block2Store {
   /** By `peer|resource`, in storage order. */
   private readonly bodies = new Map<string, Entry>();
   /** Keys of each peer's bodies, oldest first. */
-  private readonly byPeer = new Map<string, Set<string>>();
+  private readonly byPeer = new PeerKeys();
   private etagCounter = 0;
   private held = 0;
   /** Bodies evicted before their lifetime because the store was full. */
@@ -67,10 +68,10 @@ export class Block2Store {
     this.sweep(now);
     const key = `${peer}|${resource}`;
     this.remove(key);
-    const mine = this.byPeer.get(peer);
-    while (mine && mine.size >= this.limits.maxPerPeer) {
-      this.remove(mine.values().next().value as string);
+    for (let old = this.byPeer.oldest(peer); old !== undefined && this.byPeer.count(peer) >= this.limits.maxPerPeer;) {
+      this.remove(old);
       this.evictedPerPeer++;
+      old = this.byPeer.oldest(peer);
     }
     const fits = body.length <= this.limits.maxBytes;
     while (
@@ -92,9 +93,7 @@ export class Block2Store {
     }
     this.bodies.set(key, stored);
     this.held += body.length;
-    let set = this.byPeer.get(peer);
-    if (!set) this.byPeer.set(peer, (set = new Set()));
-    set.add(key);
+    this.byPeer.add(peer, key);
     return stored;
   }
 
@@ -122,8 +121,6 @@ export class Block2Store {
     if (!s) return;
     this.bodies.delete(key);
     this.held -= s.body.length;
-    const set = this.byPeer.get(s.peer);
-    set?.delete(key);
-    if (set?.size === 0) this.byPeer.delete(s.peer);
+    this.byPeer.delete(s.peer, key);
   }
 }

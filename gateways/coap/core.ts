@@ -12,8 +12,10 @@ import type { ObserveRegistry } from './observe-registry.js';
 import type { RetransmitQueue } from './retransmit.js';
 import type { CoapConfig } from './schema.js';
 
+/** What a tracked CON was, and the address it went to (a resend goes there again). */
 export type RetransmitContext =
-  { kind: 'response'; peer: PeerAddress } | { kind: 'notify'; relation: Relation; shared: SharedDelivery };
+  | { kind: 'response'; peer: PeerAddress }
+  | { kind: 'notify'; peer: PeerAddress; relation: Relation; shared: SharedDelivery };
 
 export interface EndpointPorts {
   readonly devices: DeviceSessions;

@@ -11,7 +11,7 @@ import { CoapFormatError, decodeCoap, encodeCoap } from './codec.js';
 import { handleConnection } from './connection-handlers.js';
 import type { EndpointCore, EndpointPorts, RetransmitContext } from './core.js';
 import { DedupCache } from './dedup.js';
-import { KNOWN_OPTIONS, Opt, Rsp, encodeUint, isCritical, isRequest, type CoapMessage } from './message.js';
+import { Opt, Rsp, encodeUint, isRequest, type CoapMessage } from './message.js';
 import { encodeBlock, szxFor } from './block-option.js';
 import { endRelation, onAckOrReset, onNotificationFailed, type SharedDelivery } from './notifier.js';
 import { MessageIds } from './message-ids.js';
@@ -117,13 +117,8 @@ export class CoapEndpoint implements EndpointCore {
 
   private request(peer: PeerAddress, msg: CoapMessage): void {
     const ex = new Exchange(peer, msg);
-    for (const o of msg.options) {
-      if (isCritical(o.number) && !KNOWN_OPTIONS.has(o.number)) {
-        // RFC 7252 §5.4.1: an unrecognised critical option in a request → 4.02 Bad Option.
-        return fail(this, ex, Rsp.BadOption, 'bad_option', `unrecognised critical option ${o.number}`);
-      }
-    }
-    // RFC 7252 §5.4.3/§5.4.5: a known critical option with a bad length or repeated → as if unrecognised
+    // RFC 7252 §5.4.1: an unrecognised critical option in a request → 4.02 Bad Option; §5.4.3/§5.4.5: so is a
+    // known critical option with a bad length or repeated
     const problem = criticalOptionProblem(msg.options);
     if (problem !== undefined) return fail(this, ex, Rsp.BadOption, 'bad_option', problem);
     const target = requestTarget(msg);
@@ -195,10 +190,7 @@ export class CoapEndpoint implements EndpointCore {
   tick(): void {
     const now = this.now();
     const due = this.retransmit.due(now);
-    for (const r of due.resend) {
-      const peer = this.peerOf(r.peer);
-      if (peer) this.send(peer, r.bytes);
-    }
+    for (const r of due.resend) this.send(r.context.peer, r.bytes);
     for (const f of due.failed)
       if (f.context.kind === 'notify') onNotificationFailed(this, f.context.relation, f.context.shared);
     if (now - this.lastSweep >= 1000) {
@@ -230,13 +222,6 @@ export class CoapEndpoint implements EndpointCore {
     if (now.messageIds > this.reported.messageIds)
       m.dropped('message_ids_evicted', now.messageIds - this.reported.messageIds);
     this.reported = now;
-  }
-
-  private peerOf(key: string): PeerAddress | undefined {
-    const [host, port] = key.startsWith('[')
-      ? [key.slice(1, key.indexOf(']')), key.slice(key.indexOf(']') + 2)]
-      : key.split(':');
-    return host === undefined || port === undefined ? undefined : { address: host, port: Number(port), key };
   }
 
   /**

@@ -5,13 +5,13 @@
  * every observation it went to has settled it, so the device session's in-flight window is the back-pressure.
  */
 import { topicMatches, type DeviceDelivery } from '../../src/gateway/index.js';
-import { blockSize, encodeBlock, szxFor } from './block-option.js';
-import { sliceBlock } from './block2-store.js';
+import { blockSize, szxFor } from './block-option.js';
 import { SharedDelivery, type CoapChannel, type PeerAddress, type Relation } from './channel.js';
 import { encodeCoap } from './codec.js';
 import { contentFormatOf } from './content-format.js';
 import type { EndpointCore } from './core.js';
 import { Opt, Rsp, encodeUint, type CoapOption } from './message.js';
+import { firstBlock } from './responder.js';
 
 /** Where each observation's notifications go: the address that registered it (RFC 7641 §3.1). */
 const relationPeers = new WeakMap<Relation, { peer: PeerAddress; channel: CoapChannel }>();
@@ -107,16 +107,9 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   let payload = d.payload;
   // RFC 7959 §2.4: the size the client negotiated for this observation, capped by ours
   const szx = Math.min(relation.blockSzx, szxFor(core.config.max_block_size));
-  if (payload.length > blockSize(szx)) {
-    // RFC 7959 §3.4: the notification carries the first block; the client GETs the rest of this representation.
-    const stored = core.block2.put(where.peer.key, relation.resourceKey, payload, core.now(), contentFormat);
-    const first = sliceBlock(payload, 0, szx)!;
-    options.push({ number: Opt.ETag, value: stored.etag });
-    options.push({ number: Opt.Block2, value: encodeBlock({ num: 0, more: true, szx }) });
-    options.push({ number: Opt.Size2, value: encodeUint(payload.length) });
-    payload = first.payload;
-  }
-  options.sort((a, b) => a.number - b.number);
+  // RFC 7959 §3.4: the notification carries the first block; the client GETs the rest of this representation.
+  if (payload.length > blockSize(szx))
+    payload = firstBlock(core, where.peer.key, relation.resourceKey, payload, szx, contentFormat, options);
   const messageId = core.nextMessageId(where.peer.key);
   const bytes = encodeCoap({
     type: con ? 'CON' : 'NON',
@@ -129,7 +122,14 @@ function send(core: EndpointCore, relation: Relation, shared: SharedDelivery, co
   core.send(where.peer, bytes);
   core.ports.metrics.message('downlink', d.payload.length);
   if (con) relation.lastConAt = core.now();
-  if (con) core.retransmit.track(where.peer.key, messageId, bytes, { kind: 'notify', relation, shared }, core.now());
+  if (con)
+    core.retransmit.track(
+      where.peer.key,
+      messageId,
+      bytes,
+      { kind: 'notify', peer: where.peer, relation, shared },
+      core.now(),
+    );
   else {
     relation.rememberNon(messageId);
     shared.settle();

@@ -48,6 +48,27 @@ export function responseSzx(core: EndpointCore, request: CoapMessage): number {
   return b ? Math.min(b.szx, ours) : ours;
 }
 
+/**
+ * RFC 7959 §2.4/§3.4: a body over the block size leaves as its first block, the rest on request, all from the one
+ * representation kept in the Block2 store. Adds ETag, Block2 and Size2 to `options`; returns the first block.
+ */
+export function firstBlock(
+  core: EndpointCore,
+  peerKey: string,
+  resourceKey: string,
+  body: Buffer,
+  szx: number,
+  contentFormat: number | undefined,
+  options: CoapOption[],
+): Buffer {
+  const stored = core.block2.put(peerKey, resourceKey, body, core.now(), contentFormat);
+  const first = sliceBlock(body, 0, szx)!;
+  options.push({ number: Opt.ETag, value: stored.etag });
+  options.push({ number: Opt.Block2, value: encodeBlock({ num: 0, more: first.more, szx }) });
+  options.push({ number: Opt.Size2, value: encodeUint(body.length) });
+  return first.payload;
+}
+
 export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
   if (ex.answered) return;
   ex.answered = true;
@@ -56,16 +77,8 @@ export function answer(core: EndpointCore, ex: Exchange, a: Answer): void {
   if (a.contentFormat !== undefined) options.push({ number: Opt.ContentFormat, value: encodeUint(a.contentFormat) });
   let payload = a.payload ?? Buffer.alloc(0);
   const szx = responseSzx(core, ex.request);
-  if (payload.length > blockSize(szx)) {
-    // RFC 7959 §2.4: first block now, the rest on request, all from the one stored representation.
-    const stored = core.block2.put(ex.peer.key, ex.resourceKey, payload, core.now(), a.contentFormat);
-    const first = sliceBlock(payload, 0, szx)!;
-    options.push({ number: Opt.ETag, value: stored.etag });
-    options.push({ number: Opt.Block2, value: encodeBlock({ num: 0, more: first.more, szx }) });
-    options.push({ number: Opt.Size2, value: encodeUint(payload.length) });
-    payload = first.payload;
-  }
-  options.sort((x, y) => x.number - y.number);
+  if (payload.length > blockSize(szx))
+    payload = firstBlock(core, ex.peer.key, ex.resourceKey, payload, szx, a.contentFormat, options);
   const req = ex.request;
   const piggyback = req.type === 'CON' && !ex.emptyAcked;
   const msg: CoapMessage = {

@@ -25,7 +25,7 @@ interface Pending<T> {
 }
 
 export interface DueResult<T> {
-  resend: { peer: string; bytes: Buffer }[];
+  resend: { peer: string; bytes: Buffer; context: T }[];
   failed: { peer: string; messageId: number; context: T }[];
 }
 
@@ -72,7 +72,7 @@ export class RetransmitQueue<T> {
       p.attempts++;
       p.timeoutMs *= 2;
       p.dueAt = now + p.timeoutMs;
-      out.resend.push({ peer: p.peer, bytes: p.bytes });
+      out.resend.push({ peer: p.peer, bytes: p.bytes, context: p.context });
     }
     return out;
   }

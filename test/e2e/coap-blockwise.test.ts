@@ -10,9 +10,9 @@ import { decodeBlock, encodeBlock, type BlockOption } from '../../gateways/coap/
 import { Method, Opt, Rsp, codeText, firstOption } from '../../gateways/coap/message.js';
 import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
 import { coapClient, coapObserve, type CoapObserver } from '../support/coap-client.js';
+import { startCoapEdge } from '../support/coap-hub.js';
 import { RawCoap, observeOption, uriOptions } from '../support/coap-raw.js';
-import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
-import { freeUdpPort } from '../support/net.js';
+import { stopAllHubs } from '../support/hub.js';
 import { describeWithPeers } from '../support/peers.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -25,13 +25,7 @@ afterEach(async () => {
   await stopAllHubs();
 });
 
-async function setup(coap: Record<string, unknown> = {}): Promise<{ hub: StartedHub; port: number; url: string }> {
-  const port = await freeUdpPort();
-  const hub = await startHub({
-    gateways: { coap: { edge: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/', ...coap } } },
-  } as never);
-  return { hub, port, url: `coap://127.0.0.1:${port}` };
-}
+const setup = (coap: Record<string, unknown> = {}) => startCoapEdge(coap);
 
 async function rawPeer(port: number): Promise<RawCoap> {
   const raw = await RawCoap.open(port);

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
 import { coapClient, coapObserve, type CoapObserver } from '../support/coap-client.js';
-import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
-import { freeUdpPort } from '../support/net.js';
+import { startCoapEdge } from '../support/coap-hub.js';
+import { stopAllHubs, type StartedHub } from '../support/hub.js';
 import { describeWithPeers } from '../support/peers.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -16,11 +16,8 @@ afterEach(async () => {
 });
 
 async function hubWithCoap(coap: Record<string, unknown> = {}): Promise<{ hub: StartedHub; coapUrl: string }> {
-  const port = await freeUdpPort();
-  const hub = await startHub({
-    gateways: { coap: { edge: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/', ...coap } } },
-  } as never);
-  return { hub, coapUrl: `coap://127.0.0.1:${port}` };
+  const { hub, url } = await startCoapEdge(coap);
+  return { hub, coapUrl: url };
 }
 
 describeWithPeers(['coap_client'], 'CoAP gateway with libcoap coap-client', () => {

@@ -8,6 +8,7 @@ import { upsertUser } from '../../src/auth/password-file-write.js';
 import { Method, Opt, Rsp, codeText, decodeUint, firstOption } from '../../gateways/coap/message.js';
 import { encodeBlock } from '../../gateways/coap/block-option.js';
 import { closeAllClients, collect, connectV5, eventually, subscribe } from '../support/clients.js';
+import { startCoapEdge } from '../support/coap-hub.js';
 import { RawCoap, observeOption, uriOptions } from '../support/coap-raw.js';
 import { startHub, stopAllHubs, type StartedHub } from '../support/hub.js';
 import { freeUdpPort } from '../support/net.js';
@@ -21,11 +22,7 @@ afterEach(async () => {
 });
 
 async function setup(coap: Record<string, unknown> = {}, hubConfig: Record<string, unknown> = {}) {
-  const port = await freeUdpPort();
-  const hub = await startHub({
-    ...hubConfig,
-    gateways: { coap: { edge: { bind: `127.0.0.1:${port}`, mountpoint: 'coap/', ...coap } } },
-  } as never);
+  const { hub, port } = await startCoapEdge(coap, hubConfig);
   const raw = await RawCoap.open(port);
   raws.push(raw);
   return { hub, raw, port };

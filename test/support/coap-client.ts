@@ -14,8 +14,13 @@ export interface CoapClientResult {
 
 /** Run coap-client-notls with `args` (the URI last) and wait for it to exit. */
 export function coapClient(args: string[], timeoutMs = 20_000): Promise<CoapClientResult> {
+  return runCoapClientBinary('coap-client-notls', args, timeoutMs);
+}
+
+/** Run libcoap's client `bin` (any of its TLS builds) with `args` (the URI last) and wait for it to exit. */
+export function runCoapClientBinary(bin: string, args: string[], timeoutMs: number): Promise<CoapClientResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('coap-client-notls', ['-B', String(Math.ceil(timeoutMs / 1000)), ...args], {
+    const child = spawn(bin, ['-B', String(Math.ceil(timeoutMs / 1000)), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -24,7 +29,7 @@ export function coapClient(args: string[], timeoutMs = 20_000): Promise<CoapClie
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`coap-client-notls ${args.join(' ')} timed out; stderr: ${stderr}`));
+      reject(new Error(`${bin} ${args.join(' ')} timed out; stderr: ${stderr}`));
     }, timeoutMs + 5000);
     child.on('error', reject);
     child.on('close', (exitCode) => {
@@ -48,8 +53,19 @@ export interface CoapObserver {
 
 /** Observe `uri` for `seconds` (coap-client -s); payloads arrive through lines() (from stdout or `outputFile`). */
 export function coapObserve(uri: string, seconds: number, extra: string[] = [], outputFile?: string): CoapObserver {
+  return observeWithCoapClientBinary('coap-client-notls', uri, seconds, extra, outputFile);
+}
+
+/** coapObserve with libcoap's client `bin` (any of its TLS builds). */
+export function observeWithCoapClientBinary(
+  bin: string,
+  uri: string,
+  seconds: number,
+  extra: string[] = [],
+  outputFile?: string,
+): CoapObserver {
   const output = outputFile ?? '-';
-  const child = spawn('coap-client-notls', ['-m', 'get', '-s', String(seconds), '-w', '-o', output, ...extra, uri], {
+  const child = spawn(bin, ['-m', 'get', '-s', String(seconds), '-w', '-o', output, ...extra, uri], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -3,10 +3,15 @@
  * peers of the tests, in certificate mode, and an EC P-256 test PKI made with the openssl CLI (a CA and a server
  * certificate for 127.0.0.1/localhost).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CoapClientResult, CoapObserver } from './coap-client.js';
+import {
+  observeWithCoapClientBinary,
+  runCoapClientBinary,
+  type CoapClientResult,
+  type CoapObserver,
+} from './coap-client.js';
 import { tempDir } from './tmp.js';
 
 export type CoapsBinary = 'coap-client-openssl' | 'coap-client-gnutls';
@@ -33,48 +38,10 @@ export function makeEcPki(): EcPki {
 
 /** Run a DTLS coap-client with `args` (the coaps:// URI last) and wait for it to exit. */
 export function coapsClient(bin: CoapsBinary, args: string[], timeoutMs = 20_000): Promise<CoapClientResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-B', String(Math.ceil(timeoutMs / 1000)), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${bin} ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs + 5000);
-    child.on('error', reject);
-    child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ exitCode, stdout, stderr });
-    });
-  });
+  return runCoapClientBinary(bin, args, timeoutMs);
 }
 
 /** Observe `uri` for `seconds` over DTLS; complete notification payloads (one per line) through lines(). */
 export function coapsObserve(bin: CoapsBinary, uri: string, seconds: number, extra: string[] = []): CoapObserver {
-  const child = spawn(bin, ['-m', 'get', '-s', String(seconds), '-w', '-o', '-', ...extra, uri], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let log = '';
-  child.stdout!.on('data', (d: Buffer) => ((stdout += d.toString()), (log += d.toString())));
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  return {
-    child,
-    log: () => log,
-    lines: () =>
-      stdout
-        .split('\n')
-        .slice(0, -1)
-        .filter((l) => l.length > 0),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('close', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return observeWithCoapClientBinary(bin, uri, seconds, extra);
 }
